@@ -1,0 +1,47 @@
+# The two commands: `make run` and `make test` (see README.md).
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+CCACHE := $(shell command -v ccache 2>/dev/null)
+ifneq ($(CCACHE),)
+CMAKE_FLAGS += -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache
+endif
+
+.PHONY: all build run test demo deps test-deps asan bench format clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh run
+
+test-deps:
+	@scripts/install-deps.sh test
+
+build: deps
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	@mkdir -p vidgate-data
+	@echo "vidgate: drop VIDEO + VIDEO-stem.json into $(CURDIR)/vidgate-data/uploads/ (Ctrl-C to stop)"
+	@$(BUILD_DIR)/vidgate run
+
+demo: build
+	@$(BUILD_DIR)/vidgate demo
+
+test: test-deps
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DVIDGATE_TESTS=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# Unit and end-to-end tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+asan: test-deps
+	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DVIDGATE_TESTS=ON -DVIDGATE_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@cd build-asan && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+format:
+	@find src tests -name '*.cc' -o -name '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR) build-asan

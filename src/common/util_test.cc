@@ -1,0 +1,29 @@
+#include "common/util.h"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+
+namespace vidgate {
+namespace {
+
+TEST(UtilTest, FormatTimeIsRfc3339Utc) {
+  EXPECT_EQ(FormatTime(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatTime(1700000000.25), "2023-11-14T22:13:20.250Z");
+  EXPECT_EQ(FormatTime(1700000000.9996), "2023-11-14T22:13:21.000Z");
+}
+
+TEST(UtilTest, UuidsAreV4AndDistinct) {
+  std::regex v4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+  std::string a = NewUuid(), b = NewUuid();
+  EXPECT_TRUE(std::regex_match(a, v4)) << a;
+  EXPECT_NE(a, b);
+}
+
+TEST(UtilTest, HmacMatchesRfc4231Case2) {
+  EXPECT_EQ(HmacSha256Hex("Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+}  // namespace
+}  // namespace vidgate
