@@ -1,0 +1,182 @@
+#include "storage/store.h"
+
+#include <unistd.h>
+
+#include <map>
+#include <mutex>
+
+#include "storage/internal/backends.h"
+
+namespace vidgate::storage {
+
+LocalFile::LocalFile(LocalFile&& other) noexcept
+    : path_(std::move(other.path_)), temporary_(other.temporary_) {
+  other.temporary_ = false;
+}
+
+LocalFile& LocalFile::operator=(LocalFile&& other) noexcept {
+  if (this != &other) {
+    if (temporary_) ::unlink(path_.c_str());
+    path_ = std::move(other.path_);
+    temporary_ = other.temporary_;
+    other.temporary_ = false;
+  }
+  return *this;
+}
+
+LocalFile::~LocalFile() {
+  if (temporary_) ::unlink(path_.c_str());
+}
+
+Status ValidateKey(std::string_view key) {
+  if (key.empty()) return InvalidArgument("empty storage key");
+  if (key.front() == '/') return InvalidArgument("storage key '" + std::string(key) + "' is absolute");
+  size_t start = 0;
+  while (start <= key.size()) {
+    size_t end = key.find('/', start);
+    if (end == std::string_view::npos) end = key.size();
+    std::string_view part = key.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..") {
+      return InvalidArgument("storage key '" + std::string(key) +
+                             "' has an empty, '.' or '..' component");
+    }
+    start = end + 1;
+  }
+  if (key.find('\0') != std::string_view::npos) return InvalidArgument("storage key holds a NUL byte");
+  return Status();
+}
+
+Result<std::unique_ptr<Store>> Open(std::string_view url) {
+  if (url == "memory://") return NewMemoryStore();
+  if (url.starts_with("file://")) return OpenFileStore(url, url.substr(7));
+  if (url.find("://") == std::string_view::npos) return OpenFileStore(url, url);
+  if (url.starts_with("s3://")) {
+    return InvalidArgument("storage.url '" + std::string(url) +
+                           "': the s3:// backend is not built into this version yet");
+  }
+  return InvalidArgument("storage.url '" + std::string(url) +
+                         "' has an unknown scheme (expected file:// or s3://)");
+}
+
+namespace {
+
+struct MemoryObject {
+  std::string data;
+  double mtime = 0;
+};
+
+// Objects in a map; Fetch writes a temporary file. For pipeline unit tests.
+class MemoryStore final : public Store {
+ public:
+  std::string Url() const override { return "memory://"; }
+  Status Prepare() override { return Status(); }
+
+  Result<std::vector<ObjectInfo>> List(std::string_view prefix) override {
+    std::lock_guard lock(mu_);
+    std::vector<ObjectInfo> out;
+    for (auto it = objects_.lower_bound(std::string(prefix));
+         it != objects_.end() && it->first.starts_with(prefix); ++it) {
+      out.push_back({it->first, static_cast<int64_t>(it->second.data.size()), it->second.mtime});
+    }
+    return out;
+  }
+
+  Result<ObjectInfo> Stat(std::string_view key) override {
+    VG_RETURN_IF_ERROR(ValidateKey(key));
+    std::lock_guard lock(mu_);
+    auto it = objects_.find(std::string(key));
+    if (it == objects_.end()) return NotFound("no object '" + std::string(key) + "'");
+    return ObjectInfo{it->first, static_cast<int64_t>(it->second.data.size()), it->second.mtime};
+  }
+
+  Result<std::string> Read(std::string_view key, int64_t max_bytes) override {
+    VG_RETURN_IF_ERROR(ValidateKey(key));
+    std::lock_guard lock(mu_);
+    auto it = objects_.find(std::string(key));
+    if (it == objects_.end()) return NotFound("no object '" + std::string(key) + "'");
+    if (static_cast<int64_t>(it->second.data.size()) > max_bytes) {
+      return InvalidArgument("object '" + std::string(key) + "' is over the limit of " +
+                             std::to_string(max_bytes) + " bytes");
+    }
+    return it->second.data;
+  }
+
+  Status Write(std::string_view key, std::string_view data) override {
+    VG_RETURN_IF_ERROR(ValidateKey(key));
+    std::lock_guard lock(mu_);
+    objects_[std::string(key)] = MemoryObject{std::string(data), Now()};
+    return Status();
+  }
+
+  Status Upload(const std::string& local_path, std::string_view key) override {
+    VG_RETURN_IF_ERROR(ValidateKey(key));
+    FILE* f = std::fopen(local_path.c_str(), "rb");
+    if (f == nullptr) return ErrnoStatus(errno, "open", local_path);
+    std::string data;
+    char buf[65536];
+    size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.append(buf, n);
+    std::fclose(f);
+    std::lock_guard lock(mu_);
+    if (objects_.contains(std::string(key))) {
+      return AlreadyExists("object '" + std::string(key) + "' already exists");
+    }
+    objects_[std::string(key)] = MemoryObject{std::move(data), Now()};
+    return Status();
+  }
+
+  Result<LocalFile> Fetch(std::string_view key) override {
+    VG_ASSIGN_OR_RETURN(std::string data, Read(key, INT64_MAX));
+    char path[] = "/tmp/vidgate-memstore-XXXXXX";
+    int fd = ::mkstemp(path);
+    if (fd < 0) return ErrnoStatus(errno, "create", path);
+    LocalFile file(path, /*temporary=*/true);
+    size_t done = 0;
+    while (done < data.size()) {
+      ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+      if (n < 0) {
+        ::close(fd);
+        return ErrnoStatus(errno, "write", path);
+      }
+      done += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    return file;
+  }
+
+  Status Move(std::string_view from, std::string_view to) override {
+    VG_RETURN_IF_ERROR(ValidateKey(from));
+    VG_RETURN_IF_ERROR(ValidateKey(to));
+    std::lock_guard lock(mu_);
+    auto it = objects_.find(std::string(from));
+    if (it == objects_.end()) return NotFound("no object '" + std::string(from) + "'");
+    if (objects_.contains(std::string(to))) {
+      return AlreadyExists("object '" + std::string(to) + "' already exists");
+    }
+    objects_[std::string(to)] = std::move(it->second);
+    objects_.erase(std::string(from));
+    return Status();
+  }
+
+  Status Delete(std::string_view key) override {
+    VG_RETURN_IF_ERROR(ValidateKey(key));
+    std::lock_guard lock(mu_);
+    objects_.erase(std::string(key));
+    return Status();
+  }
+
+ private:
+  double Now() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  std::mutex mu_;
+  std::map<std::string, MemoryObject> objects_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> NewMemoryStore() { return std::make_unique<MemoryStore>(); }
+
+}  // namespace vidgate::storage

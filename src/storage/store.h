@@ -1,0 +1,101 @@
+// store.h: objects by key, the seam between the pipeline and where files live.
+//
+// Keys are relative, '/'-separated paths ("uploads/a/clip.mp4"). The semantics
+// are those an object store can honour, and file:// matches them: no real
+// directories (a "folder" exists while some key lies under it), whole-object
+// writes, no append. Every backend passes store_conformance.h.
+//
+// All methods are thread-safe. Errors follow common/status.h; a message names
+// the key and the store.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace vidgate::storage {
+
+struct ObjectInfo {
+  std::string key;
+  int64_t size = 0;
+  double mtime = 0;  // seconds since the epoch of the last write
+};
+
+// A file on local disk holding an object's bytes, for the media engine. A
+// temporary copy is deleted when the LocalFile is destroyed; a backend whose
+// objects are already local files hands out the file itself.
+class LocalFile {
+ public:
+  LocalFile(std::string path, bool temporary) : path_(std::move(path)), temporary_(temporary) {}
+  LocalFile(LocalFile&& other) noexcept;
+  LocalFile& operator=(LocalFile&& other) noexcept;
+  LocalFile(const LocalFile&) = delete;
+  LocalFile& operator=(const LocalFile&) = delete;
+  ~LocalFile();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  bool temporary_ = false;
+};
+
+class Store {
+ public:
+  Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+  virtual ~Store() = default;
+
+  // The URL the store was opened with, for messages.
+  virtual std::string Url() const = 0;
+
+  // Creates what the backend needs before `run` (file://: the four folders).
+  virtual Status Prepare() = 0;
+
+  // Every object whose key starts with `prefix`, at any depth, sorted by key.
+  // A prefix with nothing under it is an empty list, not an error.
+  virtual Result<std::vector<ObjectInfo>> List(std::string_view prefix) = 0;
+
+  // Size and mtime of one object; kNotFound if absent.
+  virtual Result<ObjectInfo> Stat(std::string_view key) = 0;
+
+  // The whole object; kNotFound if absent; kInvalidArgument if it is larger
+  // than `max_bytes` (nothing is read then).
+  virtual Result<std::string> Read(std::string_view key, int64_t max_bytes) = 0;
+
+  // Creates or replaces `key` with `data`, atomically: readers see the old or
+  // the new object, never part of one.
+  virtual Status Write(std::string_view key, std::string_view data) = 0;
+
+  // Copies the local file at `local_path` to `key`, atomically; kAlreadyExists
+  // if `key` exists (nothing is overwritten).
+  virtual Status Upload(const std::string& local_path, std::string_view key) = 0;
+
+  // A local file with the object's bytes; kNotFound if absent.
+  virtual Result<LocalFile> Fetch(std::string_view key) = 0;
+
+  // Renames `from` to `to`. kNotFound if `from` is absent; kAlreadyExists if
+  // `to` exists, in which case nothing changes.
+  virtual Status Move(std::string_view from, std::string_view to) = 0;
+
+  // Removes `key`; removing an absent key is ok.
+  virtual Status Delete(std::string_view key) = 0;
+};
+
+// Checks that `key` is a relative path with no empty, "." or ".." component.
+Status ValidateKey(std::string_view key);
+
+// Opens a store from its URL: "file://PATH" (relative or absolute; a bare path
+// is taken as file://) or, later, "s3://bucket/prefix". kInvalidArgument for
+// an unknown scheme.
+Result<std::unique_ptr<Store>> Open(std::string_view url);
+
+// An in-memory store for tests. Opened by Open("memory://").
+std::unique_ptr<Store> NewMemoryStore();
+
+}  // namespace vidgate::storage

@@ -1,0 +1,123 @@
+// store_conformance.h: the behaviour every storage backend must show.
+// A backend's test instantiates it with a factory returning an empty store:
+//   INSTANTIATE_TEST_SUITE_P(File, StoreConformance, testing::Values(MakeFileStore));
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <memory>
+
+#include "storage/store.h"
+
+namespace vidgate::storage::conformance {
+
+using StoreFactory = std::function<std::unique_ptr<Store>()>;
+
+class StoreConformance : public ::testing::TestWithParam<StoreFactory> {
+ protected:
+  void SetUp() override {
+    store_ = GetParam()();
+    ASSERT_NE(store_, nullptr);
+    ASSERT_TRUE(store_->Prepare().ok());
+  }
+  std::unique_ptr<Store> store_;
+};
+
+inline std::vector<std::string> Keys(const Result<std::vector<ObjectInfo>>& r) {
+  std::vector<std::string> keys;
+  for (const auto& o : *r) keys.push_back(o.key);
+  return keys;
+}
+
+TEST_P(StoreConformance, WriteThenReadAndStat) {
+  ASSERT_TRUE(store_->Write("uploads/a.json", "{\"title\":\"x\"}").ok());
+  auto data = store_->Read("uploads/a.json", 1024);
+  ASSERT_TRUE(data.ok()) << data.status().ToString();
+  EXPECT_EQ(*data, "{\"title\":\"x\"}");
+  auto info = store_->Stat("uploads/a.json");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->size, 13);
+  EXPECT_GT(info->mtime, 0);
+}
+
+TEST_P(StoreConformance, MissingObjectIsNotFound) {
+  EXPECT_EQ(store_->Stat("uploads/none.mp4").status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->Read("uploads/none.mp4", 10).status().code(), Code::kNotFound);
+  EXPECT_EQ(store_->Move("uploads/none.mp4", "failed/none.mp4").code(), Code::kNotFound);
+  EXPECT_TRUE(store_->Delete("uploads/none.mp4").ok());
+  EXPECT_EQ(store_->Fetch("uploads/none.mp4").status().code(), Code::kNotFound);
+}
+
+TEST_P(StoreConformance, ReadOverLimitIsInvalidArgument) {
+  ASSERT_TRUE(store_->Write("uploads/big.json", std::string(100, 'x')).ok());
+  EXPECT_EQ(store_->Read("uploads/big.json", 99).status().code(), Code::kInvalidArgument);
+}
+
+TEST_P(StoreConformance, ListIsRecursiveSortedAndPrefixed) {
+  for (const char* k : {"uploads/b.mp4", "uploads/a/clip.mp4", "uploads/a/clip.json",
+                        "failed/c.mp4", "uploadsx/d.mp4"}) {
+    ASSERT_TRUE(store_->Write(k, "x").ok()) << k;
+  }
+  auto listed = store_->List("uploads/");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(Keys(listed),
+            (std::vector<std::string>{"uploads/a/clip.json", "uploads/a/clip.mp4", "uploads/b.mp4"}));
+  EXPECT_EQ(Keys(store_->List("uploads/a/cl")),
+            (std::vector<std::string>{"uploads/a/clip.json", "uploads/a/clip.mp4"}));
+  EXPECT_TRUE(store_->List("processed/nothing/").ok());
+  EXPECT_TRUE(store_->List("processed/nothing/")->empty());
+}
+
+TEST_P(StoreConformance, MoveNeverOverwrites) {
+  ASSERT_TRUE(store_->Write("uploads/a.mp4", "new").ok());
+  ASSERT_TRUE(store_->Write("processed/a/a.mp4", "old").ok());
+  EXPECT_EQ(store_->Move("uploads/a.mp4", "processed/a/a.mp4").code(), Code::kAlreadyExists);
+  EXPECT_EQ(*store_->Read("processed/a/a.mp4", 10), "old");
+  EXPECT_EQ(*store_->Read("uploads/a.mp4", 10), "new");
+  ASSERT_TRUE(store_->Move("uploads/a.mp4", "processed/a-2/a.mp4").ok());
+  EXPECT_EQ(*store_->Read("processed/a-2/a.mp4", 10), "new");
+  EXPECT_EQ(store_->Stat("uploads/a.mp4").status().code(), Code::kNotFound);
+}
+
+TEST_P(StoreConformance, MovedFolderLeavesNoEmptyFolder) {
+  ASSERT_TRUE(store_->Write("uploads/sub/deep/a.mp4", "x").ok());
+  ASSERT_TRUE(store_->Move("uploads/sub/deep/a.mp4", "failed/sub/deep/a.mp4").ok());
+  EXPECT_TRUE(store_->List("uploads/")->empty());
+  EXPECT_EQ(Keys(store_->List("failed/")), (std::vector<std::string>{"failed/sub/deep/a.mp4"}));
+}
+
+TEST_P(StoreConformance, NamesWithSpacesUnicodeAndSymbols) {
+  const std::string key = "uploads/my clip #1 +50% \xC3\xA9t\xC3\xA9.mp4";
+  ASSERT_TRUE(store_->Write(key, "x").ok());
+  EXPECT_EQ(Keys(store_->List("uploads/")), (std::vector<std::string>{key}));
+  ASSERT_TRUE(store_->Move(key, "failed/my clip #1 +50% \xC3\xA9t\xC3\xA9.mp4").ok());
+}
+
+TEST_P(StoreConformance, BadKeysAreRejected) {
+  for (const char* k : {"", "/abs", "uploads/../x", "uploads//x", "./x"}) {
+    EXPECT_EQ(store_->Write(k, "x").code(), Code::kInvalidArgument) << k;
+  }
+}
+
+TEST_P(StoreConformance, UploadAndFetchRoundTrip) {
+  char path[] = "/tmp/vidgate-upload-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, "media", 5), 5);
+  close(fd);
+  ASSERT_TRUE(store_->Upload(path, "uploads/m.mp4").ok());
+  EXPECT_EQ(store_->Upload(path, "uploads/m.mp4").code(), Code::kAlreadyExists);
+  {
+    auto local = store_->Fetch("uploads/m.mp4");
+    ASSERT_TRUE(local.ok());
+    std::ifstream in(local->path());
+    std::string got((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(got, "media");
+  }
+  std::remove(path);
+}
+
+}  // namespace vidgate::storage::conformance
