@@ -213,7 +213,8 @@ class FileStore final : public Store {
     }
     int err = errno;
     if (err == EINVAL || err == ENOSYS) {
-      if (::link(from.c_str(), to.c_str()) != 0) return ErrnoStatus(errno, "move to", Describe(to_key));
+      if (::link(from.c_str(), to.c_str()) != 0)
+        return ErrnoStatus(errno, "move to", Describe(to_key));
       ::unlink(from.c_str());
       return Status();
     }
@@ -240,7 +241,8 @@ class FileStore final : public Store {
 
 Result<std::unique_ptr<Store>> OpenFileStore(std::string_view url, std::string_view path) {
   if (path.empty()) return InvalidArgument("storage.url '" + std::string(url) + "' has no path");
-  return std::unique_ptr<Store>(std::make_unique<FileStore>(std::string(url), fs::path(std::string(path))));
+  return std::unique_ptr<Store>(
+      std::make_unique<FileStore>(std::string(url), fs::path(std::string(path))));
 }
 
 }  // namespace vidgate::storage

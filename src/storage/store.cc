@@ -30,7 +30,8 @@ LocalFile::~LocalFile() {
 
 Status ValidateKey(std::string_view key) {
   if (key.empty()) return InvalidArgument("empty storage key");
-  if (key.front() == '/') return InvalidArgument("storage key '" + std::string(key) + "' is absolute");
+  if (key.front() == '/')
+    return InvalidArgument("storage key '" + std::string(key) + "' is absolute");
   size_t start = 0;
   while (start <= key.size()) {
     size_t end = key.find('/', start);
@@ -42,7 +43,8 @@ Status ValidateKey(std::string_view key) {
     }
     start = end + 1;
   }
-  if (key.find('\0') != std::string_view::npos) return InvalidArgument("storage key holds a NUL byte");
+  if (key.find('\0') != std::string_view::npos)
+    return InvalidArgument("storage key holds a NUL byte");
   return Status();
 }
 

@@ -1,9 +1,10 @@
+#include "storage/store.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "common/util.h"
-#include "storage/store.h"
 #include "storage/testing/store_conformance.h"
 
 namespace vidgate::storage {

@@ -63,8 +63,8 @@ TEST_P(StoreConformance, ListIsRecursiveSortedAndPrefixed) {
   }
   auto listed = store_->List("uploads/");
   ASSERT_TRUE(listed.ok());
-  EXPECT_EQ(Keys(listed),
-            (std::vector<std::string>{"uploads/a/clip.json", "uploads/a/clip.mp4", "uploads/b.mp4"}));
+  EXPECT_EQ(Keys(listed), (std::vector<std::string>{"uploads/a/clip.json", "uploads/a/clip.mp4",
+                                                    "uploads/b.mp4"}));
   EXPECT_EQ(Keys(store_->List("uploads/a/cl")),
             (std::vector<std::string>{"uploads/a/clip.json", "uploads/a/clip.mp4"}));
   EXPECT_TRUE(store_->List("processed/nothing/").ok());

@@ -1,0 +1,211 @@
+// catalog.h: the source of truth for every video's state, its attempts, its
+// outputs, the job queue (with leases) and the notification outbox.
+//
+// A state change and the notifications it causes are written in one
+// transaction (Apply, Register), so a crash never loses a notification or
+// sends one for a change that did not happen. Every backend passes
+// catalog_conformance.h. All methods are thread-safe; backend errors are
+// kUnavailable (retry), kResourceExhausted or kPermissionDenied.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace vidgate::catalog {
+
+// Contract states (ARCHITECTURE.md).
+enum class State {
+  kAwaitingMetadata,
+  kQueued,
+  kProcessing,
+  kRetryWait,
+  kProcessed,
+  kRejected,
+  kUnableToProcess,
+};
+
+std::string_view StateName(State state);
+// kInvalidArgument naming the value and the valid states.
+Result<State> ParseState(std::string_view name);
+bool IsTerminal(State state);
+
+struct Video {
+  int64_t id = 0;
+  std::string name;         // NAME: path under uploads/ without extension
+  std::string source_key;   // where it was first seen
+  std::string current_key;  // where the original is now
+  std::string sidecar_key;  // "" while none is known
+  State state = State::kAwaitingMetadata;
+  int attempts = 0;
+  nlohmann::json metadata;  // null until a valid sidecar is read
+  nlohmann::json probe;
+  nlohmann::json qc;
+  std::string location;             // final (or reserved) folder, e.g. "processed/clip"
+  std::string sidecar_fingerprint;  // sidecar version last evaluated
+  bool metadata_notice_sent = false;
+  std::string last_error;
+  double created_at = 0;
+  double updated_at = 0;
+  double next_attempt_at = 0;  // from the job, 0 when none
+};
+
+struct Attempt {
+  int number = 0;
+  std::string worker;
+  double started_at = 0;
+  double finished_at = 0;  // 0 while running
+  std::string outcome;     // running, succeeded, failed, rejected, interrupted
+  std::string error;
+  bool retryable = false;
+};
+
+struct Output {
+  std::string key;
+  int64_t size = 0;
+  std::string codec;
+  int width = 0;
+  int height = 0;
+  double duration = 0;
+};
+
+// A notification to deliver to every sink in `sinks`.
+struct OutboxEvent {
+  std::string id;  // CloudEvents id, the idempotency key
+  std::string type;
+  nlohmann::json document;  // the whole CloudEvent
+  std::vector<std::string> sinks;
+};
+
+struct Delivery {
+  int64_t id = 0;
+  std::string sink;
+  int attempts = 0;  // before this one
+  nlohmann::json document;
+};
+
+struct NotificationRecord {
+  std::string event_id;
+  std::string type;
+  std::string sink;
+  double created_at = 0;
+  double delivered_at = 0;  // 0 while undelivered
+  int attempts = 0;
+  bool gave_up = false;
+  std::string last_error;
+};
+
+struct NewVideo {
+  std::string name;
+  std::string key;
+  State state = State::kAwaitingMetadata;
+  double now = 0;
+};
+
+struct AttemptEnd {
+  std::string outcome;  // succeeded, failed, rejected
+  std::string error;
+  bool retryable = false;
+};
+
+// One transactional change to a video. Unset fields stay as they are.
+struct VideoChange {
+  int64_t video_id = 0;
+  double now = 0;
+  std::optional<State> state;
+  std::optional<std::string> current_key, sidecar_key, location, sidecar_fingerprint, last_error;
+  std::optional<nlohmann::json> metadata, probe, qc;
+  std::optional<bool> metadata_notice_sent;
+  enum class Job { kKeep, kSchedule, kRemove } job = Job::kKeep;
+  double job_available_at = 0;            // with kSchedule; also releases any lease
+  std::optional<AttemptEnd> end_attempt;  // closes the running attempt
+  std::vector<Output> outputs;
+  std::vector<OutboxEvent> events;
+  std::string log;  // a line for the event log
+  // When set, the change applies only while this worker holds the job's
+  // lease; otherwise kFailedPrecondition and nothing changes (fencing).
+  std::string lease_owner;
+};
+
+// A job handed to a worker. `interrupted` tells that the previous holder's
+// lease expired mid-attempt (that attempt is now recorded as interrupted).
+struct Claim {
+  Video video;
+  int attempt_number = 0;  // the attempt just started; 0 if exhausted
+  bool exhausted = false;  // max_attempts were used up: no attempt started
+  bool interrupted = false;
+};
+
+// What still holds `run --until-idle`.
+struct Pending {
+  int64_t jobs = 0;                // queued, processing or retry_wait
+  int64_t deliveries = 0;          // undelivered notifications still being retried
+  int64_t awaiting_notice = 0;     // awaiting_metadata with no notice sent yet
+  std::optional<double> next_due;  // earliest job or delivery due time
+};
+
+class Catalog {
+ public:
+  Catalog() = default;
+  Catalog(const Catalog&) = delete;
+  Catalog& operator=(const Catalog&) = delete;
+  virtual ~Catalog() = default;
+
+  // Applies pending schema migrations. kFailedPrecondition if the schema is
+  // newer than this binary knows.
+  virtual Status Migrate() = 0;
+  virtual Result<int> SchemaVersion() = 0;
+
+  // Registers a video unless one with the same current key is active (not in
+  // a terminal state): then returns nullopt and changes nothing.
+  virtual Result<std::optional<int64_t>> Register(const NewVideo& video,
+                                                  const std::vector<OutboxEvent>& events) = 0;
+
+  // Current keys and sidecar keys of every active video.
+  virtual Result<std::vector<std::string>> ActiveKeys() = 0;
+  // Every video (or those in `state`), newest first.
+  virtual Result<std::vector<Video>> ListVideos(std::optional<State> state) = 0;
+  virtual Result<Video> GetVideo(int64_t id) = 0;
+  // By numeric id, else the newest video of that name; kNotFound otherwise.
+  virtual Result<Video> FindVideo(std::string_view id_or_name) = 0;
+
+  // See VideoChange. kNotFound if the video does not exist.
+  virtual Status Apply(const VideoChange& change) = 0;
+
+  // Takes the job due first (available and unleased, or whose lease expired)
+  // for `owner` until now + lease_seconds, and starts its next attempt.
+  virtual Result<std::optional<Claim>> ClaimNext(const std::string& owner, double now,
+                                                 double lease_seconds, int max_attempts) = 0;
+  // Extends a lease; kFailedPrecondition if `owner` no longer holds it.
+  virtual Status RenewLease(int64_t video_id, const std::string& owner, double until) = 0;
+  // Makes a waiting job due now (`vidgate retry`); kFailedPrecondition if the
+  // video has no job (terminal or awaiting metadata).
+  virtual Status RetryNow(int64_t video_id, double now) = 0;
+
+  virtual Result<std::vector<Attempt>> Attempts(int64_t video_id) = 0;
+  virtual Result<std::vector<Output>> Outputs(int64_t video_id) = 0;
+  virtual Result<std::vector<NotificationRecord>> Notifications(int64_t video_id) = 0;
+
+  // Takes up to `limit` due deliveries, hiding them from other callers until
+  // now + hold_seconds.
+  virtual Result<std::vector<Delivery>> TakeDueDeliveries(double now, int limit,
+                                                          double hold_seconds) = 0;
+  virtual Status MarkDelivered(int64_t delivery_id, double now) = 0;
+  // Records a failed delivery; retried at `next_at` unless `give_up`.
+  virtual Status MarkDeliveryFailed(int64_t delivery_id, double next_at, const std::string& error,
+                                    bool give_up) = 0;
+
+  virtual Result<Pending> PendingWork() = 0;
+};
+
+// Opens "sqlite://PATH" (relative or absolute). kInvalidArgument for an
+// unknown scheme; the schema is not migrated until Migrate().
+Result<std::unique_ptr<Catalog>> Open(std::string_view url);
+
+}  // namespace vidgate::catalog

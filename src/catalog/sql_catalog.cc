@@ -1,0 +1,537 @@
+// Catalog over SqlConnection: the queries are written once for every SQL
+// backend (see internal/sql.h for the shared subset).
+#include <mutex>
+
+#include "catalog/catalog.h"
+#include "catalog/internal/sql.h"
+#include "catalog/internal/sqlite_connection.h"
+#include "catalog/migrations.h"
+
+namespace vidgate::catalog {
+
+using internal::SqlConnection;
+using internal::SqlParams;
+using internal::SqlRow;
+using internal::Transaction;
+
+std::string_view StateName(State state) {
+  switch (state) {
+    case State::kAwaitingMetadata:
+      return "awaiting_metadata";
+    case State::kQueued:
+      return "queued";
+    case State::kProcessing:
+      return "processing";
+    case State::kRetryWait:
+      return "retry_wait";
+    case State::kProcessed:
+      return "processed";
+    case State::kRejected:
+      return "rejected";
+    case State::kUnableToProcess:
+      return "unable_to_process";
+  }
+  return "unknown";
+}
+
+Result<State> ParseState(std::string_view name) {
+  for (State s : {State::kAwaitingMetadata, State::kQueued, State::kProcessing, State::kRetryWait,
+                  State::kProcessed, State::kRejected, State::kUnableToProcess}) {
+    if (StateName(s) == name) return s;
+  }
+  return InvalidArgument("unknown state '" + std::string(name) +
+                         "' (expected awaiting_metadata, queued, processing, retry_wait, "
+                         "processed, rejected or unable_to_process)");
+}
+
+bool IsTerminal(State state) {
+  return state == State::kProcessed || state == State::kRejected ||
+         state == State::kUnableToProcess;
+}
+
+namespace {
+
+constexpr const char* kVideoColumns =
+    "v.id, v.name, v.source_key, v.current_key, v.sidecar_key, v.state, v.attempts, v.metadata, "
+    "v.probe, v.qc, v.location, v.sidecar_fingerprint, v.metadata_notice_sent, v.last_error, "
+    "v.created_at, v.updated_at, COALESCE(j.available_at, 0) "
+    "FROM videos v LEFT JOIN jobs j ON j.video_id = v.id";
+
+nlohmann::json ParseJsonColumn(const SqlRow& row, size_t i) {
+  if (row.IsNull(i)) return nullptr;
+  return nlohmann::json::parse(row.Text(i), nullptr, /*allow_exceptions=*/false);
+}
+
+Video VideoFromRow(const SqlRow& row) {
+  Video v;
+  v.id = row.Int(0);
+  v.name = row.Text(1);
+  v.source_key = row.Text(2);
+  v.current_key = row.Text(3);
+  v.sidecar_key = row.Text(4);
+  v.state = ParseState(row.Text(5)).ok() ? *ParseState(row.Text(5)) : State::kQueued;
+  v.attempts = static_cast<int>(row.Int(6));
+  v.metadata = ParseJsonColumn(row, 7);
+  v.probe = ParseJsonColumn(row, 8);
+  v.qc = ParseJsonColumn(row, 9);
+  v.location = row.Text(10);
+  v.sidecar_fingerprint = row.Text(11);
+  v.metadata_notice_sent = row.Int(12) != 0;
+  v.last_error = row.Text(13);
+  v.created_at = row.Real(14);
+  v.updated_at = row.Real(15);
+  v.next_attempt_at = row.Real(16);
+  return v;
+}
+
+std::string Str(std::string_view s) { return std::string(s); }
+
+class SqlCatalog final : public Catalog {
+ public:
+  SqlCatalog(std::unique_ptr<SqlConnection> db, std::string url)
+      : db_(std::move(db)), url_(std::move(url)) {}
+
+  Status Migrate() override {
+    std::lock_guard lock(mu_);
+    Transaction tx(*db_);
+    VG_RETURN_IF_ERROR(tx.Begin());
+    VG_RETURN_IF_ERROR(db_->ExecScript(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+        "applied_at DOUBLE PRECISION NOT NULL)"));
+    VG_ASSIGN_OR_RETURN(int current, VersionLocked());
+    auto migrations = internal::Migrations(db_->dialect());
+    int latest = migrations.empty() ? 0 : migrations.back().version;
+    if (current > latest) {
+      return FailedPrecondition("catalog " + url_ + " has schema version " +
+                                std::to_string(current) + ", newer than this vidgate (" +
+                                std::to_string(latest) + "); upgrade vidgate");
+    }
+    for (const auto& m : migrations) {
+      if (m.version <= current) continue;
+      VG_RETURN_IF_ERROR(
+          db_->ExecScript(m.sql).WithContext("migration " + std::to_string(m.version)));
+      VG_RETURN_IF_ERROR(
+          db_->Exec("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                    {int64_t{m.version}, 0.0})
+              .status());
+    }
+    return tx.Commit();
+  }
+
+  Result<int> SchemaVersion() override {
+    std::lock_guard lock(mu_);
+    return VersionLocked();
+  }
+
+  Result<std::optional<int64_t>> Register(const NewVideo& video,
+                                          const std::vector<OutboxEvent>& events) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(*db_);
+    VG_RETURN_IF_ERROR(tx.Begin());
+    VG_ASSIGN_OR_RETURN(
+        auto rows,
+        db_->Query(
+            "INSERT INTO videos (name, source_key, current_key, state, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+            {video.name, video.key, video.key, Str(StateName(video.state)), video.now, video.now}));
+    if (rows.empty()) return std::optional<int64_t>();
+    int64_t id = rows[0].Int(0);
+    if (video.state == State::kQueued) {
+      VG_RETURN_IF_ERROR(
+          db_->Exec("INSERT INTO jobs (video_id, available_at) VALUES (?, ?)", {id, video.now})
+              .status());
+    }
+    VG_RETURN_IF_ERROR(LogLocked(
+        id, video.now, "registered " + video.key + " as " + std::string(StateName(video.state))));
+    for (const auto& e : events) VG_RETURN_IF_ERROR(EnqueueLocked(id, e, video.now));
+    VG_RETURN_IF_ERROR(tx.Commit());
+    return std::optional<int64_t>(id);
+  }
+
+  Result<std::vector<std::string>> ActiveKeys() override {
+    std::lock_guard lock(mu_);
+    VG_ASSIGN_OR_RETURN(auto rows,
+                        db_->Query("SELECT current_key, sidecar_key FROM videos WHERE state NOT IN "
+                                   "('processed', 'rejected', 'unable_to_process')"));
+    std::vector<std::string> keys;
+    for (const auto& r : rows) {
+      keys.push_back(r.Text(0));
+      if (!r.Text(1).empty()) keys.push_back(r.Text(1));
+    }
+    return keys;
+  }
+
+  Result<std::vector<Video>> ListVideos(std::optional<State> state) override {
+    std::lock_guard lock(mu_);
+    std::string sql = std::string("SELECT ") + kVideoColumns;
+    SqlParams params;
+    if (state) {
+      sql += " WHERE v.state = ?";
+      params.emplace_back(Str(StateName(*state)));
+    }
+    sql += " ORDER BY v.created_at DESC, v.id DESC";
+    VG_ASSIGN_OR_RETURN(auto rows, db_->Query(sql, params));
+    std::vector<Video> out;
+    for (const auto& r : rows) out.push_back(VideoFromRow(r));
+    return out;
+  }
+
+  Result<Video> GetVideo(int64_t id) override {
+    std::lock_guard lock(mu_);
+    return GetLocked(id);
+  }
+
+  Result<Video> FindVideo(std::string_view id_or_name) override {
+    std::lock_guard lock(mu_);
+    bool numeric = !id_or_name.empty() && id_or_name.size() < 18 &&
+                   id_or_name.find_first_not_of("0123456789") == std::string_view::npos;
+    if (numeric) {
+      auto v = GetLocked(std::stoll(std::string(id_or_name)));
+      if (v.ok()) return v;
+    }
+    VG_ASSIGN_OR_RETURN(auto rows, db_->Query(std::string("SELECT ") + kVideoColumns +
+                                                  " WHERE v.name = ? ORDER BY v.id DESC LIMIT 1",
+                                              {Str(id_or_name)}));
+    if (rows.empty()) return NotFound("no video with id or name '" + Str(id_or_name) + "'");
+    return VideoFromRow(rows[0]);
+  }
+
+  Status Apply(const VideoChange& c) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(*db_);
+    VG_RETURN_IF_ERROR(tx.Begin());
+    if (!c.lease_owner.empty()) {
+      VG_ASSIGN_OR_RETURN(
+          auto rows, db_->Query("SELECT lease_owner FROM jobs WHERE video_id = ?", {c.video_id}));
+      if (rows.empty() || rows[0].Text(0) != c.lease_owner) {
+        return FailedPrecondition("video " + std::to_string(c.video_id) +
+                                  ": this worker's lease was taken over; not applying");
+      }
+    }
+    std::string sql = "UPDATE videos SET updated_at = ?";
+    SqlParams p{c.now};
+    auto set_text = [&](const char* col, const std::optional<std::string>& v) {
+      if (!v) return;
+      sql += std::string(", ") + col + " = ?";
+      p.emplace_back(*v);
+    };
+    auto set_json = [&](const char* col, const std::optional<nlohmann::json>& v) {
+      if (!v) return;
+      sql += std::string(", ") + col + " = ?";
+      if (v->is_null()) {
+        p.emplace_back(nullptr);
+      } else {
+        p.emplace_back(v->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      }
+    };
+    if (c.state) {
+      sql += ", state = ?";
+      p.emplace_back(Str(StateName(*c.state)));
+    }
+    set_text("current_key", c.current_key);
+    set_text("sidecar_key", c.sidecar_key);
+    set_text("location", c.location);
+    set_text("sidecar_fingerprint", c.sidecar_fingerprint);
+    set_text("last_error", c.last_error);
+    set_json("metadata", c.metadata);
+    set_json("probe", c.probe);
+    set_json("qc", c.qc);
+    if (c.metadata_notice_sent) {
+      sql += ", metadata_notice_sent = ?";
+      p.emplace_back(int64_t{*c.metadata_notice_sent ? 1 : 0});
+    }
+    sql += " WHERE id = ?";
+    p.emplace_back(c.video_id);
+    VG_ASSIGN_OR_RETURN(int64_t changed, db_->Exec(sql, p));
+    if (changed == 0) return NotFound("no video with id " + std::to_string(c.video_id));
+
+    if (c.end_attempt) {
+      VG_RETURN_IF_ERROR(
+          db_->Exec("UPDATE attempts SET finished_at = ?, outcome = ?, error = ?, retryable = ? "
+                    "WHERE video_id = ? AND outcome = 'running'",
+                    {c.now, c.end_attempt->outcome, c.end_attempt->error,
+                     int64_t{c.end_attempt->retryable ? 1 : 0}, c.video_id})
+              .status());
+    }
+    if (c.job == VideoChange::Job::kSchedule) {
+      VG_RETURN_IF_ERROR(db_->Exec("DELETE FROM jobs WHERE video_id = ?", {c.video_id}).status());
+      VG_RETURN_IF_ERROR(db_->Exec("INSERT INTO jobs (video_id, available_at) VALUES (?, ?)",
+                                   {c.video_id, c.job_available_at})
+                             .status());
+    } else if (c.job == VideoChange::Job::kRemove) {
+      VG_RETURN_IF_ERROR(db_->Exec("DELETE FROM jobs WHERE video_id = ?", {c.video_id}).status());
+    }
+    for (const auto& o : c.outputs) {
+      VG_RETURN_IF_ERROR(
+          db_->Exec("INSERT INTO outputs (video_id, key, size, codec, width, height, duration) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    {c.video_id, o.key, o.size, o.codec, int64_t{o.width}, int64_t{o.height},
+                     o.duration})
+              .status());
+    }
+    if (!c.log.empty()) VG_RETURN_IF_ERROR(LogLocked(c.video_id, c.now, c.log));
+    for (const auto& e : c.events) VG_RETURN_IF_ERROR(EnqueueLocked(c.video_id, e, c.now));
+    return tx.Commit();
+  }
+
+  Result<std::optional<Claim>> ClaimNext(const std::string& owner, double now, double lease_seconds,
+                                         int max_attempts) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(*db_);
+    VG_RETURN_IF_ERROR(tx.Begin());
+    std::string pick =
+        "SELECT video_id, lease_owner FROM jobs WHERE (lease_owner = '' AND available_at <= ?) "
+        "OR (lease_owner <> '' AND lease_expires_at <= ?) ORDER BY available_at, video_id LIMIT 1";
+    if (db_->dialect() == internal::Dialect::kPostgres) pick += " FOR UPDATE SKIP LOCKED";
+    VG_ASSIGN_OR_RETURN(auto rows, db_->Query(pick, {now, now}));
+    if (rows.empty()) return std::optional<Claim>();
+    int64_t id = rows[0].Int(0);
+    Claim claim;
+    claim.interrupted = !rows[0].Text(1).empty();
+    if (claim.interrupted) {
+      VG_RETURN_IF_ERROR(
+          db_->Exec("UPDATE attempts SET finished_at = ?, outcome = 'interrupted', error = ?, "
+                    "retryable = 1 WHERE video_id = ? AND outcome = 'running'",
+                    {now, "the worker " + rows[0].Text(1) + " stopped renewing its lease", id})
+              .status());
+      VG_RETURN_IF_ERROR(LogLocked(
+          id, now, "lease of " + rows[0].Text(1) + " expired; attempt recorded as interrupted"));
+    }
+    VG_RETURN_IF_ERROR(
+        db_->Exec("UPDATE jobs SET lease_owner = ?, lease_expires_at = ? WHERE video_id = ?",
+                  {owner, now + lease_seconds, id})
+            .status());
+    VG_ASSIGN_OR_RETURN(Video video, GetLocked(id));
+    if (video.attempts >= max_attempts) {
+      claim.exhausted = true;
+    } else {
+      claim.attempt_number = video.attempts + 1;
+      VG_RETURN_IF_ERROR(db_->Exec("UPDATE videos SET attempts = ?, state = 'processing', "
+                                   "updated_at = ? WHERE id = ?",
+                                   {int64_t{claim.attempt_number}, now, id})
+                             .status());
+      VG_RETURN_IF_ERROR(
+          db_->Exec(
+                 "INSERT INTO attempts (video_id, number, worker, started_at) VALUES (?, ?, ?, ?)",
+                 {id, int64_t{claim.attempt_number}, owner, now})
+              .status());
+      VG_RETURN_IF_ERROR(LogLocked(
+          id, now, "attempt " + std::to_string(claim.attempt_number) + " started by " + owner));
+      VG_ASSIGN_OR_RETURN(video, GetLocked(id));
+    }
+    claim.video = std::move(video);
+    VG_RETURN_IF_ERROR(tx.Commit());
+    return std::optional<Claim>(std::move(claim));
+  }
+
+  Status RenewLease(int64_t video_id, const std::string& owner, double until) override {
+    std::lock_guard lock(mu_);
+    VG_ASSIGN_OR_RETURN(int64_t n, db_->Exec("UPDATE jobs SET lease_expires_at = ? WHERE "
+                                             "video_id = ? AND lease_owner = ?",
+                                             {until, video_id, owner}));
+    if (n == 0) {
+      return FailedPrecondition("video " + std::to_string(video_id) + ": lease lost by " + owner);
+    }
+    return Status();
+  }
+
+  Status RetryNow(int64_t video_id, double now) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(*db_);
+    VG_RETURN_IF_ERROR(tx.Begin());
+    VG_ASSIGN_OR_RETURN(int64_t n, db_->Exec("UPDATE jobs SET available_at = ? WHERE video_id = ? "
+                                             "AND lease_owner = ''",
+                                             {now, video_id}));
+    if (n == 0) {
+      return FailedPrecondition("video " + std::to_string(video_id) +
+                                " has no attempt waiting (it is being processed, waits for its "
+                                "metadata, or is finished)");
+    }
+    VG_RETURN_IF_ERROR(db_->Exec("UPDATE videos SET state = 'queued', updated_at = ? WHERE id = ?",
+                                 {now, video_id})
+                           .status());
+    VG_RETURN_IF_ERROR(LogLocked(video_id, now, "retry requested"));
+    return tx.Commit();
+  }
+
+  Result<std::vector<Attempt>> Attempts(int64_t video_id) override {
+    std::lock_guard lock(mu_);
+    VG_ASSIGN_OR_RETURN(auto rows,
+                        db_->Query("SELECT number, worker, started_at, finished_at, outcome, "
+                                   "error, retryable FROM attempts WHERE video_id = ? ORDER BY "
+                                   "number",
+                                   {video_id}));
+    std::vector<Attempt> out;
+    for (const auto& r : rows) {
+      out.push_back(Attempt{static_cast<int>(r.Int(0)), r.Text(1), r.Real(2), r.Real(3), r.Text(4),
+                            r.Text(5), r.Int(6) != 0});
+    }
+    return out;
+  }
+
+  Result<std::vector<Output>> Outputs(int64_t video_id) override {
+    std::lock_guard lock(mu_);
+    VG_ASSIGN_OR_RETURN(auto rows, db_->Query("SELECT key, size, codec, width, height, duration "
+                                              "FROM outputs WHERE video_id = ? ORDER BY id",
+                                              {video_id}));
+    std::vector<Output> out;
+    for (const auto& r : rows) {
+      out.push_back(Output{r.Text(0), r.Int(1), r.Text(2), static_cast<int>(r.Int(3)),
+                           static_cast<int>(r.Int(4)), r.Real(5)});
+    }
+    return out;
+  }
+
+  Result<std::vector<NotificationRecord>> Notifications(int64_t video_id) override {
+    std::lock_guard lock(mu_);
+    VG_ASSIGN_OR_RETURN(
+        auto rows,
+        db_->Query("SELECT o.event_id, o.type, d.sink, o.created_at, d.delivered_at, d.attempts, "
+                   "d.gave_up, d.last_error FROM outbox o JOIN deliveries d ON d.outbox_id = o.id "
+                   "WHERE o.video_id = ? ORDER BY o.id, d.id",
+                   {video_id}));
+    std::vector<NotificationRecord> out;
+    for (const auto& r : rows) {
+      out.push_back(NotificationRecord{r.Text(0), r.Text(1), r.Text(2), r.Real(3), r.Real(4),
+                                       static_cast<int>(r.Int(5)), r.Int(6) != 0, r.Text(7)});
+    }
+    return out;
+  }
+
+  Result<std::vector<Delivery>> TakeDueDeliveries(double now, int limit,
+                                                  double hold_seconds) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(*db_);
+    VG_RETURN_IF_ERROR(tx.Begin());
+    std::string sql =
+        "SELECT d.id, d.sink, d.attempts, o.document FROM deliveries d JOIN outbox o ON o.id = "
+        "d.outbox_id WHERE d.delivered_at = 0 AND d.gave_up = 0 AND d.next_attempt_at <= ? "
+        "ORDER BY d.next_attempt_at, d.id LIMIT ?";
+    if (db_->dialect() == internal::Dialect::kPostgres) sql += " FOR UPDATE OF d SKIP LOCKED";
+    VG_ASSIGN_OR_RETURN(auto rows, db_->Query(sql, {now, int64_t{limit}}));
+    std::vector<Delivery> out;
+    for (const auto& r : rows) {
+      VG_RETURN_IF_ERROR(db_->Exec("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?",
+                                   {now + hold_seconds, r.Int(0)})
+                             .status());
+      out.push_back(Delivery{r.Int(0), r.Text(1), static_cast<int>(r.Int(2)),
+                             nlohmann::json::parse(r.Text(3), nullptr, false)});
+    }
+    VG_RETURN_IF_ERROR(tx.Commit());
+    return out;
+  }
+
+  Status MarkDelivered(int64_t delivery_id, double now) override {
+    std::lock_guard lock(mu_);
+    return db_
+        ->Exec(
+            "UPDATE deliveries SET delivered_at = ?, attempts = attempts + 1, "
+            "last_error = '' WHERE id = ?",
+            {now, delivery_id})
+        .status();
+  }
+
+  Status MarkDeliveryFailed(int64_t delivery_id, double next_at, const std::string& error,
+                            bool give_up) override {
+    std::lock_guard lock(mu_);
+    return db_
+        ->Exec(
+            "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, "
+            "last_error = ?, gave_up = ? WHERE id = ?",
+            {next_at, error, int64_t{give_up ? 1 : 0}, delivery_id})
+        .status();
+  }
+
+  Result<Pending> PendingWork() override {
+    std::lock_guard lock(mu_);
+    Pending p;
+    VG_ASSIGN_OR_RETURN(auto jobs, db_->Query("SELECT COUNT(*), MIN(available_at) FROM jobs"));
+    p.jobs = jobs[0].Int(0);
+    if (!jobs[0].IsNull(1)) p.next_due = jobs[0].Real(1);
+    VG_ASSIGN_OR_RETURN(auto dels,
+                        db_->Query("SELECT COUNT(*), MIN(next_attempt_at) FROM deliveries WHERE "
+                                   "delivered_at = 0 AND gave_up = 0"));
+    p.deliveries = dels[0].Int(0);
+    if (!dels[0].IsNull(1)) {
+      double d = dels[0].Real(1);
+      p.next_due = p.next_due ? std::min(*p.next_due, d) : d;
+    }
+    VG_ASSIGN_OR_RETURN(auto awaiting,
+                        db_->Query("SELECT COUNT(*) FROM videos WHERE state = "
+                                   "'awaiting_metadata' AND metadata_notice_sent = 0"));
+    p.awaiting_notice = awaiting[0].Int(0);
+    return p;
+  }
+
+ private:
+  Result<int> VersionLocked() {
+    VG_ASSIGN_OR_RETURN(auto exists,
+                        db_->Query(db_->dialect() == internal::Dialect::kSqlite
+                                       ? "SELECT COUNT(*) FROM sqlite_master WHERE name = "
+                                         "'schema_migrations'"
+                                       : "SELECT COUNT(*) FROM information_schema.tables WHERE "
+                                         "table_name = 'schema_migrations'"));
+    if (exists[0].Int(0) == 0) return 0;
+    VG_ASSIGN_OR_RETURN(auto rows,
+                        db_->Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+    return static_cast<int>(rows[0].Int(0));
+  }
+
+  Result<Video> GetLocked(int64_t id) {
+    VG_ASSIGN_OR_RETURN(
+        auto rows, db_->Query(std::string("SELECT ") + kVideoColumns + " WHERE v.id = ?", {id}));
+    if (rows.empty()) return NotFound("no video with id " + std::to_string(id));
+    return VideoFromRow(rows[0]);
+  }
+
+  Status LogLocked(int64_t video_id, double now, const std::string& message) {
+    return db_
+        ->Exec("INSERT INTO event_log (video_id, at, message) VALUES (?, ?, ?)",
+               {video_id, now, message})
+        .status();
+  }
+
+  Status EnqueueLocked(int64_t video_id, const OutboxEvent& e, double now) {
+    SqlParams vid = video_id > 0 ? SqlParams{video_id} : SqlParams{nullptr};
+    VG_ASSIGN_OR_RETURN(
+        auto rows,
+        db_->Query(
+            "INSERT INTO outbox (event_id, video_id, type, document, "
+            "created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+            {e.id, vid[0], e.type,
+             e.document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), now}));
+    int64_t outbox_id = rows.at(0).Int(0);
+    for (const auto& sink : e.sinks) {
+      VG_RETURN_IF_ERROR(db_->Exec("INSERT INTO deliveries (outbox_id, sink, next_attempt_at) "
+                                   "VALUES (?, ?, ?)",
+                                   {outbox_id, sink, now})
+                             .status());
+    }
+    return Status();
+  }
+
+  std::mutex mu_;
+  std::unique_ptr<SqlConnection> db_;
+  std::string url_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Catalog>> Open(std::string_view url) {
+  if (url.starts_with("sqlite://")) {
+    std::string path(url.substr(9));
+    if (path.empty()) return InvalidArgument("database.url '" + std::string(url) + "' has no path");
+    VG_ASSIGN_OR_RETURN(auto conn, internal::OpenSqlite(path));
+    return std::unique_ptr<Catalog>(
+        std::make_unique<SqlCatalog>(std::move(conn), std::string(url)));
+  }
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    return InvalidArgument(
+        "database.url: the postgresql:// catalog is not built into this "
+        "version yet");
+  }
+  return InvalidArgument("database.url '" + std::string(url) +
+                         "' has an unknown scheme (expected sqlite:// or postgresql://)");
+}
+
+}  // namespace vidgate::catalog

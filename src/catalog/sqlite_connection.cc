@@ -1,0 +1,179 @@
+#include "catalog/internal/sqlite_connection.h"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+
+namespace vidgate::catalog::internal {
+
+int64_t SqlRow::Int(size_t i) const {
+  const SqlValue& v = values_.at(i);
+  if (auto* p = std::get_if<int64_t>(&v)) return *p;
+  if (auto* d = std::get_if<double>(&v)) return static_cast<int64_t>(*d);
+  if (auto* s = std::get_if<std::string>(&v)) return s->empty() ? 0 : std::stoll(*s);
+  return 0;
+}
+
+double SqlRow::Real(size_t i) const {
+  const SqlValue& v = values_.at(i);
+  if (auto* d = std::get_if<double>(&v)) return *d;
+  if (auto* p = std::get_if<int64_t>(&v)) return static_cast<double>(*p);
+  if (auto* s = std::get_if<std::string>(&v)) return s->empty() ? 0 : std::stod(*s);
+  return 0;
+}
+
+std::string SqlRow::Text(size_t i) const {
+  const SqlValue& v = values_.at(i);
+  if (auto* s = std::get_if<std::string>(&v)) return *s;
+  if (auto* p = std::get_if<int64_t>(&v)) return std::to_string(*p);
+  if (auto* d = std::get_if<double>(&v)) return std::to_string(*d);
+  return "";
+}
+
+namespace {
+
+struct DbClose {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct StmtFinalize {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using DbPtr = std::unique_ptr<sqlite3, DbClose>;
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalize>;
+
+Status SqliteStatus(int rc, sqlite3* db, std::string_view what) {
+  std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xFF) {
+    case SQLITE_CONSTRAINT:
+      return AlreadyExists(msg);
+    case SQLITE_FULL:
+      return ResourceExhausted(msg);
+    case SQLITE_READONLY:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+      return PermissionDenied(msg);
+    case SQLITE_CANTOPEN:
+      return Unavailable(msg);
+    case SQLITE_INTERRUPT:
+      return Cancelled(msg);
+    default:
+      return Unavailable(msg);  // BUSY, LOCKED, IOERR, CORRUPT...: operator or time fixes it
+  }
+}
+
+class SqliteConnection final : public SqlConnection {
+ public:
+  SqliteConnection(DbPtr db, std::string path) : db_(std::move(db)), path_(std::move(path)) {}
+
+  Dialect dialect() const override { return Dialect::kSqlite; }
+
+  Result<int64_t> Exec(std::string_view sql, const SqlParams& params) override {
+    VG_ASSIGN_OR_RETURN(StmtPtr stmt, Prepare(sql, params));
+    int rc = 0;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    }
+    if (rc != SQLITE_DONE) return SqliteStatus(rc, db_.get(), Where());
+    return static_cast<int64_t>(sqlite3_changes(db_.get()));
+  }
+
+  Status ExecScript(std::string_view sql) override {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_.get(), std::string(sql).c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      std::string msg = err ? err : sqlite3_errstr(rc);
+      sqlite3_free(err);
+      return SqliteStatus(rc, nullptr, Where() + ": " + msg);
+    }
+    return Status();
+  }
+
+  Result<std::vector<SqlRow>> Query(std::string_view sql, const SqlParams& params) override {
+    VG_ASSIGN_OR_RETURN(StmtPtr stmt, Prepare(sql, params));
+    std::vector<SqlRow> rows;
+    int rc = 0;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+      int n = sqlite3_column_count(stmt.get());
+      std::vector<SqlValue> values;
+      values.reserve(static_cast<size_t>(n));
+      for (int i = 0; i < n; ++i) {
+        switch (sqlite3_column_type(stmt.get(), i)) {
+          case SQLITE_INTEGER:
+            values.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt.get(), i)));
+            break;
+          case SQLITE_FLOAT:
+            values.emplace_back(sqlite3_column_double(stmt.get(), i));
+            break;
+          case SQLITE_NULL:
+            values.emplace_back(nullptr);
+            break;
+          default: {
+            const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), i));
+            int len = sqlite3_column_bytes(stmt.get(), i);
+            values.emplace_back(std::string(text ? text : "", static_cast<size_t>(len)));
+          }
+        }
+      }
+      rows.emplace_back(std::move(values));
+    }
+    if (rc != SQLITE_DONE) return SqliteStatus(rc, db_.get(), Where());
+    return rows;
+  }
+
+  Status Begin() override { return ExecScript("BEGIN IMMEDIATE"); }
+  Status Commit() override { return ExecScript("COMMIT"); }
+  Status Rollback() override { return ExecScript("ROLLBACK"); }
+
+ private:
+  std::string Where() const { return "catalog '" + path_ + "'"; }
+
+  Result<StmtPtr> Prepare(std::string_view sql, const SqlParams& params) {
+    sqlite3_stmt* raw = nullptr;
+    int rc = sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
+    StmtPtr stmt(raw);
+    if (rc != SQLITE_OK) return SqliteStatus(rc, db_.get(), Where());
+    for (size_t i = 0; i < params.size(); ++i) {
+      int idx = static_cast<int>(i) + 1;
+      const SqlValue& v = params[i];
+      if (auto* p = std::get_if<int64_t>(&v)) {
+        rc = sqlite3_bind_int64(stmt.get(), idx, *p);
+      } else if (auto* d = std::get_if<double>(&v)) {
+        rc = sqlite3_bind_double(stmt.get(), idx, *d);
+      } else if (auto* s = std::get_if<std::string>(&v)) {
+        rc = sqlite3_bind_text(stmt.get(), idx, s->data(), static_cast<int>(s->size()),
+                               SQLITE_TRANSIENT);
+      } else {
+        rc = sqlite3_bind_null(stmt.get(), idx);
+      }
+      if (rc != SQLITE_OK) return SqliteStatus(rc, db_.get(), Where());
+    }
+    return stmt;
+  }
+
+  DbPtr db_;
+  std::string path_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SqlConnection>> OpenSqlite(const std::string& path) {
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) return ErrnoStatus(ec.value(), "create folder for the catalog", parent.string());
+  }
+  sqlite3* raw = nullptr;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  DbPtr db(raw);
+  if (rc != SQLITE_OK) return SqliteStatus(rc, db.get(), "cannot open catalog '" + path + "'");
+  sqlite3_busy_timeout(db.get(), 10000);
+  auto conn = std::make_unique<SqliteConnection>(std::move(db), path);
+  VG_RETURN_IF_ERROR(
+      conn->ExecScript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                       "PRAGMA foreign_keys=ON;"));
+  return std::unique_ptr<SqlConnection>(std::move(conn));
+}
+
+}  // namespace vidgate::catalog::internal

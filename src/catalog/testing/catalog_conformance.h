@@ -1,0 +1,210 @@
+// catalog_conformance.h: the behaviour every catalog backend must show.
+// A backend's test instantiates it with a factory returning a migrated,
+// empty catalog.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+
+#include "catalog/catalog.h"
+
+namespace vidgate::catalog::conformance {
+
+using CatalogFactory = std::function<std::unique_ptr<Catalog>()>;
+
+class CatalogConformance : public ::testing::TestWithParam<CatalogFactory> {
+ protected:
+  void SetUp() override {
+    catalog_ = GetParam()();
+    ASSERT_NE(catalog_, nullptr);
+  }
+
+  int64_t RegisterQueued(const std::string& key, double now = 100) {
+    auto id = catalog_->Register(NewVideo{"n/" + key, key, State::kQueued, now}, {});
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    EXPECT_TRUE(id->has_value());
+    return id->value_or(0);
+  }
+
+  static OutboxEvent Event(const std::string& id, std::vector<std::string> sinks) {
+    return OutboxEvent{id, "vidgate.video.processed", {{"id", id}}, std::move(sinks)};
+  }
+
+  std::unique_ptr<Catalog> catalog_;
+};
+
+TEST_P(CatalogConformance, MigrateIsIdempotent) {
+  ASSERT_TRUE(catalog_->Migrate().ok());
+  auto v = catalog_->SchemaVersion();
+  ASSERT_TRUE(v.ok());
+  EXPECT_GE(*v, 1);
+}
+
+TEST_P(CatalogConformance, ActiveKeyIsRegisteredOnce) {
+  auto first =
+      catalog_->Register(NewVideo{"clip", "uploads/clip.mp4", State::kAwaitingMetadata, 1}, {});
+  ASSERT_TRUE(first.ok() && first->has_value());
+  auto again =
+      catalog_->Register(NewVideo{"clip", "uploads/clip.mp4", State::kAwaitingMetadata, 2}, {});
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->has_value());
+  // Once terminal, the same key is a new video.
+  VideoChange done;
+  done.video_id = **first;
+  done.now = 3;
+  done.state = State::kProcessed;
+  ASSERT_TRUE(catalog_->Apply(done).ok());
+  auto third =
+      catalog_->Register(NewVideo{"clip", "uploads/clip.mp4", State::kAwaitingMetadata, 4}, {});
+  ASSERT_TRUE(third.ok() && third->has_value());
+  EXPECT_NE(**third, **first);
+  auto found = catalog_->FindVideo("clip");
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->id, **third);
+}
+
+TEST_P(CatalogConformance, ListIsNewestFirstAndFilters) {
+  int64_t a = RegisterQueued("uploads/a.mp4", 1);
+  int64_t b = RegisterQueued("uploads/b.mp4", 2);
+  auto all = catalog_->ListVideos(std::nullopt);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].id, b);
+  EXPECT_EQ((*all)[1].id, a);
+  EXPECT_EQ(catalog_->ListVideos(State::kProcessed)->size(), 0u);
+  EXPECT_EQ(catalog_->ListVideos(State::kQueued)->size(), 2u);
+  EXPECT_EQ(catalog_->FindVideo(std::to_string(a))->current_key, "uploads/a.mp4");
+  EXPECT_EQ(catalog_->FindVideo("nope").status().code(), Code::kNotFound);
+}
+
+TEST_P(CatalogConformance, ClaimStartsAnAttemptAndHoldsTheLease) {
+  int64_t id = RegisterQueued("uploads/a.mp4");
+  auto claim = catalog_->ClaimNext("w1", 100, 30, 5);
+  ASSERT_TRUE(claim.ok()) << claim.status().ToString();
+  ASSERT_TRUE(claim->has_value());
+  EXPECT_EQ((*claim)->video.id, id);
+  EXPECT_EQ((*claim)->attempt_number, 1);
+  EXPECT_EQ((*claim)->video.state, State::kProcessing);
+  EXPECT_FALSE((*claim)->interrupted);
+  // Nobody else gets it while the lease holds.
+  EXPECT_FALSE(catalog_->ClaimNext("w2", 110, 30, 5)->has_value());
+  EXPECT_TRUE(catalog_->RenewLease(id, "w1", 200).ok());
+  EXPECT_EQ(catalog_->RenewLease(id, "w2", 200).code(), Code::kFailedPrecondition);
+}
+
+TEST_P(CatalogConformance, ExpiredLeaseIsTakenBackAndRecordedInterrupted) {
+  int64_t id = RegisterQueued("uploads/a.mp4");
+  ASSERT_TRUE(catalog_->ClaimNext("w1", 100, 30, 5)->has_value());
+  auto claim = catalog_->ClaimNext("w2", 131, 30, 5);
+  ASSERT_TRUE(claim.ok() && claim->has_value());
+  EXPECT_TRUE((*claim)->interrupted);
+  EXPECT_EQ((*claim)->attempt_number, 2);
+  auto attempts = catalog_->Attempts(id);
+  ASSERT_EQ(attempts->size(), 2u);
+  EXPECT_EQ((*attempts)[0].outcome, "interrupted");
+  EXPECT_TRUE((*attempts)[0].retryable);
+  EXPECT_EQ((*attempts)[1].outcome, "running");
+  // The old holder is fenced out.
+  VideoChange late;
+  late.video_id = id;
+  late.now = 140;
+  late.state = State::kProcessed;
+  late.lease_owner = "w1";
+  EXPECT_EQ(catalog_->Apply(late).code(), Code::kFailedPrecondition);
+  EXPECT_EQ(catalog_->GetVideo(id)->state, State::kProcessing);
+}
+
+TEST_P(CatalogConformance, ExhaustedClaimStartsNoAttempt) {
+  int64_t id = RegisterQueued("uploads/a.mp4");
+  ASSERT_TRUE(catalog_->ClaimNext("w1", 100, 30, 1)->has_value());
+  auto claim = catalog_->ClaimNext("w2", 200, 30, 1);
+  ASSERT_TRUE(claim.ok() && claim->has_value());
+  EXPECT_TRUE((*claim)->exhausted);
+  EXPECT_EQ(catalog_->Attempts(id)->size(), 1u);
+}
+
+TEST_P(CatalogConformance, ScheduledRetryWaitsForItsTime) {
+  int64_t id = RegisterQueued("uploads/a.mp4");
+  ASSERT_TRUE(catalog_->ClaimNext("w1", 100, 30, 5)->has_value());
+  VideoChange fail;
+  fail.video_id = id;
+  fail.now = 101;
+  fail.state = State::kRetryWait;
+  fail.current_key = "failed/a.mp4";
+  fail.job = VideoChange::Job::kSchedule;
+  fail.job_available_at = 160;
+  fail.end_attempt = AttemptEnd{"failed", "disk on fire", true};
+  fail.lease_owner = "w1";
+  ASSERT_TRUE(catalog_->Apply(fail).ok());
+  EXPECT_FALSE(catalog_->ClaimNext("w1", 150, 30, 5)->has_value());
+  auto pending = catalog_->PendingWork();
+  EXPECT_EQ(pending->jobs, 1);
+  EXPECT_DOUBLE_EQ(pending->next_due.value_or(0), 160);
+  EXPECT_DOUBLE_EQ(catalog_->GetVideo(id)->next_attempt_at, 160);
+  ASSERT_TRUE(catalog_->RetryNow(id, 151).ok());
+  auto claim = catalog_->ClaimNext("w1", 152, 30, 5);
+  ASSERT_TRUE(claim.ok() && claim->has_value());
+  EXPECT_EQ((*claim)->attempt_number, 2);
+  auto attempts = catalog_->Attempts(id);
+  EXPECT_EQ((*attempts)[0].error, "disk on fire");
+}
+
+TEST_P(CatalogConformance, OutboxDeliversOncePerSink) {
+  int64_t id = RegisterQueued("uploads/a.mp4");
+  VideoChange done;
+  done.video_id = id;
+  done.now = 200;
+  done.state = State::kProcessed;
+  done.job = VideoChange::Job::kRemove;
+  done.events.push_back(Event("e1", {"log", "webhook:x"}));
+  ASSERT_TRUE(catalog_->Apply(done).ok());
+  EXPECT_EQ(catalog_->PendingWork()->deliveries, 2);
+  auto due = catalog_->TakeDueDeliveries(200, 10, 60);
+  ASSERT_TRUE(due.ok());
+  ASSERT_EQ(due->size(), 2u);
+  EXPECT_EQ((*due)[0].document["id"], "e1");
+  // Taken deliveries are hidden from other dispatchers for a while.
+  EXPECT_TRUE(catalog_->TakeDueDeliveries(201, 10, 60)->empty());
+  ASSERT_TRUE(catalog_->MarkDelivered((*due)[0].id, 202).ok());
+  ASSERT_TRUE(catalog_->MarkDeliveryFailed((*due)[1].id, 205, "HTTP 503", false).ok());
+  auto again = catalog_->TakeDueDeliveries(205, 10, 60);
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].attempts, 1);
+  ASSERT_TRUE(catalog_->MarkDeliveryFailed((*again)[0].id, 0, "HTTP 503", true).ok());
+  EXPECT_EQ(catalog_->PendingWork()->deliveries, 0);
+  auto records = catalog_->Notifications(id);
+  ASSERT_EQ(records->size(), 2u);
+  EXPECT_GT((*records)[0].delivered_at, 0);
+  EXPECT_TRUE((*records)[1].gave_up);
+  EXPECT_EQ((*records)[1].last_error, "HTTP 503");
+}
+
+TEST_P(CatalogConformance, RegisterWritesEventsInTheSameTransaction) {
+  auto id = catalog_->Register(NewVideo{"x", "uploads/x.mp4", State::kAwaitingMetadata, 1},
+                               {Event("e2", {"log"})});
+  ASSERT_TRUE(id.ok() && id->has_value());
+  EXPECT_EQ(catalog_->Notifications(**id)->size(), 1u);
+  EXPECT_EQ(catalog_->PendingWork()->awaiting_notice, 1);
+}
+
+TEST_P(CatalogConformance, OutputsAndJsonColumnsRoundTrip) {
+  int64_t id = RegisterQueued("uploads/a.mp4");
+  VideoChange c;
+  c.video_id = id;
+  c.now = 5;
+  c.metadata = nlohmann::json{{"title", "T \xC3\xA9"}};
+  c.probe = nlohmann::json{{"format", {{"name", "mp4"}}}};
+  c.outputs.push_back(Output{"processed/a/renditions/main.mp4", 1234, "h264", 640, 360, 2.5});
+  ASSERT_TRUE(catalog_->Apply(c).ok());
+  auto v = catalog_->GetVideo(id);
+  EXPECT_EQ(v->metadata["title"], "T \xC3\xA9");
+  EXPECT_EQ(v->probe["format"]["name"], "mp4");
+  auto outs = catalog_->Outputs(id);
+  ASSERT_EQ(outs->size(), 1u);
+  EXPECT_EQ((*outs)[0].codec, "h264");
+  EXPECT_DOUBLE_EQ((*outs)[0].duration, 2.5);
+}
+
+}  // namespace vidgate::catalog::conformance
