@@ -113,15 +113,16 @@ class [[nodiscard]] Result {
 #define VG_CONCAT(a, b) VG_CONCAT_INNER(a, b)
 
 // Returns the Status from the enclosing function if `expr` is not ok.
-#define VG_RETURN_IF_ERROR(expr)                   \
-  do {                                             \
-    ::vidgate::Status vg_status_ = (expr);         \
-    if (!vg_status_.ok()) return vg_status_;       \
+#define VG_RETURN_IF_ERROR(expr) VG_RETURN_IF_ERROR_IMPL(VG_CONCAT(vg_status_, __COUNTER__), expr)
+#define VG_RETURN_IF_ERROR_IMPL(tmp, expr) \
+  do {                                     \
+    ::vidgate::Status tmp = (expr);        \
+    if (!tmp.ok()) return tmp;             \
   } while (0)
 
 // Declares `lhs` from the value of a Result, or returns its Status.
 #define VG_ASSIGN_OR_RETURN(lhs, expr) \
-  VG_ASSIGN_OR_RETURN_IMPL(VG_CONCAT(vg_result_, __LINE__), lhs, expr)
+  VG_ASSIGN_OR_RETURN_IMPL(VG_CONCAT(vg_result_, __COUNTER__), lhs, expr)
 #define VG_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                             \
   if (!tmp.ok()) return tmp.status();            \

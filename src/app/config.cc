@@ -1,0 +1,282 @@
+#include "app/config.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <toml++/toml.h>
+
+namespace vidgate::app {
+namespace {
+
+// Reads one TOML table, remembering which keys it consumed so that every
+// key left over can be reported as unknown, by its dotted path.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string path, std::string source)
+      : table_(table), path_(std::move(path)), source_(std::move(source)) {}
+
+  Status Str(const char* key, std::string& out) {
+    const toml::node* n = Take(key);
+    if (!n) return Status();
+    if (auto v = n->value<std::string>(); v && n->is_string()) {
+      out = *v;
+      return Status();
+    }
+    return TypeError(key, "a string");
+  }
+
+  Status Bool(const char* key, bool& out) {
+    const toml::node* n = Take(key);
+    if (!n) return Status();
+    if (!n->is_boolean()) return TypeError(key, "true or false");
+    out = *n->value<bool>();
+    return Status();
+  }
+
+  Status Int(const char* key, int& out, int min, int max) {
+    const toml::node* n = Take(key);
+    if (!n) return Status();
+    if (!n->is_integer()) return TypeError(key, "an integer");
+    int64_t v = *n->value<int64_t>();
+    if (v < min || v > max) return RangeError(key, std::to_string(min), std::to_string(max));
+    out = static_cast<int>(v);
+    return Status();
+  }
+
+  // Any number, fractional allowed (every *_seconds key).
+  Status Seconds(const char* key, double& out, double min = 0) {
+    const toml::node* n = Take(key);
+    if (!n) return Status();
+    if (!n->is_number()) return TypeError(key, "a number of seconds");
+    double v = n->is_integer() ? static_cast<double>(*n->value<int64_t>()) : *n->value<double>();
+    if (!(v >= min) || v > 1e9) return RangeError(key, std::to_string(min), "1e9");
+    out = v;
+    return Status();
+  }
+
+  Status StrList(const char* key, std::vector<std::string>& out) {
+    const toml::node* n = Take(key);
+    if (!n) return Status();
+    const toml::array* arr = n->as_array();
+    if (!arr) return TypeError(key, "an array of strings");
+    std::vector<std::string> values;
+    for (const toml::node& item : *arr) {
+      if (!item.is_string()) return TypeError(key, "an array of strings");
+      values.push_back(*item.value<std::string>());
+    }
+    out = std::move(values);
+    return Status();
+  }
+
+  // A sub-table; nullptr when absent. kInvalidArgument when not a table.
+  Result<const toml::table*> Table(const char* key) {
+    const toml::node* n = Take(key);
+    if (!n) return static_cast<const toml::table*>(nullptr);
+    if (!n->is_table()) return TypeError(key, "a table ([" + Dotted(key) + "])");
+    return n->as_table();
+  }
+
+  // An array of tables ([[key]]); empty when absent.
+  Result<std::vector<const toml::table*>> TableArray(const char* key) {
+    std::vector<const toml::table*> out;
+    const toml::node* n = Take(key);
+    if (!n) return out;
+    const toml::array* arr = n->as_array();
+    if (!arr) return TypeError(key, "an array of tables ([[" + Dotted(key) + "]])");
+    for (const toml::node& item : *arr) {
+      if (!item.is_table()) return TypeError(key, "an array of tables ([[" + Dotted(key) + "]])");
+      out.push_back(item.as_table());
+    }
+    return out;
+  }
+
+  Status Finish() const {
+    for (const auto& [k, v] : table_) {
+      std::string key(k.str());
+      if (!seen_.contains(key)) {
+        return InvalidArgument("config " + source_ + ": unknown key '" + Dotted(key) + "'");
+      }
+    }
+    return Status();
+  }
+
+  std::string Dotted(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+
+ private:
+  const toml::node* Take(const char* key) {
+    seen_.insert(key);
+    return table_.get(key);
+  }
+  Status TypeError(const std::string& key, const std::string& expected) const {
+    return InvalidArgument("config " + source_ + ": '" + Dotted(key) + "' must be " + expected);
+  }
+  Status RangeError(const std::string& key, const std::string& min, const std::string& max) const {
+    return InvalidArgument("config " + source_ + ": '" + Dotted(key) + "' must be between " + min +
+                           " and " + max);
+  }
+
+  const toml::table& table_;
+  std::string path_;
+  std::string source_;
+  std::set<std::string> seen_;
+};
+
+// Runs `fn` on the sub-table `key` of `parent` if present, then checks it for
+// unknown keys.
+template <typename Fn>
+Status WithTable(TableReader& parent, const char* key, const std::string& source, Fn fn) {
+  VG_ASSIGN_OR_RETURN(const toml::table* t, parent.Table(key));
+  if (!t) return Status();
+  TableReader r(*t, parent.Dotted(key), source);
+  VG_RETURN_IF_ERROR(fn(r));
+  return r.Finish();
+}
+
+Status ReadRoot(const toml::table& root, const std::string& source, Config& c) {
+  TableReader r(root, "", source);
+  VG_RETURN_IF_ERROR(WithTable(r, "storage", source, [&](TableReader& t) {
+    VG_RETURN_IF_ERROR(t.Str("url", c.storage.url));
+    VG_RETURN_IF_ERROR(t.Seconds("settle_seconds", c.storage.settle_seconds));
+    VG_RETURN_IF_ERROR(t.Str("endpoint", c.storage.endpoint));
+    VG_RETURN_IF_ERROR(t.Str("region", c.storage.region));
+    return t.Bool("path_style", c.storage.path_style);
+  }));
+  VG_RETURN_IF_ERROR(WithTable(r, "database", source, [&](TableReader& t) {
+    return t.Str("url", c.database.url);
+  }));
+  VG_RETURN_IF_ERROR(WithTable(r, "metadata", source, [&](TableReader& t) {
+    VG_RETURN_IF_ERROR(t.Seconds("wait_seconds", c.metadata.wait_seconds));
+    return t.StrList("required", c.metadata.required);
+  }));
+  VG_RETURN_IF_ERROR(WithTable(r, "retry", source, [&](TableReader& t) {
+    VG_RETURN_IF_ERROR(t.Int("max_attempts", c.retry.max_attempts, 1, 1000));
+    VG_RETURN_IF_ERROR(t.Seconds("base_delay_seconds", c.retry.base_delay_seconds));
+    VG_RETURN_IF_ERROR(t.Seconds("max_delay_seconds", c.retry.max_delay_seconds));
+    return t.Bool("retry_qc_rejections", c.retry.retry_qc_rejections);
+  }));
+  VG_RETURN_IF_ERROR(WithTable(r, "workers", source, [&](TableReader& t) {
+    VG_RETURN_IF_ERROR(t.Int("count", c.workers.count, 0, 1024));
+    VG_RETURN_IF_ERROR(t.Seconds("lease_seconds", c.workers.lease_seconds, 0.1));
+    return t.Seconds("attempt_timeout_seconds", c.workers.attempt_timeout_seconds, 0.1);
+  }));
+  VG_RETURN_IF_ERROR(WithTable(r, "intake", source, [&](TableReader& t) {
+    VG_RETURN_IF_ERROR(t.Str("sqs_queue_url", c.intake.sqs_queue_url));
+    VG_RETURN_IF_ERROR(t.Seconds("poll_seconds", c.intake.poll_seconds, 0.01));
+    VG_RETURN_IF_ERROR(t.Str("endpoint", c.intake.endpoint));
+    return t.Str("region", c.intake.region);
+  }));
+  VG_RETURN_IF_ERROR(WithTable(r, "notify", source, [&](TableReader& t) -> Status {
+    VG_ASSIGN_OR_RETURN(auto hooks, t.TableArray("webhook"));
+    for (size_t i = 0; i < hooks.size(); ++i) {
+      TableReader h(*hooks[i], "notify.webhook[" + std::to_string(i) + "]", source);
+      WebhookConfig w;
+      VG_RETURN_IF_ERROR(h.Str("url", w.url));
+      VG_RETURN_IF_ERROR(h.Str("secret", w.secret));
+      VG_RETURN_IF_ERROR(h.Seconds("timeout_seconds", w.timeout_seconds, 0.01));
+      VG_RETURN_IF_ERROR(h.Finish());
+      if (w.url.empty()) {
+        return InvalidArgument("config " + source + ": 'notify.webhook[" + std::to_string(i) +
+                               "].url' is required");
+      }
+      c.notify.webhook.push_back(std::move(w));
+    }
+    VG_ASSIGN_OR_RETURN(auto topics, t.TableArray("sns"));
+    for (size_t i = 0; i < topics.size(); ++i) {
+      TableReader s(*topics[i], "notify.sns[" + std::to_string(i) + "]", source);
+      SnsConfig sns;
+      VG_RETURN_IF_ERROR(s.Str("topic_arn", sns.topic_arn));
+      VG_RETURN_IF_ERROR(s.Str("endpoint", sns.endpoint));
+      VG_RETURN_IF_ERROR(s.Str("region", sns.region));
+      VG_RETURN_IF_ERROR(s.Finish());
+      c.notify.sns.push_back(std::move(sns));
+    }
+    VG_RETURN_IF_ERROR(t.Int("delivery_attempts", c.notify.delivery_attempts, 1, 1000));
+    VG_RETURN_IF_ERROR(t.Seconds("base_delay_seconds", c.notify.base_delay_seconds));
+    return t.Seconds("max_delay_seconds", c.notify.max_delay_seconds);
+  }));
+  VG_RETURN_IF_ERROR(WithTable(r, "metrics", source, [&](TableReader& t) {
+    return t.Bool("emf", c.metrics.emf);
+  }));
+  VG_RETURN_IF_ERROR(WithTable(r, "server", source, [&](TableReader& t) {
+    return t.Str("listen", c.server.listen);
+  }));
+  return r.Finish();
+}
+
+// Rejects settings this build cannot honour yet, instead of ignoring them.
+Status CheckSupported(const Config& c) {
+  if (!c.intake.sqs_queue_url.empty()) {
+    return InvalidArgument("config " + c.source +
+                           ": 'intake.sqs_queue_url' is set, but SQS intake is not built into "
+                           "this version of vidgate yet");
+  }
+  if (!c.notify.sns.empty()) {
+    return InvalidArgument("config " + c.source +
+                           ": [[notify.sns]] is set, but the SNS sink is not built into this "
+                           "version of vidgate yet");
+  }
+  if (c.retry.max_delay_seconds < c.retry.base_delay_seconds) {
+    return InvalidArgument("config " + c.source +
+                           ": 'retry.max_delay_seconds' must not be below "
+                           "'retry.base_delay_seconds'");
+  }
+  return Status();
+}
+
+}  // namespace
+
+Result<Config> ParseConfig(const std::string& toml_text, const std::string& source) {
+  Config c;
+  c.source = source;
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    return InvalidArgument("config " + source + " line " + std::to_string(where.line) +
+                           ", column " + std::to_string(where.column) + ": " +
+                           std::string(e.description()));
+  }
+  VG_RETURN_IF_ERROR(ReadRoot(root, source, c));
+  VG_RETURN_IF_ERROR(CheckSupported(c));
+  return c;
+}
+
+Result<Config> LoadConfig(const std::optional<std::string>& path) {
+  std::optional<std::string> file = path;
+  if (!file) {
+    if (const char* env = std::getenv("VIDGATE_CONFIG"); env && *env) file = env;
+  }
+  if (!file && std::filesystem::exists("vidgate.toml")) file = "vidgate.toml";
+  Config c;
+  if (file) {
+    std::error_code ec;
+    if (!std::filesystem::exists(*file, ec)) {
+      return NotFound("config file '" + *file + "' does not exist");
+    }
+    FILE* f = std::fopen(file->c_str(), "rb");
+    if (!f) return ErrnoStatus(errno, "read config file", *file);
+    std::string text;
+    char buf[8192];
+    size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+    std::fclose(f);
+    VG_ASSIGN_OR_RETURN(c, ParseConfig(text, "'" + *file + "'"));
+  }
+  if (const char* v = std::getenv("VIDGATE_STORAGE_URL"); v && *v) c.storage.url = v;
+  if (const char* v = std::getenv("VIDGATE_DATABASE_URL"); v && *v) c.database.url = v;
+  if (const char* v = std::getenv("VIDGATE_LISTEN"); v && *v) c.server.listen = v;
+  if (c.database.url.empty()) {
+    std::string root = c.storage.url;
+    if (root.starts_with("file://")) {
+      root = root.substr(7);
+    } else if (root.find("://") != std::string::npos) {
+      return InvalidArgument("config " + c.source +
+                             ": 'database.url' must be set when the store is not a file:// folder");
+    }
+    c.database.url = "sqlite://" + (std::filesystem::path(root) / "vidgate.db").string();
+  }
+  return c;
+}
+
+}  // namespace vidgate::app

@@ -1,0 +1,86 @@
+// config.h: vidgate's settings, from TOML (ARCHITECTURE.md "Contract:
+// configuration"). Every key has a default, so no file is needed.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace vidgate::app {
+
+struct WebhookConfig {
+  std::string url;
+  std::string secret;  // a spec for notify::ResolveSecret: "env:NAME", "file:PATH" or literal
+  double timeout_seconds = 10;
+};
+
+struct SnsConfig {
+  std::string topic_arn;
+  std::string endpoint;
+  std::string region;
+};
+
+struct Config {
+  struct {
+    std::string url = "file://./vidgate-data";
+    double settle_seconds = 2;
+    std::string endpoint;
+    std::string region;
+    bool path_style = false;
+  } storage;
+  struct {
+    // Empty = vidgate.db inside a file:// store's folder (the contract's
+    // default "sqlite://./vidgate-data/vidgate.db" for the default store).
+    std::string url;
+  } database;
+  struct {
+    double wait_seconds = 60;
+    std::vector<std::string> required = {"title"};
+  } metadata;
+  struct {
+    int max_attempts = 5;
+    double base_delay_seconds = 30;
+    double max_delay_seconds = 3600;
+    bool retry_qc_rejections = false;
+  } retry;
+  struct {
+    int count = 0;  // 0 = number of cores
+    double lease_seconds = 30;
+    double attempt_timeout_seconds = 3600;
+  } workers;
+  struct {
+    std::string sqs_queue_url;
+    double poll_seconds = 2;
+    std::string endpoint;
+    std::string region;
+  } intake;
+  struct {
+    std::vector<WebhookConfig> webhook;
+    std::vector<SnsConfig> sns;
+    int delivery_attempts = 12;  // per sink, first one included
+    double base_delay_seconds = 1;
+    double max_delay_seconds = 60;
+  } notify;
+  struct {
+    bool emf = false;
+  } metrics;
+  struct {
+    std::string listen = "127.0.0.1:8080";
+  } server;
+  std::string source = "built-in defaults";  // the file read, for messages
+};
+
+// Loads the configuration: `path` if given, else $VIDGATE_CONFIG, else
+// ./vidgate.toml if present, else the defaults; then applies the environment
+// overrides VIDGATE_STORAGE_URL, VIDGATE_DATABASE_URL, VIDGATE_LISTEN.
+// kInvalidArgument naming the file and the key for a syntax error, an unknown
+// key, a value of the wrong type or out of range; kNotFound for a named file
+// that does not exist.
+Result<Config> LoadConfig(const std::optional<std::string>& path);
+
+// Parses TOML text (no environment, no files); for tests.
+Result<Config> ParseConfig(const std::string& toml_text, const std::string& source);
+
+}  // namespace vidgate::app

@@ -1,0 +1,98 @@
+#include "app/config.h"
+
+#include <gtest/gtest.h>
+
+namespace vidgate::app {
+namespace {
+
+TEST(ConfigTest, EmptyFileGivesTheDefaults) {
+  auto c = ParseConfig("", "test.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->storage.url, "file://./vidgate-data");
+  EXPECT_DOUBLE_EQ(c->storage.settle_seconds, 2);
+  EXPECT_EQ(c->retry.max_attempts, 5);
+  EXPECT_DOUBLE_EQ(c->retry.base_delay_seconds, 30);
+  EXPECT_DOUBLE_EQ(c->retry.max_delay_seconds, 3600);
+  EXPECT_EQ(c->metadata.required, std::vector<std::string>{"title"});
+  EXPECT_DOUBLE_EQ(c->metadata.wait_seconds, 60);
+  EXPECT_DOUBLE_EQ(c->workers.lease_seconds, 30);
+  EXPECT_EQ(c->server.listen, "127.0.0.1:8080");
+}
+
+TEST(ConfigTest, ReadsEveryContractKey) {
+  auto c = ParseConfig(R"(
+[storage]
+url = "file:///tmp/x"
+settle_seconds = 0.5
+[database]
+url = "sqlite:///tmp/x.db"
+[metadata]
+wait_seconds = 1
+required = ["title", "owner"]
+[retry]
+max_attempts = 3
+base_delay_seconds = 0.2
+max_delay_seconds = 10
+retry_qc_rejections = true
+[workers]
+count = 2
+lease_seconds = 5
+attempt_timeout_seconds = 60
+[intake]
+poll_seconds = 0.1
+[metrics]
+emf = false
+[[notify.webhook]]
+url = "http://127.0.0.1:9/hook"
+secret = "env:HOOK_SECRET"
+[[notify.webhook]]
+url = "http://127.0.0.1:10/other"
+[server]
+listen = "127.0.0.1:0"
+)",
+                       "test.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_DOUBLE_EQ(c->storage.settle_seconds, 0.5);
+  EXPECT_EQ(c->metadata.required.size(), 2u);
+  EXPECT_EQ(c->retry.max_attempts, 3);
+  EXPECT_DOUBLE_EQ(c->retry.base_delay_seconds, 0.2);
+  EXPECT_TRUE(c->retry.retry_qc_rejections);
+  EXPECT_EQ(c->workers.count, 2);
+  ASSERT_EQ(c->notify.webhook.size(), 2u);
+  EXPECT_EQ(c->notify.webhook[0].secret, "env:HOOK_SECRET");
+  EXPECT_DOUBLE_EQ(c->intake.poll_seconds, 0.1);
+}
+
+struct BadCase {
+  const char* toml;
+  const char* must_mention;
+};
+
+class ConfigErrorTest : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(ConfigErrorTest, NamesTheKey) {
+  auto c = ParseConfig(GetParam().toml, "bad.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(c.status().message().find(GetParam().must_mention), std::string::npos)
+      << c.status().message();
+  EXPECT_NE(c.status().message().find("bad.toml"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, ConfigErrorTest,
+    ::testing::Values(BadCase{"[retry]\nmax_attempt = 3\n", "retry.max_attempt"},
+                      BadCase{"[retry]\nmax_attempts = \"five\"\n", "retry.max_attempts"},
+                      BadCase{"[retry]\nmax_attempts = 0\n", "retry.max_attempts"},
+                      BadCase{"[storage]\nsettle_seconds = \"2\"\n", "storage.settle_seconds"},
+                      BadCase{"[storage]\nsettle_seconds = -1\n", "storage.settle_seconds"},
+                      BadCase{"colour = 1\n", "colour"},
+                      BadCase{"[metadata]\nrequired = \"title\"\n", "metadata.required"},
+                      BadCase{"[[notify.webhook]]\nurl = \"http://x\"\nsecert = \"s\"\n",
+                              "notify.webhook[0].secert"},
+                      BadCase{"[[notify.webhook]]\nsecret = \"s\"\n", "notify.webhook[0].url"},
+                      BadCase{"[workers\n", "line 1"},
+                      BadCase{"storage = 3\n", "storage"}));
+
+}  // namespace
+}  // namespace vidgate::app
