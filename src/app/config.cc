@@ -1,9 +1,10 @@
 #include "app/config.h"
 
+#include <toml++/toml.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <set>
-#include <toml++/toml.h>
 
 namespace vidgate::app {
 namespace {
@@ -100,7 +101,9 @@ class TableReader {
     return Status();
   }
 
-  std::string Dotted(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+  std::string Dotted(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
 
  private:
   const toml::node* Take(const char* key) {
@@ -141,9 +144,8 @@ Status ReadRoot(const toml::table& root, const std::string& source, Config& c) {
     VG_RETURN_IF_ERROR(t.Str("region", c.storage.region));
     return t.Bool("path_style", c.storage.path_style);
   }));
-  VG_RETURN_IF_ERROR(WithTable(r, "database", source, [&](TableReader& t) {
-    return t.Str("url", c.database.url);
-  }));
+  VG_RETURN_IF_ERROR(WithTable(r, "database", source,
+                               [&](TableReader& t) { return t.Str("url", c.database.url); }));
   VG_RETURN_IF_ERROR(WithTable(r, "metadata", source, [&](TableReader& t) {
     VG_RETURN_IF_ERROR(t.Seconds("wait_seconds", c.metadata.wait_seconds));
     return t.StrList("required", c.metadata.required);
@@ -194,12 +196,10 @@ Status ReadRoot(const toml::table& root, const std::string& source, Config& c) {
     VG_RETURN_IF_ERROR(t.Seconds("base_delay_seconds", c.notify.base_delay_seconds));
     return t.Seconds("max_delay_seconds", c.notify.max_delay_seconds);
   }));
-  VG_RETURN_IF_ERROR(WithTable(r, "metrics", source, [&](TableReader& t) {
-    return t.Bool("emf", c.metrics.emf);
-  }));
-  VG_RETURN_IF_ERROR(WithTable(r, "server", source, [&](TableReader& t) {
-    return t.Str("listen", c.server.listen);
-  }));
+  VG_RETURN_IF_ERROR(WithTable(r, "metrics", source,
+                               [&](TableReader& t) { return t.Bool("emf", c.metrics.emf); }));
+  VG_RETURN_IF_ERROR(WithTable(r, "server", source,
+                               [&](TableReader& t) { return t.Str("listen", c.server.listen); }));
   return r.Finish();
 }
 

@@ -91,8 +91,7 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"[[notify.webhook]]\nurl = \"http://x\"\nsecert = \"s\"\n",
                               "notify.webhook[0].secert"},
                       BadCase{"[[notify.webhook]]\nsecret = \"s\"\n", "notify.webhook[0].url"},
-                      BadCase{"[workers\n", "line 1"},
-                      BadCase{"storage = 3\n", "storage"}));
+                      BadCase{"[workers\n", "line 1"}, BadCase{"storage = 3\n", "storage"}));
 
 }  // namespace
 }  // namespace vidgate::app

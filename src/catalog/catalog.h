@@ -42,6 +42,10 @@ struct Video {
   std::string source_key;   // where it was first seen
   std::string current_key;  // where the original is now
   std::string sidecar_key;  // "" while none is known
+  // Where a move in progress takes the original and the sidecar; intake
+  // treats these keys as taken, so a half-done move is never adopted.
+  std::string pending_key;
+  std::string pending_sidecar_key;
   State state = State::kAwaitingMetadata;
   int attempts = 0;
   nlohmann::json metadata;  // null until a valid sidecar is read
@@ -119,12 +123,16 @@ struct VideoChange {
   int64_t video_id = 0;
   double now = 0;
   std::optional<State> state;
-  std::optional<std::string> current_key, sidecar_key, location, sidecar_fingerprint, last_error;
+  std::optional<std::string> current_key, sidecar_key, pending_key, pending_sidecar_key, location,
+      sidecar_fingerprint, last_error;
   std::optional<nlohmann::json> metadata, probe, qc;
   std::optional<bool> metadata_notice_sent;
   enum class Job { kKeep, kSchedule, kRemove } job = Job::kKeep;
   double job_available_at = 0;            // with kSchedule; also releases any lease
   std::optional<AttemptEnd> end_attempt;  // closes the running attempt
+  // Forgets the running attempt (graceful shutdown): its row is removed and
+  // the count goes back, as if it never started.
+  bool release_attempt = false;
   std::vector<Output> outputs;
   std::vector<OutboxEvent> events;
   std::string log;  // a line for the event log
@@ -167,7 +175,7 @@ class Catalog {
   virtual Result<std::optional<int64_t>> Register(const NewVideo& video,
                                                   const std::vector<OutboxEvent>& events) = 0;
 
-  // Current keys and sidecar keys of every active video.
+  // Current, sidecar and pending keys of every active video.
   virtual Result<std::vector<std::string>> ActiveKeys() = 0;
   // Every video (or those in `state`), newest first.
   virtual Result<std::vector<Video>> ListVideos(std::optional<State> state) = 0;
@@ -175,7 +183,8 @@ class Catalog {
   // By numeric id, else the newest video of that name; kNotFound otherwise.
   virtual Result<Video> FindVideo(std::string_view id_or_name) = 0;
 
-  // See VideoChange. kNotFound if the video does not exist.
+  // See VideoChange. kNotFound if the video does not exist; kAlreadyExists
+  // if `location` is another video's.
   virtual Status Apply(const VideoChange& change) = 0;
 
   // Takes the job due first (available and unleased, or whose lease expired)

@@ -10,6 +10,8 @@ CREATE TABLE videos (
   source_key TEXT NOT NULL,
   current_key TEXT NOT NULL,
   sidecar_key TEXT NOT NULL DEFAULT '',
+  pending_key TEXT NOT NULL DEFAULT '',
+  pending_sidecar_key TEXT NOT NULL DEFAULT '',
   state TEXT NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0,
   metadata TEXT,
@@ -24,6 +26,7 @@ CREATE TABLE videos (
 );
 CREATE UNIQUE INDEX videos_active_key ON videos (current_key)
   WHERE state NOT IN ('processed', 'rejected', 'unable_to_process');
+CREATE UNIQUE INDEX videos_location ON videos (location) WHERE location <> '';
 CREATE INDEX videos_name ON videos (name);
 CREATE INDEX videos_state ON videos (state);
 CREATE TABLE jobs (

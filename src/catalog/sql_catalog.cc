@@ -54,7 +54,8 @@ namespace {
 constexpr const char* kVideoColumns =
     "v.id, v.name, v.source_key, v.current_key, v.sidecar_key, v.state, v.attempts, v.metadata, "
     "v.probe, v.qc, v.location, v.sidecar_fingerprint, v.metadata_notice_sent, v.last_error, "
-    "v.created_at, v.updated_at, COALESCE(j.available_at, 0) "
+    "v.created_at, v.updated_at, COALESCE(j.available_at, 0), v.pending_key, "
+    "v.pending_sidecar_key "
     "FROM videos v LEFT JOIN jobs j ON j.video_id = v.id";
 
 nlohmann::json ParseJsonColumn(const SqlRow& row, size_t i) {
@@ -81,6 +82,8 @@ Video VideoFromRow(const SqlRow& row) {
   v.created_at = row.Real(14);
   v.updated_at = row.Real(15);
   v.next_attempt_at = row.Real(16);
+  v.pending_key = row.Text(17);
+  v.pending_sidecar_key = row.Text(18);
   return v;
 }
 
@@ -230,6 +233,8 @@ class SqlCatalog final : public Catalog {
     }
     set_text("current_key", c.current_key);
     set_text("sidecar_key", c.sidecar_key);
+    set_text("pending_key", c.pending_key);
+    set_text("pending_sidecar_key", c.pending_sidecar_key);
     set_text("location", c.location);
     set_text("sidecar_fingerprint", c.sidecar_fingerprint);
     set_text("last_error", c.last_error);
@@ -252,6 +257,15 @@ class SqlCatalog final : public Catalog {
                     {c.now, c.end_attempt->outcome, c.end_attempt->error,
                      int64_t{c.end_attempt->retryable ? 1 : 0}, c.video_id})
               .status());
+    }
+    if (c.release_attempt) {
+      VG_RETURN_IF_ERROR(
+          db_->Exec("DELETE FROM attempts WHERE video_id = ? AND outcome = 'running'", {c.video_id})
+              .status());
+      VG_RETURN_IF_ERROR(db_->Exec("UPDATE videos SET attempts = (SELECT COUNT(*) FROM attempts "
+                                   "WHERE video_id = ?) WHERE id = ?",
+                                   {c.video_id, c.video_id})
+                             .status());
     }
     if (c.job == VideoChange::Job::kSchedule) {
       VG_RETURN_IF_ERROR(db_->Exec("DELETE FROM jobs WHERE video_id = ?", {c.video_id}).status());

@@ -1,0 +1,305 @@
+#include "media/decode_pass.h"
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+}
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "media/av.h"
+
+namespace vidgate::media {
+namespace {
+
+// Consecutive failed receives tolerated while draining a decoder, so a decoder
+// stuck on an error cannot loop forever.
+constexpr int kMaxDrainErrors = 64;
+
+double WallClockNow() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string Quote(const std::string& path) { return "'" + path + "'"; }
+
+// Whether the pass must stop, and why. Shared with libav's AVIOInterruptCB.
+class Interrupter {
+ public:
+  Interrupter(const DecodeOptions& options, const std::string& path)
+      : options_(options), path_(path) {}
+
+  // True once should_stop or the deadline fired; the first reason sticks.
+  bool Poll() {
+    if (reason_ != Code::kOk) return true;
+    if (options_.should_stop && options_.should_stop()) {
+      reason_ = Code::kCancelled;
+    } else if (options_.deadline > 0 && WallClockNow() >= options_.deadline) {
+      reason_ = Code::kDeadlineExceeded;
+    }
+    return reason_ != Code::kOk;
+  }
+
+  bool fired() const { return reason_ != Code::kOk; }
+
+  Status ToStatus() const {
+    if (reason_ == Code::kDeadlineExceeded) {
+      return DeadlineExceeded("deadline passed while decoding " + Quote(path_));
+    }
+    return Cancelled("decoding " + Quote(path_) + " was stopped");
+  }
+
+  AVIOInterruptCB Callback() { return AVIOInterruptCB{&Interrupter::OnLibav, this}; }
+
+ private:
+  static int OnLibav(void* opaque) { return static_cast<Interrupter*>(opaque)->Poll() ? 1 : 0; }
+
+  const DecodeOptions& options_;
+  const std::string& path_;
+  Code reason_ = Code::kOk;
+};
+
+// Per-stream decoding state.
+struct StreamDecoder {
+  AVMediaType type = AVMEDIA_TYPE_UNKNOWN;
+  const AVStream* stream = nullptr;
+  CodecContextPtr codec;
+  int64_t start_pts = 0;  // stream start in time_base units
+  double last_time = 0;   // time of the last delivered frame
+  double next_time = 0;   // estimate for a frame without a timestamp
+
+  const char* Kind() const { return type == AVMEDIA_TYPE_VIDEO ? "video" : "audio"; }
+
+  double ToSeconds(int64_t ts) const {
+    return static_cast<double>(ts - start_pts) * av_q2d(stream->time_base);
+  }
+};
+
+// One pass over one file: owns every libav object of the job.
+class DecodeEngine {
+ public:
+  DecodeEngine(const std::string& path, const std::vector<FrameSink*>& sinks,
+               const DecodeOptions& options)
+      : path_(path), sinks_(sinks), interrupter_(options, path), threads_(options.threads) {}
+
+  Result<DecodeStats> Run() {
+    for (const FrameSink* sink : sinks_) {
+      if (sink == nullptr) return Internal("DecodePass given a null sink for " + Quote(path_));
+    }
+    if (interrupter_.Poll()) return interrupter_.ToStatus();
+
+    const AVIOInterruptCB callback = interrupter_.Callback();
+    Result<InputFormatPtr> input = OpenMediaInput(path_, &callback);
+    if (!input.ok()) return Interrupted(input.status());
+    input_ = std::move(input).value();
+
+    VG_RETURN_IF_ERROR(Interrupted(OpenDecoder(AVMEDIA_TYPE_VIDEO, -1, video_)));
+    // Prefer the audio that belongs with the chosen video (same program).
+    const int related = video_.codec ? video_.stream->index : -1;
+    VG_RETURN_IF_ERROR(Interrupted(OpenDecoder(AVMEDIA_TYPE_AUDIO, related, audio_)));
+    if (!video_.codec && !audio_.codec) {
+      return InvalidArgument("no video or audio stream in " + Quote(path_));
+    }
+
+    packet_.reset(av_packet_alloc());
+    frame_.reset(av_frame_alloc());
+    if (!packet_ || !frame_) return ResourceExhausted("cannot allocate decode buffers");
+
+    VG_RETURN_IF_ERROR(Interrupted(ReadAll()));
+    VG_RETURN_IF_ERROR(Interrupted(Drain(video_)));
+    VG_RETURN_IF_ERROR(Interrupted(Drain(audio_)));
+
+    if (video_.codec && stats_.video_frames == 0) {
+      return InvalidArgument("no decodable video frame in " + Quote(path_));
+    }
+    for (FrameSink* sink : sinks_) VG_RETURN_IF_ERROR(sink->Finish());
+    return stats_;
+  }
+
+ private:
+  // An interrupt wins over whatever error libav reported for it.
+  Status Interrupted(Status status) const {
+    if (!status.ok() && interrupter_.fired()) return interrupter_.ToStatus();
+    return status;
+  }
+
+  Status OpenDecoder(AVMediaType type, int related_stream, StreamDecoder& dec) {
+    int index = av_find_best_stream(input_.get(), type, -1, related_stream, nullptr, 0);
+    if (index == AVERROR_STREAM_NOT_FOUND) return Status();
+    if (index < 0) return AvError(index, "select a stream of", path_);
+    const AVStream* st = input_->streams[index];
+    if (type == AVMEDIA_TYPE_VIDEO && (st->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
+      return Status();  // cover art, not video
+    }
+    dec.type = type;
+    dec.stream = st;
+    dec.start_pts = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
+
+    const std::string what = std::string(dec.Kind()) + " stream #" + std::to_string(index);
+    const AVCodec* decoder = avcodec_find_decoder(st->codecpar->codec_id);
+    if (decoder == nullptr) {
+      return InvalidArgument("no decoder for the " + what + " (" +
+                             avcodec_get_name(st->codecpar->codec_id) + ") of " + Quote(path_));
+    }
+    CodecContextPtr codec(avcodec_alloc_context3(decoder));
+    if (!codec) return ResourceExhausted("cannot allocate a decoder for " + Quote(path_));
+    int ret = avcodec_parameters_to_context(codec.get(), st->codecpar);
+    if (ret < 0) return AvError(ret, "configure the decoder of the " + what + " of", path_);
+    codec->pkt_timebase = st->time_base;
+    codec->thread_count = threads_;
+    ret = avcodec_open2(codec.get(), decoder, nullptr);
+    if (ret < 0) return AvError(ret, "open the decoder of the " + what + " of", path_);
+    dec.codec = std::move(codec);
+    return Status();
+  }
+
+  StreamDecoder* DecoderFor(int stream_index) {
+    if (video_.codec && video_.stream->index == stream_index) return &video_;
+    if (audio_.codec && audio_.stream->index == stream_index) return &audio_;
+    return nullptr;
+  }
+
+  Status ReadAll() {
+    while (true) {
+      if (interrupter_.Poll()) return interrupter_.ToStatus();
+      int ret = av_read_frame(input_.get(), packet_.get());
+      if (ret == AVERROR_EOF) {
+        // libav reports a failed read as end of file too; the error is on pb.
+        const AVIOContext* pb = input_->pb;
+        if (pb != nullptr && pb->error < 0 && pb->error != AVERROR_EOF) {
+          return AvError(pb->error, "read", path_);
+        }
+        return Status();
+      }
+      if (ret == AVERROR(EAGAIN)) {
+        // Not ready yet (never for a plain file): wait a little, still polling.
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        continue;
+      }
+      if (ret < 0) {
+        Status status = AvError(ret, "read", path_);
+        if (status.code() != Code::kInvalidArgument) return status;
+        // Damaged container data (a truncated or corrupt tail): what was
+        // demuxed so far is the file, as ffmpeg treats it.
+        RecordError(last_error_candidate_);
+        return Status();
+      }
+      PacketUnrefGuard unref(packet_.get());
+      StreamDecoder* dec = DecoderFor(packet_->stream_index);
+      if (dec == nullptr) continue;
+      VG_RETURN_IF_ERROR(SendPacket(*dec, packet_.get()));
+    }
+  }
+
+  // Sends `packet` (null: start draining) and receives what it yields.
+  Status SendPacket(StreamDecoder& dec, const AVPacket* packet) {
+    int ret = avcodec_send_packet(dec.codec.get(), packet);
+    // The decoder is always emptied after each send, so EAGAIN is unexpected;
+    // empty it once more and retry.
+    if (ret == AVERROR(EAGAIN)) {
+      VG_RETURN_IF_ERROR(ReceiveFrames(dec, /*draining=*/false));
+      ret = avcodec_send_packet(dec.codec.get(), packet);
+      if (ret == AVERROR(EAGAIN)) {
+        return Internal(std::string("the ") + dec.Kind() + " decoder of " + Quote(path_) +
+                        " accepts no input and gives no output");
+      }
+    }
+    if (ret < 0 && ret != AVERROR_EOF) {
+      if (ret == AVERROR(ENOMEM)) return AvError(ret, "decode", path_);
+      RecordError(packet != nullptr ? PacketTime(dec, *packet) : dec.last_time);
+    }
+    return ReceiveFrames(dec, /*draining=*/packet == nullptr);
+  }
+
+  Status ReceiveFrames(StreamDecoder& dec, bool draining) {
+    int errors = 0;
+    while (true) {
+      int ret = avcodec_receive_frame(dec.codec.get(), frame_.get());
+      if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) return Status();
+      if (ret < 0) {
+        if (ret == AVERROR(ENOMEM)) return AvError(ret, "decode", path_);
+        RecordError(dec.next_time);
+        // Mid-stream, move on to the next packet; while draining, keep pulling
+        // the frames still buffered, within reason.
+        if (!draining || ++errors >= kMaxDrainErrors) return Status();
+        continue;
+      }
+      errors = 0;
+      VG_RETURN_IF_ERROR(Deliver(dec));
+      if (draining && interrupter_.Poll()) return interrupter_.ToStatus();
+    }
+  }
+
+  Status Drain(StreamDecoder& dec) {
+    if (!dec.codec) return Status();
+    return SendPacket(dec, nullptr);
+  }
+
+  Status Deliver(StreamDecoder& dec) {
+    FrameUnrefGuard unref(frame_.get());
+    const AVFrame& frame = *frame_;
+    double time = frame.best_effort_timestamp != AV_NOPTS_VALUE
+                      ? dec.ToSeconds(frame.best_effort_timestamp)
+                      : dec.next_time;
+    dec.last_time = time;
+    dec.next_time = time + FrameDuration(dec, frame);
+    last_error_candidate_ = time;
+    if ((frame.flags & AV_FRAME_FLAG_CORRUPT) != 0 || frame.decode_error_flags != 0) {
+      RecordError(time);
+    }
+    const bool video = dec.type == AVMEDIA_TYPE_VIDEO;
+    ++(video ? stats_.video_frames : stats_.audio_frames);
+    for (FrameSink* sink : sinks_) {
+      VG_RETURN_IF_ERROR(video ? sink->OnVideoFrame(frame, time) : sink->OnAudioFrame(frame, time));
+    }
+    return Status();
+  }
+
+  static double FrameDuration(const StreamDecoder& dec, const AVFrame& frame) {
+    if (dec.type == AVMEDIA_TYPE_AUDIO) {
+      return frame.sample_rate > 0 ? static_cast<double>(frame.nb_samples) / frame.sample_rate
+                                   : 0.0;
+    }
+    if (frame.pkt_duration > 0) {
+      return static_cast<double>(frame.pkt_duration) * av_q2d(dec.stream->time_base);
+    }
+    AVRational rate = dec.stream->avg_frame_rate;
+    if (rate.num <= 0 || rate.den <= 0) rate = dec.stream->r_frame_rate;
+    return rate.num > 0 && rate.den > 0 ? av_q2d(av_inv_q(rate)) : 0.0;
+  }
+
+  static double PacketTime(const StreamDecoder& dec, const AVPacket& packet) {
+    if (packet.pts != AV_NOPTS_VALUE) return dec.ToSeconds(packet.pts);
+    if (packet.dts != AV_NOPTS_VALUE) return dec.ToSeconds(packet.dts);
+    return dec.next_time;
+  }
+
+  void RecordError(double time) {
+    ++stats_.decode_errors;
+    if (!stats_.first_error_time.has_value()) stats_.first_error_time = time;
+  }
+
+  const std::string& path_;
+  const std::vector<FrameSink*>& sinks_;
+  Interrupter interrupter_;  // must outlive input_ (its callback points here)
+  const int threads_;
+  InputFormatPtr input_;
+  StreamDecoder video_;
+  StreamDecoder audio_;
+  PacketPtr packet_;
+  FramePtr frame_;
+  double last_error_candidate_ = 0;  // time of the latest frame, for read errors
+  DecodeStats stats_;
+};
+
+}  // namespace
+
+Result<DecodeStats> DecodePass(const std::string& path, const std::vector<FrameSink*>& sinks,
+                               const DecodeOptions& options) {
+  DecodeEngine engine(path, sinks, options);
+  return engine.Run();
+}
+
+}  // namespace vidgate::media

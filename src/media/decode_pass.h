@@ -1,0 +1,100 @@
+// decode_pass.h: the single decode pass over a media file, fanned out to sinks.
+//
+// DecodePass demuxes a local file once and decodes its best video stream and
+// its best audio stream (either may be absent, not both) to the end, handing
+// every decoded frame to each sink in order (QC analysers first, then
+// rendition encoders, as the caller orders them). It follows libav's
+// send/receive protocol, drains the decoders at end of input, and then calls
+// each sink's Finish() once.
+//
+// Decode errors do not stop the pass: a packet the decoder refuses, a failed
+// receive, a frame flagged corrupt (AV_FRAME_FLAG_CORRUPT or
+// decode_error_flags) and damaged container data at the end of a truncated
+// file are each counted in DecodeStats::decode_errors (video and audio
+// together); a corrupt frame is still delivered and counted as a frame.
+//
+// The "best" streams are libav's choice (av_find_best_stream); a video stream
+// that is only a still picture attached to an audio file (cover art) is not
+// decoded, so such a file is handled as audio-only.
+#pragma once
+
+extern "C" {
+#include <libavutil/frame.h>
+}
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace vidgate::media {
+
+// Receives the frames of a DecodePass. All calls come from the thread that
+// runs DecodePass, in decode order per stream (video and audio interleave as
+// the file does).
+class FrameSink {
+ public:
+  virtual ~FrameSink() = default;
+  // `frame` is owned by the pass and valid only during the call (it is unref'd
+  // afterwards): a sink copies or refs (av_frame_ref) what it keeps.
+  // `time_seconds` is the frame's best_effort_timestamp in seconds from the
+  // start of its stream (estimated from the previous frame when libav has no
+  // timestamp). A non-ok Status aborts the pass and is returned by DecodePass.
+  virtual Status OnVideoFrame(const AVFrame& frame, double time_seconds) {
+    (void)frame;
+    (void)time_seconds;
+    return Status();
+  }
+  virtual Status OnAudioFrame(const AVFrame& frame, double time_seconds) {
+    (void)frame;
+    (void)time_seconds;
+    return Status();
+  }
+  // Called once after the last frame of a successful pass (not after an
+  // error). A non-ok Status is returned by DecodePass; the remaining sinks'
+  // Finish() are not called.
+  virtual Status Finish() { return Status(); }
+};
+
+struct DecodeStats {
+  int64_t video_frames = 0;
+  int64_t audio_frames = 0;
+  int64_t decode_errors = 0;
+  // Seconds from the start of the stream where the first decode error was seen.
+  std::optional<double> first_error_time;
+};
+
+struct DecodeOptions {
+  // Polled between packets and frames and from libav's AVIOInterruptCB during
+  // reads; returns true to stop the pass (shutdown). May be empty. It must not
+  // throw and must be cheap.
+  std::function<bool()> should_stop;
+  // Wall-clock deadline in seconds since the Unix epoch; 0 means none.
+  double deadline = 0;
+  // Decoder threads; 0 lets libav choose.
+  int threads = 0;
+};
+
+// Runs the decode pass over the local file `path`. `sinks` are not owned; none
+// may be null and each must outlive the call.
+// Returns the stats, or:
+//   kNotFound / kPermissionDenied  the file is missing / unreadable;
+//   kInvalidArgument  the file cannot be opened or is not media, has neither a
+//                     video nor an audio stream, has no decoder for a chosen
+//                     stream, or has a video stream that yields no frame
+//                     ("no decodable video frame in 'PATH'");
+//   kUnavailable      an I/O error while reading (a truncated file is not an
+//                     I/O error: it ends early, perhaps with decode errors);
+//   kResourceExhausted  out of memory;
+//   kDeadlineExceeded   options.deadline passed;
+//   kCancelled          options.should_stop returned true;
+//   kInternal           a null sink;
+//   or the first non-ok Status a sink returned.
+// Thread-safety: reentrant; concurrent passes need distinct sinks.
+Result<DecodeStats> DecodePass(const std::string& path, const std::vector<FrameSink*>& sinks,
+                               const DecodeOptions& options);
+
+}  // namespace vidgate::media

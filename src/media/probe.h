@@ -1,0 +1,80 @@
+// probe.h: technical metadata of a local media file, with ffprobe's meanings.
+//
+// Probe reads the container header and stream parameters (it does not decode
+// the whole file), so a file with decode errors still gets its probe. Every
+// value agrees with `ffprobe -show_format -show_streams` on the same file:
+//   format.name      the demuxer name ("mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm")
+//   format.duration  seconds; null when unknown
+//   format.bit_rate  bits/s; null when unknown (ffprobe prints N/A for <= 0)
+//   format.size      bytes
+//   stream.type      "video", "audio", "subtitle" or "data" (attachments and
+//                    unknown types are "data")
+//   stream.codec     ffprobe's codec_name ("h264", "aac", ...; "unknown" when
+//                    libav has no descriptor for the codec id)
+//   stream.frame_rate  avg_frame_rate, or r_frame_rate where avg is 0/0
+//   stream.duration  seconds; null when the container gives none
+// Video fields (width, height, frame_rate, pix_fmt) are set only for video
+// streams, audio fields (sample_rate, channels) only for audio streams, and
+// each is null when libav does not know it (ffprobe's 0, "unknown" or N/A).
+//
+// Thread-safety: Probe is reentrant; ProbeResult is a plain value.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace vidgate::media {
+
+struct StreamInfo {
+  int index = 0;
+  std::string type;  // video|audio|subtitle|data
+  std::string codec;
+  std::optional<int> width, height;
+  std::optional<double> frame_rate;
+  std::optional<std::string> pix_fmt;
+  std::optional<int> sample_rate, channels;
+  std::optional<double> duration;
+};
+
+struct FormatInfo {
+  std::string name;
+  std::optional<double> duration;
+  std::optional<int64_t> bit_rate;
+  int64_t size = 0;
+};
+
+struct ProbeResult {
+  FormatInfo format;
+  std::vector<StreamInfo> streams;
+
+  // The `probe --json` contract shape:
+  // {"format":{"name","duration","bit_rate","size"},
+  //  "streams":[{"index","type","codec","width","height","frame_rate","pix_fmt",
+  //              "sample_rate","channels","duration"}]}
+  // Every key is always present; a value that does not apply or is unknown is
+  // null.
+  nlohmann::json ToJson() const;
+
+  // True when some stream has type "video" (resp. "audio"). A still picture
+  // attached to an audio file (cover art) is a video stream here, as in
+  // ffprobe.
+  bool HasVideo() const;
+  bool HasAudio() const;
+};
+
+// Probes the local file `path`.
+// Returns the probe, or:
+//   kNotFound          the file does not exist;
+//   kPermissionDenied  it cannot be read;
+//   kInvalidArgument   it is a directory, empty ("... is empty"), or not a
+//                      media file (the message names the file and libav's
+//                      reason);
+//   kResourceExhausted / kUnavailable  out of memory / an I/O failure.
+Result<ProbeResult> Probe(const std::string& path);
+
+}  // namespace vidgate::media

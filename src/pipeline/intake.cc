@@ -1,0 +1,130 @@
+#include "pipeline/intake.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "pipeline/metadata.h"
+#include "pipeline/naming.h"
+
+namespace vidgate::pipeline {
+
+using catalog::State;
+using catalog::Video;
+using catalog::VideoChange;
+
+bool Intake::Settled(const storage::ObjectInfo& info) const {
+  return deps_.clock->Now() - info.mtime >= options_.settle_seconds;
+}
+
+Result<ScanReport> Intake::Scan() {
+  ScanReport report;
+  // List before reading the active keys: a worker records a move's target
+  // before making it, so a file seen here at its new key is already known.
+  VG_ASSIGN_OR_RETURN(auto uploads, deps_.store->List(kUploads));
+  VG_ASSIGN_OR_RETURN(auto failed, deps_.store->List(kFailed));
+  std::vector<storage::ObjectInfo> objects = std::move(uploads);
+  objects.insert(objects.end(), failed.begin(), failed.end());
+  VG_ASSIGN_OR_RETURN(auto active_list, deps_.catalog->ActiveKeys());
+  std::set<std::string> active(active_list.begin(), active_list.end());
+
+  for (const auto& obj : objects) {
+    ParsedKey parsed = ParseKey(obj.key);
+    if (parsed.kind != KeyKind::kVideo || active.contains(obj.key)) continue;
+    if (!Settled(obj)) {
+      report.unsettled = true;
+      continue;
+    }
+    catalog::NewVideo nv{parsed.name, obj.key, State::kAwaitingMetadata, deps_.clock->Now()};
+    VG_ASSIGN_OR_RETURN(auto id, deps_.catalog->Register(nv, {}));
+    if (id) {
+      ++report.registered;
+      deps_.log->info("{}: new video {} -> awaiting_metadata{}", parsed.name, obj.key,
+                      obj.key.starts_with(kFailed) ? " (adopted from failed/ as a retry)" : "");
+    }
+  }
+
+  VG_ASSIGN_OR_RETURN(auto awaiting, deps_.catalog->ListVideos(State::kAwaitingMetadata));
+  for (const auto& video : awaiting) {
+    Status s = Gate(video, objects, report);
+    if (s.code() == Code::kNotFound || s.code() == Code::kFailedPrecondition) continue;
+    VG_RETURN_IF_ERROR(s);
+  }
+  return report;
+}
+
+Status Intake::Gate(const Video& video, const std::vector<storage::ObjectInfo>& objects,
+                    ScanReport& report) {
+  const double now = deps_.clock->Now();
+  auto find = [&](const std::string& key) -> const storage::ObjectInfo* {
+    auto it = std::find_if(objects.begin(), objects.end(),
+                           [&](const storage::ObjectInfo& o) { return o.key == key; });
+    return it == objects.end() ? nullptr : &*it;
+  };
+  const auto candidates = SidecarCandidates(video.current_key);
+  const storage::ObjectInfo* sidecar = nullptr;
+  for (const auto& c : candidates) {
+    if ((sidecar = find(c)) != nullptr) break;
+  }
+
+  VideoChange change;
+  change.video_id = video.id;
+  change.now = now;
+  if (sidecar == nullptr) {
+    if (video.metadata_notice_sent || now - video.created_at < options_.wait_seconds) {
+      return Status();
+    }
+    change.metadata_notice_sent = true;
+    change.log = "no sidecar after " + fmt::format("{:g}", options_.wait_seconds) + " s";
+    nlohmann::json data = {
+        {"waited_seconds", options_.wait_seconds},
+        {"expected_sidecar", candidates},
+        {"error", "no metadata sidecar after " + fmt::format("{:g}", options_.wait_seconds) +
+                      " s; expected " + candidates[0]}};
+    change.events.push_back(deps_.events->Make(kMetadataMissing, video, State::kAwaitingMetadata,
+                                               video.attempts, data, now));
+    VG_RETURN_IF_ERROR(deps_.catalog->Apply(change));
+    deps_.log->warn("{}: metadata missing (expected {}); the video waits in {}", video.name,
+                    candidates[0], video.current_key);
+    return Status();
+  }
+  if (!Settled(*sidecar)) {
+    report.unsettled = true;
+    return Status();
+  }
+  const std::string fingerprint = sidecar->key + ":" + std::to_string(sidecar->size) + ":" +
+                                  fmt::format("{:.6f}", sidecar->mtime);
+  if (fingerprint == video.sidecar_fingerprint) return Status();  // judged before, unchanged
+
+  Result<nlohmann::json> metadata = [&]() -> Result<nlohmann::json> {
+    VG_ASSIGN_OR_RETURN(std::string bytes, deps_.store->Read(sidecar->key, kMaxSidecarBytes));
+    return ValidateSidecar(bytes, options_.required);
+  }();
+  change.sidecar_fingerprint = fingerprint;
+  if (!metadata.ok()) {
+    if (metadata.status().code() != Code::kInvalidArgument) return metadata.status();
+    std::string problem = metadata.status().message();
+    if (problem.find(sidecar->key) == std::string::npos) problem = sidecar->key + ": " + problem;
+    change.metadata_notice_sent = true;
+    change.log = "invalid metadata: " + problem;
+    nlohmann::json data = {{"sidecar", sidecar->key}, {"error", problem}};
+    change.events.push_back(deps_.events->Make(kMetadataInvalid, video, State::kAwaitingMetadata,
+                                               video.attempts, data, now));
+    VG_RETURN_IF_ERROR(deps_.catalog->Apply(change));
+    deps_.log->warn("{}: metadata invalid: {}", video.name, problem);
+    return Status();
+  }
+  change.state = State::kQueued;
+  change.sidecar_key = sidecar->key;
+  change.metadata = *metadata;
+  change.job = VideoChange::Job::kSchedule;
+  change.job_available_at = now;
+  change.log = "metadata accepted from " + sidecar->key;
+  VG_RETURN_IF_ERROR(deps_.catalog->Apply(change));
+  ++report.queued;
+  deps_.log->info("{}: awaiting_metadata -> queued ({})", video.name, sidecar->key);
+  return Status();
+}
+
+}  // namespace vidgate::pipeline

@@ -1,0 +1,55 @@
+// intake.h: discovers uploads and hand-placed retries, and runs the metadata
+// gate. Idempotent: every process may run it at once, since the catalog
+// registers a key only once while its video is active.
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "common/clock.h"
+#include "pipeline/events.h"
+#include "storage/store.h"
+
+namespace vidgate::pipeline {
+
+struct IntakeOptions {
+  double settle_seconds = 2;
+  double wait_seconds = 60;
+  std::vector<std::string> required = {"title"};
+};
+
+struct IntakeDeps {
+  storage::Store* store;
+  catalog::Catalog* catalog;
+  const EventFactory* events;
+  const Clock* clock;
+  spdlog::logger* log;
+};
+
+struct ScanReport {
+  int registered = 0;      // new videos
+  int queued = 0;          // videos whose metadata passed the gate
+  bool unsettled = false;  // files seen that have not settled yet
+};
+
+class Intake {
+ public:
+  Intake(IntakeDeps deps, IntakeOptions options) : deps_(deps), options_(std::move(options)) {}
+
+  // One pass over uploads/ and failed/, then the metadata gate over every
+  // video awaiting its metadata. Errors are the store's or the catalog's.
+  Result<ScanReport> Scan();
+
+ private:
+  Status Gate(const catalog::Video& video, const std::vector<storage::ObjectInfo>& objects,
+              ScanReport& report);
+  bool Settled(const storage::ObjectInfo& info) const;
+
+  IntakeDeps deps_;
+  IntakeOptions options_;
+};
+
+}  // namespace vidgate::pipeline

@@ -1,0 +1,46 @@
+// media_stage.h: the worker's processing stage, behind an interface so the
+// pipeline's tests can plug in a stage that fails on demand, and so the
+// media engine (QC, renditions, thumbnails) grows without touching the worker.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "common/status.h"
+
+namespace vidgate::pipeline {
+
+// A file the stage produced, to publish under the video's folder.
+struct ProducedFile {
+  std::string local_path;
+  std::string relative_key;  // e.g. "renditions/main.mp4"
+  catalog::Output output;    // key is filled in at publish time
+};
+
+struct StageResult {
+  nlohmann::json probe;  // contract probe shape
+  nlohmann::json qc;     // contract QC report (verdict, checks, video, audio)
+  std::string verdict;   // pass, warn or reject
+  std::string summary;   // one sentence: why rejected, or what was warned
+  std::vector<ProducedFile> files;
+};
+
+class MediaStage {
+ public:
+  virtual ~MediaStage() = default;
+  // Processes the local file `path` of the video `name`, polling
+  // `should_stop` (shutdown, lost lease, attempt deadline). Errors follow
+  // status.h: kInvalidArgument for media that cannot be decoded (final).
+  virtual Result<StageResult> Process(const std::string& path, const std::string& name,
+                                      const std::function<Status()>& should_stop) = 0;
+};
+
+// Probe, one decode pass counting decode errors, and the `web` QC policy's
+// two rejections (no video stream; decode errors in over 5 % of frames).
+std::unique_ptr<MediaStage> NewDecodeCheckStage();
+
+}  // namespace vidgate::pipeline

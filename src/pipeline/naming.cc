@@ -1,0 +1,72 @@
+#include "pipeline/naming.h"
+
+namespace vidgate::pipeline {
+namespace {
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string_view Extension(std::string_view file_name) {
+  auto dot = file_name.rfind('.');
+  if (dot == std::string_view::npos || dot == 0) return {};
+  return file_name.substr(dot);
+}
+
+}  // namespace
+
+std::string FileName(std::string_view key) {
+  auto slash = key.rfind('/');
+  return std::string(slash == std::string_view::npos ? key : key.substr(slash + 1));
+}
+
+ParsedKey ParseKey(std::string_view key) {
+  ParsedKey out;
+  std::string_view rest;
+  if (key.starts_with(kUploads)) {
+    rest = key.substr(kUploads.size());
+  } else if (key.starts_with(kFailed)) {
+    rest = key.substr(kFailed.size());
+  } else {
+    return out;
+  }
+  if (rest.empty()) return out;
+  // Any hidden component (".partial/", ".DS_Store") marks work in progress.
+  for (size_t start = 0; start < rest.size();) {
+    if (rest[start] == '.') return out;
+    auto slash = rest.find('/', start);
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  out.file_name = FileName(rest);
+  for (std::string_view suffix : {".part", ".tmp", ".crdownload"}) {
+    if (EndsWith(out.file_name, suffix)) return out;
+  }
+  std::string_view ext = Extension(out.file_name);
+  out.name = std::string(rest.substr(0, rest.size() - ext.size()));
+  out.kind = ext == ".json" ? KeyKind::kSidecar : KeyKind::kVideo;
+  return out;
+}
+
+std::vector<std::string> SidecarCandidates(std::string_view video_key) {
+  std::string_view file = video_key.substr(video_key.rfind('/') + 1);
+  std::string_view ext = Extension(file);
+  std::string stem(video_key.substr(0, video_key.size() - ext.size()));
+  return {stem + ".json", std::string(video_key) + ".json"};
+}
+
+std::string NumberedFolder(std::string_view prefix, std::string_view name, int n) {
+  std::string out = std::string(prefix) + std::string(name);
+  if (n > 1) out += "-" + std::to_string(n);
+  return out;
+}
+
+std::string NumberedFile(std::string_view prefix, std::string_view name, std::string_view file_name,
+                         int n) {
+  std::string_view ext = Extension(file_name);
+  std::string out = std::string(prefix) + std::string(name);
+  if (n > 1) out += "-" + std::to_string(n);
+  return out + std::string(ext);
+}
+
+}  // namespace vidgate::pipeline

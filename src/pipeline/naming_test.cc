@@ -1,0 +1,42 @@
+#include "pipeline/naming.h"
+
+#include <gtest/gtest.h>
+
+namespace vidgate::pipeline {
+namespace {
+
+TEST(NamingTest, VideosAndSidecars) {
+  auto v = ParseKey("uploads/a/clip.mp4");
+  EXPECT_EQ(v.kind, KeyKind::kVideo);
+  EXPECT_EQ(v.name, "a/clip");
+  EXPECT_EQ(v.file_name, "clip.mp4");
+  auto s = ParseKey("uploads/a/clip.json");
+  EXPECT_EQ(s.kind, KeyKind::kSidecar);
+  EXPECT_EQ(ParseKey("failed/clip.mov").name, "clip");
+  EXPECT_EQ(ParseKey("uploads/no_extension").name, "no_extension");
+  EXPECT_EQ(ParseKey("uploads/my clip #1 +50%.mp4").name, "my clip #1 +50%");
+}
+
+TEST(NamingTest, InProgressUploadsAreIgnored) {
+  for (const char* key :
+       {"uploads/.hidden.mp4", "uploads/a/.partial/x.mp4", "uploads/x.mp4.part", "uploads/x.tmp",
+        "uploads/x.mp4.crdownload", "processed/x/x.mp4", "uploads/"}) {
+    EXPECT_EQ(ParseKey(key).kind, KeyKind::kIgnored) << key;
+  }
+}
+
+TEST(NamingTest, SidecarCandidatesKeepTheFolder) {
+  EXPECT_EQ(SidecarCandidates("uploads/a/clip.mp4"),
+            (std::vector<std::string>{"uploads/a/clip.json", "uploads/a/clip.mp4.json"}));
+  EXPECT_EQ(SidecarCandidates("uploads/v1.2/clip")[0], "uploads/v1.2/clip.json");
+}
+
+TEST(NamingTest, NumberedDestinations) {
+  EXPECT_EQ(NumberedFolder("processed/", "a/clip", 1), "processed/a/clip");
+  EXPECT_EQ(NumberedFolder("processed/", "a/clip", 3), "processed/a/clip-3");
+  EXPECT_EQ(NumberedFile("failed/", "a/clip", "clip.mp4", 1), "failed/a/clip.mp4");
+  EXPECT_EQ(NumberedFile("failed/", "a/clip", "clip.mp4", 2), "failed/a/clip-2.mp4");
+}
+
+}  // namespace
+}  // namespace vidgate::pipeline

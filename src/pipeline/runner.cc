@@ -1,0 +1,152 @@
+#include "pipeline/runner.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "pipeline/naming.h"
+
+namespace vidgate::pipeline {
+namespace {
+
+// A wake-up shared by the threads: intake pokes workers, workers poke the
+// dispatcher; a poke is never lost and a sleeper wakes at its time-out.
+class Doorbell {
+ public:
+  void Ring() {
+    {
+      std::lock_guard lock(mu_);
+      ++rings_;
+    }
+    cv_.notify_all();
+  }
+  void Wait(double seconds, const std::atomic<bool>& stop) {
+    std::unique_lock lock(mu_);
+    uint64_t seen = rings_;
+    cv_.wait_for(lock, std::chrono::duration<double>(seconds),
+                 [&] { return rings_ != seen || stop.load(); });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t rings_ = 0;
+};
+
+// Old work files are leftovers of a process that died; young ones may belong
+// to another process sharing the store.
+void CleanWorkArea(storage::Store& store, const Clock& clock, spdlog::logger& log) {
+  auto leftovers = store.List(kWork);
+  if (!leftovers.ok()) return;
+  for (const auto& obj : *leftovers) {
+    if (clock.Now() - obj.mtime < 600) continue;
+    if (store.Delete(obj.key).ok()) log.info("removed leftover work file {}", obj.key);
+  }
+}
+
+}  // namespace
+
+Status Runner::Run(const std::atomic<bool>& stop) {
+  auto& log = *deps_.log;
+  VG_RETURN_IF_ERROR(deps_.store->Prepare());
+  CleanWorkArea(*deps_.store, *deps_.clock, log);
+
+  std::atomic<bool> stopping{false};
+  std::atomic<uint64_t> scans{0};
+  std::atomic<bool> last_scan_unsettled{true};
+  Doorbell work_bell, outbox_bell, intake_bell;
+  const double poll = options_.poll_seconds;
+
+  std::jthread intake_thread([&] {
+    Intake intake({deps_.store, deps_.catalog, deps_.events, deps_.clock, deps_.log},
+                  options_.intake);
+    while (!stopping.load()) {
+      auto report = intake.Scan();
+      if (!report.ok()) {
+        log.error("intake: {}", report.status().message());
+        last_scan_unsettled = true;
+      } else {
+        last_scan_unsettled = report->unsettled;
+        if (report->queued > 0) work_bell.Ring();
+        outbox_bell.Ring();
+      }
+      ++scans;
+      intake_bell.Wait(poll, stopping);
+    }
+  });
+
+  std::vector<std::jthread> workers;
+  for (int i = 0; i < options_.workers; ++i) {
+    workers.emplace_back([&, i] {
+      WorkerOptions wo = options_.worker;
+      wo.owner = options_.owner_prefix + ":" + std::to_string(i);
+      Worker worker({deps_.store, deps_.catalog, deps_.media, deps_.events, deps_.clock, deps_.log},
+                    wo, &stopping);
+      while (!stopping.load()) {
+        auto ran = worker.RunOnce();
+        if (!ran.ok()) {
+          log.error("worker {}: {}", wo.owner, ran.status().message());
+          work_bell.Wait(std::min(poll, 1.0), stopping);
+        } else if (*ran) {
+          outbox_bell.Ring();
+        } else {
+          work_bell.Wait(std::min(poll, 0.25), stopping);
+        }
+      }
+    });
+  }
+
+  std::atomic<bool> dispatcher_stop{false};
+  std::jthread dispatcher_thread([&] {
+    while (!dispatcher_stop.load()) {
+      auto n = deps_.dispatcher->RunOnce();
+      if (!n.ok()) log.error("notify: {}", n.status().message());
+      if (!n.ok() || *n == 0) outbox_bell.Wait(0.1, dispatcher_stop);
+    }
+  });
+
+  // Main loop: wait for a stop, or for idleness confirmed by a full scan.
+  uint64_t idle_since_scan = 0;
+  bool idle_seen = false;
+  while (!stop.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!options_.until_idle) continue;
+    uint64_t scan_now = scans.load();
+    if (scan_now == 0) continue;
+    auto pending = deps_.catalog->PendingWork();
+    bool idle = pending.ok() && pending->jobs == 0 && pending->deliveries == 0 &&
+                pending->awaiting_notice == 0 && !last_scan_unsettled.load();
+    if (!idle) {
+      idle_seen = false;
+      continue;
+    }
+    if (!idle_seen) {
+      idle_seen = true;
+      idle_since_scan = scan_now;
+    } else if (scan_now > idle_since_scan + 1) {
+      log.info("nothing pending; exiting (--until-idle)");
+      break;
+    }
+  }
+
+  if (stop.load()) log.info("stopping: releasing work in flight");
+  stopping = true;
+  work_bell.Ring();
+  intake_bell.Ring();
+  intake_thread.join();
+  workers.clear();  // joins; each in-flight attempt is finished or released
+  // Flush what can be delivered now, for a few seconds at most.
+  dispatcher_stop = true;
+  outbox_bell.Ring();
+  dispatcher_thread.join();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto n = deps_.dispatcher->RunOnce();
+    if (!n.ok() || *n == 0) break;
+  }
+  return Status();
+}
+
+}  // namespace vidgate::pipeline

@@ -1,0 +1,49 @@
+// runner.h: `vidgate run`: intake, a pool of workers and the outbox
+// dispatcher, each on its own thread, until stopped (or idle, with
+// --until-idle).
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <atomic>
+
+#include "pipeline/dispatcher.h"
+#include "pipeline/intake.h"
+#include "pipeline/worker.h"
+
+namespace vidgate::pipeline {
+
+struct RunnerOptions {
+  int workers = 1;
+  double poll_seconds = 2;
+  bool until_idle = false;
+  std::string owner_prefix;  // "host:pid"
+  WorkerOptions worker;      // owner is set per thread
+  IntakeOptions intake;
+};
+
+struct RunnerDeps {
+  storage::Store* store;
+  catalog::Catalog* catalog;
+  MediaStage* media;
+  const EventFactory* events;
+  Dispatcher* dispatcher;
+  const Clock* clock;
+  spdlog::logger* log;
+};
+
+class Runner {
+ public:
+  Runner(RunnerDeps deps, RunnerOptions options) : deps_(deps), options_(std::move(options)) {}
+
+  // Runs until `stop` becomes true (then releases in-flight attempts and
+  // flushes what it can of the outbox) or, with until_idle, until nothing is
+  // pending. An error only if the store cannot be prepared.
+  Status Run(const std::atomic<bool>& stop);
+
+ private:
+  RunnerDeps deps_;
+  RunnerOptions options_;
+};
+
+}  // namespace vidgate::pipeline

@@ -1,0 +1,454 @@
+#include "pipeline/worker.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "common/util.h"
+#include "pipeline/naming.h"
+
+namespace vidgate::pipeline {
+namespace {
+
+using catalog::State;
+using catalog::Video;
+using catalog::VideoChange;
+
+std::string Stem(std::string_view file_name) {
+  auto dot = file_name.rfind('.');
+  return std::string(dot == std::string_view::npos || dot == 0 ? file_name
+                                                               : file_name.substr(0, dot));
+}
+
+// The sidecar's file name beside a video called `video_file`, keeping the
+// form the uploader chose ("clip.json" or "clip.mp4.json").
+std::string SidecarNameFor(const std::string& current_sidecar, const std::string& current_video,
+                           const std::string& video_file) {
+  if (FileName(current_sidecar) == FileName(current_video) + ".json") return video_file + ".json";
+  return Stem(video_file) + ".json";
+}
+
+std::string Folder(std::string_view key) {
+  auto slash = key.rfind('/');
+  return slash == std::string_view::npos ? std::string() : std::string(key.substr(0, slash + 1));
+}
+
+// Renews a lease every third of its length until destroyed; remembers if the
+// lease was lost, so the attempt stops and never publishes.
+class Heartbeat {
+ public:
+  Heartbeat(catalog::Catalog* catalog, const Clock* clock, int64_t video_id, std::string owner,
+            double lease_seconds, spdlog::logger* log)
+      : thread_([=, this](std::stop_token stop) {
+          auto period = std::chrono::duration<double>(lease_seconds / 3);
+          std::unique_lock lock(mu_);
+          while (!cv_.wait_for(lock, stop, period, [] { return false; })) {
+            if (stop.stop_requested()) return;
+            Status s = catalog->RenewLease(video_id, owner, clock->Now() + lease_seconds);
+            if (s.code() == Code::kFailedPrecondition) {
+              lost_ = true;
+              log->warn("video {}: {}", video_id, s.message());
+              return;
+            }
+            if (!s.ok()) log->warn("video {}: cannot renew lease: {}", video_id, s.message());
+          }
+        }) {}
+
+  bool lost() const { return lost_; }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable_any cv_;
+  std::atomic<bool> lost_{false};
+  std::jthread thread_;  // last: joins before the members it uses go
+};
+
+}  // namespace
+
+Worker::Worker(WorkerDeps deps, WorkerOptions options, const std::atomic<bool>* stopping)
+    : deps_(deps),
+      options_(std::move(options)),
+      stopping_(stopping),
+      rng_(std::hash<std::string>{}(options_.owner + NewUuid())) {}
+
+Result<bool> Worker::RunOnce() {
+  VG_ASSIGN_OR_RETURN(auto claim,
+                      deps_.catalog->ClaimNext(options_.owner, deps_.clock->Now(),
+                                               options_.lease_seconds, options_.max_attempts));
+  if (!claim) return false;
+  Handle(*claim);
+  return true;
+}
+
+void Worker::Handle(const catalog::Claim& claim) {
+  Video video = claim.video;
+  auto& log = *deps_.log;
+  if (claim.exhausted) {
+    std::string reason = "gave up after " + std::to_string(video.attempts) +
+                         " attempts; the last one was interrupted";
+    Status s =
+        Quarantine(video, video.attempts, State::kUnableToProcess, reason, nullptr, video.probe);
+    if (!s.ok()) log.error("{}: cannot set aside: {}", video.name, s.message());
+    return;
+  }
+  const int attempt = claim.attempt_number;
+  if (claim.interrupted) {
+    log.warn("{}: previous attempt was interrupted (its worker stopped); taking it over",
+             video.name);
+  }
+  log.info("{}: queued -> processing (attempt {} of {})", video.name, attempt,
+           options_.max_attempts);
+
+  // A previous attempt may have moved the files and died before recording
+  // it: follow them to where they went.
+  if (!video.pending_key.empty() && !deps_.store->Stat(video.current_key).ok() &&
+      deps_.store->Stat(video.pending_key).ok()) {
+    VideoChange fix;
+    fix.video_id = video.id;
+    fix.now = deps_.clock->Now();
+    fix.current_key = video.pending_key;
+    if (!video.pending_sidecar_key.empty() && deps_.store->Stat(video.pending_sidecar_key).ok()) {
+      fix.sidecar_key = video.pending_sidecar_key;
+    }
+    fix.pending_key = "";
+    fix.pending_sidecar_key = "";
+    fix.lease_owner = options_.owner;
+    if (Status s = deps_.catalog->Apply(fix); s.ok()) {
+      video.current_key = video.pending_key;
+      if (fix.sidecar_key) video.sidecar_key = *fix.sidecar_key;
+    }
+  }
+
+  Result<StageResult> result = Status();
+  {
+    Heartbeat heartbeat(deps_.catalog, deps_.clock, video.id, options_.owner,
+                        options_.lease_seconds, deps_.log);
+    const double deadline = deps_.clock->Now() + options_.attempt_timeout_seconds;
+    auto should_stop = [&]() -> Status {
+      if (stopping_->load()) return Cancelled("vidgate is stopping");
+      if (heartbeat.lost()) return FailedPrecondition("this worker's lease was taken over");
+      if (deps_.clock->Now() > deadline) {
+        return DeadlineExceeded("the attempt ran over workers.attempt_timeout_seconds (" +
+                                fmt::format("{:g}", options_.attempt_timeout_seconds) + " s)");
+      }
+      return Status();
+    };
+    result = [&]() -> Result<StageResult> {
+      VG_ASSIGN_OR_RETURN(storage::LocalFile local, deps_.store->Fetch(video.current_key));
+      return deps_.media->Process(local.path(), video.name, should_stop);
+    }();
+    if (heartbeat.lost()) {
+      log.warn("{}: lease lost during attempt {}; leaving the video to its new worker", video.name,
+               attempt);
+      return;
+    }
+  }
+
+  Status outcome;
+  if (!result.ok()) {
+    Status error = result.status();
+    if (error.code() == Code::kCancelled && stopping_->load()) {
+      outcome = Release(video);
+    } else if (IsRetryable(error) && attempt < options_.max_attempts) {
+      outcome = ScheduleRetry(video, attempt, error);
+    } else {
+      outcome = Quarantine(video, attempt, State::kUnableToProcess, error.message(), nullptr,
+                           video.probe);
+    }
+  } else if (result->verdict == "reject") {
+    if (options_.retry_qc_rejections && attempt < options_.max_attempts) {
+      outcome = ScheduleRetry(video, attempt, Unavailable("QC rejected: " + result->summary));
+    } else {
+      outcome =
+          Quarantine(video, attempt, State::kRejected, result->summary, result->qc, result->probe);
+    }
+  } else {
+    outcome = Publish(video, attempt, *result);
+    if (!outcome.ok() && outcome.code() != Code::kFailedPrecondition) {
+      log.warn("{}: publishing failed: {}", video.name, outcome.message());
+      outcome = attempt < options_.max_attempts
+                    ? ScheduleRetry(video, attempt, outcome)
+                    : Quarantine(video, attempt, State::kUnableToProcess, outcome.message(),
+                                 result->qc, result->probe);
+    }
+  }
+  if (outcome.code() == Code::kFailedPrecondition) {
+    log.warn("{}: {}", video.name, outcome.message());
+  } else if (!outcome.ok()) {
+    // The job keeps its lease until it expires; then it is taken again and
+    // this attempt is recorded as interrupted.
+    log.error("{}: cannot record the outcome of attempt {}: {}", video.name, attempt,
+              outcome.message());
+  }
+}
+
+nlohmann::json Worker::History(int64_t video_id) {
+  nlohmann::json out = nlohmann::json::array();
+  auto attempts = deps_.catalog->Attempts(video_id);
+  if (!attempts.ok()) return out;
+  for (const auto& a : *attempts) {
+    out.push_back({{"number", a.number},
+                   {"started_at", FormatTime(a.started_at)},
+                   {"finished_at", a.finished_at > 0 ? nlohmann::json(FormatTime(a.finished_at))
+                                                     : nlohmann::json(nullptr)},
+                   {"outcome", a.outcome},
+                   {"error", a.error},
+                   {"retryable", a.retryable}});
+  }
+  return out;
+}
+
+Result<std::string> Worker::ReserveFolder(const Video& video, std::string_view prefix) {
+  if (video.location.starts_with(prefix)) return video.location;
+  for (int n = 1; n < 10000; ++n) {
+    std::string folder = NumberedFolder(prefix, video.name, n);
+    VG_ASSIGN_OR_RETURN(auto existing, deps_.store->List(folder + "/"));
+    if (!existing.empty()) continue;
+    VideoChange reserve;
+    reserve.video_id = video.id;
+    reserve.now = deps_.clock->Now();
+    reserve.location = folder;
+    reserve.lease_owner = options_.owner;
+    Status s = deps_.catalog->Apply(reserve);
+    if (s.code() == Code::kAlreadyExists) continue;  // another video took it first
+    VG_RETURN_IF_ERROR(s);
+    return folder;
+  }
+  return ResourceExhausted("no free folder for '" + video.name + "' under " + std::string(prefix));
+}
+
+// Moves `from` to `to`, treating "already there" as done, so a move that a
+// crashed attempt started can be finished.
+static Status MoveIdempotent(storage::Store& store, const std::string& from,
+                             const std::string& to) {
+  if (from == to) return Status();
+  Status s = store.Move(from, to);
+  if (s.code() == Code::kNotFound && store.Stat(to).ok()) return Status();
+  return s;
+}
+
+Status Worker::MoveInto(const Video& video, const std::string& folder) {
+  const std::string video_file = FileName(video.source_key);
+  const std::string to = folder + "/" + video_file;
+  std::string sidecar_to;
+  if (!video.sidecar_key.empty()) {
+    sidecar_to = folder + "/" + SidecarNameFor(video.sidecar_key, video.current_key, video_file);
+  }
+  VideoChange pending;
+  pending.video_id = video.id;
+  pending.now = deps_.clock->Now();
+  pending.pending_key = to;
+  pending.pending_sidecar_key = sidecar_to;
+  pending.lease_owner = options_.owner;
+  VG_RETURN_IF_ERROR(deps_.catalog->Apply(pending));
+  if (!sidecar_to.empty()) {
+    Status s = MoveIdempotent(*deps_.store, video.sidecar_key, sidecar_to);
+    if (s.code() == Code::kNotFound) {
+      deps_.log->warn("{}: sidecar {} vanished before it could be moved", video.name,
+                      video.sidecar_key);
+    } else {
+      VG_RETURN_IF_ERROR(s);
+    }
+  }
+  return MoveIdempotent(*deps_.store, video.current_key, to);
+}
+
+Status Worker::Publish(const Video& video, int attempt, const StageResult& result) {
+  VG_ASSIGN_OR_RETURN(std::string folder, ReserveFolder(video, kProcessed));
+  const double now = deps_.clock->Now();
+  VideoChange done;
+  for (const auto& file : result.files) {
+    std::string key = folder + "/" + file.relative_key;
+    Status s = deps_.store->Upload(file.local_path, key);
+    if (s.code() == Code::kAlreadyExists) {  // left by a crashed attempt
+      VG_RETURN_IF_ERROR(deps_.store->Delete(key));
+      s = deps_.store->Upload(file.local_path, key);
+    }
+    VG_RETURN_IF_ERROR(s);
+    catalog::Output out = file.output;
+    out.key = key;
+    done.outputs.push_back(std::move(out));
+  }
+  nlohmann::json report = result.qc.is_object() ? result.qc : nlohmann::json::object();
+  report["name"] = video.name;
+  report["state"] = "processed";
+  report["probe"] = result.probe;
+  report["attempts"] = History(video.id);
+  VG_RETURN_IF_ERROR(deps_.store->Write(folder + "/report.json", report.dump(2)));
+  VG_RETURN_IF_ERROR(MoveInto(video, folder));
+
+  const std::string video_file = FileName(video.source_key);
+  done.video_id = video.id;
+  done.now = now;
+  done.state = State::kProcessed;
+  done.current_key = folder + "/" + video_file;
+  if (!video.sidecar_key.empty()) {
+    done.sidecar_key =
+        folder + "/" + SidecarNameFor(video.sidecar_key, video.current_key, video_file);
+  }
+  done.pending_key = "";
+  done.pending_sidecar_key = "";
+  done.location = folder;
+  done.probe = result.probe;
+  done.qc = result.qc;
+  done.last_error = "";
+  done.job = VideoChange::Job::kRemove;
+  done.end_attempt = catalog::AttemptEnd{"succeeded", "", false};
+  done.log = "processed on attempt " + std::to_string(attempt) + " into " + folder;
+  done.lease_owner = options_.owner;
+  nlohmann::json data = {
+      {"location", folder}, {"verdict", result.verdict}, {"max_attempts", options_.max_attempts}};
+  if (!result.summary.empty()) data["summary"] = result.summary;
+  done.events.push_back(
+      deps_.events->Make(kVideoProcessed, video, State::kProcessed, attempt, data, now));
+  VG_RETURN_IF_ERROR(deps_.catalog->Apply(done));
+  deps_.log->info("{}: processing -> processed (attempt {}, {})", video.name, attempt, folder);
+  return Status();
+}
+
+Status Worker::Quarantine(const Video& video, int attempt, State final_state,
+                          const std::string& reason, const nlohmann::json& qc,
+                          const nlohmann::json& probe) {
+  VG_ASSIGN_OR_RETURN(std::string folder, ReserveFolder(video, kUnable));
+  const double now = deps_.clock->Now();
+  const bool rejected = final_state == State::kRejected;
+  const catalog::AttemptEnd end{rejected ? "rejected" : "failed", reason, false};
+
+  nlohmann::json history = History(video.id);
+  for (auto& h : history) {  // the running attempt ends now
+    if (h["outcome"] == "running") {
+      h["outcome"] = end.outcome;
+      h["error"] = reason;
+      h["finished_at"] = FormatTime(now);
+    }
+  }
+  nlohmann::json report = qc.is_object() ? qc : nlohmann::json::object();
+  report["name"] = video.name;
+  report["state"] = std::string(catalog::StateName(final_state));
+  report["reason"] = reason;
+  report["probe"] = probe;
+  report["attempts"] = history;
+  VG_RETURN_IF_ERROR(deps_.store->Write(folder + "/report.json", report.dump(2)));
+  VG_RETURN_IF_ERROR(MoveInto(video, folder));
+
+  const std::string video_file = FileName(video.source_key);
+  VideoChange done;
+  done.video_id = video.id;
+  done.now = now;
+  done.state = final_state;
+  done.current_key = folder + "/" + video_file;
+  if (!video.sidecar_key.empty()) {
+    done.sidecar_key =
+        folder + "/" + SidecarNameFor(video.sidecar_key, video.current_key, video_file);
+  }
+  done.pending_key = "";
+  done.pending_sidecar_key = "";
+  done.location = folder;
+  if (!probe.is_null()) done.probe = probe;
+  if (!qc.is_null()) done.qc = qc;
+  done.last_error = reason;
+  done.job = VideoChange::Job::kRemove;
+  if (attempt > 0 && video.attempts >= attempt) done.end_attempt = end;
+  done.log = std::string(rejected ? "rejected" : "unable to process") + ": " + reason;
+  done.lease_owner = options_.owner;
+  nlohmann::json data = {{"reason", reason},
+                         {"location", folder},
+                         {"history", history},
+                         {"max_attempts", options_.max_attempts}};
+  if (rejected && qc.is_object()) data["verdict"] = qc.value("verdict", "reject");
+  done.events.push_back(deps_.events->Make(rejected ? kVideoRejected : kVideoUnable, video,
+                                           final_state, video.attempts, data, now));
+  VG_RETURN_IF_ERROR(deps_.catalog->Apply(done));
+  deps_.log->info("{}: processing -> {} ({}): {}", video.name, catalog::StateName(final_state),
+                  folder, reason);
+  return Status();
+}
+
+Status Worker::ScheduleRetry(const Video& video, int attempt, const Status& error) {
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const double delay = BackoffDelay(options_.backoff, attempt, unit(rng_));
+  const double now = deps_.clock->Now();
+  const double next = now + delay;
+
+  // Park the original (and sidecar) in failed/, unless it is there already.
+  std::string to = video.current_key;
+  std::string sidecar_to = video.sidecar_key;
+  if (!video.current_key.starts_with(kFailed)) {
+    const std::string file = FileName(video.source_key);
+    for (int n = 1; n < 10000; ++n) {
+      std::string candidate = NumberedFile(kFailed, video.name, file, n);
+      std::string side;
+      if (!video.sidecar_key.empty()) {
+        side = Folder(candidate) +
+               SidecarNameFor(video.sidecar_key, video.current_key, FileName(candidate));
+      }
+      if (deps_.store->Stat(candidate).status().code() != Code::kNotFound) continue;
+      if (!side.empty() && deps_.store->Stat(side).status().code() != Code::kNotFound) continue;
+      to = candidate;
+      sidecar_to = side;
+      break;
+    }
+    VideoChange pending;
+    pending.video_id = video.id;
+    pending.now = now;
+    pending.pending_key = to;
+    pending.pending_sidecar_key = sidecar_to;
+    pending.lease_owner = options_.owner;
+    VG_RETURN_IF_ERROR(deps_.catalog->Apply(pending));
+    if (!video.sidecar_key.empty()) {
+      if (Status s = MoveIdempotent(*deps_.store, video.sidecar_key, sidecar_to); !s.ok()) {
+        deps_.log->warn("{}: cannot move sidecar to {}: {}", video.name, sidecar_to, s.message());
+        sidecar_to = video.sidecar_key;
+      }
+    }
+    if (Status s = MoveIdempotent(*deps_.store, video.current_key, to); !s.ok()) {
+      // The retry is still scheduled; the file waits where it is.
+      deps_.log->warn("{}: cannot move to {}: {}", video.name, to, s.message());
+      to = video.current_key;
+    }
+  }
+
+  VideoChange change;
+  change.video_id = video.id;
+  change.now = now;
+  change.state = State::kRetryWait;
+  change.current_key = to;
+  change.sidecar_key = sidecar_to;
+  change.pending_key = "";
+  change.pending_sidecar_key = "";
+  change.last_error = error.message();
+  change.job = VideoChange::Job::kSchedule;
+  change.job_available_at = next;
+  change.end_attempt = catalog::AttemptEnd{"failed", error.message(), true};
+  change.log = "attempt " + std::to_string(attempt) + " failed: " + error.message();
+  change.lease_owner = options_.owner;
+  nlohmann::json data = {{"attempt", attempt},
+                         {"max_attempts", options_.max_attempts},
+                         {"next_attempt_at", FormatTime(next)},
+                         {"error", error.message()},
+                         {"location", to}};
+  change.events.push_back(
+      deps_.events->Make(kVideoFailed, video, State::kRetryWait, attempt, data, now));
+  VG_RETURN_IF_ERROR(deps_.catalog->Apply(change));
+  deps_.log->info("{}: processing -> retry_wait (attempt {} of {} failed: {}; next in {:.1f} s)",
+                  video.name, attempt, options_.max_attempts, error.message(), delay);
+  return Status();
+}
+
+Status Worker::Release(const Video& video) {
+  VideoChange change;
+  change.video_id = video.id;
+  change.now = deps_.clock->Now();
+  change.state = State::kQueued;
+  change.job = VideoChange::Job::kSchedule;
+  change.job_available_at = change.now;
+  change.release_attempt = true;
+  change.log = "attempt released: vidgate is stopping";
+  change.lease_owner = options_.owner;
+  VG_RETURN_IF_ERROR(deps_.catalog->Apply(change));
+  deps_.log->info("{}: processing -> queued (released at shutdown)", video.name);
+  return Status();
+}
+
+}  // namespace vidgate::pipeline
