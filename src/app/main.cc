@@ -1,1 +1,115 @@
-int main() { return 0; }
+// vidgate: the command line. Parses arguments, loads the configuration and
+// hands over to a subcommand (app/commands.h).
+#include <CLI/CLI.hpp>
+
+extern "C" {
+#include <libavutil/log.h>
+}
+
+#include <iostream>
+
+#include "app/commands.h"
+#include "app/config.h"
+#include "common/log.h"
+
+namespace {
+
+using namespace vidgate;
+using namespace vidgate::app;
+
+int Main(int argc, char** argv) {
+  CLI::App app{"vidgate: a video ingest pipeline"};
+  app.set_version_flag("--version", "vidgate 0.1.0");
+  app.require_subcommand(1);
+  std::optional<std::string> config_path;
+  std::string log_format = "text";
+  std::string log_level = "info";
+  app.add_option("--config", config_path, "TOML configuration file")->option_text("PATH");
+  app.add_option("--log-format", log_format, "log lines as text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--log-level", log_level, "least severe level logged")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+
+  bool until_idle = false, no_server = false;
+  auto* run = app.add_subcommand("run", "watch, process, notify (until SIGINT/SIGTERM)");
+  run->add_flag("--until-idle", until_idle, "exit 0 once nothing is pending");
+  run->add_flag("--no-server", no_server, "do not serve HTTP");
+
+  std::string video;
+  std::optional<std::string> metadata;
+  auto* submit = app.add_subcommand("submit", "put a video (and sidecar) into uploads/");
+  submit->add_option("VIDEO", video, "video file")->required();
+  submit->add_option("--metadata", metadata, "JSON sidecar file")->option_text("FILE");
+
+  std::optional<std::string> state;
+  bool json = false;
+  auto* list = app.add_subcommand("list", "videos and their states, newest first");
+  list->add_option("--state", state, "only videos in this state");
+  list->add_flag("--json", json, "one JSON document on stdout");
+
+  std::string id_or_name;
+  auto* show = app.add_subcommand("show", "one video: metadata, probe, QC, attempts, outputs");
+  show->add_option("ID|NAME", id_or_name, "video id or name")->required();
+  show->add_flag("--json", json, "one JSON document on stdout");
+
+  auto* retry = app.add_subcommand("retry", "queue another attempt now");
+  retry->add_option("ID|NAME", id_or_name, "video id or name")->required();
+
+  std::string file;
+  auto* probe = app.add_subcommand("probe", "technical metadata of a local file");
+  probe->add_option("FILE", file, "media file")->required();
+  probe->add_flag("--json", json, "one JSON document on stdout");
+
+  std::string policy = "web";
+  auto* qc = app.add_subcommand("qc", "quality report of a local file; exit 1 on reject");
+  qc->add_option("FILE", file, "media file")->required();
+  qc->add_flag("--json", json, "one JSON document on stdout");
+  qc->add_option("--policy", policy, "QC preset");
+
+  auto* migrate = app.add_subcommand("migrate", "apply the catalog's schema migrations and exit");
+
+  // --config and the logging options are accepted after the subcommand too.
+  for (auto* sub : app.get_subcommands({})) sub->fallthrough();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "vidgate: " << e.what() << " (see vidgate --help)\n";
+    return kExitUsage;
+  }
+
+  // libav's own messages would interleave with ours; its errors reach the
+  // user through our Status messages.
+  av_log_set_level(AV_LOG_FATAL);
+
+  if (*probe) return ProbeCommand(file, json);
+  if (*qc) return QcCommand(file, json, policy);
+
+  auto config = LoadConfig(config_path);
+  if (!config.ok()) return Fail(config.status(), kExitUsage);
+  Context ctx{std::move(config).value(),
+              MakeLogger(log_format == "json" ? LogFormat::kJson : LogFormat::kText,
+                         spdlog::level::from_str(log_level))};
+  if (*run) return RunCommand(ctx, until_idle, no_server);
+  if (*submit) return SubmitCommand(ctx, video, metadata);
+  if (*list) return ListCommand(ctx, state, json);
+  if (*show) return ShowCommand(ctx, id_or_name, json);
+  if (*retry) return RetryCommand(ctx, id_or_name);
+  if (*migrate) return MigrateCommand(ctx);
+  return kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "vidgate: internal error: " << e.what() << "\n";
+    return 70;
+  }
+}

@@ -1,0 +1,414 @@
+#include "app/commands.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "catalog/catalog.h"
+#include "common/clock.h"
+#include "common/util.h"
+#include "media/probe.h"
+#include "notify/log_sink.h"
+#include "notify/webhook_sink.h"
+#include "pipeline/dispatcher.h"
+#include "pipeline/media_stage.h"
+#include "pipeline/metadata.h"
+#include "pipeline/naming.h"
+#include "pipeline/runner.h"
+#include "storage/store.h"
+
+namespace vidgate::app {
+
+using catalog::State;
+
+int Fail(const Status& status, int exit_code) {
+  std::cerr << "vidgate: " << status.message() << "\n";
+  return exit_code;
+}
+
+int BackendExit(const Status& status) {
+  return status.code() == Code::kInvalidArgument ? kExitUsage : kExitBackend;
+}
+
+namespace {
+
+Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(const Config& config) {
+  VG_ASSIGN_OR_RETURN(auto cat, catalog::Open(config.database.url));
+  VG_RETURN_IF_ERROR(cat->Migrate());
+  return cat;
+}
+
+nlohmann::json AttemptsJson(const std::vector<catalog::Attempt>& attempts) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& a : attempts) {
+    out.push_back({{"number", a.number},
+                   {"started_at", FormatTime(a.started_at)},
+                   {"finished_at", a.finished_at > 0 ? nlohmann::json(FormatTime(a.finished_at))
+                                                     : nlohmann::json(nullptr)},
+                   {"outcome", a.outcome},
+                   {"error", a.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.error)},
+                   {"retryable", a.retryable},
+                   {"worker", a.worker}});
+  }
+  return out;
+}
+
+std::string Location(const catalog::Video& v) {
+  return catalog::IsTerminal(v.state) && !v.location.empty() ? v.location : v.current_key;
+}
+
+// Stops `run` on SIGINT/SIGTERM: the signals are blocked in every thread
+// and taken here synchronously, so no handler touches shared state.
+class SignalWatcher {
+ public:
+  explicit SignalWatcher(std::atomic<bool>* stop) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    thread_ = std::jthread([stop, set](std::stop_token token) {
+      timespec tick{0, 100'000'000};
+      while (!token.stop_requested()) {
+        if (sigtimedwait(&set, nullptr, &tick) > 0) {
+          stop->store(true);
+          return;
+        }
+      }
+    });
+  }
+
+ private:
+  std::jthread thread_;
+};
+
+}  // namespace
+
+int RunCommand(Context& ctx, bool until_idle, bool no_server) {
+  (void)no_server;  // the HTTP server arrives with its issue; nothing is served yet
+  std::atomic<bool> stop{false};
+  SignalWatcher signals(&stop);
+  const Config& cfg = ctx.config;
+  auto& log = *ctx.log;
+
+  auto store = storage::Open(cfg.storage.url);
+  if (!store.ok()) return Fail(store.status(), BackendExit(store.status()));
+  auto cat = OpenCatalog(cfg);
+  if (!cat.ok()) return Fail(cat.status(), BackendExit(cat.status()));
+
+  notify::CurlGlobal curl;
+  if (!curl.status().ok()) return Fail(curl.status(), kExitBackend);
+  std::vector<std::unique_ptr<notify::Sink>> sinks;
+  sinks.push_back(std::make_unique<notify::LogSink>(ctx.log));
+  for (size_t i = 0; i < cfg.notify.webhook.size(); ++i) {
+    const auto& w = cfg.notify.webhook[i];
+    std::string secret;
+    if (!w.secret.empty()) {
+      auto resolved = notify::ResolveSecret(w.secret);
+      if (!resolved.ok()) {
+        return Fail(
+            resolved.status().WithContext("notify.webhook[" + std::to_string(i) + "].secret"),
+            kExitUsage);
+      }
+      secret = *resolved;
+    }
+    auto sink = notify::WebhookSink::Create({w.url, secret, w.timeout_seconds});
+    if (!sink.ok()) {
+      return Fail(sink.status().WithContext("notify.webhook[" + std::to_string(i) + "]"),
+                  kExitUsage);
+    }
+    sinks.push_back(std::move(sink).value());
+  }
+  std::vector<std::string> sink_ids;
+  std::map<std::string, notify::Sink*> sink_map;
+  for (const auto& s : sinks) {
+    sink_ids.push_back(s->id());
+    sink_map[s->id()] = s.get();
+  }
+
+  SystemClock clock;
+  const std::string host = HostName();
+  pipeline::EventFactory events("vidgate://" + host, sink_ids);
+  pipeline::DeliveryPolicy delivery;
+  delivery.max_attempts = cfg.notify.delivery_attempts;
+  delivery.backoff = {cfg.notify.base_delay_seconds, cfg.notify.max_delay_seconds};
+  double max_timeout = 10;
+  for (const auto& w : cfg.notify.webhook) max_timeout = std::max(max_timeout, w.timeout_seconds);
+  delivery.hold_seconds = max_timeout * 2 + 5;
+  pipeline::Dispatcher dispatcher(cat->get(), sink_map, &clock, ctx.log.get(), delivery);
+  auto media = pipeline::NewDecodeCheckStage();
+
+  pipeline::RunnerOptions opts;
+  opts.workers = cfg.workers.count > 0
+                     ? cfg.workers.count
+                     : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  opts.poll_seconds = cfg.intake.poll_seconds;
+  opts.until_idle = until_idle;
+  opts.owner_prefix = host + ":" + std::to_string(getpid()) + ":" + NewUuid().substr(0, 4);
+  opts.worker.max_attempts = cfg.retry.max_attempts;
+  opts.worker.backoff = {cfg.retry.base_delay_seconds, cfg.retry.max_delay_seconds};
+  opts.worker.retry_qc_rejections = cfg.retry.retry_qc_rejections;
+  opts.worker.lease_seconds = cfg.workers.lease_seconds;
+  opts.worker.attempt_timeout_seconds = cfg.workers.attempt_timeout_seconds;
+  opts.intake.settle_seconds = cfg.storage.settle_seconds;
+  opts.intake.wait_seconds = cfg.metadata.wait_seconds;
+  opts.intake.required = cfg.metadata.required;
+
+  log.info("vidgate run: store {}, catalog {}, {} workers, {} notification sinks", cfg.storage.url,
+           cfg.database.url, opts.workers, sink_ids.size());
+  pipeline::Runner runner(
+      {store->get(), cat->get(), media.get(), &events, &dispatcher, &clock, ctx.log.get()}, opts);
+  Status s = runner.Run(stop);
+  if (!s.ok()) return Fail(s, BackendExit(s));
+  return kExitOk;
+}
+
+int SubmitCommand(Context& ctx, const std::string& video,
+                  const std::optional<std::string>& metadata) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_regular_file(video, ec)) {
+    return Fail(NotFound("'" + video + "' is not a file"), kExitUsage);
+  }
+  const std::string file = fs::path(video).filename().string();
+  auto parsed = pipeline::ParseKey(std::string(pipeline::kUploads) + file);
+  if (parsed.kind != pipeline::KeyKind::kVideo) {
+    return Fail(InvalidArgument("'" + file +
+                                "' would be ignored in uploads/ (a hidden, .json, "
+                                ".part, .tmp or .crdownload name)"),
+                kExitUsage);
+  }
+  auto store = storage::Open(ctx.config.storage.url);
+  if (!store.ok()) return Fail(store.status(), BackendExit(store.status()));
+  if (Status s = (*store)->Prepare(); !s.ok()) return Fail(s, BackendExit(s));
+  const std::string video_key = std::string(pipeline::kUploads) + file;
+  if ((*store)->Stat(video_key).ok()) {
+    return Fail(AlreadyExists(video_key + " already exists; nothing was overwritten"), kExitNo);
+  }
+  if (metadata) {
+    FILE* f = std::fopen(metadata->c_str(), "rb");
+    if (!f) return Fail(ErrnoStatus(errno, "read metadata file", *metadata), kExitUsage);
+    std::string text;
+    char buf[8192];
+    size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 &&
+           static_cast<int64_t>(text.size()) <= pipeline::kMaxSidecarBytes) {
+      text.append(buf, n);
+    }
+    std::fclose(f);
+    auto valid = pipeline::ValidateSidecar(text, ctx.config.metadata.required);
+    if (!valid.ok()) return Fail(valid.status().WithContext(*metadata), kExitUsage);
+    const std::string sidecar_key = pipeline::SidecarCandidates(video_key)[0];
+    // The sidecar goes first, so the video never waits for it.
+    Status s = (*store)->Write(sidecar_key, text);
+    if (!s.ok()) return Fail(s, BackendExit(s));
+  }
+  Status s = (*store)->Upload(video, video_key);
+  if (s.code() == Code::kAlreadyExists) return Fail(s, kExitNo);
+  if (!s.ok()) return Fail(s, BackendExit(s));
+  ctx.log->info("submitted {} as {}", video, video_key);
+  std::cout << video_key << "\n";
+  return kExitOk;
+}
+
+int ListCommand(Context& ctx, const std::optional<std::string>& state, bool json) {
+  std::optional<State> filter;
+  if (state) {
+    auto parsed = catalog::ParseState(*state);
+    if (!parsed.ok()) return Fail(parsed.status().WithContext("--state"), kExitUsage);
+    filter = *parsed;
+  }
+  auto cat = OpenCatalog(ctx.config);
+  if (!cat.ok()) return Fail(cat.status(), BackendExit(cat.status()));
+  auto videos = (*cat)->ListVideos(filter);
+  if (!videos.ok()) return Fail(videos.status(), kExitBackend);
+  if (json) {
+    nlohmann::json out = {{"videos", nlohmann::json::array()}};
+    for (const auto& v : *videos) {
+      out["videos"].push_back({{"id", v.id},
+                               {"name", v.name},
+                               {"state", catalog::StateName(v.state)},
+                               {"attempts", v.attempts},
+                               {"updated_at", FormatTime(v.updated_at)},
+                               {"location", Location(v)}});
+    }
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::cout << fmt::format("{:>6}  {:<18} {:>8}  {:<24}  {}\n", "ID", "STATE", "ATTEMPTS",
+                           "UPDATED", "NAME");
+  for (const auto& v : *videos) {
+    std::cout << fmt::format("{:>6}  {:<18} {:>8}  {:<24}  {}\n", v.id, catalog::StateName(v.state),
+                             v.attempts, FormatTime(v.updated_at), v.name);
+  }
+  return kExitOk;
+}
+
+int ShowCommand(Context& ctx, const std::string& id_or_name, bool json) {
+  auto cat = OpenCatalog(ctx.config);
+  if (!cat.ok()) return Fail(cat.status(), BackendExit(cat.status()));
+  auto video = (*cat)->FindVideo(id_or_name);
+  if (video.status().code() == Code::kNotFound) return Fail(video.status(), kExitNo);
+  if (!video.ok()) return Fail(video.status(), kExitBackend);
+  auto attempts = (*cat)->Attempts(video->id);
+  auto outputs = (*cat)->Outputs(video->id);
+  auto notes = (*cat)->Notifications(video->id);
+  if (!attempts.ok() || !outputs.ok() || !notes.ok()) {
+    return Fail(Unavailable("cannot read video " + std::to_string(video->id) + " from the catalog"),
+                kExitBackend);
+  }
+  const auto& v = *video;
+  nlohmann::json out = {
+      {"id", v.id},
+      {"name", v.name},
+      {"state", catalog::StateName(v.state)},
+      {"attempts", AttemptsJson(*attempts)},
+      {"metadata", v.metadata.is_null() ? nlohmann::json::object() : v.metadata},
+      {"probe", v.probe.is_null() ? nlohmann::json::object() : v.probe},
+      {"qc", v.qc.is_null() ? nlohmann::json::object() : v.qc},
+      {"outputs", nlohmann::json::array()},
+      {"location", Location(v)},
+      {"source_key", v.source_key},
+      {"sidecar_key",
+       v.sidecar_key.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.sidecar_key)},
+      {"created_at", FormatTime(v.created_at)},
+      {"updated_at", FormatTime(v.updated_at)},
+      {"next_attempt_at", v.state == State::kRetryWait
+                              ? nlohmann::json(FormatTime(v.next_attempt_at))
+                              : nlohmann::json(nullptr)},
+      {"last_error", v.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.last_error)},
+      {"notifications", nlohmann::json::array()},
+  };
+  for (const auto& o : *outputs) {
+    out["outputs"].push_back({{"key", o.key},
+                              {"size", o.size},
+                              {"codec", o.codec},
+                              {"width", o.width},
+                              {"height", o.height},
+                              {"duration", o.duration}});
+  }
+  for (const auto& n : *notes) {
+    out["notifications"].push_back(
+        {{"id", n.event_id},
+         {"type", n.type},
+         {"sink", n.sink},
+         {"created_at", FormatTime(n.created_at)},
+         {"delivered_at", n.delivered_at > 0 ? nlohmann::json(FormatTime(n.delivered_at))
+                                             : nlohmann::json(nullptr)},
+         {"tries", n.attempts},
+         {"gave_up", n.gave_up},
+         {"last_error",
+          n.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(n.last_error)}});
+  }
+  if (json) {
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::cout << fmt::format("video {}  {}\n  state     {}\n  location  {}\n", v.id, v.name,
+                           catalog::StateName(v.state), Location(v));
+  if (!v.last_error.empty()) std::cout << "  error     " << v.last_error << "\n";
+  if (v.state == State::kRetryWait) {
+    std::cout << "  next try  " << FormatTime(v.next_attempt_at) << "\n";
+  }
+  std::cout << "  metadata  " << out["metadata"].dump() << "\n";
+  for (const auto& a : *attempts) {
+    std::cout << fmt::format("  attempt {}  {}  {}{}\n", a.number, a.outcome,
+                             FormatTime(a.started_at), a.error.empty() ? "" : "  " + a.error);
+  }
+  for (const auto& n : *notes) {
+    std::cout << fmt::format("  event {}  -> {}  {}\n", n.type, n.sink,
+                             n.delivered_at > 0 ? "delivered"
+                             : n.gave_up        ? "gave up: " + n.last_error
+                                                : "pending");
+  }
+  return kExitOk;
+}
+
+int RetryCommand(Context& ctx, const std::string& id_or_name) {
+  auto cat = OpenCatalog(ctx.config);
+  if (!cat.ok()) return Fail(cat.status(), BackendExit(cat.status()));
+  auto video = (*cat)->FindVideo(id_or_name);
+  if (video.status().code() == Code::kNotFound) return Fail(video.status(), kExitNo);
+  if (!video.ok()) return Fail(video.status(), kExitBackend);
+  SystemClock clock;
+  Status s = (*cat)->RetryNow(video->id, clock.Now());
+  if (s.code() == Code::kFailedPrecondition) {
+    return Fail(
+        FailedPrecondition(video->name + " is " + std::string(catalog::StateName(video->state)) +
+                           "; only a video waiting for a retry can be retried now"),
+        kExitNo);
+  }
+  if (!s.ok()) return Fail(s, kExitBackend);
+  std::cout << video->name << ": queued for another attempt now\n";
+  return kExitOk;
+}
+
+int ProbeCommand(const std::string& file, bool json) {
+  auto probe = media::Probe(file);
+  if (!probe.ok()) {
+    return Fail(probe.status(), probe.status().code() == Code::kInvalidArgument ? kExitNo
+                                : probe.status().code() == Code::kNotFound      ? kExitUsage
+                                                                                : kExitBackend);
+  }
+  nlohmann::json doc = probe->ToJson();
+  if (json) {
+    std::cout << doc.dump(2) << "\n";
+    return kExitOk;
+  }
+  const auto& f = doc["format"];
+  std::cout << fmt::format("{}: {}, {} s, {} bytes, {} bit/s\n", file, f["name"].get<std::string>(),
+                           f["duration"].dump(), f["size"].dump(), f["bit_rate"].dump());
+  for (const auto& s : doc["streams"]) {
+    std::cout << fmt::format("  #{} {} {}", s["index"].dump(), s["type"].get<std::string>(),
+                             s["codec"].get<std::string>());
+    if (s["type"] == "video") {
+      std::cout << fmt::format(" {}x{} {} fps {}", s["width"].dump(), s["height"].dump(),
+                               s["frame_rate"].dump(), s["pix_fmt"].dump());
+    } else if (s["type"] == "audio") {
+      std::cout << fmt::format(" {} Hz {} ch", s["sample_rate"].dump(), s["channels"].dump());
+    }
+    std::cout << "\n";
+  }
+  return kExitOk;
+}
+
+int QcCommand(const std::string& file, bool json, const std::string& policy) {
+  if (policy != "web") {
+    return Fail(InvalidArgument("--policy '" + policy +
+                                "': only the 'web' preset is built into this version"),
+                kExitUsage);
+  }
+  auto stage = pipeline::NewDecodeCheckStage();
+  auto result = stage->Process(file, file, [] { return Status(); });
+  if (!result.ok()) {
+    return Fail(result.status(), result.status().code() == Code::kInvalidArgument ? kExitNo
+                                 : result.status().code() == Code::kNotFound      ? kExitUsage
+                                                                                  : kExitBackend);
+  }
+  if (json) {
+    std::cout << result->qc.dump(2) << "\n";
+  } else {
+    std::cout << file << ": " << result->verdict << "\n";
+    for (const auto& c : result->qc["checks"]) {
+      std::cout << fmt::format("  {:<4} {:<16} {}\n", c["status"].get<std::string>(),
+                               c["id"].get<std::string>(), c["message"].get<std::string>());
+    }
+  }
+  return result->verdict == "reject" ? kExitNo : kExitOk;
+}
+
+int MigrateCommand(Context& ctx) {
+  auto cat = OpenCatalog(ctx.config);
+  if (!cat.ok()) return Fail(cat.status(), BackendExit(cat.status()));
+  auto version = (*cat)->SchemaVersion();
+  if (!version.ok()) return Fail(version.status(), kExitBackend);
+  std::cout << "catalog " << ctx.config.database.url << " is at schema version " << *version
+            << "\n";
+  return kExitOk;
+}
+
+}  // namespace vidgate::app

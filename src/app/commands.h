@@ -1,0 +1,42 @@
+// commands.h: the CLI subcommands (ARCHITECTURE.md "Contract: command line").
+// Each returns the process exit code: 0 ok, 1 a verdict or operation said no,
+// 2 bad usage or config, 3 an I/O or backend failure.
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "app/config.h"
+#include "common/status.h"
+
+namespace vidgate::app {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitNo = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitBackend = 3;
+
+// Prints `status` as one sentence on stderr and returns its exit code.
+int Fail(const Status& status, int exit_code);
+// The exit code for a store or catalog error.
+int BackendExit(const Status& status);
+
+struct Context {
+  Config config;
+  std::shared_ptr<spdlog::logger> log;
+};
+
+int RunCommand(Context& ctx, bool until_idle, bool no_server);
+int SubmitCommand(Context& ctx, const std::string& video,
+                  const std::optional<std::string>& metadata);
+int ListCommand(Context& ctx, const std::optional<std::string>& state, bool json);
+int ShowCommand(Context& ctx, const std::string& id_or_name, bool json);
+int RetryCommand(Context& ctx, const std::string& id_or_name);
+int ProbeCommand(const std::string& file, bool json);
+int QcCommand(const std::string& file, bool json, const std::string& policy);
+int MigrateCommand(Context& ctx);
+
+}  // namespace vidgate::app
