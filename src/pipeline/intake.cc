@@ -26,6 +26,9 @@ Result<ScanReport> Intake::Scan() {
   VG_ASSIGN_OR_RETURN(auto failed, deps_.store->List(kFailed));
   std::vector<storage::ObjectInfo> objects = std::move(uploads);
   objects.insert(objects.end(), failed.begin(), failed.end());
+  std::sort(
+      objects.begin(), objects.end(),
+      [](const storage::ObjectInfo& a, const storage::ObjectInfo& b) { return a.key < b.key; });
   VG_ASSIGN_OR_RETURN(auto active_list, deps_.catalog->ActiveKeys());
   std::set<std::string> active(active_list.begin(), active_list.end());
 
@@ -57,10 +60,12 @@ Result<ScanReport> Intake::Scan() {
 Status Intake::Gate(const Video& video, const std::vector<storage::ObjectInfo>& objects,
                     ScanReport& report) {
   const double now = deps_.clock->Now();
+  // `objects` is sorted by key (Scan sorts it).
   auto find = [&](const std::string& key) -> const storage::ObjectInfo* {
-    auto it = std::find_if(objects.begin(), objects.end(),
-                           [&](const storage::ObjectInfo& o) { return o.key == key; });
-    return it == objects.end() ? nullptr : &*it;
+    auto it = std::lower_bound(
+        objects.begin(), objects.end(), key,
+        [](const storage::ObjectInfo& o, const std::string& k) { return o.key < k; });
+    return it != objects.end() && it->key == key ? &*it : nullptr;
   };
   const auto candidates = SidecarCandidates(video.current_key);
   const storage::ObjectInfo* sidecar = nullptr;

@@ -1,0 +1,328 @@
+// The pipeline's state machine on an in-memory store, a real SQLite catalog
+// and a fake clock; the media stage is scripted so each path can be forced.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <filesystem>
+
+#include "catalog/catalog.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "pipeline/intake.h"
+#include "pipeline/worker.h"
+
+namespace vidgate::pipeline {
+namespace {
+
+using catalog::State;
+
+class ScriptedStage final : public MediaStage {
+ public:
+  Result<StageResult> Process(const std::string&, const std::string&,
+                              const std::function<Status()>& should_stop) override {
+    VG_RETURN_IF_ERROR(should_stop());
+    ++calls;
+    if (script.empty()) return Pass();
+    Result<StageResult> next = script.front();
+    script.pop_front();
+    return next;
+  }
+  static StageResult Pass() {
+    StageResult r;
+    r.verdict = "pass";
+    r.qc = {{"verdict", "pass"}, {"checks", nlohmann::json::array()}};
+    r.probe = {{"format", {{"name", "mp4"}}}};
+    return r;
+  }
+  std::deque<Result<StageResult>> script;
+  int calls = 0;
+};
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("vidgate-pipeline-test-" + NewUuid());
+    catalog_ = std::move(catalog::Open("sqlite://" + (dir_ / "c.db").string())).value();
+    ASSERT_TRUE(catalog_->Migrate().ok());
+    store_ = storage::NewMemoryStore();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  Intake MakeIntake() {
+    return Intake({store_.get(), catalog_.get(), &events_, &clock_, log_.get()},
+                  IntakeOptions{1, 60, {"title"}});
+  }
+  Worker MakeWorker(const std::string& owner = "w1") {
+    WorkerOptions o;
+    o.owner = owner;
+    o.max_attempts = 3;
+    o.backoff = {10, 100};
+    o.lease_seconds = 30;
+    return Worker({store_.get(), catalog_.get(), &stage_, &events_, &clock_, log_.get()}, o,
+                  &stopping_);
+  }
+  void Upload(const std::string& name, bool with_sidecar = true) {
+    ASSERT_TRUE(store_->Write("uploads/" + name + ".mp4", "video bytes").ok());
+    if (with_sidecar) {
+      ASSERT_TRUE(store_->Write("uploads/" + name + ".json", R"({"title":"T"})").ok());
+    }
+    clock_.Advance(2);  // past settle_seconds
+  }
+  catalog::Video Find(const std::string& name) { return *catalog_->FindVideo(name); }
+  std::vector<std::string> EventTypes(int64_t id) {
+    std::vector<std::string> types;
+    auto notes = catalog_->Notifications(id);
+    for (const auto& n : *notes) types.push_back(n.type);
+    return types;
+  }
+  bool Exists(const std::string& key) { return store_->Stat(key).ok(); }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<storage::Store> store_;
+  FakeClock clock_{SystemClock().Now()};
+  EventFactory events_{"test", {"log"}};
+  std::shared_ptr<spdlog::logger> log_ = NullLogger();
+  ScriptedStage stage_;
+  std::atomic<bool> stopping_{false};
+};
+
+TEST_F(PipelineTest, UploadWithSidecarIsProcessed) {
+  Upload("clip");
+  auto scan = MakeIntake().Scan();
+  ASSERT_TRUE(scan.ok()) << scan.status().ToString();
+  EXPECT_EQ(scan->registered, 1);
+  EXPECT_EQ(scan->queued, 1);
+  Worker worker = MakeWorker();
+  ASSERT_TRUE(*worker.RunOnce());
+  auto v = Find("clip");
+  EXPECT_EQ(v.state, State::kProcessed);
+  EXPECT_EQ(v.location, "processed/clip");
+  EXPECT_EQ(v.metadata["title"], "T");
+  EXPECT_TRUE(Exists("processed/clip/clip.mp4"));
+  EXPECT_TRUE(Exists("processed/clip/clip.json"));
+  EXPECT_TRUE(Exists("processed/clip/report.json"));
+  EXPECT_TRUE(store_->List("uploads/")->empty());
+  EXPECT_EQ(EventTypes(v.id), std::vector<std::string>{"vidgate.video.processed"});
+  EXPECT_FALSE(*worker.RunOnce());
+}
+
+TEST_F(PipelineTest, RetryableFailuresBackOffThenGiveUp) {
+  for (int i = 0; i < 3; ++i) stage_.script.push_back(Unavailable("disk unplugged"));
+  Upload("clip");
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  Worker worker = MakeWorker();
+
+  double t0 = clock_.Now();
+  ASSERT_TRUE(*worker.RunOnce());
+  auto v = Find("clip");
+  EXPECT_EQ(v.state, State::kRetryWait);
+  EXPECT_EQ(v.current_key, "failed/clip.mp4");
+  EXPECT_EQ(v.sidecar_key, "failed/clip.json");
+  EXPECT_TRUE(Exists("failed/clip.mp4"));
+  // base 10 s, equal jitter: the first retry waits 5..10 s.
+  EXPECT_GE(v.next_attempt_at - t0, 5);
+  EXPECT_LE(v.next_attempt_at - t0, 10);
+  EXPECT_FALSE(*worker.RunOnce());  // not due yet
+  // Intake must not adopt the parked file as a new video.
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  EXPECT_EQ(catalog_->ListVideos(std::nullopt)->size(), 1u);
+
+  clock_.Advance(10);
+  ASSERT_TRUE(*worker.RunOnce());
+  v = Find("clip");
+  EXPECT_EQ(v.state, State::kRetryWait);
+  EXPECT_GE(v.next_attempt_at - clock_.Now(), 10);  // second retry: 10..20 s
+  EXPECT_LE(v.next_attempt_at - clock_.Now(), 20);
+
+  clock_.Advance(20);
+  ASSERT_TRUE(*worker.RunOnce());
+  v = Find("clip");
+  EXPECT_EQ(v.state, State::kUnableToProcess);
+  EXPECT_EQ(v.attempts, 3);
+  EXPECT_TRUE(Exists("unable_to_process/clip/clip.mp4"));
+  EXPECT_TRUE(Exists("unable_to_process/clip/clip.json"));
+  auto report = nlohmann::json::parse(*store_->Read("unable_to_process/clip/report.json", 1 << 20));
+  ASSERT_EQ(report["attempts"].size(), 3u);
+  EXPECT_EQ(report["attempts"][2]["outcome"], "failed");
+  EXPECT_EQ(report["reason"], "disk unplugged");
+  EXPECT_EQ(EventTypes(v.id),
+            (std::vector<std::string>{"vidgate.video.failed", "vidgate.video.failed",
+                                      "vidgate.video.unable_to_process"}));
+  EXPECT_TRUE(store_->List("failed/")->empty());
+}
+
+TEST_F(PipelineTest, SuccessOnALaterAttemptCountsTheAttempts) {
+  stage_.script.push_back(DeadlineExceeded("too slow"));
+  Upload("clip");
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  Worker worker = MakeWorker();
+  ASSERT_TRUE(*worker.RunOnce());
+  clock_.Advance(10);
+  ASSERT_TRUE(*worker.RunOnce());
+  auto v = Find("clip");
+  EXPECT_EQ(v.state, State::kProcessed);
+  EXPECT_EQ(v.attempts, 2);
+  EXPECT_TRUE(Exists("processed/clip/clip.mp4"));
+  auto notes = *catalog_->Notifications(v.id);
+  ASSERT_EQ(notes.size(), 2u);
+  auto due = *catalog_->TakeDueDeliveries(clock_.Now() + 1, 10, 60);
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[1].document["data"]["attempts"], 2);
+  EXPECT_EQ(due[0].document["data"]["attempt"], 1);
+  EXPECT_EQ(due[0].document["data"]["max_attempts"], 3);
+}
+
+TEST_F(PipelineTest, BadMediaIsNotRetried) {
+  stage_.script.push_back(InvalidArgument("not a video"));
+  Upload("clip");
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  ASSERT_TRUE(*MakeWorker().RunOnce());
+  auto v = Find("clip");
+  EXPECT_EQ(v.state, State::kUnableToProcess);
+  EXPECT_EQ(v.attempts, 1);
+  auto attempts = *catalog_->Attempts(v.id);
+  EXPECT_FALSE(attempts[0].retryable);
+  EXPECT_EQ(stage_.calls, 1);
+}
+
+TEST_F(PipelineTest, QcRejectionIsRejected) {
+  StageResult r = ScriptedStage::Pass();
+  r.verdict = "reject";
+  r.summary = "the file has no video stream";
+  r.qc["verdict"] = "reject";
+  stage_.script.push_back(r);
+  Upload("clip");
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  ASSERT_TRUE(*MakeWorker().RunOnce());
+  auto v = Find("clip");
+  EXPECT_EQ(v.state, State::kRejected);
+  EXPECT_EQ(v.location, "unable_to_process/clip");
+  EXPECT_EQ(EventTypes(v.id), std::vector<std::string>{"vidgate.video.rejected"});
+}
+
+TEST_F(PipelineTest, MissingMetadataIsNoticedOnce) {
+  Upload("clip", /*with_sidecar=*/false);
+  Intake intake = MakeIntake();
+  ASSERT_TRUE(intake.Scan().ok());
+  auto v = Find("clip");
+  EXPECT_EQ(v.state, State::kAwaitingMetadata);
+  EXPECT_TRUE(EventTypes(v.id).empty());
+  clock_.Advance(61);
+  ASSERT_TRUE(intake.Scan().ok());
+  ASSERT_TRUE(intake.Scan().ok());
+  EXPECT_EQ(EventTypes(v.id), std::vector<std::string>{"vidgate.metadata.missing"});
+  // The sidecar arrives: the video goes on.
+  ASSERT_TRUE(store_->Write("uploads/clip.mp4.json", R"({"title":"late"})").ok());
+  clock_.Advance(2);
+  auto scan = intake.Scan();
+  EXPECT_EQ(scan->queued, 1);
+  EXPECT_EQ(Find("clip").sidecar_key, "uploads/clip.mp4.json");
+}
+
+TEST_F(PipelineTest, InvalidSidecarIsReportedAndReReadWhenItChanges) {
+  ASSERT_TRUE(store_->Write("uploads/clip.mp4", "v").ok());
+  ASSERT_TRUE(store_->Write("uploads/clip.json", R"({"name":"no title"})").ok());
+  clock_.Advance(2);
+  Intake intake = MakeIntake();
+  ASSERT_TRUE(intake.Scan().ok());
+  ASSERT_TRUE(intake.Scan().ok());
+  auto v = Find("clip");
+  EXPECT_EQ(v.state, State::kAwaitingMetadata);
+  EXPECT_EQ(EventTypes(v.id), std::vector<std::string>{"vidgate.metadata.invalid"});
+  auto due = *catalog_->TakeDueDeliveries(clock_.Now() + 1, 10, 60);
+  EXPECT_NE(due[0].document["data"]["error"].get<std::string>().find("'title'"), std::string::npos);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a new mtime
+  ASSERT_TRUE(store_->Write("uploads/clip.json", R"({"title":"fixed"})").ok());
+  clock_.Advance(2);
+  EXPECT_EQ(intake.Scan()->queued, 1);
+}
+
+TEST_F(PipelineTest, UnsettledUploadWaits) {
+  ASSERT_TRUE(store_->Write("uploads/clip.mp4", "v").ok());
+  auto scan = MakeIntake().Scan();
+  EXPECT_TRUE(scan->unsettled);
+  EXPECT_EQ(scan->registered, 0);
+}
+
+TEST_F(PipelineTest, LostLeaseNeverPublishes) {
+  Upload("clip");
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  // Worker w1 claims and "dies"; w2 takes over after the lease.
+  ASSERT_TRUE(catalog_->ClaimNext("w1", clock_.Now(), 30, 3)->has_value());
+  clock_.Advance(31);
+  ASSERT_TRUE(*MakeWorker("w2").RunOnce());
+  auto v = Find("clip");
+  EXPECT_EQ(v.state, State::kProcessed);
+  auto attempts = *catalog_->Attempts(v.id);
+  ASSERT_EQ(attempts.size(), 2u);
+  EXPECT_EQ(attempts[0].outcome, "interrupted");
+  EXPECT_EQ(attempts[1].outcome, "succeeded");
+}
+
+TEST_F(PipelineTest, InterruptedOnTheLastAttemptIsSetAside) {
+  Upload("clip");
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(catalog_->ClaimNext("dead" + std::to_string(i), clock_.Now(), 30, 3)->has_value());
+    clock_.Advance(31);
+  }
+  ASSERT_TRUE(*MakeWorker().RunOnce());
+  auto v = Find("clip");
+  EXPECT_EQ(v.state, State::kUnableToProcess);
+  EXPECT_EQ(v.attempts, 3);
+  EXPECT_EQ(stage_.calls, 0);
+  EXPECT_TRUE(Exists("unable_to_process/clip/clip.mp4"));
+}
+
+TEST_F(PipelineTest, ShutdownReleasesTheAttempt) {
+  Upload("clip");
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  stopping_ = true;
+  ASSERT_TRUE(*MakeWorker().RunOnce());
+  auto v = Find("clip");
+  EXPECT_EQ(v.state, State::kQueued);
+  EXPECT_EQ(v.attempts, 0);
+  EXPECT_TRUE(catalog_->Attempts(v.id)->empty());
+  EXPECT_TRUE(Exists("uploads/clip.mp4"));
+  stopping_ = false;
+  ASSERT_TRUE(*MakeWorker().RunOnce());
+  EXPECT_EQ(Find("clip").attempts, 1);
+}
+
+TEST_F(PipelineTest, TakenNamesGetANumberedFolder) {
+  ASSERT_TRUE(store_->Write("processed/clip/clip.mp4", "older").ok());
+  Upload("clip");
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  ASSERT_TRUE(*MakeWorker().RunOnce());
+  EXPECT_EQ(Find("clip").location, "processed/clip-2");
+  EXPECT_EQ(*store_->Read("processed/clip/clip.mp4", 100), "older");
+}
+
+TEST_F(PipelineTest, CrashMidPublishIsFinishedByTheNextAttempt) {
+  Upload("clip");
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  // Simulate w1 dying after moving the files but before recording it.
+  auto claim = catalog_->ClaimNext("w1", clock_.Now(), 30, 3);
+  int64_t id = (*claim)->video.id;
+  catalog::VideoChange pending;
+  pending.video_id = id;
+  pending.now = clock_.Now();
+  pending.location = "processed/clip";
+  pending.pending_key = "processed/clip/clip.mp4";
+  pending.pending_sidecar_key = "processed/clip/clip.json";
+  ASSERT_TRUE(catalog_->Apply(pending).ok());
+  ASSERT_TRUE(store_->Move("uploads/clip.json", "processed/clip/clip.json").ok());
+  ASSERT_TRUE(store_->Move("uploads/clip.mp4", "processed/clip/clip.mp4").ok());
+  clock_.Advance(31);
+  ASSERT_TRUE(*MakeWorker("w2").RunOnce());
+  auto v = Find("clip");
+  EXPECT_EQ(v.state, State::kProcessed);
+  EXPECT_EQ(v.location, "processed/clip");
+  EXPECT_EQ(v.current_key, "processed/clip/clip.mp4");
+  EXPECT_TRUE(Exists("processed/clip/report.json"));
+  EXPECT_EQ(store_->List("processed/")->size(), 3u);
+}
+
+}  // namespace
+}  // namespace vidgate::pipeline
