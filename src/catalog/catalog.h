@@ -211,6 +211,12 @@ class Catalog {
                                     bool give_up) = 0;
 
   virtual Result<Pending> PendingWork() = 0;
+
+  // Records a notice about a store object that is no video (an orphan
+  // sidecar) and queues `event`, once per `fingerprint` of `key`. Returns
+  // false, changing nothing, if this fingerprint was noticed before.
+  virtual Result<bool> RecordNotice(const std::string& key, const std::string& fingerprint,
+                                    const OutboxEvent& event, double now) = 0;
 };
 
 // Opens "sqlite://PATH" (relative or absolute). kInvalidArgument for an

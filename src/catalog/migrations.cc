@@ -79,6 +79,11 @@ CREATE TABLE deliveries (
   last_error TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX deliveries_due ON deliveries (delivered_at, gave_up, next_attempt_at);
+CREATE TABLE notices (
+  key TEXT PRIMARY KEY,
+  fingerprint TEXT NOT NULL,
+  at {REAL} NOT NULL
+);
 CREATE TABLE event_log (
   id {ID},
   video_id BIGINT,

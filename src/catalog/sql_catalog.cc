@@ -477,6 +477,23 @@ class SqlCatalog final : public Catalog {
     return p;
   }
 
+  Result<bool> RecordNotice(const std::string& key, const std::string& fingerprint,
+                            const OutboxEvent& event, double now) override {
+    std::lock_guard lock(mu_);
+    Transaction tx(*db_);
+    VG_RETURN_IF_ERROR(tx.Begin());
+    VG_ASSIGN_OR_RETURN(auto rows,
+                        db_->Query("SELECT fingerprint FROM notices WHERE key = ?", {key}));
+    if (!rows.empty() && rows[0].Text(0) == fingerprint) return false;
+    VG_RETURN_IF_ERROR(db_->Exec("DELETE FROM notices WHERE key = ?", {key}).status());
+    VG_RETURN_IF_ERROR(db_->Exec("INSERT INTO notices (key, fingerprint, at) VALUES (?, ?, ?)",
+                                 {key, fingerprint, now})
+                           .status());
+    VG_RETURN_IF_ERROR(EnqueueLocked(0, event, now));
+    VG_RETURN_IF_ERROR(tx.Commit());
+    return true;
+  }
+
  private:
   Result<int> VersionLocked() {
     VG_ASSIGN_OR_RETURN(auto exists,

@@ -48,6 +48,8 @@ Result<ScanReport> Intake::Scan() {
     }
   }
 
+  VG_RETURN_IF_ERROR(NoticeOrphans(objects, active));
+
   VG_ASSIGN_OR_RETURN(auto awaiting, deps_.catalog->ListVideos(State::kAwaitingMetadata));
   for (const auto& video : awaiting) {
     Status s = Gate(video, objects, report);
@@ -55,6 +57,35 @@ Result<ScanReport> Intake::Scan() {
     VG_RETURN_IF_ERROR(s);
   }
   return report;
+}
+
+// A sidecar with no video beside it, once it is older than wait_seconds, gets
+// one vidgate.metadata.invalid per version (its video may still be coming).
+Status Intake::NoticeOrphans(const std::vector<storage::ObjectInfo>& objects,
+                             const std::set<std::string>& active) {
+  std::set<std::string> claimed(active.begin(), active.end());
+  for (const auto& obj : objects) {
+    if (ParseKey(obj.key).kind != KeyKind::kVideo) continue;
+    for (auto& c : SidecarCandidates(obj.key)) claimed.insert(std::move(c));
+  }
+  const double now = deps_.clock->Now();
+  for (const auto& obj : objects) {
+    ParsedKey parsed = ParseKey(obj.key);
+    if (parsed.kind != KeyKind::kSidecar || claimed.contains(obj.key)) continue;
+    if (now - obj.mtime < options_.wait_seconds) continue;
+    std::string fingerprint = std::to_string(obj.size) + ":" + fmt::format("{:.6f}", obj.mtime);
+    std::string error = "sidecar " + obj.key + " has no video beside it after " +
+                        fmt::format("{:g}", options_.wait_seconds) + " s";
+    Video orphan;
+    orphan.name = parsed.name;
+    auto event = deps_.events->Make(kMetadataInvalid, orphan, State::kAwaitingMetadata, 0,
+                                    {{"sidecar", obj.key}, {"error", error}}, now);
+    event.document["data"]["video_id"] = nullptr;
+    event.document["data"]["state"] = nullptr;
+    VG_ASSIGN_OR_RETURN(bool fresh, deps_.catalog->RecordNotice(obj.key, fingerprint, event, now));
+    if (fresh) deps_.log->warn("{}", error);
+  }
+  return Status();
 }
 
 Status Intake::Gate(const Video& video, const std::vector<storage::ObjectInfo>& objects,

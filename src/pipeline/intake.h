@@ -5,6 +5,7 @@
 
 #include <spdlog/logger.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,8 @@ class Intake {
  private:
   Status Gate(const catalog::Video& video, const std::vector<storage::ObjectInfo>& objects,
               ScanReport& report);
+  Status NoticeOrphans(const std::vector<storage::ObjectInfo>& objects,
+                       const std::set<std::string>& active);
   bool Settled(const storage::ObjectInfo& info) const;
 
   IntakeDeps deps_;

@@ -238,6 +238,24 @@ TEST_F(PipelineTest, InvalidSidecarIsReportedAndReReadWhenItChanges) {
   EXPECT_EQ(intake.Scan()->queued, 1);
 }
 
+TEST_F(PipelineTest, OrphanSidecarIsNoticedOnceAfterTheWait) {
+  ASSERT_TRUE(store_->Write("uploads/lonely.json", R"({"title":"T"})").ok());
+  Intake intake = MakeIntake();
+  ASSERT_TRUE(intake.Scan().ok());
+  EXPECT_EQ(catalog_->PendingWork()->deliveries, 0);
+  clock_.Advance(61);
+  ASSERT_TRUE(intake.Scan().ok());
+  ASSERT_TRUE(intake.Scan().ok());
+  auto due = *catalog_->TakeDueDeliveries(clock_.Now() + 1, 10, 60);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].document["type"], "vidgate.metadata.invalid");
+  EXPECT_EQ(due[0].document["data"]["name"], "lonely");
+  EXPECT_TRUE(due[0].document["data"]["video_id"].is_null());
+  EXPECT_NE(due[0].document["data"]["error"].get<std::string>().find("no video"),
+            std::string::npos);
+  EXPECT_TRUE(catalog_->ListVideos(std::nullopt)->empty());
+}
+
 TEST_F(PipelineTest, UnsettledUploadWaits) {
   ASSERT_TRUE(store_->Write("uploads/clip.mp4", "v").ok());
   auto scan = MakeIntake().Scan();

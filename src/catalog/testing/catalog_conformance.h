@@ -207,4 +207,13 @@ TEST_P(CatalogConformance, OutputsAndJsonColumnsRoundTrip) {
   EXPECT_DOUBLE_EQ((*outs)[0].duration, 2.5);
 }
 
+TEST_P(CatalogConformance, NoticesAreRecordedOncePerFingerprint) {
+  auto first = catalog_->RecordNotice("uploads/x.json", "v1", Event("n1", {"log"}), 1);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(*first);
+  EXPECT_FALSE(*catalog_->RecordNotice("uploads/x.json", "v1", Event("n2", {"log"}), 2));
+  EXPECT_TRUE(*catalog_->RecordNotice("uploads/x.json", "v2", Event("n3", {"log"}), 3));
+  EXPECT_EQ(catalog_->PendingWork()->deliveries, 2);
+}
+
 }  // namespace vidgate::catalog::conformance
