@@ -210,6 +210,9 @@ class Catalog {
   virtual Status MarkDeliveryFailed(int64_t delivery_id, double next_at, const std::string& error,
                                     bool give_up) = 0;
 
+  // Makes taken deliveries due again at `at`, without counting a try.
+  virtual Status DeferDelivery(int64_t delivery_id, double at) = 0;
+
   virtual Result<Pending> PendingWork() = 0;
 
   // Records a notice about a store object that is no video (an orphan

@@ -456,6 +456,12 @@ class SqlCatalog final : public Catalog {
         .status();
   }
 
+  Status DeferDelivery(int64_t delivery_id, double at) override {
+    std::lock_guard lock(mu_);
+    return db_->Exec("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?", {at, delivery_id})
+        .status();
+  }
+
   Result<Pending> PendingWork() override {
     std::lock_guard lock(mu_);
     Pending p;

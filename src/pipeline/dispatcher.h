@@ -5,6 +5,8 @@
 #include <spdlog/logger.h>
 
 #include <map>
+#include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -31,11 +33,15 @@ class Dispatcher {
   Result<int> RunOnce();
 
  private:
+  // Nothing if delivered; else when the failed delivery is tried again.
+  Result<std::optional<double>> DeliverOne(const catalog::Delivery& delivery);
+
   catalog::Catalog* catalog_;
   std::map<std::string, notify::Sink*> sinks_;
   const Clock* clock_;
   spdlog::logger* log_;
   DeliveryPolicy policy_;
+  std::mutex rng_mu_;
   std::mt19937_64 rng_{std::random_device{}()};
 };
 
