@@ -1,6 +1,8 @@
 // Catalog over SqlConnection: the queries are written once for every SQL
 // backend (see internal/sql.h for the shared subset).
+#include <chrono>
 #include <mutex>
+#include <thread>
 
 #include "catalog/catalog.h"
 #include "catalog/internal/sql.h"
@@ -95,6 +97,18 @@ class SqlCatalog final : public Catalog {
       : db_(std::move(db)), url_(std::move(url)) {}
 
   Status Migrate() override {
+    // Processes starting together race to create the schema; the loser of a
+    // lock race tries again (the winner's work then makes it a no-op).
+    Status st;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      st = MigrateOnce();
+      if (st.code() != Code::kUnavailable) return st;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20 + attempt));
+    }
+    return st;
+  }
+
+  Status MigrateOnce() {
     std::lock_guard lock(mu_);
     Transaction tx(*db_);
     VG_RETURN_IF_ERROR(tx.Begin());

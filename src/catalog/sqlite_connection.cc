@@ -2,7 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 namespace vidgate::catalog::internal {
 
@@ -41,8 +43,11 @@ struct StmtFinalize {
 using DbPtr = std::unique_ptr<sqlite3, DbClose>;
 using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalize>;
 
-Status SqliteStatus(int rc, sqlite3* db, std::string_view what) {
-  std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+Status SqliteStatus(int rc, sqlite3* db, std::string_view what, const char* detail = nullptr) {
+  std::string msg = std::string(what) + ": " +
+                    (detail ? detail
+                     : db   ? sqlite3_errmsg(db)
+                            : sqlite3_errstr(rc));
   switch (rc & 0xFF) {
     case SQLITE_CONSTRAINT:
       return AlreadyExists(msg);
@@ -61,6 +66,17 @@ Status SqliteStatus(int rc, sqlite3* db, std::string_view what) {
   }
 }
 
+bool IsBusy(int rc) { return (rc & 0xFF) == SQLITE_BUSY || (rc & 0xFF) == SQLITE_LOCKED; }
+
+// SQLite answers "busy" without calling its busy handler in a few cases
+// (another process switching a new file to WAL, WAL recovery); a statement
+// that got "busy" did nothing, so it is run again after a short pause, for
+// up to about ten seconds.
+void BusyPause(int attempt) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::min(5 + attempt * 5, 100)));
+}
+constexpr int kBusyRetries = 150;
+
 class SqliteConnection final : public SqlConnection {
  public:
   SqliteConnection(DbPtr db, std::string path) : db_(std::move(db)), path_(std::move(path)) {}
@@ -70,7 +86,12 @@ class SqliteConnection final : public SqlConnection {
   Result<int64_t> Exec(std::string_view sql, const SqlParams& params) override {
     VG_ASSIGN_OR_RETURN(StmtPtr stmt, Prepare(sql, params));
     int rc = 0;
-    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    for (int attempt = 0;; ++attempt) {
+      while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+      }
+      if (!IsBusy(rc) || attempt >= kBusyRetries) break;
+      sqlite3_reset(stmt.get());
+      BusyPause(attempt);
     }
     if (rc != SQLITE_DONE) return SqliteStatus(rc, db_.get(), Where());
     return static_cast<int64_t>(sqlite3_changes(db_.get()));
@@ -78,11 +99,18 @@ class SqliteConnection final : public SqlConnection {
 
   Status ExecScript(std::string_view sql) override {
     char* err = nullptr;
-    int rc = sqlite3_exec(db_.get(), std::string(sql).c_str(), nullptr, nullptr, &err);
+    int rc = 0;
+    for (int attempt = 0;; ++attempt) {
+      rc = sqlite3_exec(db_.get(), std::string(sql).c_str(), nullptr, nullptr, &err);
+      if (!IsBusy(rc) || attempt >= kBusyRetries) break;
+      sqlite3_free(err);
+      err = nullptr;
+      BusyPause(attempt);
+    }
     if (rc != SQLITE_OK) {
       std::string msg = err ? err : sqlite3_errstr(rc);
       sqlite3_free(err);
-      return SqliteStatus(rc, nullptr, Where() + ": " + msg);
+      return SqliteStatus(rc, nullptr, Where(), msg.c_str());
     }
     return Status();
   }
@@ -91,7 +119,13 @@ class SqliteConnection final : public SqlConnection {
     VG_ASSIGN_OR_RETURN(StmtPtr stmt, Prepare(sql, params));
     std::vector<SqlRow> rows;
     int rc = 0;
-    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    for (int attempt = 0; attempt < kBusyRetries; ++attempt) {
+      rc = sqlite3_step(stmt.get());
+      if (!IsBusy(rc)) break;
+      sqlite3_reset(stmt.get());
+      BusyPause(attempt);
+    }
+    for (; rc == SQLITE_ROW; rc = sqlite3_step(stmt.get())) {
       int n = sqlite3_column_count(stmt.get());
       std::vector<SqlValue> values;
       values.reserve(static_cast<size_t>(n));

@@ -134,6 +134,10 @@ Status Intake::Gate(const Video& video, const std::vector<storage::ObjectInfo>& 
   if (fingerprint == video.sidecar_fingerprint) return Status();  // judged before, unchanged
 
   Result<nlohmann::json> metadata = [&]() -> Result<nlohmann::json> {
+    if (sidecar->size > kMaxSidecarBytes) {
+      return InvalidArgument("sidecar is " + std::to_string(sidecar->size) +
+                             " bytes, over the limit of 1 MiB");
+    }
     VG_ASSIGN_OR_RETURN(std::string bytes, deps_.store->Read(sidecar->key, kMaxSidecarBytes));
     return ValidateSidecar(bytes, options_.required);
   }();

@@ -87,8 +87,8 @@ void Worker::Handle(const catalog::Claim& claim) {
   if (claim.exhausted) {
     std::string reason = "gave up after " + std::to_string(video.attempts) +
                          " attempts; the last one was interrupted";
-    Status s =
-        Quarantine(video, video.attempts, State::kUnableToProcess, reason, nullptr, video.probe);
+    Status s = Quarantine(video, video.attempts, State::kUnableToProcess, reason,
+                          /*retryable=*/true, nullptr, video.probe);
     if (!s.ok()) log.error("{}: cannot set aside: {}", video.name, s.message());
     return;
   }
@@ -153,15 +153,15 @@ void Worker::Handle(const catalog::Claim& claim) {
     } else if (IsRetryable(error) && attempt < options_.max_attempts) {
       outcome = ScheduleRetry(video, attempt, error);
     } else {
-      outcome = Quarantine(video, attempt, State::kUnableToProcess, error.message(), nullptr,
-                           video.probe);
+      outcome = Quarantine(video, attempt, State::kUnableToProcess, error.message(),
+                           IsRetryable(error), nullptr, video.probe);
     }
   } else if (result->verdict == "reject") {
     if (options_.retry_qc_rejections && attempt < options_.max_attempts) {
       outcome = ScheduleRetry(video, attempt, Unavailable("QC rejected: " + result->summary));
     } else {
-      outcome =
-          Quarantine(video, attempt, State::kRejected, result->summary, result->qc, result->probe);
+      outcome = Quarantine(video, attempt, State::kRejected, result->summary, /*retryable=*/false,
+                           result->qc, result->probe);
     }
   } else {
     outcome = Publish(video, attempt, *result);
@@ -170,7 +170,7 @@ void Worker::Handle(const catalog::Claim& claim) {
       outcome = attempt < options_.max_attempts
                     ? ScheduleRetry(video, attempt, outcome)
                     : Quarantine(video, attempt, State::kUnableToProcess, outcome.message(),
-                                 result->qc, result->probe);
+                                 /*retryable=*/true, result->qc, result->probe);
     }
   }
   if (outcome.code() == Code::kFailedPrecondition) {
@@ -308,18 +308,19 @@ Status Worker::Publish(const Video& video, int attempt, const StageResult& resul
 }
 
 Status Worker::Quarantine(const Video& video, int attempt, State final_state,
-                          const std::string& reason, const nlohmann::json& qc,
+                          const std::string& reason, bool retryable, const nlohmann::json& qc,
                           const nlohmann::json& probe) {
   VG_ASSIGN_OR_RETURN(std::string folder, ReserveFolder(video, kUnable));
   const double now = deps_.clock->Now();
   const bool rejected = final_state == State::kRejected;
-  const catalog::AttemptEnd end{rejected ? "rejected" : "failed", reason, false};
+  const catalog::AttemptEnd end{rejected ? "rejected" : "failed", reason, retryable};
 
   nlohmann::json history = History(video.id);
   for (auto& h : history) {  // the running attempt ends now
     if (h["outcome"] == "running") {
       h["outcome"] = end.outcome;
       h["error"] = reason;
+      h["retryable"] = retryable;
       h["finished_at"] = FormatTime(now);
     }
   }

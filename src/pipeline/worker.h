@@ -52,8 +52,10 @@ class Worker {
  private:
   void Handle(const catalog::Claim& claim);
   Status Publish(const catalog::Video& video, int attempt, const StageResult& result);
+  // Files the video under unable_to_process/. `retryable` tells whether the
+  // last attempt's error was of a retryable kind (attempts ran out).
   Status Quarantine(const catalog::Video& video, int attempt, catalog::State final_state,
-                    const std::string& reason, const nlohmann::json& qc,
+                    const std::string& reason, bool retryable, const nlohmann::json& qc,
                     const nlohmann::json& probe);
   Status ScheduleRetry(const catalog::Video& video, int attempt, const Status& error);
   Status Release(const catalog::Video& video);

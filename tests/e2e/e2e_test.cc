@@ -1,0 +1,871 @@
+// End-to-end tests of vidgate: the real binary, a file:// store with SQLite,
+// a real webhook receiver. They check the "Contract" sections of
+// ARCHITECTURE.md (states, storage layout, configuration, command line,
+// notifications). See harness.h for the fixture.
+#include <signal.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "tests/e2e/harness.h"
+
+namespace vidgate::e2e {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+nlohmann::json Metadata(const std::string& title) {
+  return {{"title", title}, {"description", "an end-to-end test clip"}, {"tags", {"e2e"}}};
+}
+
+// The outcomes of the attempts in a `show --json` document.
+std::vector<std::string> Outcomes(const json& shown) {
+  std::vector<std::string> out;
+  if (!shown.is_object() || !shown.contains("attempts")) return out;
+  for (const auto& a : shown["attempts"]) out.push_back(a.value("outcome", "?"));
+  return out;
+}
+
+std::set<std::string> Subjects(const std::vector<json>& events) {
+  std::set<std::string> out;
+  for (const auto& e : events) out.insert(e.value("subject", ""));
+  return out;
+}
+
+// A CloudEvents 1.0 document as the notification contract describes it.
+void ExpectCloudEvent(const json& e, const std::string& type, const std::string& subject) {
+  SCOPED_TRACE(e.dump());
+  ASSERT_TRUE(e.is_object());
+  EXPECT_EQ(e.value("specversion", ""), "1.0");
+  ASSERT_TRUE(e.contains("id") && e["id"].is_string());
+  EXPECT_FALSE(e["id"].get<std::string>().empty());
+  ASSERT_TRUE(e.contains("source") && e["source"].is_string());
+  EXPECT_FALSE(e["source"].get<std::string>().empty());
+  EXPECT_EQ(e.value("type", ""), type);
+  ASSERT_TRUE(e.contains("time") && e["time"].is_string());
+  EXPECT_GT(ParseTime(e["time"].get<std::string>()), 0) << "time is not RFC 3339 UTC";
+  EXPECT_EQ(e.value("subject", ""), subject);
+  ASSERT_TRUE(e.contains("data") && e["data"].is_object());
+  const json& d = e["data"];
+  EXPECT_TRUE(d.contains("video_id") && d["video_id"].is_number_integer());
+  EXPECT_EQ(d.value("name", ""), subject);
+  EXPECT_TRUE(d.contains("state") && d["state"].is_string());
+  EXPECT_TRUE(d.contains("attempts") && d["attempts"].is_number_integer());
+}
+
+// Every file under `dir` with its bytes.
+std::map<std::string, std::string> Snapshot(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& f : FilesUnder(dir)) out[f] = ReadFile(dir + "/" + f);
+  return out;
+}
+
+class E2eTest : public VidgateTest {
+ protected:
+  void TearDown() override {
+    // Whatever the test: every request vidgate made to the webhook was
+    // signed with the configured secret and carried a CloudEvent.
+    for (const auto& r : hook_.Requests()) {
+      EXPECT_TRUE(r.signature_ok) << "bad or missing X-Vidgate-Signature on " << r.body;
+      ASSERT_TRUE(r.event.is_object()) << "webhook body is not a JSON object: " << r.body;
+      ExpectCloudEvent(r.event, r.event.value("type", ""), r.event.value("subject", ""));
+    }
+    VidgateTest::TearDown();
+  }
+
+  // Puts `source` at uploads/KEY with its sidecar uploads/STEM.json first.
+  void Upload(const std::string& key, const std::string& source, const std::string& title) {
+    const std::string stem = key.substr(0, key.rfind('.'));
+    PutSidecar("uploads/" + stem + ".json", Metadata(title));
+    PutFile("uploads/" + key, source);
+  }
+
+  // Runs `vidgate run --until-idle` and expects exit 0.
+  void RunUntilIdle(Seconds timeout = Seconds(60)) {
+    RunResult r = Run({"run", "--until-idle"}, timeout);
+    EXPECT_EQ(r.exit_code, 0) << "run --until-idle:\n" << Tail(r.err);
+  }
+
+  int CountOf(std::string_view type) { return static_cast<int>(hook_.Events(type).size()); }
+};
+
+// ---------------------------------------------------------------------------
+// 1. A video without a sidecar waits in uploads/; the notice goes out once;
+// the sidecar arriving later releases it.
+TEST_F(E2eTest, SeedScenarioMissingMetadataNotification) {
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+  PutFile("uploads/clip.mp4", clip);
+
+  RunUntilIdle();
+
+  auto missing = hook_.EventsFor("vidgate.metadata.missing", "clip");
+  ASSERT_EQ(missing.size(), 1u) << "expected one vidgate.metadata.missing for clip";
+  ExpectCloudEvent(missing[0], "vidgate.metadata.missing", "clip");
+  const json& data = missing[0]["data"];
+  EXPECT_EQ(data.value("state", ""), "awaiting_metadata");
+  EXPECT_EQ(data.value("attempts", -1), 0);
+
+  EXPECT_TRUE(SameBytes(Path("uploads/clip.mp4"), clip)) << "the video must wait in uploads/";
+  for (const char* folder : {"uploads", "failed", "processed", "unable_to_process"}) {
+    EXPECT_TRUE(fs::is_directory(Path(folder))) << "run must create " << folder << "/";
+  }
+  json shown = Show("clip");
+  ASSERT_TRUE(shown.is_object());
+  EXPECT_EQ(shown.value("state", ""), "awaiting_metadata");
+  EXPECT_EQ(shown.value("id", int64_t{-1}), data.value("video_id", int64_t{-2}));
+  EXPECT_TRUE(FilesUnder(Path("processed")).empty());
+
+  // The sidecar arrives: the next run processes the video.
+  PutSidecar("uploads/clip.json", Metadata("Late but here"));
+  RunUntilIdle();
+
+  shown = Show("clip");
+  ASSERT_TRUE(shown.is_object());
+  EXPECT_EQ(shown.value("state", ""), "processed");
+  EXPECT_EQ(shown.value("location", ""), "processed/clip");
+  EXPECT_EQ(shown["metadata"], Metadata("Late but here"));
+  EXPECT_TRUE(SameBytes(Path("processed/clip/clip.mp4"), clip));
+  EXPECT_EQ(hook_.EventsFor("vidgate.video.processed", "clip").size(), 1u);
+  EXPECT_EQ(hook_.EventsFor("vidgate.metadata.missing", "clip").size(), 1u)
+      << "the missing notice must go out once";
+  EXPECT_TRUE(FilesUnder(Path("uploads")).empty());
+}
+
+// ---------------------------------------------------------------------------
+// 2. submit + run: the processed folder, the catalog, the event, the list.
+TEST_F(E2eTest, SeedScenarioSuccessfulProcessing) {
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+  fs::create_directories(root() + "/incoming");
+  const std::string video = root() + "/incoming/clip.mp4";
+  const std::string sidecar = root() + "/incoming/clip.json";
+  fs::copy_file(clip, video);
+  WriteFile(sidecar, Metadata("A clip").dump(2));
+
+  RunResult submit = Run({"submit", video, "--metadata", sidecar});
+  ASSERT_EQ(submit.exit_code, 0) << submit.err;
+  EXPECT_EQ(submit.out, "uploads/clip.mp4\n");
+  EXPECT_TRUE(SameBytes(Path("uploads/clip.mp4"), clip));
+
+  RunResult run = Run({"run", "--until-idle"});
+  ASSERT_EQ(run.exit_code, 0) << Tail(run.err);
+  EXPECT_EQ(run.err.find(secret_), std::string::npos) << "the webhook secret was logged";
+
+  // processed/clip/{clip.mp4, clip.json, report.json}, originals byte for byte.
+  EXPECT_TRUE(SameBytes(Path("processed/clip/clip.mp4"), clip));
+  EXPECT_TRUE(SameBytes(Path("processed/clip/clip.json"), sidecar));
+  ASSERT_TRUE(FileExists(Path("processed/clip/report.json")));
+  json report = json::parse(ReadFile(Path("processed/clip/report.json")), nullptr, false);
+  ASSERT_TRUE(report.is_object()) << "report.json is not a JSON object";
+  EXPECT_EQ(report.value("verdict", ""), "pass");
+  EXPECT_TRUE(report.contains("checks") && report["checks"].is_array());
+  EXPECT_TRUE(FilesUnder(Path("uploads")).empty()) << "uploads/ must be empty";
+  EXPECT_TRUE(FilesUnder(Path("failed")).empty());
+
+  json shown = Show("clip");
+  ASSERT_TRUE(shown.is_object());
+  for (const char* key :
+       {"id", "name", "state", "attempts", "metadata", "probe", "qc", "outputs", "location"}) {
+    EXPECT_TRUE(shown.contains(key)) << "show --json lacks '" << key << "'";
+  }
+  EXPECT_EQ(shown.value("name", ""), "clip");
+  EXPECT_EQ(shown.value("state", ""), "processed");
+  ASSERT_EQ(shown["attempts"].size(), 1u);
+  const json& attempt = shown["attempts"][0];
+  EXPECT_EQ(attempt.value("number", 0), 1);
+  EXPECT_EQ(attempt.value("outcome", ""), "succeeded");
+  for (const char* key : {"number", "started_at", "finished_at", "outcome", "error", "retryable"}) {
+    EXPECT_TRUE(attempt.contains(key)) << "attempt lacks '" << key << "'";
+  }
+  EXPECT_EQ(shown["metadata"], Metadata("A clip"));
+  ASSERT_TRUE(shown["probe"].contains("format"));
+  ASSERT_TRUE(shown["probe"].contains("streams"));
+  EXPECT_EQ(shown["probe"]["format"].value("size", int64_t{0}),
+            static_cast<int64_t>(fs::file_size(clip)));
+  std::set<std::string> types;
+  for (const auto& s : shown["probe"]["streams"]) types.insert(s.value("type", ""));
+  EXPECT_EQ(types, (std::set<std::string>{"video", "audio"}));
+  EXPECT_EQ(shown.value("location", ""), "processed/clip");
+  EXPECT_EQ(shown["qc"].value("verdict", ""), "pass");
+
+  auto processed = hook_.EventsFor("vidgate.video.processed", "clip");
+  ASSERT_EQ(processed.size(), 1u);
+  ExpectCloudEvent(processed[0], "vidgate.video.processed", "clip");
+  EXPECT_EQ(processed[0]["data"].value("attempts", 0), 1);
+  EXPECT_EQ(processed[0]["data"].value("state", ""), "processed");
+  EXPECT_EQ(processed[0]["data"].value("video_id", int64_t{-1}), shown.value("id", int64_t{-2}));
+  for (const auto& r : hook_.Requests()) EXPECT_TRUE(r.signature_ok);
+
+  json list = List();
+  ASSERT_TRUE(list.is_object() && list.contains("videos") && list["videos"].is_array())
+      << list.dump();
+  ASSERT_EQ(list["videos"].size(), 1u);
+  const json& v = list["videos"][0];
+  EXPECT_TRUE(v.contains("id") && v["id"].is_number_integer());
+  EXPECT_EQ(v.value("name", ""), "clip");
+  EXPECT_EQ(v.value("state", ""), "processed");
+  EXPECT_EQ(v.value("attempts", 0), 1);
+  ASSERT_TRUE(v.contains("updated_at") && v["updated_at"].is_string());
+  EXPECT_GT(ParseTime(v["updated_at"].get<std::string>()), 0);
+}
+
+// ---------------------------------------------------------------------------
+// 3. A retry put into failed/ by hand is adopted; every attempt fails on a
+// real storage error (processed/NAME is a file, so the folder cannot be
+// made); after retry.max_attempts it is set aside with its history.
+TEST_F(E2eTest, SeedScenarioRetryLogic) {
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+  PutSidecar("failed/clip.json", Metadata("Doomed"));
+  PutFile("failed/clip.mp4", clip);
+  fs::create_directories(Path("processed"));
+  WriteFile(Path("processed/clip"), "a file where the folder processed/clip would go\n");
+
+  RunUntilIdle(Seconds(90));
+
+  json shown = Show("clip");
+  ASSERT_TRUE(shown.is_object());
+  EXPECT_EQ(shown.value("state", ""), "unable_to_process");
+  EXPECT_EQ(shown.value("location", ""), "unable_to_process/clip");
+  EXPECT_EQ(Outcomes(shown), std::vector<std::string>(5, "failed"));
+
+  EXPECT_TRUE(SameBytes(Path("unable_to_process/clip/clip.mp4"), clip));
+  EXPECT_TRUE(FileExists(Path("unable_to_process/clip/clip.json")));
+  ASSERT_TRUE(FileExists(Path("unable_to_process/clip/report.json")));
+  json report = json::parse(ReadFile(Path("unable_to_process/clip/report.json")), nullptr, false);
+  ASSERT_TRUE(report.is_object());
+  EXPECT_TRUE(report.contains("reason") && report["reason"].is_string());
+  ASSERT_TRUE(report.contains("attempts") && report["attempts"].is_array());
+  ASSERT_EQ(report["attempts"].size(), 5u) << report["attempts"].dump(2);
+  // Contract: a storage error is retryable, and every attempt it ended is
+  // recorded with retryable: true, the last one included (it failed for the
+  // same reason; only the attempt budget ran out).
+  // BUG (reported to the lead): vidgate records the 5th attempt with
+  // retryable: false (Worker::Quarantine uses AttemptEnd{..., false}), in
+  // report.json, in `show --json` and in data.history of the event.
+  for (const auto& a : report["attempts"]) {
+    EXPECT_EQ(a.value("retryable", false), true) << "report.json attempt: " << a.dump();
+    EXPECT_EQ(a.value("outcome", ""), "failed");
+  }
+  for (const auto& a : shown["attempts"]) {
+    EXPECT_EQ(a.value("retryable", false), true) << "show --json attempt: " << a.dump();
+  }
+  EXPECT_TRUE(FilesUnder(Path("failed")).empty());
+  EXPECT_TRUE(FilesUnder(Path("uploads")).empty());
+  EXPECT_TRUE(FileExists(Path("processed/clip"))) << "the blocking file must be left alone";
+
+  auto failed = hook_.EventsFor("vidgate.video.failed", "clip");
+  ASSERT_EQ(failed.size(), 4u);
+  std::vector<int> numbers;
+  for (const auto& e : failed) {
+    const json& d = e["data"];
+    numbers.push_back(d.value("attempt", 0));
+    EXPECT_EQ(d.value("max_attempts", 0), 5);
+    EXPECT_EQ(d.value("state", ""), "retry_wait");
+    ASSERT_TRUE(d.contains("next_attempt_at") && d["next_attempt_at"].is_string());
+    EXPECT_GE(ParseTime(d["next_attempt_at"].get<std::string>()), ParseTime(e.value("time", "")));
+    ASSERT_TRUE(d.contains("error") && d["error"].is_string());
+    EXPECT_FALSE(d["error"].get<std::string>().empty());
+  }
+  std::sort(numbers.begin(), numbers.end());
+  EXPECT_EQ(numbers, (std::vector<int>{1, 2, 3, 4}));
+
+  auto unable = hook_.EventsFor("vidgate.video.unable_to_process", "clip");
+  ASSERT_EQ(unable.size(), 1u);
+  const json& d = unable[0]["data"];
+  EXPECT_EQ(d.value("state", ""), "unable_to_process");
+  EXPECT_EQ(d.value("attempts", 0), 5);
+  ASSERT_TRUE(d.contains("history") && d["history"].is_array());
+  EXPECT_EQ(d["history"].size(), 5u);
+  for (const auto& a : d["history"]) {
+    EXPECT_EQ(a.value("retryable", false), true) << "data.history attempt: " << a.dump();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// 4. The storage error goes away after two attempts: the third succeeds.
+TEST_F(E2eTest, RetrySucceedsOnALaterAttempt) {
+  // Longer back-off than the default harness settings: the third attempt
+  // comes 1-2 s after the second failed, ample time to remove the blocker.
+  settings_.retry_base_delay_seconds = 1;
+  settings_.retry_max_delay_seconds = 2;
+  WriteConfig();
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+  fs::create_directories(Path("processed"));
+  WriteFile(Path("processed/clip"), "blocker\n");
+  Upload("clip.mp4", clip, "Second time lucky");
+
+  pid_t daemon = StartDaemon({"run"});
+  ASSERT_GT(daemon, 0);
+  ASSERT_TRUE(WaitUntil([&] { return CountOf("vidgate.video.failed") >= 2; }, Seconds(30),
+                        "two vidgate.video.failed events"));
+  fs::remove(Path("processed/clip"));
+  ASSERT_TRUE(WaitUntil([&] { return CountOf("vidgate.video.processed") >= 1; }, Seconds(30),
+                        "vidgate.video.processed"));
+  EXPECT_EQ(Signal(daemon, SIGTERM, Seconds(15)), 0) << "run must exit 0 on SIGTERM";
+
+  auto processed = hook_.EventsFor("vidgate.video.processed", "clip");
+  ASSERT_EQ(processed.size(), 1u);
+  EXPECT_EQ(processed[0]["data"].value("attempts", 0), 3);
+  EXPECT_EQ(CountOf("vidgate.video.failed"), 2);
+  json shown = Show("clip");
+  EXPECT_EQ(Outcomes(shown), (std::vector<std::string>{"failed", "failed", "succeeded"}));
+  for (size_t i = 0; i < 2 && i < shown["attempts"].size(); ++i) {
+    EXPECT_EQ(shown["attempts"][i].value("retryable", false), true);
+  }
+  EXPECT_TRUE(SameBytes(Path("processed/clip/clip.mp4"), clip));
+  EXPECT_TRUE(FileExists(Path("processed/clip/clip.json")));
+  EXPECT_TRUE(FilesUnder(Path("failed")).empty());
+  EXPECT_TRUE(FilesUnder(Path("uploads")).empty());
+}
+
+// ---------------------------------------------------------------------------
+// 5. Media that cannot be opened is set aside at once: one attempt,
+// retryable false.
+TEST_F(E2eTest, BadInputIsSetAsideWithoutRetries) {
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+  const std::string bytes = ReadFile(clip);
+  const size_t cut = bytes.size() * 2 / 5;
+  // Precondition: the index (moov) is after the cut, so the cut file has none.
+  ASSERT_NE(bytes.rfind("moov"), std::string::npos);
+  ASSERT_GT(bytes.rfind("moov"), cut) << "the fixture's moov is not at the end";
+
+  const std::map<std::string, std::string> inputs = {
+      {"empty", ""},
+      {"text", "This is a text file, not a video.\nIt only has a video's name.\n"},
+      {"cut", bytes.substr(0, cut)},
+  };
+  for (const auto& [name, content] : inputs) {
+    PutSidecar("uploads/" + name + ".json", Metadata(name));
+    PutBytes("uploads/" + name + ".mp4", content);
+  }
+
+  RunUntilIdle();
+
+  for (const auto& [name, content] : inputs) {
+    SCOPED_TRACE(name);
+    const std::string folder = Path("unable_to_process/" + name);
+    EXPECT_TRUE(FileExists(folder + "/" + name + ".mp4"));
+    EXPECT_EQ(ReadFile(folder + "/" + name + ".mp4"), content);
+    EXPECT_TRUE(FileExists(folder + "/" + name + ".json"));
+    json report = json::parse(ReadFile(folder + "/report.json"), nullptr, false);
+    ASSERT_TRUE(report.is_object()) << "no report.json in " << folder;
+    ASSERT_TRUE(report.contains("attempts") && report["attempts"].is_array());
+    ASSERT_EQ(report["attempts"].size(), 1u);
+    EXPECT_EQ(report["attempts"][0].value("retryable", true), false);
+
+    json shown = Show(name);
+    ASSERT_TRUE(shown.is_object());
+    EXPECT_EQ(shown.value("state", ""), "unable_to_process");
+    ASSERT_EQ(shown["attempts"].size(), 1u);
+    EXPECT_EQ(shown["attempts"][0].value("retryable", true), false);
+
+    auto unable = hook_.EventsFor("vidgate.video.unable_to_process", name);
+    ASSERT_EQ(unable.size(), 1u);
+    EXPECT_EQ(unable[0]["data"].value("attempts", 0), 1);
+  }
+  EXPECT_EQ(CountOf("vidgate.video.failed"), 0) << "bad input must not be retried";
+  EXPECT_EQ(CountOf("vidgate.video.rejected"), 0) << "bad input is not a QC verdict";
+  EXPECT_TRUE(FilesUnder(Path("uploads")).empty());
+  EXPECT_TRUE(FilesUnder(Path("failed")).empty());
+}
+
+// ---------------------------------------------------------------------------
+// 6. Invalid sidecars: one notice each naming the problem; the video waits;
+// a changed sidecar is read again.
+TEST_F(E2eTest, InvalidSidecarIsReportedThenReRead) {
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+  std::string deep = R"({"title": "deep", "nest": )";
+  deep += std::string(100, '[') + std::string(100, ']') + "}";
+  json huge = Metadata("huge");
+  huge["padding"] = std::string((1 << 20) + 4096, 'x');
+  struct Case {
+    std::string name;
+    std::string sidecar;
+    std::string problem;  // what the error must mention (lower case)
+  };
+  const std::vector<Case> cases = {
+      {"badjson", R"({"title": "broken", )", "json"},
+      {"notitle", R"({"description": "no title here"})", "title"},
+      {"huge", huge.dump(), "1 mib|1048576|limit|large"},
+      {"deep", deep, "deep|nest|depth"},
+  };
+  for (const auto& c : cases) {
+    PutBytes("uploads/" + c.name + ".json", c.sidecar);
+    PutFile("uploads/" + c.name + ".mp4", clip);
+  }
+
+  RunUntilIdle();
+
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto invalid = hook_.EventsFor("vidgate.metadata.invalid", c.name);
+    ASSERT_EQ(invalid.size(), 1u);
+    const json& d = invalid[0]["data"];
+    EXPECT_EQ(d.value("state", ""), "awaiting_metadata");
+    std::string error = d.value("error", "");
+    std::transform(error.begin(), error.end(), error.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    bool named = false;
+    std::istringstream alternatives(c.problem);
+    for (std::string word; std::getline(alternatives, word, '|');) {
+      named = named || error.find(word) != std::string::npos;
+    }
+    EXPECT_TRUE(named) << "the error '" << d.value("error", "") << "' does not name the problem ("
+                       << c.problem << ")";
+    EXPECT_EQ(StateOf(c.name), "awaiting_metadata");
+    EXPECT_TRUE(SameBytes(Path("uploads/" + c.name + ".mp4"), clip));
+  }
+
+  // A valid sidecar replaces one of them: that video is processed; the
+  // others, unchanged, are not reported again.
+  PutSidecar("uploads/notitle.json", Metadata("Now with a title"));
+  RunUntilIdle();
+
+  EXPECT_EQ(StateOf("notitle"), "processed");
+  EXPECT_TRUE(SameBytes(Path("processed/notitle/notitle.mp4"), clip));
+  EXPECT_EQ(hook_.EventsFor("vidgate.video.processed", "notitle").size(), 1u);
+  for (const auto& c : cases) {
+    EXPECT_EQ(hook_.EventsFor("vidgate.metadata.invalid", c.name).size(), 1u) << c.name;
+    if (c.name != "notitle") {
+      EXPECT_EQ(StateOf(c.name), "awaiting_metadata") << c.name;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// 7. Names are paths: spaces, Unicode, symbols and sub-folders survive.
+TEST_F(E2eTest, NamesWithSpacesUnicodeAndSymbols) {
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+  const std::string odd = "my clip #1 +50% \xC3\xA9";  // "é" in UTF-8
+  Upload(odd + ".mp4", clip, "Odd name");
+  Upload("a/b/clip.mp4", clip, "Nested");
+
+  RunUntilIdle();
+
+  EXPECT_TRUE(SameBytes(Path("processed/" + odd + "/" + odd + ".mp4"), clip));
+  EXPECT_TRUE(FileExists(Path("processed/" + odd + "/" + odd + ".json")));
+  EXPECT_TRUE(FileExists(Path("processed/" + odd + "/report.json")));
+  EXPECT_TRUE(SameBytes(Path("processed/a/b/clip/clip.mp4"), clip));
+  EXPECT_TRUE(FileExists(Path("processed/a/b/clip/clip.json")));
+
+  json shown = Show(odd);
+  ASSERT_TRUE(shown.is_object()) << "show by a name with spaces and Unicode";
+  EXPECT_EQ(shown.value("name", ""), odd);
+  EXPECT_EQ(shown.value("state", ""), "processed");
+  EXPECT_EQ(shown.value("location", ""), "processed/" + odd);
+  shown = Show("a/b/clip");
+  ASSERT_TRUE(shown.is_object()) << "show by a name with sub-folders";
+  EXPECT_EQ(shown.value("name", ""), "a/b/clip");
+  EXPECT_EQ(shown.value("state", ""), "processed");
+  EXPECT_EQ(shown.value("location", ""), "processed/a/b/clip");
+  EXPECT_EQ(Subjects(hook_.Events("vidgate.video.processed")),
+            (std::set<std::string>{odd, "a/b/clip"}));
+}
+
+// ---------------------------------------------------------------------------
+// 8. clip.mp4 and clip.mkv are two videos named clip; neither overwrites the
+// other.
+TEST_F(E2eTest, SameStemDifferentExtensions) {
+  const std::string mp4 = Clip("mp4");
+  const std::string mkv = Clip("mkv");
+  ASSERT_FALSE(mp4.empty());
+  ASSERT_FALSE(mkv.empty());
+  PutSidecar("uploads/clip.mp4.json", Metadata("the mp4"));
+  PutSidecar("uploads/clip.mkv.json", Metadata("the mkv"));
+  PutFile("uploads/clip.mp4", mp4);
+  PutFile("uploads/clip.mkv", mkv);
+
+  RunUntilIdle();
+
+  json list = List();
+  ASSERT_TRUE(list.is_object());
+  ASSERT_EQ(list["videos"].size(), 2u);
+  std::set<std::string> locations;
+  for (const auto& v : list["videos"]) {
+    EXPECT_EQ(v.value("name", ""), "clip");
+    EXPECT_EQ(v.value("state", ""), "processed");
+    json shown = Show(std::to_string(v.value("id", int64_t{0})));
+    ASSERT_TRUE(shown.is_object());
+    const std::string location = shown.value("location", "");
+    locations.insert(location);
+    const std::string title = shown["metadata"].value("title", "");
+    const std::string ext = title == "the mp4" ? "mp4" : "mkv";
+    EXPECT_EQ(EntriesOf(Path(location)),
+              (std::vector<std::string>{"clip." + ext, "clip." + ext + ".json", "report.json"}))
+        << location;
+    EXPECT_TRUE(SameBytes(Path(location + "/clip." + ext), ext == "mp4" ? mp4 : mkv));
+    EXPECT_EQ(json::parse(ReadFile(Path(location + "/clip." + ext + ".json")), nullptr, false),
+              Metadata(title));
+  }
+  EXPECT_EQ(locations, (std::set<std::string>{"processed/clip", "processed/clip-2"}));
+  EXPECT_TRUE(FilesUnder(Path("uploads")).empty());
+}
+
+// ---------------------------------------------------------------------------
+// 9. The same name uploaded after the first one was processed is a new video.
+TEST_F(E2eTest, ReuploadAfterProcessingIsANewVideo) {
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+  Upload("clip.mp4", clip, "First upload");
+  RunUntilIdle();
+  ASSERT_EQ(StateOf("clip"), "processed");
+  const auto first = Snapshot(Path("processed/clip"));
+  ASSERT_FALSE(first.empty());
+
+  Upload("clip.mp4", clip, "Second upload");
+  RunUntilIdle();
+
+  EXPECT_EQ(Snapshot(Path("processed/clip")), first) << "processed/clip/ was touched";
+  EXPECT_TRUE(SameBytes(Path("processed/clip-2/clip.mp4"), clip));
+  EXPECT_EQ(json::parse(ReadFile(Path("processed/clip-2/clip.json")), nullptr, false),
+            Metadata("Second upload"));
+  json list = List();
+  ASSERT_TRUE(list.is_object());
+  ASSERT_EQ(list["videos"].size(), 2u);
+  const json& newest = list["videos"][0];
+  const json& oldest = list["videos"][1];
+  EXPECT_GT(newest.value("id", 0), oldest.value("id", 0)) << "list must be newest first";
+  for (const auto& v : list["videos"]) {
+    EXPECT_EQ(v.value("name", ""), "clip");
+    EXPECT_EQ(v.value("state", ""), "processed");
+  }
+  // Newest first: `show NAME` finds the newest video of that name.
+  json shown = Show("clip");
+  ASSERT_TRUE(shown.is_object());
+  EXPECT_EQ(shown.value("id", int64_t{0}), newest.value("id", int64_t{-1}));
+  EXPECT_EQ(shown.value("location", ""), "processed/clip-2");
+  EXPECT_EQ(hook_.EventsFor("vidgate.video.processed", "clip").size(), 2u);
+}
+
+// ---------------------------------------------------------------------------
+// 10. A file that keeps changing is not picked up until it settles.
+TEST_F(E2eTest, UnsettledFileIsNotPickedUp) {
+  settings_.settle_seconds = 1.5;
+  WriteConfig();
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+  const std::string bytes = ReadFile(clip);
+
+  pid_t daemon = StartDaemon({"run"});
+  ASSERT_GT(daemon, 0);
+  ASSERT_TRUE(WaitUntil([&] { return fs::is_directory(Path("unable_to_process")); }, Seconds(10),
+                        "run to create the store's folders"));
+  PutSidecar("uploads/slow.json", Metadata("Slow upload"));
+
+  // Append a seventh of the file every 0.3 s (the writer's pace, not a wait).
+  const std::string target = Path("uploads/slow.mp4");
+  const int kChunks = 7;
+  const size_t chunk = bytes.size() / kChunks + 1;
+  auto next = std::chrono::steady_clock::now();
+  double last_write = 0;
+  for (int i = 0; i < kChunks; ++i) {
+    std::this_thread::sleep_until(next);
+    next += std::chrono::milliseconds(300);
+    {
+      std::ofstream out(target, std::ios::binary | std::ios::app);
+      const size_t from = std::min(bytes.size(), i * chunk);
+      out.write(bytes.data() + from,
+                static_cast<std::streamsize>(std::min(chunk, bytes.size() - from)));
+    }
+    last_write = WallNow();
+    json list = List();
+    ASSERT_TRUE(list.is_object());
+    EXPECT_TRUE(list["videos"].empty())
+        << "picked up while still being written (chunk " << i << "): " << list.dump();
+  }
+  ASSERT_TRUE(SameBytes(target, clip));
+
+  ASSERT_TRUE(WaitUntil([&] { return StateOf("slow") == "processed"; }, Seconds(20),
+                        "slow to be processed"));
+  json shown = Show("slow");
+  ASSERT_TRUE(shown.is_object());
+  const double created = ParseTime(shown.value("created_at", ""));
+  EXPECT_GE(created, last_write + settings_.settle_seconds - 0.1)
+      << "registered before the file had been stable for settle_seconds";
+  EXPECT_TRUE(SameBytes(Path("processed/slow/slow.mp4"), clip));
+  EXPECT_EQ(Signal(daemon, SIGTERM, Seconds(15)), 0);
+}
+
+// ---------------------------------------------------------------------------
+// 11. A worker killed mid-attempt: the lease expires, the attempt is
+// recorded as interrupted, the next process finishes the video exactly once.
+TEST_F(E2eTest, KilledMidAttemptIsProcessedExactlyOnce) {
+  settings_.workers = 1;
+  WriteConfig();
+  const std::string clip = LongClip();
+  ASSERT_FALSE(clip.empty());
+  Upload("long.mp4", clip, "Long");
+
+  pid_t daemon = StartDaemon({"run"});
+  ASSERT_GT(daemon, 0);
+  // `run` has made its catalog once it creates the store's folders; only
+  // then poll with `show` (see ConcurrentCommandsOnAFreshCatalog).
+  ASSERT_TRUE(WaitUntil([&] { return fs::is_directory(Path("unable_to_process")); }, Seconds(10),
+                        "run to start"));
+  ASSERT_TRUE(WaitUntil([&] { return StateOf("long") == "processing"; }, Seconds(20),
+                        "long to be processing"));
+  EXPECT_EQ(Signal(daemon, SIGKILL, Seconds(10)), 128 + SIGKILL);
+  ASSERT_EQ(StateOf("long"), "processing") << "the attempt ended before the kill; the clip is "
+                                              "too short for this machine";
+
+  RunUntilIdle(Seconds(90));
+
+  json shown = Show("long");
+  ASSERT_TRUE(shown.is_object());
+  EXPECT_EQ(shown.value("state", ""), "processed");
+  EXPECT_EQ(Outcomes(shown), (std::vector<std::string>{"interrupted", "succeeded"}));
+  EXPECT_EQ(EntriesOf(Path("processed")), std::vector<std::string>{"long"});
+  EXPECT_TRUE(SameBytes(Path("processed/long/long.mp4"), clip)) << "the original was half-moved";
+  EXPECT_TRUE(FileExists(Path("processed/long/long.json")));
+  EXPECT_TRUE(FilesUnder(Path("uploads")).empty());
+  EXPECT_TRUE(FilesUnder(Path("failed")).empty());
+  EXPECT_TRUE(FilesUnder(Path("unable_to_process")).empty());
+  const auto work = FilesUnder(Path(".vidgate"));
+  EXPECT_TRUE(work.empty()) << "left in .vidgate/: " << work.front();
+  EXPECT_EQ(hook_.EventsFor("vidgate.video.processed", "long").size(), 1u);
+}
+
+// ---------------------------------------------------------------------------
+// 12. SIGTERM mid-attempt releases the video: exit 0, nothing counted as
+// failed, the next run finishes it.
+TEST_F(E2eTest, SigtermReleasesTheAttempt) {
+  settings_.workers = 1;
+  WriteConfig();
+  const std::string clip = LongClip();
+  ASSERT_FALSE(clip.empty());
+  Upload("long.mp4", clip, "Long");
+
+  pid_t daemon = StartDaemon({"run"});
+  ASSERT_GT(daemon, 0);
+  // `run` has made its catalog once it creates the store's folders; only
+  // then poll with `show` (see ConcurrentCommandsOnAFreshCatalog).
+  ASSERT_TRUE(WaitUntil([&] { return fs::is_directory(Path("unable_to_process")); }, Seconds(10),
+                        "run to start"));
+  ASSERT_TRUE(WaitUntil([&] { return StateOf("long") == "processing"; }, Seconds(20),
+                        "long to be processing"));
+  const auto sent = std::chrono::steady_clock::now();
+  EXPECT_EQ(Signal(daemon, SIGTERM, Seconds(10)), 0) << "run must exit 0 on SIGTERM";
+  EXPECT_LT(Seconds(std::chrono::steady_clock::now() - sent).count(), 5.0)
+      << "run took too long to stop";
+
+  const std::string state = StateOf("long");
+  if (state == "queued") {
+    EXPECT_TRUE(SameBytes(Path("uploads/long.mp4"), clip));
+  } else {
+    EXPECT_EQ(state, "processed") << "after SIGTERM the video must be queued (or done)";
+    EXPECT_TRUE(SameBytes(Path("processed/long/long.mp4"), clip));
+  }
+
+  RunUntilIdle(Seconds(90));
+
+  json shown = Show("long");
+  ASSERT_TRUE(shown.is_object());
+  EXPECT_EQ(shown.value("state", ""), "processed");
+  auto outcomes = Outcomes(shown);
+  ASSERT_FALSE(outcomes.empty());
+  EXPECT_EQ(outcomes.back(), "succeeded");
+  for (const auto& o : outcomes) {
+    EXPECT_TRUE(o != "failed" && o != "interrupted")
+        << "a released attempt was counted: " << shown["attempts"].dump();
+  }
+  EXPECT_TRUE(SameBytes(Path("processed/long/long.mp4"), clip));
+  EXPECT_EQ(CountOf("vidgate.video.failed"), 0);
+  EXPECT_EQ(hook_.EventsFor("vidgate.video.processed", "long").size(), 1u);
+}
+
+// ---------------------------------------------------------------------------
+// 13. The webhook answers 503 for a while: `run --until-idle` keeps trying,
+// and in the end every event got through (at least once).
+TEST_F(E2eTest, WebhookDownForAWhileStillGetsEverything) {
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+  hook_.SetDown(true);
+  Upload("first.mp4", clip, "First");
+  Upload("second.mp4", clip, "Second");
+
+  pid_t run = StartDaemon({"run", "--until-idle"});
+  ASSERT_GT(run, 0);
+  // Down from the start, and for 2 s more once the first delivery was
+  // refused (within the delivery budget: notify.delivery_attempts = 12 tries
+  // with 0.2-0.5 s back-off).
+  ASSERT_TRUE(WaitUntil([&] { return !hook_.Requests().empty(); }, Seconds(30),
+                        "a first delivery attempt"));
+  hook_.SetDownFor(Seconds(2));
+  EXPECT_EQ(WaitForExit(run, Seconds(60)), 0) << Tail(StderrOf(run));
+
+  std::set<std::string> attempted, accepted;
+  int refused = 0;
+  for (const auto& r : hook_.Requests()) {
+    EXPECT_TRUE(r.signature_ok);
+    const std::string id = r.event.is_object() ? r.event.value("id", "") : "";
+    attempted.insert(id);
+    if (r.status == 200) {
+      accepted.insert(id);
+    } else {
+      ++refused;
+    }
+  }
+  EXPECT_GT(refused, 0) << "the receiver was never down while vidgate delivered";
+  EXPECT_EQ(accepted, attempted) << "some events were never delivered";
+  EXPECT_EQ(Subjects(hook_.Events("vidgate.video.processed")),
+            (std::set<std::string>{"first", "second"}));
+  EXPECT_EQ(StateOf("first"), "processed");
+  EXPECT_EQ(StateOf("second"), "processed");
+}
+
+// ---------------------------------------------------------------------------
+// 14. The command line's contract: exit codes, messages, --json, --config,
+// --log-format.
+TEST_F(E2eTest, CliErrors) {
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+
+  // An unknown key and a value of the wrong type: exit 2, naming the key.
+  WriteFile(root() + "/unknown.toml", "[storage]\nsettle_seconds = 1\nbogus_key = 3\n");
+  RunResult r = Run({"--config", root() + "/unknown.toml", "list"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("storage.bogus_key"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one sentence: " << r.err;
+  WriteFile(root() + "/wrongtype.toml", "[retry]\nmax_attempts = \"five\"\n");
+  r = Run({"--config", root() + "/wrongtype.toml", "list"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("retry.max_attempts"), std::string::npos) << r.err;
+
+  // --config after the subcommand, from a folder without vidgate.toml.
+  fs::create_directories(root() + "/elsewhere");
+  r = Run({"list", "--config", root() + "/unknown.toml"}, Seconds(20), root() + "/elsewhere");
+  EXPECT_EQ(r.exit_code, 2) << "--config after the subcommand was not read: " << r.err;
+  r = Run({"list", "--json", "--config", root() + "/vidgate.toml"}, Seconds(20),
+          root() + "/elsewhere");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  json doc = json::parse(r.out, nullptr, false);
+  EXPECT_TRUE(doc.is_object() && doc.contains("videos")) << r.out;
+
+  // Operations that say no, and bad usage.
+  r = Run({"show", "nosuch"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("nosuch"), std::string::npos) << r.err;
+  r = Run({"list", "--state", "bogus"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("bogus"), std::string::npos) << r.err;
+  const std::string text = root() + "/notes.txt";
+  WriteFile(text, "just some notes, not media\n");
+  r = Run({"probe", text});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("notes.txt"), std::string::npos) << "the error must name the file";
+
+  // probe --json: exactly one JSON document on stdout, of the contract shape.
+  r = Run({"probe", clip, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json probe = json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(probe.is_discarded()) << "stdout is not exactly one JSON document:\n" << r.out;
+  ASSERT_TRUE(probe.contains("format") && probe.contains("streams")) << r.out;
+  for (const char* key : {"name", "duration", "bit_rate", "size"}) {
+    EXPECT_TRUE(probe["format"].contains(key)) << "format lacks " << key;
+  }
+  EXPECT_TRUE(probe["format"]["duration"].is_number());
+  EXPECT_NEAR(probe["format"].value("duration", 0.0), 1.5, 0.2);
+  EXPECT_EQ(probe["format"].value("size", int64_t{0}), static_cast<int64_t>(fs::file_size(clip)));
+  ASSERT_EQ(probe["streams"].size(), 2u);
+  for (const auto& s : probe["streams"]) {
+    for (const char* key : {"index", "type", "codec", "width", "height", "frame_rate", "pix_fmt",
+                            "sample_rate", "channels", "duration"}) {
+      EXPECT_TRUE(s.contains(key)) << "stream lacks " << key << ": " << s.dump();
+    }
+    if (s.value("type", "") == "video") {
+      EXPECT_EQ(s.value("codec", ""), "h264");
+      EXPECT_EQ(s.value("width", 0), 320);
+      EXPECT_EQ(s.value("height", 0), 240);
+      EXPECT_TRUE(s["frame_rate"].is_number());
+      EXPECT_NEAR(s.value("frame_rate", 0.0), 25.0, 0.01);
+      EXPECT_EQ(s.value("pix_fmt", ""), "yuv420p");
+    } else {
+      EXPECT_EQ(s.value("type", ""), "audio");
+      EXPECT_EQ(s.value("codec", ""), "aac");
+      EXPECT_EQ(s.value("sample_rate", 0), 48000);
+      EXPECT_EQ(s.value("channels", 0), 1);
+    }
+  }
+
+  // --log-format json: every stderr line of a run is a JSON object.
+  Upload("clip.mp4", clip, "Logged");
+  r = Run({"--log-format", "json", "run", "--until-idle"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.err);
+  int count = 0;
+  for (std::string line; std::getline(lines, line);) {
+    ++count;
+    json entry = json::parse(line, nullptr, false);
+    EXPECT_TRUE(entry.is_object()) << "not a JSON object: " << line;
+  }
+  EXPECT_GE(count, 3) << "expected log lines from the run";
+  EXPECT_TRUE(r.out.empty()) << "logs must go to stderr: " << r.out;
+  EXPECT_EQ(StateOf("clip"), "processed");
+}
+
+// ---------------------------------------------------------------------------
+// 15. In-progress uploads are ignored: hidden names (or folders), .part,
+// .tmp and .crdownload; a sidecar alone is not a video.
+TEST_F(E2eTest, InProgressUploadsAreIgnored) {
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+  const std::vector<std::string> keys = {
+      "uploads/.hidden.mp4", "uploads/.partial/clip.mp4",   "uploads/clip.mp4.part",
+      "uploads/clip.tmp",    "uploads/clip.mp4.crdownload",
+  };
+  for (const auto& key : keys) PutFile(key, clip);
+  PutSidecar("uploads/clip.json", Metadata("A sidecar alone"));
+
+  RunUntilIdle();
+
+  json list = List();
+  ASSERT_TRUE(list.is_object());
+  EXPECT_TRUE(list["videos"].empty()) << list.dump(2);
+  for (const auto& key : keys) EXPECT_TRUE(SameBytes(Path(key), clip)) << key;
+  EXPECT_TRUE(FileExists(Path("uploads/clip.json")));
+  EXPECT_TRUE(FilesUnder(Path("processed")).empty());
+  EXPECT_TRUE(hook_.Requests().empty());
+}
+
+// ---------------------------------------------------------------------------
+// 16. Several processes opening a brand-new catalog at once (`list` while
+// `run` starts, two workers started together) must all succeed: the store
+// and catalog are meant to be shared by any number of processes.
+// BUG (reported to the lead): on a fresh SQLite catalog, about one process
+// in six fails with exit 3 "catalog '.../vidgate.db': database is locked"
+// (opening/migrating concurrently); once the file exists it does not happen.
+TEST_F(E2eTest, ConcurrentCommandsOnAFreshCatalog) {
+  for (int round = 0; round < 30; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    const std::string dir = root() + "/fresh-" + std::to_string(round);
+    fs::create_directories(dir);
+    WriteFile(dir + "/vidgate.toml", "[storage]\nurl = \"file://" + dir + "/data\"\n");
+    std::vector<pid_t> pids;
+    for (const char* command : {"migrate", "list"}) {
+      pids.push_back(StartDaemon({command}, dir));
+    }
+    int failures = 0;
+    for (pid_t pid : pids) {
+      if (pid <= 0) continue;
+      int code = WaitForExit(pid, Seconds(30));
+      EXPECT_EQ(code, 0) << "a concurrent first open failed: " << StderrOf(pid);
+      failures += code != 0;
+    }
+    if (failures > 0) break;
+  }
+}
+
+}  // namespace
+}  // namespace vidgate::e2e

@@ -1,0 +1,196 @@
+// harness.h: the end-to-end harness. Every test gets a temporary folder with
+// its own vidgate.toml (a file:// store in data/, SQLite beside it) and a
+// webhook receiver on a free port of 127.0.0.1, and runs the real vidgate
+// binary ($VIDGATE_BIN) with posix_spawn under a hard time limit: a process
+// that overruns it is SIGKILLed and the test fails, so nothing ever hangs.
+//
+// Media fixtures are made with the ffmpeg command line from lavfi sources and
+// cached next to the test binary (e2e_fixture_cache/, or $VIDGATE_E2E_CACHE),
+// so each one is made once however many test processes ctest starts.
+//
+// Waits poll a condition against a deadline (WaitUntil); no test sleeps where
+// an event can be awaited.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace vidgate::e2e {
+
+using Seconds = std::chrono::duration<double>;
+
+// What a finished process left behind.
+struct RunResult {
+  // The exit status; 128 + N when ended by signal N; -1 when it overran its
+  // time limit (it was then SIGKILLed and the test marked failed).
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// One request the webhook receiver got.
+struct HookRequest {
+  std::string body;
+  std::map<std::string, std::string> headers;  // names in lower case
+  int status = 0;                              // what the receiver answered
+  bool signature_ok = false;  // X-Vidgate-Signature: sha256=<HMAC-SHA256(secret, body)>
+  nlohmann::json event;       // the body parsed, or null when it is not JSON
+};
+
+// An HTTP receiver for vidgate's webhook sink: records every request with its
+// headers (thread-safe), checks the signature, and answers 200, or 503 while
+// it is "down".
+class WebhookReceiver {
+ public:
+  explicit WebhookReceiver(std::string secret) : secret_(std::move(secret)) {}
+  ~WebhookReceiver() { Stop(); }
+  WebhookReceiver(const WebhookReceiver&) = delete;
+  WebhookReceiver& operator=(const WebhookReceiver&) = delete;
+
+  // Binds a free port of 127.0.0.1 and serves on a thread; false on failure.
+  bool Start();
+  void Stop();
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+
+  void SetDown(bool down);
+  // Down from now for `duration`, then up again by itself.
+  void SetDownFor(Seconds duration);
+
+  std::vector<HookRequest> Requests() const;
+  // Events that were accepted (answered 200), each id once (the first
+  // delivery), in arrival order; only those of `type` unless it is empty.
+  std::vector<nlohmann::json> Events(std::string_view type = {}) const;
+  // Events(type) about the video named `subject`.
+  std::vector<nlohmann::json> EventsFor(std::string_view type, std::string_view subject) const;
+
+ private:
+  void Handle(const httplib::Request& req, httplib::Response& res);
+
+  std::string secret_;
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = -1;
+  mutable std::mutex mu_;
+  std::vector<HookRequest> requests_;
+  bool down_ = false;
+  std::chrono::steady_clock::time_point down_until_{};
+};
+
+// The settings each test's vidgate.toml is written from (WriteConfig).
+struct Settings {
+  double settle_seconds = 0.2;
+  double metadata_wait_seconds = 1;
+  int max_attempts = 5;
+  double retry_base_delay_seconds = 0.2;
+  double retry_max_delay_seconds = 1;
+  double poll_seconds = 0.1;
+  int workers = 0;  // 0: key not written (vidgate's default)
+  double lease_seconds = 1;
+  double notify_base_delay_seconds = 0.2;
+  double notify_max_delay_seconds = 0.5;
+};
+
+class VidgateTest : public ::testing::Test {
+ protected:
+  VidgateTest();
+  void SetUp() override;
+  void TearDown() override;
+
+  // (Re)writes <root>/vidgate.toml from settings_.
+  void WriteConfig();
+
+  // Runs vidgate with `args` in `cwd` (the test folder by default, where
+  // ./vidgate.toml is found) and waits for it.
+  RunResult Run(const std::vector<std::string>& args, Seconds timeout = Seconds(60),
+                const std::string& cwd = "");
+  // Starts vidgate in the background (in `cwd`, the test folder by
+  // default); returns its pid.
+  pid_t StartDaemon(const std::vector<std::string>& args, const std::string& cwd = "");
+  // Waits for a process started here to exit; past `timeout` it is
+  // SIGKILLed and the test fails. Its exit code (as RunResult), -1 on time-out.
+  int WaitForExit(pid_t pid, Seconds timeout);
+  // Sends `signal` and waits as WaitForExit.
+  int Signal(pid_t pid, int signal, Seconds timeout);
+  // What a process started here has written to stderr so far.
+  std::string StderrOf(pid_t pid) const;
+
+  // Polls `condition` every 25 ms until it holds or `timeout` passes.
+  ::testing::AssertionResult WaitUntil(const std::function<bool()>& condition, Seconds timeout,
+                                       std::string_view what);
+
+  // `vidgate show NAME --json` / `vidgate list --json`, parsed; null when the
+  // command failed or printed something that is not one JSON document.
+  nlohmann::json Show(const std::string& id_or_name);
+  nlohmann::json List();
+  // The state `show` reports, "" when it fails.
+  std::string StateOf(const std::string& id_or_name);
+
+  // Copies `source` to the store key `key` (e.g. "uploads/clip.mp4") under a
+  // hidden temporary name first, so intake never sees it half-written.
+  void PutFile(const std::string& key, const std::string& source);
+  // Writes `bytes` to the store key `key`, the same way.
+  void PutBytes(const std::string& key, std::string_view bytes);
+  void PutSidecar(const std::string& key, const nlohmann::json& metadata);
+  std::string Path(const std::string& key) const { return data_ + "/" + key; }
+
+  const std::string& root() const { return root_; }
+  const std::string& data() const { return data_; }
+
+  Settings settings_;
+  std::string secret_;
+  WebhookReceiver hook_;
+
+ private:
+  struct Process {
+    pid_t pid = 0;
+    std::string label;
+    std::string out_path;
+    std::string err_path;
+    bool running = true;
+  };
+  pid_t Launch(const std::vector<std::string>& args, const std::string& cwd);
+  Process* Find(pid_t pid);
+
+  std::string bin_;
+  std::string root_;
+  std::string data_;
+  std::vector<Process> processes_;
+  int launches_ = 0;
+};
+
+// Media fixtures (paths into the cache; "" and a test failure when ffmpeg
+// fails). Clip(): 1.5 s of testsrc2 320x240 25 fps H.264 + a 440 Hz sine in
+// AAC; the container from `ext` ("mp4", "mkv"); in mp4 the index (moov) is at
+// the end. LongClip(): 40 s of 1280x720 30 fps H.264 (superfast) + AAC, which
+// takes vidgate about 2.5 s to decode on two cores.
+std::string Clip(const std::string& ext = "mp4");
+std::string LongClip();
+
+// Files.
+std::string ReadFile(const std::string& path);
+void WriteFile(const std::string& path, std::string_view bytes);
+bool FileExists(const std::string& path);
+bool SameBytes(const std::string& a, const std::string& b);
+// Relative paths of the regular files under `dir`, sorted; empty if absent.
+std::vector<std::string> FilesUnder(const std::string& dir);
+// Names of the entries (files and folders) directly in `dir`, sorted.
+std::vector<std::string> EntriesOf(const std::string& dir);
+
+// "2026-11-24T22:06:25.123Z" -> seconds since the epoch; -1 if malformed.
+double ParseTime(const std::string& rfc3339);
+double WallNow();
+// The last `lines` lines of `text`, for failure messages.
+std::string Tail(const std::string& text, int lines = 40);
+
+}  // namespace vidgate::e2e
