@@ -13,7 +13,7 @@ packages=(
 if [[ "$mode" == "test" ]]; then
   # ffmpeg/ffprobe CLIs only make fixtures and serve as the reference in tests;
   # vidgate itself never shells out to them.
-  packages+=(libgtest-dev libgmock-dev libbenchmark-dev ffmpeg)
+  packages+=(libgtest-dev libgmock-dev libbenchmark-dev ffmpeg postgresql)
 fi
 
 missing=()

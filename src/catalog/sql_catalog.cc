@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "catalog/catalog.h"
+#include "catalog/internal/postgres_connection.h"
 #include "catalog/internal/sql.h"
 #include "catalog/internal/sqlite_connection.h"
 #include "catalog/migrations.h"
@@ -91,6 +92,9 @@ Video VideoFromRow(const SqlRow& row) {
 
 std::string Str(std::string_view s) { return std::string(s); }
 
+// pg_advisory_xact_lock key for migrations ("vidg" in ASCII).
+constexpr int64_t kMigrationLockKey = 0x76696467;
+
 class SqlCatalog final : public Catalog {
  public:
   SqlCatalog(std::unique_ptr<SqlConnection> db, std::string url)
@@ -112,6 +116,12 @@ class SqlCatalog final : public Catalog {
     std::lock_guard lock(mu_);
     Transaction tx(*db_);
     VG_RETURN_IF_ERROR(tx.Begin());
+    if (db_->dialect() == internal::Dialect::kPostgres) {
+      // Two processes starting at once must not both migrate: the second
+      // waits here, then finds the work done.
+      VG_RETURN_IF_ERROR(
+          db_->Query("SELECT pg_advisory_xact_lock(?)", {kMigrationLockKey}).status());
+    }
     VG_RETURN_IF_ERROR(db_->ExecScript(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
         "applied_at DOUBLE PRECISION NOT NULL)"));
@@ -521,7 +531,8 @@ class SqlCatalog final : public Catalog {
                                        ? "SELECT COUNT(*) FROM sqlite_master WHERE name = "
                                          "'schema_migrations'"
                                        : "SELECT COUNT(*) FROM information_schema.tables WHERE "
-                                         "table_name = 'schema_migrations'"));
+                                         "table_name = 'schema_migrations' AND table_schema = "
+                                         "current_schema()"));
     if (exists[0].Int(0) == 0) return 0;
     VG_ASSIGN_OR_RETURN(auto rows,
                         db_->Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
@@ -577,9 +588,9 @@ Result<std::unique_ptr<Catalog>> Open(std::string_view url) {
         std::make_unique<SqlCatalog>(std::move(conn), std::string(url)));
   }
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
-    return InvalidArgument(
-        "database.url: the postgresql:// catalog is not built into this "
-        "version yet");
+    VG_ASSIGN_OR_RETURN(auto conn, internal::OpenPostgres(std::string(url)));
+    return std::unique_ptr<Catalog>(
+        std::make_unique<SqlCatalog>(std::move(conn), internal::RedactUrl(std::string(url))));
   }
   return InvalidArgument("database.url '" + std::string(url) +
                          "' has an unknown scheme (expected sqlite:// or postgresql://)");

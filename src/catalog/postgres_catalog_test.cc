@@ -1,0 +1,126 @@
+// The catalog contract on a real PostgreSQL (the throwaway server that the
+// test harness starts: scripts/pg-test-server.sh), one fresh database per test.
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+#include <fstream>
+#include <thread>
+
+#include "catalog/catalog.h"
+#include "catalog/internal/postgres_connection.h"
+#include "catalog/testing/catalog_conformance.h"
+#include "common/util.h"
+
+namespace vidgate::catalog {
+namespace {
+
+std::string ServerUrl() {
+  std::ifstream in(VIDGATE_PG_STATE);
+  std::string url;
+  std::getline(in, url);
+  return url;
+}
+
+// A new empty database on the test server; returns its URL.
+std::string FreshDatabase() {
+  std::string base = ServerUrl();
+  if (base.empty()) return "";
+  std::string name = "t_" + NewUuid().substr(0, 8) + NewUuid().substr(0, 8);
+  PGconn* conn = PQconnectdb(base.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    PQfinish(conn);
+    return "";
+  }
+  PGresult* res = PQexec(conn, ("CREATE DATABASE " + name).c_str());
+  bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+  PQclear(res);
+  PQfinish(conn);
+  if (!ok) return "";
+  return base.substr(0, base.rfind('/') + 1) + name;
+}
+
+std::unique_ptr<Catalog> MakePostgres() {
+  std::string url = FreshDatabase();
+  if (url.empty()) return nullptr;
+  auto catalog = Open(url);
+  if (!catalog.ok() || !(*catalog)->Migrate().ok()) return nullptr;
+  return std::move(catalog).value();
+}
+
+using conformance::CatalogConformance;
+INSTANTIATE_TEST_SUITE_P(Postgres, CatalogConformance, ::testing::Values(MakePostgres),
+                         [](const auto&) { return std::string("postgres"); });
+
+TEST(PostgresCatalogTest, ConcurrentMigrationsDoNotRace) {
+  std::string url = FreshDatabase();
+  ASSERT_FALSE(url.empty()) << "no test PostgreSQL; is the pg_server_start fixture running?";
+  std::vector<Status> results(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&, i] {
+      auto c = Open(url);
+      results[i] = c.ok() ? (*c)->Migrate() : c.status();
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& s : results) EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(*(*Open(url))->SchemaVersion(), 1);
+}
+
+TEST(PostgresCatalogTest, TwoWorkersNeverClaimTheSameJob) {
+  std::string url = FreshDatabase();
+  ASSERT_FALSE(url.empty());
+  auto setup = std::move(Open(url)).value();
+  ASSERT_TRUE(setup->Migrate().ok());
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(setup
+                    ->Register(NewVideo{"v" + std::to_string(i), "uploads/v" + std::to_string(i),
+                                        State::kQueued, 1},
+                               {})
+                    .ok());
+  }
+  std::vector<std::vector<int64_t>> claimed(4);
+  std::vector<std::thread> threads;
+  for (size_t w = 0; w < claimed.size(); ++w) {
+    threads.emplace_back([&, w] {
+      auto c = std::move(Open(url)).value();
+      for (;;) {
+        auto claim = c->ClaimNext("w" + std::to_string(w), 10, 60, 5);
+        ASSERT_TRUE(claim.ok()) << claim.status().ToString();
+        if (!claim->has_value()) return;
+        claimed[w].push_back((*claim)->video.id);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<int64_t> all;
+  size_t total = 0;
+  for (const auto& ids : claimed) {
+    total += ids.size();
+    all.insert(ids.begin(), ids.end());
+  }
+  EXPECT_EQ(total, 40u);
+  EXPECT_EQ(all.size(), 40u);
+}
+
+TEST(PostgresCatalogTest, BadServerIsUnavailableAndHidesThePassword) {
+  auto c = Open("postgresql://vidgate:s3cret@127.0.0.1:1/none?connect_timeout=2");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Code::kUnavailable);
+  EXPECT_EQ(c.status().message().find("s3cret"), std::string::npos) << c.status().message();
+  EXPECT_NE(c.status().message().find("***"), std::string::npos) << c.status().message();
+}
+
+TEST(PostgresUrlTest, RedactsOnlyThePassword) {
+  EXPECT_EQ(internal::RedactUrl("postgresql://u:pw@h:5432/db"), "postgresql://u:***@h:5432/db");
+  EXPECT_EQ(internal::RedactUrl("postgresql://u@h:5432/db"), "postgresql://u@h:5432/db");
+  EXPECT_EQ(internal::RedactUrl("postgresql://h:5432/db"), "postgresql://h:5432/db");
+}
+
+TEST(PostgresUrlTest, NumbersPlaceholdersOutsideQuotes) {
+  EXPECT_EQ(internal::NumberPlaceholders("SELECT ? , '?' , \"a?\" , ?"),
+            "SELECT $1 , '?' , \"a?\" , $2");
+}
+
+}  // namespace
+}  // namespace vidgate::catalog
