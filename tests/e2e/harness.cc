@@ -1,6 +1,7 @@
 #include "tests/e2e/harness.h"
 
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -265,6 +266,8 @@ std::vector<nlohmann::json> WebhookReceiver::EventsFor(std::string_view type,
 // ---------------------------------------------------------------------------
 // VidgateTest
 
+std::string FreshPostgresDatabase();
+
 VidgateTest::VidgateTest() : secret_("e2e-" + NewUuid()), hook_(secret_) {}
 
 void VidgateTest::SetUp() {
@@ -278,6 +281,10 @@ void VidgateTest::SetUp() {
   data_ = root_ + "/data";
   fs::create_directories(root_ + "/logs");
   ASSERT_TRUE(hook_.Start()) << "cannot start the webhook receiver";
+#ifdef VIDGATE_E2E_POSTGRES
+  database_url_ = FreshPostgresDatabase();
+  ASSERT_FALSE(database_url_.empty()) << "no test PostgreSQL (see scripts/pg-test-server.sh)";
+#endif
   WriteConfig();
 }
 
@@ -308,13 +315,32 @@ void VidgateTest::TearDown() {
   }
 }
 
+// A new empty database on the test PostgreSQL; "" if the server is not there.
+std::string FreshPostgresDatabase() {
+  std::ifstream in(VIDGATE_PG_STATE);
+  std::string base;
+  std::getline(in, base);
+  if (base.empty()) return "";
+  std::string name = "e2e_" + vidgate::NewUuid().substr(0, 8);
+  PGconn* conn = PQconnectdb(base.c_str());
+  bool ok = PQstatus(conn) == CONNECTION_OK;
+  if (ok) {
+    PGresult* res = PQexec(conn, ("CREATE DATABASE " + name).c_str());
+    ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    PQclear(res);
+  }
+  PQfinish(conn);
+  return ok ? base.substr(0, base.rfind('/') + 1) + name : "";
+}
+
 void VidgateTest::WriteConfig() {
   const Settings& s = settings_;
   std::ostringstream t;
   t << "[storage]\n"
     << "url = " << TomlString("file://" + data_) << "\n"
-    << "settle_seconds = " << Number(s.settle_seconds) << "\n\n"
-    << "[metadata]\n"
+    << "settle_seconds = " << Number(s.settle_seconds) << "\n\n";
+  if (!database_url_.empty()) t << "[database]\nurl = " << TomlString(database_url_) << "\n\n";
+  t << "[metadata]\n"
     << "wait_seconds = " << Number(s.metadata_wait_seconds) << "\n\n"
     << "[retry]\n"
     << "max_attempts = " << s.max_attempts << "\n"

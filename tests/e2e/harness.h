@@ -109,6 +109,8 @@ class VidgateTest : public ::testing::Test {
 
   // (Re)writes <root>/vidgate.toml from settings_.
   void WriteConfig();
+  // The catalog's URL for this test; "" = SQLite beside the store.
+  std::string database_url_;
 
   // Runs vidgate with `args` in `cwd` (the test folder by default, where
   // ./vidgate.toml is found) and waits for it.
