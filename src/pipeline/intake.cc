@@ -39,6 +39,12 @@ Result<ScanReport> Intake::Scan() {
       report.unsettled = true;
       continue;
     }
+    // The listing may be stale: another process may have filed this video
+    // (and closed it) since. Looking again now, after reading the active
+    // keys, tells a new upload from one that has just been moved away.
+    auto fresh = deps_.store->Stat(obj.key);
+    if (fresh.status().code() == Code::kNotFound) continue;
+    VG_RETURN_IF_ERROR(fresh.status());
     catalog::NewVideo nv{parsed.name, obj.key, State::kAwaitingMetadata, deps_.clock->Now()};
     VG_ASSIGN_OR_RETURN(auto id, deps_.catalog->Register(nv, {}));
     if (id) {
@@ -98,6 +104,24 @@ Status Intake::Gate(const Video& video, const std::vector<storage::ObjectInfo>& 
         [](const storage::ObjectInfo& o, const std::string& k) { return o.key < k; });
     return it != objects.end() && it->key == key ? &*it : nullptr;
   };
+  if (find(video.current_key) == nullptr &&
+      deps_.store->Stat(video.current_key).status().code() == Code::kNotFound) {
+    // Removed by hand while waiting: nothing is left to process.
+    VideoChange gone;
+    gone.video_id = video.id;
+    gone.now = now;
+    gone.state = State::kUnableToProcess;
+    gone.last_error = video.current_key + " disappeared before its metadata arrived";
+    gone.log = gone.last_error.value();
+    gone.events.push_back(deps_.events->Make(
+        kVideoUnable, video, State::kUnableToProcess, video.attempts,
+        {{"reason", *gone.last_error}, {"location", nullptr}, {"history", nlohmann::json::array()}},
+        now));
+    VG_RETURN_IF_ERROR(deps_.catalog->Apply(gone));
+    deps_.log->warn("{}: awaiting_metadata -> unable_to_process ({})", video.name,
+                    *gone.last_error);
+    return Status();
+  }
   const auto candidates = SidecarCandidates(video.current_key);
   const storage::ObjectInfo* sidecar = nullptr;
   for (const auto& c : candidates) {

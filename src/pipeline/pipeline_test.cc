@@ -256,6 +256,19 @@ TEST_F(PipelineTest, OrphanSidecarIsNoticedOnceAfterTheWait) {
   EXPECT_TRUE(catalog_->ListVideos(std::nullopt)->empty());
 }
 
+TEST_F(PipelineTest, UploadRemovedWhileWaitingIsClosed) {
+  Upload("clip", /*with_sidecar=*/false);
+  Intake intake = MakeIntake();
+  ASSERT_TRUE(intake.Scan().ok());
+  ASSERT_TRUE(store_->Delete("uploads/clip.mp4").ok());
+  ASSERT_TRUE(intake.Scan().ok());
+  auto v = Find("clip");
+  EXPECT_EQ(v.state, State::kUnableToProcess);
+  EXPECT_NE(v.last_error.find("disappeared"), std::string::npos);
+  EXPECT_EQ(EventTypes(v.id), std::vector<std::string>{"vidgate.video.unable_to_process"});
+  EXPECT_EQ(catalog_->PendingWork()->awaiting_notice, 0);
+}
+
 TEST_F(PipelineTest, UnsettledUploadWaits) {
   ASSERT_TRUE(store_->Write("uploads/clip.mp4", "v").ok());
   auto scan = MakeIntake().Scan();

@@ -1,11 +1,16 @@
 #include "pipeline/runner.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <vector>
 
+#include "common/util.h"
 #include "pipeline/naming.h"
 
 namespace vidgate::pipeline {
@@ -35,14 +40,23 @@ class Doorbell {
   uint64_t rings_ = 0;
 };
 
-// Old work files are leftovers of a process that died; young ones may belong
-// to another process sharing the store.
+// Removes the work files of processes that died: on this host, those whose
+// process is gone; elsewhere (another machine sharing the store), those
+// untouched for an hour.
 void CleanWorkArea(storage::Store& store, const Clock& clock, spdlog::logger& log) {
   auto leftovers = store.List(kWork);
   if (!leftovers.ok()) return;
+  const std::string host = HostName();
   for (const auto& obj : *leftovers) {
-    if (clock.Now() - obj.mtime < 600) continue;
-    if (store.Delete(obj.key).ok()) log.info("removed leftover work file {}", obj.key);
+    auto owner = storage::WorkFileOwnerOf(obj.key);
+    bool dead = false;
+    if (owner && owner->host == host) {
+      dead = owner->pid != ::getpid() && ::kill(static_cast<pid_t>(owner->pid), 0) != 0 &&
+             errno == ESRCH;
+    } else {
+      dead = clock.Now() - obj.mtime > 3600;
+    }
+    if (dead && store.Delete(obj.key).ok()) log.info("removed leftover work file {}", obj.key);
   }
 }
 

@@ -97,7 +97,7 @@ class FileStore final : public Store {
   Status Upload(const std::string& local_path, std::string_view key) override {
     VG_RETURN_IF_ERROR(ValidateKey(key));
     VG_RETURN_IF_ERROR(MakeTmpDir());
-    fs::path tmp = root_ / kTmpDir / NewUuid();
+    fs::path tmp = root_ / kTmpDir / NewWorkFileName();
     std::error_code ec;
     fs::copy_file(local_path, tmp, ec);
     if (ec) return ErrnoStatus(ec.value(), "copy", local_path);
@@ -179,7 +179,7 @@ class FileStore final : public Store {
 
   Result<fs::path> WriteTemp(std::string_view data) {
     VG_RETURN_IF_ERROR(MakeTmpDir());
-    fs::path tmp = root_ / kTmpDir / NewUuid();
+    fs::path tmp = root_ / kTmpDir / NewWorkFileName();
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) return ErrnoStatus(errno, "create", tmp.string());
     size_t done = 0;

@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 
+#include "common/util.h"
 #include "storage/internal/backends.h"
 
 namespace vidgate::storage {
@@ -26,6 +27,24 @@ LocalFile& LocalFile::operator=(LocalFile&& other) noexcept {
 
 LocalFile::~LocalFile() {
   if (temporary_) ::unlink(path_.c_str());
+}
+
+std::string NewWorkFileName() {
+  return std::to_string(::getpid()) + "." + NewUuid() + "@" + HostName();
+}
+
+std::optional<WorkFileOwner> WorkFileOwnerOf(std::string_view key) {
+  std::string_view file = key.substr(key.rfind('/') + 1);
+  auto at = file.rfind('@');
+  auto dot = file.find('.');
+  if (at == std::string_view::npos || dot == std::string_view::npos || dot > at || dot == 0) {
+    return std::nullopt;
+  }
+  std::string_view pid = file.substr(0, dot);
+  if (pid.find_first_not_of("0123456789") != std::string_view::npos || pid.size() > 9) {
+    return std::nullopt;
+  }
+  return WorkFileOwner{std::string(file.substr(at + 1)), std::stol(std::string(pid))};
 }
 
 Status ValidateKey(std::string_view key) {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -86,6 +87,17 @@ class Store {
   // Removes `key`; removing an absent key is ok.
   virtual Status Delete(std::string_view key) = 0;
 };
+
+// Work files (under .vidgate/) are named after the process that writes
+// them, "<pid>.<random>@<host>", so a restarted process can tell the
+// leftovers of a dead one on its host from the files of a live one.
+std::string NewWorkFileName();
+struct WorkFileOwner {
+  std::string host;
+  long pid = 0;
+};
+// The owner encoded in a work file's key, if it has one.
+std::optional<WorkFileOwner> WorkFileOwnerOf(std::string_view key);
 
 // Checks that `key` is a relative path with no empty, "." or ".." component.
 Status ValidateKey(std::string_view key);

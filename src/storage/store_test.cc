@@ -43,6 +43,16 @@ TEST(FileStoreTest, WorkFilesStayOutOfTheFourFolders) {
   fs::remove_all(root);
 }
 
+TEST(WorkFileTest, NamesCarryTheirOwner) {
+  std::string name = NewWorkFileName();
+  auto owner = WorkFileOwnerOf(".vidgate/tmp/" + name);
+  ASSERT_TRUE(owner.has_value()) << name;
+  EXPECT_EQ(owner->pid, static_cast<long>(getpid()));
+  EXPECT_EQ(owner->host, HostName());
+  EXPECT_FALSE(WorkFileOwnerOf(".vidgate/tmp/8d2f-uuid").has_value());
+  EXPECT_FALSE(WorkFileOwnerOf(".vidgate/tmp/x.y@h").has_value());
+}
+
 TEST(StoreOpenTest, UnknownSchemeNamesTheUrl) {
   auto r = Open("ftp://host/x");
   ASSERT_FALSE(r.ok());

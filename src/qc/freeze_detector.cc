@@ -1,0 +1,101 @@
+#include "qc/freeze_detector.h"
+
+#include <nlohmann/json.hpp>
+
+#include "qc/internal/pixel_ops.h"
+
+namespace vidgate::qc {
+
+namespace {
+constexpr double kTimeSlack = 1e-9;
+
+// Mean absolute difference of two frames of the same geometry over all
+// planes, divided by 2^depth.
+double NormalizedMafd(const internal::VideoPlanes& a, const internal::VideoPlanes& b) {
+  uint64_t sad = 0;
+  uint64_t count = 0;
+  for (int p = 0; p < a.count; ++p) {
+    const auto& pa = a.planes[static_cast<size_t>(p)];
+    const auto& pb = b.planes[static_cast<size_t>(p)];
+    sad += internal::SumAbsDiff(pa, pb, a.bytes_per_sample);
+    count += static_cast<uint64_t>(pa.width) * static_cast<uint64_t>(pa.height);
+  }
+  if (count == 0) return 0;
+  return static_cast<double>(sad) / static_cast<double>(count) /
+         static_cast<double>(uint64_t{1} << a.depth);
+}
+}  // namespace
+
+FreezeDetector::FreezeDetector(FreezeOptions options) : options_(options) {}
+
+Status FreezeDetector::OnVideoFrame(const AVFrame& frame, double time_seconds) {
+  clock_.Tick(time_seconds);
+  internal::VideoPlanes planes;
+  std::string why;
+  if (!internal::DescribeVideoFrame(frame, &planes, &why)) {
+    if (result_.skipped_frames++ == 0) result_.skipped_reason = why;
+    CloseRun(time_seconds);
+    reference_.reset();
+    return Status();
+  }
+  ++result_.frames;
+  const bool frozen = reference_ != nullptr && internal::SameGeometry(planes, reference_planes_) &&
+                      NormalizedMafd(planes, reference_planes_) <= options_.noise;
+  if (!frozen) {
+    CloseRun(time_seconds);
+    return TakeReference(frame, time_seconds);
+  }
+  ++result_.frozen_frames;
+  if (time_seconds - reference_time_ >= options_.min_duration - kTimeSlack) {
+    run_long_enough_ = true;
+  }
+  return Status();
+}
+
+Status FreezeDetector::TakeReference(const AVFrame& frame, double time) {
+  if (reference_ == nullptr) {
+    reference_.reset(av_frame_alloc());
+    if (reference_ == nullptr) return ResourceExhausted("out of memory for a reference frame");
+  } else {
+    av_frame_unref(reference_.get());
+  }
+  // av_frame_ref shares the decoder's buffer when it is reference-counted and
+  // copies the frame otherwise.
+  if (int err = av_frame_ref(reference_.get(), &frame); err < 0) {
+    reference_.reset();
+    return ResourceExhausted("freeze detector could not keep a frame: " + media::AvErrorText(err));
+  }
+  std::string why;
+  if (!internal::DescribeVideoFrame(*reference_, &reference_planes_, &why)) {
+    reference_.reset();
+    return Internal("freeze detector: " + why);
+  }
+  reference_time_ = time;
+  return Status();
+}
+
+Status FreezeDetector::Finish() {
+  CloseRun(clock_.end());
+  reference_.reset();
+  return Status();
+}
+
+void FreezeDetector::CloseRun(double end) {
+  if (run_long_enough_) result_.segments.push_back(Segment{reference_time_, end});
+  run_long_enough_ = false;
+}
+
+nlohmann::json FreezeDetector::ToJson() const {
+  nlohmann::json j = {
+      {"segments", SegmentsToJson(result_.segments)},
+      {"frames", result_.frames},
+      {"frozen_frames", result_.frozen_frames},
+      {"skipped_frames", result_.skipped_frames},
+      {"noise", options_.noise},
+      {"min_duration", options_.min_duration},
+  };
+  if (!result_.skipped_reason.empty()) j["skipped_reason"] = result_.skipped_reason;
+  return j;
+}
+
+}  // namespace vidgate::qc

@@ -1,0 +1,219 @@
+#include "qc/internal/pixel_ops.h"
+
+#include <cstdlib>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace vidgate::qc::internal {
+namespace {
+
+template <typename T>
+const T* Row(const Plane& plane, int y) {
+  return reinterpret_cast<const T*>(plane.data + static_cast<ptrdiff_t>(y) * plane.linesize);
+}
+
+template <typename T>
+uint64_t CountAtMostT(const Plane& plane, uint32_t threshold) {
+  uint64_t total = 0;
+  for (int y = 0; y < plane.height; ++y) {
+    const T* row = Row<T>(plane, y);
+    uint32_t n = 0;
+    for (int x = 0; x < plane.width; ++x) n += row[x] <= threshold ? 1 : 0;
+    total += n;
+  }
+  return total;
+}
+
+template <typename T>
+uint64_t SumSamplesT(const Plane& plane) {
+  uint64_t total = 0;
+  for (int y = 0; y < plane.height; ++y) {
+    const T* row = Row<T>(plane, y);
+    uint64_t sum = 0;
+    for (int x = 0; x < plane.width; ++x) sum += row[x];
+    total += sum;
+  }
+  return total;
+}
+
+template <typename T>
+uint64_t SumAbsDiffT(const Plane& a, const Plane& b) {
+  uint64_t total = 0;
+  for (int y = 0; y < a.height; ++y) {
+    const T* ra = Row<T>(a, y);
+    const T* rb = Row<T>(b, y);
+    uint64_t sum = 0;
+    for (int x = 0; x < a.width; ++x) sum += static_cast<uint32_t>(std::abs(ra[x] - rb[x]));
+    total += sum;
+  }
+  return total;
+}
+
+template <typename T>
+uint64_t CountOutsideT(const Plane& plane, uint32_t low, uint32_t high) {
+  uint64_t total = 0;
+  for (int y = 0; y < plane.height; ++y) {
+    const T* row = Row<T>(plane, y);
+    uint32_t n = 0;
+    for (int x = 0; x < plane.width; ++x) n += (row[x] < low || row[x] > high) ? 1 : 0;
+    total += n;
+  }
+  return total;
+}
+
+#if defined(__SSE2__)
+// The sum of the two 64-bit lanes of `sums`.
+inline uint64_t HorizontalSum(__m128i sums) {
+  return static_cast<uint64_t>(_mm_cvtsi128_si64(sums)) +
+         static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
+}
+
+// Counts the samples of a row for which `mask` sets the byte lane to 0xFF
+// (16 at a time) or `pred` is true (the tail). Lane counts are added as bytes
+// for at most 255 blocks, then widened by a SAD against zero.
+template <typename MaskFn, typename PredFn>
+uint64_t CountRow8(const uint8_t* row, int width, MaskFn mask, PredFn pred) {
+  const __m128i zero = _mm_setzero_si128();
+  const __m128i one = _mm_set1_epi8(1);
+  __m128i wide = zero;
+  int x = 0;
+  while (x + 16 <= width) {
+    __m128i narrow = zero;
+    for (int block = 0; block < 255 && x + 16 <= width; ++block, x += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + x));
+      narrow = _mm_add_epi8(narrow, _mm_and_si128(mask(v), one));
+    }
+    wide = _mm_add_epi64(wide, _mm_sad_epu8(narrow, zero));
+  }
+  uint64_t n = HorizontalSum(wide);
+  for (; x < width; ++x) n += pred(row[x]) ? 1 : 0;
+  return n;
+}
+
+uint64_t CountAtMost8(const Plane& plane, uint32_t threshold) {
+  if (threshold >= 255) return static_cast<uint64_t>(plane.width) * plane.height;
+  const __m128i t = _mm_set1_epi8(static_cast<char>(threshold));
+  auto mask = [t](__m128i v) { return _mm_cmpeq_epi8(_mm_min_epu8(v, t), v); };
+  auto pred = [threshold](uint8_t v) { return v <= threshold; };
+  uint64_t total = 0;
+  for (int y = 0; y < plane.height; ++y) {
+    total += CountRow8(Row<uint8_t>(plane, y), plane.width, mask, pred);
+  }
+  return total;
+}
+
+uint64_t CountOutside8(const Plane& plane, uint32_t low, uint32_t high) {
+  if (low > 255) return static_cast<uint64_t>(plane.width) * plane.height;
+  if (high > 255) high = 255;
+  // v >= low  <=>  max(v, low) == v;  v <= high  <=>  min(v, high) == v.
+  const __m128i lo = _mm_set1_epi8(static_cast<char>(low));
+  const __m128i hi = _mm_set1_epi8(static_cast<char>(high));
+  const __m128i ones = _mm_set1_epi8(-1);
+  auto mask = [lo, hi, ones](__m128i v) {
+    const __m128i inside = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, lo), v),
+                                         _mm_cmpeq_epi8(_mm_min_epu8(v, hi), v));
+    return _mm_xor_si128(inside, ones);
+  };
+  auto pred = [low, high](uint8_t v) { return v < low || v > high; };
+  uint64_t total = 0;
+  for (int y = 0; y < plane.height; ++y) {
+    total += CountRow8(Row<uint8_t>(plane, y), plane.width, mask, pred);
+  }
+  return total;
+}
+
+uint64_t SumSamples8(const Plane& plane) {
+  const __m128i zero = _mm_setzero_si128();
+  uint64_t total = 0;
+  for (int y = 0; y < plane.height; ++y) {
+    const uint8_t* row = Row<uint8_t>(plane, y);
+    __m128i acc = zero;
+    int x = 0;
+    for (; x + 16 <= plane.width; x += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + x));
+      acc = _mm_add_epi64(acc, _mm_sad_epu8(v, zero));
+    }
+    uint64_t sum = HorizontalSum(acc);
+    for (; x < plane.width; ++x) sum += row[x];
+    total += sum;
+  }
+  return total;
+}
+
+uint64_t SumAbsDiff8(const Plane& a, const Plane& b) {
+  uint64_t total = 0;
+  for (int y = 0; y < a.height; ++y) {
+    const uint8_t* ra = Row<uint8_t>(a, y);
+    const uint8_t* rb = Row<uint8_t>(b, y);
+    __m128i acc = _mm_setzero_si128();
+    int x = 0;
+    for (; x + 16 <= a.width; x += 16) {
+      const __m128i va = _mm_loadu_si128(reinterpret_cast<const __m128i*>(ra + x));
+      const __m128i vb = _mm_loadu_si128(reinterpret_cast<const __m128i*>(rb + x));
+      acc = _mm_add_epi64(acc, _mm_sad_epu8(va, vb));
+    }
+    uint64_t sum = HorizontalSum(acc);
+    for (; x < a.width; ++x) sum += static_cast<uint32_t>(std::abs(ra[x] - rb[x]));
+    total += sum;
+  }
+  return total;
+}
+#endif  // __SSE2__
+
+}  // namespace
+
+namespace scalar {
+
+uint64_t CountAtMost(const Plane& plane, int bytes_per_sample, uint32_t threshold) {
+  return bytes_per_sample == 1 ? CountAtMostT<uint8_t>(plane, threshold)
+                               : CountAtMostT<uint16_t>(plane, threshold);
+}
+
+uint64_t SumSamples(const Plane& plane, int bytes_per_sample) {
+  return bytes_per_sample == 1 ? SumSamplesT<uint8_t>(plane) : SumSamplesT<uint16_t>(plane);
+}
+
+uint64_t SumAbsDiff(const Plane& a, const Plane& b, int bytes_per_sample) {
+  return bytes_per_sample == 1 ? SumAbsDiffT<uint8_t>(a, b) : SumAbsDiffT<uint16_t>(a, b);
+}
+
+uint64_t CountOutside(const Plane& plane, int bytes_per_sample, uint32_t low, uint32_t high) {
+  return bytes_per_sample == 1 ? CountOutsideT<uint8_t>(plane, low, high)
+                               : CountOutsideT<uint16_t>(plane, low, high);
+}
+
+}  // namespace scalar
+
+#if defined(__SSE2__)
+uint64_t CountAtMost(const Plane& plane, int bytes_per_sample, uint32_t threshold) {
+  return bytes_per_sample == 1 ? CountAtMost8(plane, threshold)
+                               : scalar::CountAtMost(plane, bytes_per_sample, threshold);
+}
+uint64_t SumSamples(const Plane& plane, int bytes_per_sample) {
+  return bytes_per_sample == 1 ? SumSamples8(plane) : scalar::SumSamples(plane, bytes_per_sample);
+}
+uint64_t SumAbsDiff(const Plane& a, const Plane& b, int bytes_per_sample) {
+  return bytes_per_sample == 1 ? SumAbsDiff8(a, b) : scalar::SumAbsDiff(a, b, bytes_per_sample);
+}
+uint64_t CountOutside(const Plane& plane, int bytes_per_sample, uint32_t low, uint32_t high) {
+  return bytes_per_sample == 1 ? CountOutside8(plane, low, high)
+                               : scalar::CountOutside(plane, bytes_per_sample, low, high);
+}
+#else
+uint64_t CountAtMost(const Plane& plane, int bytes_per_sample, uint32_t threshold) {
+  return scalar::CountAtMost(plane, bytes_per_sample, threshold);
+}
+uint64_t SumSamples(const Plane& plane, int bytes_per_sample) {
+  return scalar::SumSamples(plane, bytes_per_sample);
+}
+uint64_t SumAbsDiff(const Plane& a, const Plane& b, int bytes_per_sample) {
+  return scalar::SumAbsDiff(a, b, bytes_per_sample);
+}
+uint64_t CountOutside(const Plane& plane, int bytes_per_sample, uint32_t low, uint32_t high) {
+  return scalar::CountOutside(plane, bytes_per_sample, low, high);
+}
+#endif
+
+}  // namespace vidgate::qc::internal

@@ -1,0 +1,101 @@
+// Scale-out: several `vidgate run` processes share one store and one catalog
+// while some are killed with SIGKILL at random moments and restarted.
+#include <signal.h>
+
+#include <chrono>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "tests/e2e/harness.h"
+
+namespace vidgate::e2e {
+namespace {
+
+using nlohmann::json;
+
+class ScaleTest : public VidgateTest {};
+
+TEST_F(ScaleTest, ManyWorkersKilledAtRandomProcessEachVideoExactlyOnce) {
+  constexpr int kVideos = 200;
+  constexpr int kProcesses = 4;
+  settings_.workers = 2;
+  settings_.lease_seconds = 1;
+  settings_.metadata_wait_seconds = 30;
+  WriteConfig();
+  const std::string clip = Clip("mp4");
+  ASSERT_FALSE(clip.empty());
+  auto name = [](int i) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "v%03d", i);
+    return std::string(buf);
+  };
+  for (int i = 0; i < kVideos; ++i) {
+    PutSidecar("uploads/" + name(i) + ".json", {{"title", name(i)}});
+    PutFile("uploads/" + name(i) + ".mp4", clip);
+  }
+
+  std::vector<pid_t> daemons;
+  for (int p = 0; p < kProcesses; ++p) daemons.push_back(StartDaemon({"run"}));
+  std::mt19937 rng(20261124);
+  auto processed_count = [&] {
+    json list = List();
+    if (!list.is_object()) return -1;
+    int n = 0;
+    for (const auto& v : list["videos"]) n += v["state"] == "processed";
+    return n;
+  };
+  // Kill a random process every so often while work remains, then restart it.
+  int kills = 0;
+  for (int round = 0; round < 8; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 500));
+    if (processed_count() >= kVideos) break;
+    size_t victim = rng() % daemons.size();
+    EXPECT_EQ(Signal(daemons[victim], SIGKILL, Seconds(10)), 128 + SIGKILL);
+    daemons[victim] = StartDaemon({"run"});
+    ++kills;
+  }
+  EXPECT_TRUE(WaitUntil([&] { return processed_count() == kVideos; }, Seconds(120),
+                        "every video processed"));
+  for (pid_t pid : daemons) EXPECT_EQ(Signal(pid, SIGTERM, Seconds(20)), 0);
+
+  // Every video exactly once in processed/, nothing elsewhere.
+  std::set<std::string> folders;
+  for (const auto& e : EntriesOf(Path("processed"))) folders.insert(e);
+  EXPECT_EQ(folders.size(), static_cast<size_t>(kVideos));
+  for (int i = 0; i < kVideos; ++i) {
+    const std::string dir = Path("processed/" + name(i));
+    EXPECT_TRUE(SameBytes(dir + "/" + name(i) + ".mp4", clip)) << name(i);
+    EXPECT_TRUE(FileExists(dir + "/" + name(i) + ".json")) << name(i);
+    EXPECT_TRUE(FileExists(dir + "/report.json")) << name(i);
+  }
+  EXPECT_TRUE(FilesUnder(Path("uploads")).empty());
+  EXPECT_TRUE(FilesUnder(Path("failed")).empty());
+  EXPECT_TRUE(FilesUnder(Path("unable_to_process")).empty());
+  EXPECT_TRUE(FilesUnder(Path(".vidgate")).empty()) << "work files left behind";
+
+  // One video row each, with exactly one successful attempt.
+  json list = List();
+  ASSERT_TRUE(list.is_object());
+  EXPECT_EQ(list["videos"].size(), static_cast<size_t>(kVideos));
+  int interrupted = 0;
+  for (const auto& v : list["videos"]) {
+    json shown = Show(std::to_string(v["id"].get<int64_t>()));
+    int succeeded = 0;
+    for (const auto& a : shown["attempts"]) {
+      succeeded += a["outcome"] == "succeeded";
+      interrupted += a["outcome"] == "interrupted";
+    }
+    EXPECT_EQ(succeeded, 1) << shown.dump();
+  }
+  std::cerr << "kills: " << kills << ", interrupted attempts: " << interrupted << "\n";
+  // Each video's processed notice went out (at least once).
+  std::set<std::string> notified;
+  for (const auto& e : hook_.Events("vidgate.video.processed")) {
+    notified.insert(e["subject"].get<std::string>());
+  }
+  EXPECT_EQ(notified.size(), static_cast<size_t>(kVideos));
+}
+
+}  // namespace
+}  // namespace vidgate::e2e
