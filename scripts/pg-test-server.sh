@@ -2,6 +2,7 @@
 # A throwaway PostgreSQL for the test suite: initdb in a temp folder, listening
 # on 127.0.0.1 at a free port, no durability (tests only).
 #   pg-test-server.sh start STATE_FILE   writes the server's URL (line 1) and folder (line 2)
+#   pg-test-server.sh restart STATE_FILE stops it (fast shutdown) and starts it again, same port
 #   pg-test-server.sh stop STATE_FILE    stops it and removes the folder
 set -euo pipefail
 
@@ -26,15 +27,21 @@ case "$cmd" in
     as_server "$bindir/initdb" -D "$dir/data" -A trust -U vidgate --no-sync -E UTF8 >/dev/null
     for _ in $(seq 1 20); do
       port=$((20000 + RANDOM % 30000))
-      if as_server "$bindir/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 30 start \
-          -o "-p $port -h 127.0.0.1 -k $dir -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=200" \
+      opts="-p $port -h 127.0.0.1 -k $dir -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=200"
+      if as_server "$bindir/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 30 start -o "$opts" \
           >/dev/null 2>&1; then
-        printf 'postgresql://vidgate@127.0.0.1:%s/postgres\n%s\n' "$port" "$dir" > "$state"
+        printf 'postgresql://vidgate@127.0.0.1:%s/postgres\n%s\n%s\n' "$port" "$dir" "$opts" > "$state"
         exit 0
       fi
     done
     echo "pg-test-server: could not start PostgreSQL; see $dir/log" >&2
     exit 1
+    ;;
+  restart)
+    dir="$(sed -n 2p "$state")"
+    opts="$(sed -n 3p "$state")"
+    as_server "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    as_server "$bindir/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 30 start -o "$opts" >/dev/null
     ;;
   stop)
     [[ -f "$state" ]] || exit 0

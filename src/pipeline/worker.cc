@@ -114,7 +114,7 @@ void Worker::Handle(const catalog::Claim& claim) {
     fix.pending_key = "";
     fix.pending_sidecar_key = "";
     fix.lease_owner = options_.owner;
-    if (Status s = deps_.catalog->Apply(fix); s.ok()) {
+    if (Status s = ApplyChange(fix); s.ok()) {
       video.current_key = video.pending_key;
       if (fix.sidecar_key) video.sidecar_key = *fix.sidecar_key;
     }
@@ -183,6 +183,28 @@ void Worker::Handle(const catalog::Claim& claim) {
   }
 }
 
+Status Worker::ApplyChange(const VideoChange& change) {
+  // A catalog that blinks (restart, network cut) must not cost the video an
+  // attempt: keep the work and try again with back-off, for a while.
+  const auto give_up_at = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+  double pause = 0.1;
+  bool retried = false;
+  for (;;) {
+    Status s = deps_.catalog->Apply(change);
+    // A commit whose answer was lost: the events' ids are already there.
+    if (retried && s.code() == Code::kAlreadyExists && !change.events.empty()) return Status();
+    if (s.code() != Code::kUnavailable || stopping_->load() ||
+        std::chrono::steady_clock::now() > give_up_at) {
+      return s;
+    }
+    deps_.log->warn("video {}: catalog unavailable ({}); retrying in {:.1f} s", change.video_id,
+                    s.message(), pause);
+    std::this_thread::sleep_for(std::chrono::duration<double>(pause));
+    pause = std::min(pause * 2, 5.0);
+    retried = true;
+  }
+}
+
 nlohmann::json Worker::History(int64_t video_id) {
   nlohmann::json out = nlohmann::json::array();
   auto attempts = deps_.catalog->Attempts(video_id);
@@ -210,7 +232,7 @@ Result<std::string> Worker::ReserveFolder(const Video& video, std::string_view p
     reserve.now = deps_.clock->Now();
     reserve.location = folder;
     reserve.lease_owner = options_.owner;
-    Status s = deps_.catalog->Apply(reserve);
+    Status s = ApplyChange(reserve);
     if (s.code() == Code::kAlreadyExists) continue;  // another video took it first
     VG_RETURN_IF_ERROR(s);
     return folder;
@@ -241,7 +263,7 @@ Status Worker::MoveInto(const Video& video, const std::string& folder) {
   pending.pending_key = to;
   pending.pending_sidecar_key = sidecar_to;
   pending.lease_owner = options_.owner;
-  VG_RETURN_IF_ERROR(deps_.catalog->Apply(pending));
+  VG_RETURN_IF_ERROR(ApplyChange(pending));
   if (!sidecar_to.empty()) {
     Status s = MoveIdempotent(*deps_.store, video.sidecar_key, sidecar_to);
     if (s.code() == Code::kNotFound) {
@@ -302,7 +324,7 @@ Status Worker::Publish(const Video& video, int attempt, const StageResult& resul
   if (!result.summary.empty()) data["summary"] = result.summary;
   done.events.push_back(
       deps_.events->Make(kVideoProcessed, video, State::kProcessed, attempt, data, now));
-  VG_RETURN_IF_ERROR(deps_.catalog->Apply(done));
+  VG_RETURN_IF_ERROR(ApplyChange(done));
   deps_.log->info("{}: processing -> processed (attempt {}, {})", video.name, attempt, folder);
   return Status();
 }
@@ -360,7 +382,7 @@ Status Worker::Quarantine(const Video& video, int attempt, State final_state,
   if (rejected && qc.is_object()) data["verdict"] = qc.value("verdict", "reject");
   done.events.push_back(deps_.events->Make(rejected ? kVideoRejected : kVideoUnable, video,
                                            final_state, video.attempts, data, now));
-  VG_RETURN_IF_ERROR(deps_.catalog->Apply(done));
+  VG_RETURN_IF_ERROR(ApplyChange(done));
   deps_.log->info("{}: processing -> {} ({}): {}", video.name, catalog::StateName(final_state),
                   folder, reason);
   return Status();
@@ -396,7 +418,7 @@ Status Worker::ScheduleRetry(const Video& video, int attempt, const Status& erro
     pending.pending_key = to;
     pending.pending_sidecar_key = sidecar_to;
     pending.lease_owner = options_.owner;
-    VG_RETURN_IF_ERROR(deps_.catalog->Apply(pending));
+    VG_RETURN_IF_ERROR(ApplyChange(pending));
     if (!video.sidecar_key.empty()) {
       if (Status s = MoveIdempotent(*deps_.store, video.sidecar_key, sidecar_to); !s.ok()) {
         deps_.log->warn("{}: cannot move sidecar to {}: {}", video.name, sidecar_to, s.message());
@@ -431,7 +453,7 @@ Status Worker::ScheduleRetry(const Video& video, int attempt, const Status& erro
                          {"location", to}};
   change.events.push_back(
       deps_.events->Make(kVideoFailed, video, State::kRetryWait, attempt, data, now));
-  VG_RETURN_IF_ERROR(deps_.catalog->Apply(change));
+  VG_RETURN_IF_ERROR(ApplyChange(change));
   deps_.log->info("{}: processing -> retry_wait (attempt {} of {} failed: {}; next in {:.1f} s)",
                   video.name, attempt, options_.max_attempts, error.message(), delay);
   return Status();
@@ -447,7 +469,7 @@ Status Worker::Release(const Video& video) {
   change.release_attempt = true;
   change.log = "attempt released: vidgate is stopping";
   change.lease_owner = options_.owner;
-  VG_RETURN_IF_ERROR(deps_.catalog->Apply(change));
+  VG_RETURN_IF_ERROR(ApplyChange(change));
   deps_.log->info("{}: processing -> queued (released at shutdown)", video.name);
   return Status();
 }

@@ -63,6 +63,8 @@ class Worker {
   Status MoveInto(const catalog::Video& video, const std::string& folder);
   Result<std::string> LocateOriginal(const catalog::Video& video);
   nlohmann::json History(int64_t video_id);
+  // Catalog::Apply, retried with back-off while the catalog is unavailable.
+  Status ApplyChange(const catalog::VideoChange& change);
 
   WorkerDeps deps_;
   WorkerOptions options_;

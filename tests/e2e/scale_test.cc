@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <random>
 #include <set>
 #include <thread>
@@ -96,6 +97,65 @@ TEST_F(ScaleTest, ManyWorkersKilledAtRandomProcessEachVideoExactlyOnce) {
   }
   EXPECT_EQ(notified.size(), static_cast<size_t>(kVideos));
 }
+
+#ifdef VIDGATE_E2E_POSTGRES
+// The database restarts in the middle of a run: workers keep their work,
+// reconnect, and finish; nothing is lost and no attempt fails because of it.
+TEST_F(ScaleTest, PostgresRestartMidRunLosesNothing) {
+  const std::string script = std::string(VIDGATE_SOURCE_DIR) + "/scripts/pg-test-server.sh";
+  const std::string state = root() + "/own-pg.state";
+  ASSERT_EQ(std::system((script + " start " + state).c_str()), 0);
+  struct StopServer {
+    std::string cmd;
+    ~StopServer() { [[maybe_unused]] int rc = std::system(cmd.c_str()); }
+  } stop_server{script + " stop " + state};
+  std::string base = ReadFile(state);
+  base = base.substr(0, base.find('\n'));
+  ASSERT_EQ(std::system(("psql -q '" + base + "' -c 'CREATE DATABASE restart_test'").c_str()), 0);
+  database_url_ = base.substr(0, base.rfind('/') + 1) + "restart_test";
+  settings_.workers = 2;
+  settings_.lease_seconds = 10;
+  WriteConfig();
+
+  constexpr int kVideos = 40;
+  const std::string clip = Clip("mp4");
+  for (int i = 0; i < kVideos; ++i) {
+    const std::string n = "r" + std::to_string(i);
+    PutSidecar("uploads/" + n + ".json", {{"title", n}});
+    PutFile("uploads/" + n + ".mp4", clip);
+  }
+  std::vector<pid_t> daemons = {StartDaemon({"run"}), StartDaemon({"run"})};
+  auto processed = [&] {
+    json list = List();
+    int n = 0;
+    if (list.is_object()) {
+      for (const auto& v : list["videos"]) n += v["state"] == "processed";
+    }
+    return n;
+  };
+  ASSERT_TRUE(WaitUntil([&] { return processed() >= 3; }, Seconds(60), "a few processed"));
+  ASSERT_EQ(std::system((script + " restart " + state).c_str()), 0);
+  EXPECT_TRUE(WaitUntil([&] { return processed() == kVideos; }, Seconds(120),
+                        "every video processed after the restart"));
+  for (pid_t pid : daemons) EXPECT_EQ(Signal(pid, SIGTERM, Seconds(20)), 0);
+
+  EXPECT_EQ(EntriesOf(Path("processed")).size(), static_cast<size_t>(kVideos));
+  EXPECT_TRUE(FilesUnder(Path("uploads")).empty());
+  EXPECT_TRUE(FilesUnder(Path("failed")).empty());
+  json list = List();
+  ASSERT_TRUE(list.is_object());
+  EXPECT_EQ(list["videos"].size(), static_cast<size_t>(kVideos));
+  for (const auto& v : list["videos"]) {
+    json shown = Show(std::to_string(v["id"].get<int64_t>()));
+    int succeeded = 0;
+    for (const auto& a : shown["attempts"]) {
+      succeeded += a["outcome"] == "succeeded";
+      EXPECT_NE(a["outcome"], "failed") << shown.dump();
+    }
+    EXPECT_EQ(succeeded, 1) << shown.dump();
+  }
+}
+#endif
 
 }  // namespace
 }  // namespace vidgate::e2e

@@ -1,0 +1,96 @@
+// interlace_detector.h: interlacing and field order from picture content.
+//
+// An interlaced frame weaves two fields (the even rows, "top", and the odd
+// rows, "bottom") taken at different instants. Where the picture moves, the
+// rows of one field then disagree with their neighbours from the other field
+// while agreeing with their neighbours in their own field: "combing". For
+// each frame and its predecessor the detector counts combed pixels in three
+// weaves:
+//   cur  the frame itself;
+//   tff  the frame's top field with the previous frame's bottom field;
+//   bff  the previous frame's top field with the frame's bottom field.
+// With top field first, the previous bottom field comes right before the
+// current top field, so `tff` spans one field interval like `cur`, while
+// `bff` spans three; with bottom field first it is the other way round; a
+// progressive frame has both fields from one instant, so `cur` combs much
+// less than either cross weave. A frame is therefore
+//   progressive   when cur * ratio < min(tff, bff);
+//   tff           when tff * ratio < bff and cur * ratio < bff;
+//   bff           when bff * ratio < tff and cur * ratio < tff;
+//   undetermined  otherwise, or when no weave has more than min_combed of
+//                 its pixels combed (a still picture shows nothing).
+// A pixel on an odd row combs when |above + below - 2 * pixel| exceeds
+// `threshold` (8-bit code values, scaled for higher depths) and twice
+// |two_above + two_below - 2 * pixel|, its own field's curvature. Only luma
+// is used, and only every `row_step`-th odd row, which keeps the cost low.
+//
+// The verdict over the stream: "undetermined" without decided frames, else
+// "progressive" when progressive frames are at least as many as interlaced
+// ones (tff + bff), else the more frequent field order, "tff" or "bff". The
+// frames' interlaced_frame flags (what the encoder declared) are counted
+// alongside but do not enter the verdict.
+//
+// The first frame, and a frame whose geometry differs from its predecessor's,
+// is undetermined. Frames in an unsupported pixel format are skipped. Holds a
+// reference (av_frame_ref) to the previous frame. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+
+#include "media/av.h"
+#include "media/decode_pass.h"
+#include "qc/internal/video_planes.h"
+
+namespace vidgate::qc {
+
+enum class FieldOrder { kUndetermined, kProgressive, kTopFieldFirst, kBottomFieldFirst };
+
+// "undetermined", "progressive", "tff", "bff".
+const char* FieldOrderName(FieldOrder order);
+
+struct InterlaceOptions {
+  int threshold = 16;         // minimum cross-field curvature of a combed pixel (8-bit)
+  double ratio = 1.5;         // how much less a weave must comb to win
+  double min_combed = 0.002;  // share of pixels combed below which a frame is undetermined
+  int row_step = 2;           // analyse every row_step-th odd row (1 = all)
+};
+
+struct InterlaceResult {
+  int64_t frames = 0;  // frames seen (skipped ones excluded)
+  int64_t progressive = 0;
+  int64_t tff = 0;
+  int64_t bff = 0;
+  int64_t undetermined = 0;
+  int64_t flagged_interlaced = 0;  // frames with interlaced_frame set by the decoder
+  int64_t skipped_frames = 0;
+  std::string skipped_reason;
+  FieldOrder verdict = FieldOrder::kUndetermined;
+};
+
+class InterlaceDetector : public media::FrameSink {
+ public:
+  explicit InterlaceDetector(InterlaceOptions options = {});
+
+  Status OnVideoFrame(const AVFrame& frame, double time_seconds) override;
+  Status Finish() override;
+
+  const InterlaceResult& result() const { return result_; }
+  // Classifies one frame against its predecessor (both described by planes
+  // of the same geometry); exposed for tests.
+  FieldOrder Classify(const internal::VideoPlanes& current,
+                      const internal::VideoPlanes& previous) const;
+
+  // {"verdict","progressive","tff","bff","undetermined","frames",
+  //  "flagged_interlaced","skipped_frames"} (+"skipped_reason").
+  nlohmann::json ToJson() const;
+
+ private:
+  InterlaceOptions options_;
+  InterlaceResult result_;
+  media::FramePtr previous_;
+  internal::VideoPlanes previous_planes_;
+};
+
+}  // namespace vidgate::qc

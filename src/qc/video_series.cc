@@ -1,0 +1,65 @@
+#include "qc/video_series.h"
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "qc/internal/pixel_ops.h"
+#include "qc/internal/series_json.h"
+
+namespace vidgate::qc {
+
+namespace {
+// Converts an N-bit value to 8-bit code values.
+double To8Bit(double value, int depth) { return value / static_cast<double>(1u << (depth - 8)); }
+
+double LumaSamples(const internal::VideoPlanes& planes) {
+  return static_cast<double>(planes.luma().width) * static_cast<double>(planes.luma().height);
+}
+}  // namespace
+
+Status LuminanceSeries::OnVideoFrame(const AVFrame& frame, double time_seconds) {
+  internal::VideoPlanes planes;
+  std::string why;
+  if (!internal::DescribeVideoFrame(frame, &planes, &why)) return Status();
+  const double sum =
+      static_cast<double>(internal::SumSamples(planes.luma(), planes.bytes_per_sample));
+  series_.Add(time_seconds, To8Bit(sum / LumaSamples(planes), planes.depth));
+  return Status();
+}
+
+nlohmann::json LuminanceSeries::ToJson() const { return internal::SeriesToJson(PerSecond()); }
+
+Status MotionSeries::OnVideoFrame(const AVFrame& frame, double time_seconds) {
+  internal::VideoPlanes planes;
+  std::string why;
+  if (!internal::DescribeVideoFrame(frame, &planes, &why)) {
+    previous_.reset();
+    return Status();
+  }
+  if (previous_ != nullptr && internal::SameGeometry(planes, previous_planes_)) {
+    const double sad = static_cast<double>(internal::SumAbsDiff(
+        planes.luma(), previous_planes_.luma(), planes.bytes_per_sample));
+    series_.Add(time_seconds, To8Bit(sad / LumaSamples(planes), planes.depth));
+  }
+  if (previous_ == nullptr) {
+    previous_.reset(av_frame_alloc());
+    if (previous_ == nullptr) return ResourceExhausted("out of memory for a video frame");
+  } else {
+    av_frame_unref(previous_.get());
+  }
+  if (int err = av_frame_ref(previous_.get(), &frame); err < 0) {
+    previous_.reset();
+    return ResourceExhausted("motion series could not keep a frame: " + media::AvErrorText(err));
+  }
+  if (!internal::DescribeVideoFrame(*previous_, &previous_planes_, &why)) previous_.reset();
+  return Status();
+}
+
+Status MotionSeries::Finish() {
+  previous_.reset();
+  return Status();
+}
+
+nlohmann::json MotionSeries::ToJson() const { return internal::SeriesToJson(PerSecond()); }
+
+}  // namespace vidgate::qc
