@@ -156,6 +156,9 @@ struct Pending {
   int64_t deliveries = 0;          // undelivered notifications still being retried
   int64_t awaiting_notice = 0;     // awaiting_metadata with no notice sent yet
   std::optional<double> next_due;  // earliest job or delivery due time
+  // When the next job can be claimed: its due time, or for a leased one,
+  // when the lease runs out.
+  std::optional<double> next_claimable;
 };
 
 class Catalog {
@@ -214,6 +217,12 @@ class Catalog {
   virtual Status DeferDelivery(int64_t delivery_id, double at) = 0;
 
   virtual Result<Pending> PendingWork() = 0;
+
+  // Blocks until another process may have queued work (PostgreSQL: a NOTIFY
+  // sent when a job becomes due now) or `timeout_seconds` pass. True if
+  // woken by a notification. Backends without notifications just wait.
+  // Call from one thread only.
+  virtual Result<bool> WaitForWork(double timeout_seconds) = 0;
 
   // Records a notice about a store object that is no video (an orphan
   // sidecar) and queues `event`, once per `fingerprint` of `key`. Returns

@@ -103,6 +103,32 @@ TEST(PostgresCatalogTest, TwoWorkersNeverClaimTheSameJob) {
   EXPECT_EQ(all.size(), 40u);
 }
 
+TEST(PostgresCatalogTest, QueuedWorkWakesOtherProcesses) {
+  std::string url = FreshDatabase();
+  ASSERT_FALSE(url.empty());
+  auto waiter = std::move(Open(url)).value();
+  auto writer = std::move(Open(url)).value();
+  ASSERT_TRUE(waiter->Migrate().ok());
+  // Nothing queued: the wait runs out.
+  auto idle = waiter->WaitForWork(0.2);
+  ASSERT_TRUE(idle.ok()) << idle.status().ToString();
+  EXPECT_FALSE(*idle);
+  std::thread queue([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_TRUE(writer->Register(NewVideo{"a", "uploads/a.mp4", State::kQueued, 1}, {}).ok());
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto woken = waiter->WaitForWork(10);
+  queue.join();
+  ASSERT_TRUE(woken.ok());
+  EXPECT_TRUE(*woken);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  // A video waiting for its metadata is no work: no wake-up.
+  ASSERT_TRUE(
+      writer->Register(NewVideo{"b", "uploads/b.mp4", State::kAwaitingMetadata, 1}, {}).ok());
+  EXPECT_FALSE(*waiter->WaitForWork(0.2));
+}
+
 TEST(PostgresCatalogTest, BadServerIsUnavailableAndHidesThePassword) {
   auto c = Open("postgresql://vidgate:s3cret@127.0.0.1:1/none?connect_timeout=2");
   ASSERT_FALSE(c.ok());

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 #include <libpq-fe.h>
+#include <poll.h>
 
+#include <cerrno>
 #include <chrono>
 #include <thread>
 
@@ -89,6 +91,27 @@ class PostgresConnection final : public SqlConnection {
     return rows;
   }
 
+  Status Listen(const std::string& channel) override {
+    channel_ = channel;
+    return ExecScript("LISTEN " + channel);
+  }
+
+  Result<bool> WaitForNotification(double timeout_seconds) override {
+    if (PQstatus(conn_.get()) != CONNECTION_OK) {
+      VG_RETURN_IF_ERROR(EnsureConnected());
+      if (!channel_.empty()) VG_RETURN_IF_ERROR(ExecScript("LISTEN " + channel_));
+    }
+    if (TakeNotifications()) return true;
+    pollfd pfd{PQsocket(conn_.get()), POLLIN, 0};
+    int rc = ::poll(&pfd, 1, static_cast<int>(timeout_seconds * 1000));
+    if (rc < 0 && errno != EINTR)
+      return Unavailable("catalog " + RedactUrl(url_) + ": poll failed");
+    if (rc > 0 && PQconsumeInput(conn_.get()) == 0) {
+      return Unavailable("catalog " + RedactUrl(url_) + ": " + PQerrorMessage(conn_.get()));
+    }
+    return TakeNotifications();
+  }
+
   Status Begin() override {
     VG_RETURN_IF_ERROR(ExecScript("BEGIN"));
     in_transaction_ = true;
@@ -104,6 +127,15 @@ class PostgresConnection final : public SqlConnection {
   }
 
  private:
+  bool TakeNotifications() {
+    bool any = false;
+    while (PGnotify* n = PQnotifies(conn_.get())) {
+      PQfreemem(n);
+      any = true;
+    }
+    return any;
+  }
+
   // A dropped connection is re-opened between transactions (never inside
   // one: its work would be lost silently).
   Status EnsureConnected() {
@@ -156,6 +188,7 @@ class PostgresConnection final : public SqlConnection {
   ConnPtr conn_;
   std::string url_;
   bool in_transaction_ = false;
+  std::string channel_;
 };
 
 }  // namespace

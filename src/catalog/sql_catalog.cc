@@ -1,6 +1,7 @@
 // Catalog over SqlConnection: the queries are written once for every SQL
 // backend (see internal/sql.h for the shared subset).
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -92,13 +93,30 @@ Video VideoFromRow(const SqlRow& row) {
 
 std::string Str(std::string_view s) { return std::string(s); }
 
+// The LISTEN/NOTIFY channel for "a job is due now".
+constexpr const char* kWorkChannel = "vidgate_work";
+
 // pg_advisory_xact_lock key for migrations ("vidg" in ASCII).
 constexpr int64_t kMigrationLockKey = 0x76696467;
 
 class SqlCatalog final : public Catalog {
  public:
-  SqlCatalog(std::unique_ptr<SqlConnection> db, std::string url)
-      : db_(std::move(db)), url_(std::move(url)) {}
+  using Connector = std::function<Result<std::unique_ptr<SqlConnection>>()>;
+
+  SqlCatalog(std::unique_ptr<SqlConnection> db, std::string url, Connector connect)
+      : db_(std::move(db)), url_(std::move(url)), connect_(std::move(connect)) {}
+
+  Result<bool> WaitForWork(double timeout_seconds) override {
+    if (db_->dialect() != internal::Dialect::kPostgres) {
+      std::this_thread::sleep_for(std::chrono::duration<double>(timeout_seconds));
+      return false;
+    }
+    if (!listener_) {
+      VG_ASSIGN_OR_RETURN(listener_, connect_());
+      VG_RETURN_IF_ERROR(listener_->Listen(kWorkChannel));
+    }
+    return listener_->WaitForNotification(timeout_seconds);
+  }
 
   Status Migrate() override {
     // Processes starting together race to create the schema; the loser of a
@@ -167,6 +185,7 @@ class SqlCatalog final : public Catalog {
       VG_RETURN_IF_ERROR(
           db_->Exec("INSERT INTO jobs (video_id, available_at) VALUES (?, ?)", {id, video.now})
               .status());
+      VG_RETURN_IF_ERROR(NotifyWorkLocked());
     }
     VG_RETURN_IF_ERROR(LogLocked(
         id, video.now, "registered " + video.key + " as " + std::string(StateName(video.state))));
@@ -296,6 +315,7 @@ class SqlCatalog final : public Catalog {
       VG_RETURN_IF_ERROR(db_->Exec("INSERT INTO jobs (video_id, available_at) VALUES (?, ?)",
                                    {c.video_id, c.job_available_at})
                              .status());
+      if (c.job_available_at <= c.now) VG_RETURN_IF_ERROR(NotifyWorkLocked());
     } else if (c.job == VideoChange::Job::kRemove) {
       VG_RETURN_IF_ERROR(db_->Exec("DELETE FROM jobs WHERE video_id = ?", {c.video_id}).status());
     }
@@ -389,6 +409,7 @@ class SqlCatalog final : public Catalog {
                                  {now, video_id})
                            .status());
     VG_RETURN_IF_ERROR(LogLocked(video_id, now, "retry requested"));
+    VG_RETURN_IF_ERROR(NotifyWorkLocked());
     return tx.Commit();
   }
 
@@ -489,9 +510,12 @@ class SqlCatalog final : public Catalog {
   Result<Pending> PendingWork() override {
     std::lock_guard lock(mu_);
     Pending p;
-    VG_ASSIGN_OR_RETURN(auto jobs, db_->Query("SELECT COUNT(*), MIN(available_at) FROM jobs"));
+    VG_ASSIGN_OR_RETURN(
+        auto jobs, db_->Query("SELECT COUNT(*), MIN(available_at), MIN(CASE WHEN lease_owner = '' "
+                              "THEN available_at ELSE lease_expires_at END) FROM jobs"));
     p.jobs = jobs[0].Int(0);
     if (!jobs[0].IsNull(1)) p.next_due = jobs[0].Real(1);
+    if (!jobs[0].IsNull(2)) p.next_claimable = jobs[0].Real(2);
     VG_ASSIGN_OR_RETURN(auto dels,
                         db_->Query("SELECT COUNT(*), MIN(next_attempt_at) FROM deliveries WHERE "
                                    "delivered_at = 0 AND gave_up = 0"));
@@ -572,9 +596,18 @@ class SqlCatalog final : public Catalog {
     return Status();
   }
 
+  // Tells listening processes that a job is due now (PostgreSQL; delivered
+  // at commit, so only for work that really was queued).
+  Status NotifyWorkLocked() {
+    if (db_->dialect() != internal::Dialect::kPostgres) return Status();
+    return db_->Query(std::string("SELECT pg_notify('") + kWorkChannel + "', '')").status();
+  }
+
   std::mutex mu_;
   std::unique_ptr<SqlConnection> db_;
   std::string url_;
+  Connector connect_;
+  std::unique_ptr<SqlConnection> listener_;  // WaitForWork's own connection
 };
 
 }  // namespace
@@ -584,13 +617,15 @@ Result<std::unique_ptr<Catalog>> Open(std::string_view url) {
     std::string path(url.substr(9));
     if (path.empty()) return InvalidArgument("database.url '" + std::string(url) + "' has no path");
     VG_ASSIGN_OR_RETURN(auto conn, internal::OpenSqlite(path));
-    return std::unique_ptr<Catalog>(
-        std::make_unique<SqlCatalog>(std::move(conn), std::string(url)));
+    return std::unique_ptr<Catalog>(std::make_unique<SqlCatalog>(
+        std::move(conn), std::string(url), [path] { return internal::OpenSqlite(path); }));
   }
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
-    VG_ASSIGN_OR_RETURN(auto conn, internal::OpenPostgres(std::string(url)));
+    std::string full(url);
+    VG_ASSIGN_OR_RETURN(auto conn, internal::OpenPostgres(full));
     return std::unique_ptr<Catalog>(
-        std::make_unique<SqlCatalog>(std::move(conn), internal::RedactUrl(std::string(url))));
+        std::make_unique<SqlCatalog>(std::move(conn), internal::RedactUrl(full),
+                                     [full] { return internal::OpenPostgres(full); }));
   }
   return InvalidArgument("database.url '" + std::string(url) +
                          "' has an unknown scheme (expected sqlite:// or postgresql://)");

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -106,11 +107,27 @@ Status Runner::Run(const std::atomic<bool>& stop) {
         } else if (*ran) {
           outbox_bell.Ring();
         } else {
-          work_bell.Wait(std::min(poll, 0.25), stopping);
+          // Sleep until the next job can be claimed (at most a second);
+          // intake here or a NOTIFY from another process rings earlier.
+          double wait = std::min(poll, 1.0);
+          if (auto pending = deps_.catalog->PendingWork();
+              pending.ok() && pending->next_claimable) {
+            wait = std::clamp(*pending->next_claimable - deps_.clock->Now(), 0.01, wait);
+          }
+          work_bell.Wait(wait, stopping);
         }
       }
     });
   }
+
+  // Wakes the workers when another process queues work (PostgreSQL NOTIFY).
+  std::jthread waker_thread([&] {
+    while (!stopping.load()) {
+      auto woken = deps_.catalog->WaitForWork(0.5);
+      if (woken.ok() && *woken) work_bell.Ring();
+      if (!woken.ok()) intake_bell.Wait(1.0, stopping);
+    }
+  });
 
   std::atomic<bool> dispatcher_stop{false};
   std::jthread dispatcher_thread([&] {
@@ -150,6 +167,7 @@ Status Runner::Run(const std::atomic<bool>& stop) {
   work_bell.Ring();
   intake_bell.Ring();
   intake_thread.join();
+  waker_thread.join();
   workers.clear();  // joins; each in-flight attempt is finished or released
   // Flush what can be delivered now, for a few seconds at most.
   dispatcher_stop = true;

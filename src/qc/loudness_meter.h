@@ -32,8 +32,6 @@
 #include "media/decode_pass.h"
 #include "qc/internal/per_second.h"
 
-struct ebur128_state;
-
 namespace vidgate::qc {
 
 struct LoudnessResult {
@@ -68,14 +66,14 @@ class LoudnessMeter : public media::FrameSink {
   nlohmann::json SeriesJson() const;
 
  private:
-  struct StateFree {
-    void operator()(ebur128_state* state) const;
-  };
+  // Owns libebur128's state (defined in loudness_meter.cc, which alone
+  // includes ebur128.h).
+  struct Ebur128;
 
   Status Configure(const AVFrame& frame);
   Status Feed(const float* samples, int64_t frames);
 
-  std::unique_ptr<ebur128_state, StateFree> state_;
+  std::unique_ptr<Ebur128> meter_;
   unsigned channels_ = 0;
   unsigned long rate_ = 0;
   LoudnessResult result_;

@@ -4,9 +4,11 @@
 // (RETURNING, ON CONFLICT DO NOTHING, partial unique indexes).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -49,9 +51,22 @@ class SqlConnection {
   // Starts a transaction that will write (SQLite: BEGIN IMMEDIATE, so two
   // writers never deadlock on lock upgrade).
   virtual Status Begin() = 0;
+  // PostgreSQL LISTEN/NOTIFY; other backends have no notifications: Listen
+  // does nothing and WaitForNotification sleeps for the timeout, then false.
+  virtual Status Listen(const std::string& channel) {
+    (void)channel;
+    return Status();
+  }
+  // True when a notification arrived within `timeout_seconds`.
+  virtual Result<bool> WaitForNotification(double timeout_seconds);
   virtual Status Commit() = 0;
   virtual Status Rollback() = 0;
 };
+
+inline Result<bool> SqlConnection::WaitForNotification(double timeout_seconds) {
+  std::this_thread::sleep_for(std::chrono::duration<double>(timeout_seconds));
+  return false;
+}
 
 // Rolls back unless Commit() was called.
 class Transaction {

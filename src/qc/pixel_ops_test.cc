@@ -1,0 +1,62 @@
+#include "qc/internal/pixel_ops.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+namespace vidgate::qc::internal {
+namespace {
+
+// A plane over `storage` with a stride wider than the row.
+Plane MakePlane(std::vector<uint8_t>* storage, int width, int height, int bytes, uint32_t seed) {
+  const int stride = width * bytes + 24;
+  storage->assign(static_cast<size_t>(stride) * height, 0);
+  std::mt19937 rng(seed);
+  for (auto& b : *storage) b = static_cast<uint8_t>(rng());
+  if (bytes == 2) {  // keep 16-bit samples within 10 bits
+    for (size_t i = 1; i < storage->size(); i += 2) (*storage)[i] &= 0x03;
+  }
+  Plane plane;
+  plane.data = storage->data();
+  plane.linesize = stride;
+  plane.width = width;
+  plane.height = height;
+  return plane;
+}
+
+TEST(QcPixelOpsTest, FastPathsMatchScalarOnOddSizes) {
+  for (int bytes : {1, 2}) {
+    for (int width : {1, 7, 15, 16, 17, 33, 64, 257, 4111}) {
+      std::vector<uint8_t> sa, sb;
+      const Plane a = MakePlane(&sa, width, 3, bytes, static_cast<uint32_t>(width));
+      const Plane b = MakePlane(&sb, width, 3, bytes, static_cast<uint32_t>(width) + 99);
+      SCOPED_TRACE(::testing::Message() << "bytes=" << bytes << " width=" << width);
+      for (uint32_t t : {0u, 16u, 37u, 128u, 254u, 255u, 700u}) {
+        EXPECT_EQ(CountAtMost(a, bytes, t), scalar::CountAtMost(a, bytes, t)) << t;
+      }
+      EXPECT_EQ(SumSamples(a, bytes), scalar::SumSamples(a, bytes));
+      EXPECT_EQ(SumAbsDiff(a, b, bytes), scalar::SumAbsDiff(a, b, bytes));
+      EXPECT_EQ(CountOutside(a, bytes, 16, 235), scalar::CountOutside(a, bytes, 16, 235));
+      EXPECT_EQ(CountOutside(a, bytes, 64, 940), scalar::CountOutside(a, bytes, 64, 940));
+      EXPECT_EQ(CountOutside(a, bytes, 0, 255), scalar::CountOutside(a, bytes, 0, 255));
+    }
+  }
+}
+
+TEST(QcPixelOpsTest, KnownValues) {
+  // One row 0, 1, ..., 255.
+  std::vector<uint8_t> row(256);
+  for (int i = 0; i < 256; ++i) row[static_cast<size_t>(i)] = static_cast<uint8_t>(i);
+  Plane plane{row.data(), 256, 256, 1, PlaneKind::kLuma};
+  EXPECT_EQ(CountAtMost(plane, 1, 37), 38u);
+  EXPECT_EQ(SumSamples(plane, 1), 255u * 256u / 2u);
+  EXPECT_EQ(CountOutside(plane, 1, 16, 235), 16u + 20u);
+  std::vector<uint8_t> zeros(256, 0);
+  Plane zero{zeros.data(), 256, 256, 1, PlaneKind::kLuma};
+  EXPECT_EQ(SumAbsDiff(plane, zero, 1), 255u * 256u / 2u);
+}
+
+}  // namespace
+}  // namespace vidgate::qc::internal
