@@ -37,7 +37,13 @@ int BackendExit(const Status& status) {
 namespace {
 
 Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(const Config& config) {
-  VG_ASSIGN_OR_RETURN(auto cat, catalog::Open(config.database.url));
+  std::string password;
+  if (!config.database.password.empty()) {
+    auto resolved = notify::ResolveSecret(config.database.password);
+    if (!resolved.ok()) return resolved.status().WithContext("database.password");
+    password = *resolved;
+  }
+  VG_ASSIGN_OR_RETURN(auto cat, catalog::Open(config.database.url, password));
   VG_RETURN_IF_ERROR(cat->Migrate());
   return cat;
 }
@@ -159,7 +165,7 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
   opts.intake.required = cfg.metadata.required;
 
   log.info("vidgate run: store {}, catalog {}, {} workers, {} notification sinks", cfg.storage.url,
-           cfg.database.url, opts.workers, sink_ids.size());
+           catalog::RedactUrl(cfg.database.url), opts.workers, sink_ids.size());
   pipeline::Runner runner(
       {store->get(), cat->get(), media.get(), &events, &dispatcher, &clock, ctx.log.get()}, opts);
   Status s = runner.Run(stop);
@@ -406,8 +412,8 @@ int MigrateCommand(Context& ctx) {
   if (!cat.ok()) return Fail(cat.status(), BackendExit(cat.status()));
   auto version = (*cat)->SchemaVersion();
   if (!version.ok()) return Fail(version.status(), kExitBackend);
-  std::cout << "catalog " << ctx.config.database.url << " is at schema version " << *version
-            << "\n";
+  std::cout << "catalog " << catalog::RedactUrl(ctx.config.database.url) << " is at schema version "
+            << *version << "\n";
   return kExitOk;
 }
 

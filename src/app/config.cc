@@ -144,8 +144,10 @@ Status ReadRoot(const toml::table& root, const std::string& source, Config& c) {
     VG_RETURN_IF_ERROR(t.Str("region", c.storage.region));
     return t.Bool("path_style", c.storage.path_style);
   }));
-  VG_RETURN_IF_ERROR(WithTable(r, "database", source,
-                               [&](TableReader& t) { return t.Str("url", c.database.url); }));
+  VG_RETURN_IF_ERROR(WithTable(r, "database", source, [&](TableReader& t) {
+    VG_RETURN_IF_ERROR(t.Str("url", c.database.url));
+    return t.Str("password", c.database.password);
+  }));
   VG_RETURN_IF_ERROR(WithTable(r, "metadata", source, [&](TableReader& t) {
     VG_RETURN_IF_ERROR(t.Seconds("wait_seconds", c.metadata.wait_seconds));
     return t.StrList("required", c.metadata.required);

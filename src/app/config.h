@@ -34,6 +34,9 @@ struct Config {
     // Empty = vidgate.db inside a file:// store's folder (the contract's
     // default "sqlite://./vidgate-data/vidgate.db" for the default store).
     std::string url;
+    // The PostgreSQL password: "env:NAME", "file:PATH" or literal; empty =
+    // from the URL, PGPASSWORD or ~/.pgpass.
+    std::string password;
   } database;
   struct {
     double wait_seconds = 60;

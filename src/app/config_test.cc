@@ -26,6 +26,7 @@ url = "file:///tmp/x"
 settle_seconds = 0.5
 [database]
 url = "sqlite:///tmp/x.db"
+password = "env:PGPASS"
 [metadata]
 wait_seconds = 1
 required = ["title", "owner"]
@@ -54,6 +55,7 @@ listen = "127.0.0.1:0"
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_DOUBLE_EQ(c->storage.settle_seconds, 0.5);
   EXPECT_EQ(c->metadata.required.size(), 2u);
+  EXPECT_EQ(c->database.password, "env:PGPASS");
   EXPECT_EQ(c->retry.max_attempts, 3);
   EXPECT_DOUBLE_EQ(c->retry.base_delay_seconds, 0.2);
   EXPECT_TRUE(c->retry.retry_qc_rejections);

@@ -231,8 +231,14 @@ class Catalog {
                                     const OutboxEvent& event, double now) = 0;
 };
 
-// Opens "sqlite://PATH" (relative or absolute). kInvalidArgument for an
-// unknown scheme; the schema is not migrated until Migrate().
-Result<std::unique_ptr<Catalog>> Open(std::string_view url);
+// Opens "sqlite://PATH" (relative or absolute) or
+// "postgresql://user@host:port/db" (libpq's URL syntax; the password, if not
+// in `password`, comes from PGPASSWORD or ~/.pgpass as libpq finds it).
+// kInvalidArgument for an unknown scheme; the schema is not migrated until
+// Migrate(). Messages never show a password.
+Result<std::unique_ptr<Catalog>> Open(std::string_view url, const std::string& password = "");
+
+// `url` with any password replaced by "***", for messages and logs.
+std::string RedactUrl(const std::string& url);
 
 }  // namespace vidgate::catalog

@@ -225,8 +225,12 @@ std::string NumberPlaceholders(std::string_view sql) {
   return out;
 }
 
-Result<std::unique_ptr<SqlConnection>> OpenPostgres(const std::string& url) {
-  ConnPtr conn(PQconnectdb(url.c_str()));
+Result<std::unique_ptr<SqlConnection>> OpenPostgres(const std::string& url,
+                                                    const std::string& password) {
+  // expand_dbname: the URL gives everything but, maybe, the password.
+  const char* keys[] = {"dbname", password.empty() ? nullptr : "password", nullptr};
+  const char* values[] = {url.c_str(), password.empty() ? nullptr : password.c_str(), nullptr};
+  ConnPtr conn(PQconnectdbParams(keys, values, /*expand_dbname=*/1));
   if (!conn || PQstatus(conn.get()) != CONNECTION_OK) {
     std::string msg = conn ? PQerrorMessage(conn.get()) : "out of memory";
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();

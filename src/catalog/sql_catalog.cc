@@ -612,7 +612,9 @@ class SqlCatalog final : public Catalog {
 
 }  // namespace
 
-Result<std::unique_ptr<Catalog>> Open(std::string_view url) {
+std::string RedactUrl(const std::string& url) { return internal::RedactUrl(url); }
+
+Result<std::unique_ptr<Catalog>> Open(std::string_view url, const std::string& password) {
   if (url.starts_with("sqlite://")) {
     std::string path(url.substr(9));
     if (path.empty()) return InvalidArgument("database.url '" + std::string(url) + "' has no path");
@@ -622,12 +624,12 @@ Result<std::unique_ptr<Catalog>> Open(std::string_view url) {
   }
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
     std::string full(url);
-    VG_ASSIGN_OR_RETURN(auto conn, internal::OpenPostgres(full));
-    return std::unique_ptr<Catalog>(
-        std::make_unique<SqlCatalog>(std::move(conn), internal::RedactUrl(full),
-                                     [full] { return internal::OpenPostgres(full); }));
+    VG_ASSIGN_OR_RETURN(auto conn, internal::OpenPostgres(full, password));
+    return std::unique_ptr<Catalog>(std::make_unique<SqlCatalog>(
+        std::move(conn), internal::RedactUrl(full),
+        [full, password] { return internal::OpenPostgres(full, password); }));
   }
-  return InvalidArgument("database.url '" + std::string(url) +
+  return InvalidArgument("database.url '" + internal::RedactUrl(std::string(url)) +
                          "' has an unknown scheme (expected sqlite:// or postgresql://)");
 }
 

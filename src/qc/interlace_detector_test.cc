@@ -1,1 +1,84 @@
-// placeholder
+#include "qc/interlace_detector.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "qc/testing/qc_test_util.h"
+
+namespace vidgate::qc {
+namespace {
+
+using ::vidgate::qc::testing::Decode;
+using ::vidgate::qc::testing::MakeFixture;
+using ::vidgate::qc::testing::MakeVideoFrame;
+using ::vidgate::qc::testing::ReportAgreement;
+
+// 4 s of moving test pattern at 25 frames per second: progressive, or woven
+// from 50p with the given field order and encoded as interlaced H.264.
+std::string Source(const std::string& name, const std::string& scan) {
+  const std::string src = "testsrc2=s=320x240:r=" + std::string(scan.empty() ? "25" : "50") + ":d=4";
+  if (scan.empty()) {
+    return MakeFixture(name, "-f lavfi -i " + src + " -c:v libx264 -preset veryfast -pix_fmt yuv420p");
+  }
+  return MakeFixture(name, "-f lavfi -i \"" + src + ",interlace=scan=" + scan +
+                               "\" -c:v libx264 -preset veryfast -pix_fmt yuv420p "
+                               "-flags +ildct+ilme -x264opts " +
+                               (scan == "tff" ? "tff=1" : "bff=1"));
+}
+
+InterlaceResult Detect(const std::string& what, const std::string& path) {
+  InterlaceDetector detector;
+  Decode(path, {&detector});
+  ReportAgreement(what, detector.ToJson().dump());
+  return detector.result();
+}
+
+TEST(QcInterlaceDetectorTest, InterlacedTopFieldFirst) {
+  const InterlaceResult r = Detect("interlace tff", Source("tff.mp4", "tff"));
+  EXPECT_EQ(r.verdict, FieldOrder::kTopFieldFirst);
+  EXPECT_GT(r.tff, r.frames / 2);
+  EXPECT_EQ(r.flagged_interlaced, r.frames);
+}
+
+TEST(QcInterlaceDetectorTest, InterlacedBottomFieldFirst) {
+  const InterlaceResult r = Detect("interlace bff", Source("bff.mp4", "bff"));
+  EXPECT_EQ(r.verdict, FieldOrder::kBottomFieldFirst);
+  EXPECT_GT(r.bff, r.frames / 2);
+}
+
+TEST(QcInterlaceDetectorTest, Progressive) {
+  const InterlaceResult r = Detect("interlace progressive", Source("progressive.mp4", ""));
+  EXPECT_EQ(r.verdict, FieldOrder::kProgressive);
+  EXPECT_GT(r.progressive, r.frames / 2);
+  EXPECT_EQ(r.tff + r.bff, 0);
+  EXPECT_EQ(r.flagged_interlaced, 0);
+}
+
+TEST(QcInterlaceDetectorTest, ProgressiveContentFlaggedInterlacedIsProgressive) {
+  // 25p encoded as interlaced: the flags say interlaced, the content does not.
+  const std::string path = MakeFixture(
+      "flagged.mp4",
+      "-f lavfi -i testsrc2=s=320x240:r=25:d=4 -c:v libx264 -preset veryfast -pix_fmt yuv420p "
+      "-flags +ildct+ilme");
+  const InterlaceResult r = Detect("interlace flagged progressive", path);
+  EXPECT_EQ(r.verdict, FieldOrder::kProgressive);
+  EXPECT_EQ(r.flagged_interlaced, r.frames);
+}
+
+TEST(QcInterlaceDetectorTest, StillPictureIsUndetermined) {
+  InterlaceDetector detector;
+  for (int i = 0; i < 10; ++i) {
+    media::FramePtr f = MakeVideoFrame(AV_PIX_FMT_YUV420P, 64, 64,
+                                       [](int p, int x, int y) { return p == 0 ? (x * 7 + y * 3) % 256 : 128; });
+    ASSERT_TRUE(detector.OnVideoFrame(*f, i / 25.0).ok());
+  }
+  ASSERT_TRUE(detector.Finish().ok());
+  EXPECT_EQ(detector.result().undetermined, 10);
+  EXPECT_EQ(detector.result().verdict, FieldOrder::kUndetermined);
+  EXPECT_EQ(detector.ToJson()["verdict"], "undetermined");
+}
+
+}  // namespace
+}  // namespace vidgate::qc

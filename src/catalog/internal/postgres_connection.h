@@ -13,7 +13,8 @@ namespace vidgate::catalog::internal {
 // Connects to `url` ("postgresql://user@host:port/db"; the password comes
 // from PGPASSWORD or ~/.pgpass, as libpq does). kUnavailable naming the
 // server (never the password) if it cannot connect.
-Result<std::unique_ptr<SqlConnection>> OpenPostgres(const std::string& url);
+Result<std::unique_ptr<SqlConnection>> OpenPostgres(const std::string& url,
+                                                    const std::string& password = "");
 
 // `url` with any password replaced by "***", for messages and logs.
 std::string RedactUrl(const std::string& url);
