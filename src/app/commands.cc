@@ -239,6 +239,7 @@ int ListCommand(Context& ctx, const std::optional<std::string>& state, bool json
                                {"name", v.name},
                                {"state", catalog::StateName(v.state)},
                                {"attempts", v.attempts},
+                               {"created_at", FormatTime(v.created_at)},
                                {"updated_at", FormatTime(v.updated_at)},
                                {"location", Location(v)}});
     }
