@@ -104,10 +104,12 @@ class SqlCatalog final : public Catalog {
   using Connector = std::function<Result<std::unique_ptr<SqlConnection>>()>;
 
   SqlCatalog(std::unique_ptr<SqlConnection> db, std::string url, Connector connect)
-      : db_(std::move(db)), url_(std::move(url)), connect_(std::move(connect)) {}
+      : dialect_(db->dialect()), url_(std::move(url)), connect_(std::move(connect)) {
+    idle_.push_back(std::move(db));
+  }
 
   Result<bool> WaitForWork(double timeout_seconds) override {
-    if (db_->dialect() != internal::Dialect::kPostgres) {
+    if (dialect_ != internal::Dialect::kPostgres) {
       std::this_thread::sleep_for(std::chrono::duration<double>(timeout_seconds));
       return false;
     }
@@ -131,20 +133,21 @@ class SqlCatalog final : public Catalog {
   }
 
   Status MigrateOnce() {
-    std::lock_guard lock(mu_);
-    Transaction tx(*db_);
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    Transaction tx(*db);
     VG_RETURN_IF_ERROR(tx.Begin());
-    if (db_->dialect() == internal::Dialect::kPostgres) {
+    if (db->dialect() == internal::Dialect::kPostgres) {
       // Two processes starting at once must not both migrate: the second
       // waits here, then finds the work done.
       VG_RETURN_IF_ERROR(
-          db_->Query("SELECT pg_advisory_xact_lock(?)", {kMigrationLockKey}).status());
+          db->Query("SELECT pg_advisory_xact_lock(?)", {kMigrationLockKey}).status());
     }
-    VG_RETURN_IF_ERROR(db_->ExecScript(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-        "applied_at DOUBLE PRECISION NOT NULL)"));
-    VG_ASSIGN_OR_RETURN(int current, VersionLocked());
-    auto migrations = internal::Migrations(db_->dialect());
+    VG_RETURN_IF_ERROR(
+        db->ExecScript("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                       "applied_at DOUBLE PRECISION NOT NULL)"));
+    VG_ASSIGN_OR_RETURN(int current, VersionLocked(*db));
+    auto migrations = internal::Migrations(db->dialect());
     int latest = migrations.empty() ? 0 : migrations.back().version;
     if (current > latest) {
       return FailedPrecondition("catalog " + url_ + " has schema version " +
@@ -154,28 +157,30 @@ class SqlCatalog final : public Catalog {
     for (const auto& m : migrations) {
       if (m.version <= current) continue;
       VG_RETURN_IF_ERROR(
-          db_->ExecScript(m.sql).WithContext("migration " + std::to_string(m.version)));
+          db->ExecScript(m.sql).WithContext("migration " + std::to_string(m.version)));
       VG_RETURN_IF_ERROR(
-          db_->Exec("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
-                    {int64_t{m.version}, 0.0})
+          db->Exec("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                   {int64_t{m.version}, 0.0})
               .status());
     }
     return tx.Commit();
   }
 
   Result<int> SchemaVersion() override {
-    std::lock_guard lock(mu_);
-    return VersionLocked();
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    return VersionLocked(*db);
   }
 
   Result<std::optional<int64_t>> Register(const NewVideo& video,
                                           const std::vector<OutboxEvent>& events) override {
-    std::lock_guard lock(mu_);
-    Transaction tx(*db_);
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    Transaction tx(*db);
     VG_RETURN_IF_ERROR(tx.Begin());
     VG_ASSIGN_OR_RETURN(
         auto rows,
-        db_->Query(
+        db->Query(
             "INSERT INTO videos (name, source_key, current_key, state, created_at, "
             "updated_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
             {video.name, video.key, video.key, Str(StateName(video.state)), video.now, video.now}));
@@ -183,22 +188,24 @@ class SqlCatalog final : public Catalog {
     int64_t id = rows[0].Int(0);
     if (video.state == State::kQueued) {
       VG_RETURN_IF_ERROR(
-          db_->Exec("INSERT INTO jobs (video_id, available_at) VALUES (?, ?)", {id, video.now})
+          db->Exec("INSERT INTO jobs (video_id, available_at) VALUES (?, ?)", {id, video.now})
               .status());
-      VG_RETURN_IF_ERROR(NotifyWorkLocked());
+      VG_RETURN_IF_ERROR(NotifyWorkLocked(*db));
     }
-    VG_RETURN_IF_ERROR(LogLocked(
-        id, video.now, "registered " + video.key + " as " + std::string(StateName(video.state))));
-    for (const auto& e : events) VG_RETURN_IF_ERROR(EnqueueLocked(id, e, video.now));
+    VG_RETURN_IF_ERROR(
+        LogLocked(*db, id, video.now,
+                  "registered " + video.key + " as " + std::string(StateName(video.state))));
+    for (const auto& e : events) VG_RETURN_IF_ERROR(EnqueueLocked(*db, id, e, video.now));
     VG_RETURN_IF_ERROR(tx.Commit());
     return std::optional<int64_t>(id);
   }
 
   Result<std::vector<std::string>> ActiveKeys() override {
-    std::lock_guard lock(mu_);
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
     VG_ASSIGN_OR_RETURN(auto rows,
-                        db_->Query("SELECT current_key, sidecar_key FROM videos WHERE state NOT IN "
-                                   "('processed', 'rejected', 'unable_to_process')"));
+                        db->Query("SELECT current_key, sidecar_key FROM videos WHERE state NOT IN "
+                                  "('processed', 'rejected', 'unable_to_process')"));
     std::vector<std::string> keys;
     for (const auto& r : rows) {
       keys.push_back(r.Text(0));
@@ -208,7 +215,8 @@ class SqlCatalog final : public Catalog {
   }
 
   Result<std::vector<Video>> ListVideos(std::optional<State> state) override {
-    std::lock_guard lock(mu_);
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
     std::string sql = std::string("SELECT ") + kVideoColumns;
     SqlParams params;
     if (state) {
@@ -216,39 +224,42 @@ class SqlCatalog final : public Catalog {
       params.emplace_back(Str(StateName(*state)));
     }
     sql += " ORDER BY v.created_at DESC, v.id DESC";
-    VG_ASSIGN_OR_RETURN(auto rows, db_->Query(sql, params));
+    VG_ASSIGN_OR_RETURN(auto rows, db->Query(sql, params));
     std::vector<Video> out;
     for (const auto& r : rows) out.push_back(VideoFromRow(r));
     return out;
   }
 
   Result<Video> GetVideo(int64_t id) override {
-    std::lock_guard lock(mu_);
-    return GetLocked(id);
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    return GetLocked(*db, id);
   }
 
   Result<Video> FindVideo(std::string_view id_or_name) override {
-    std::lock_guard lock(mu_);
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
     bool numeric = !id_or_name.empty() && id_or_name.size() < 18 &&
                    id_or_name.find_first_not_of("0123456789") == std::string_view::npos;
     if (numeric) {
-      auto v = GetLocked(std::stoll(std::string(id_or_name)));
+      auto v = GetLocked(*db, std::stoll(std::string(id_or_name)));
       if (v.ok()) return v;
     }
-    VG_ASSIGN_OR_RETURN(auto rows, db_->Query(std::string("SELECT ") + kVideoColumns +
-                                                  " WHERE v.name = ? ORDER BY v.id DESC LIMIT 1",
-                                              {Str(id_or_name)}));
+    VG_ASSIGN_OR_RETURN(auto rows, db->Query(std::string("SELECT ") + kVideoColumns +
+                                                 " WHERE v.name = ? ORDER BY v.id DESC LIMIT 1",
+                                             {Str(id_or_name)}));
     if (rows.empty()) return NotFound("no video with id or name '" + Str(id_or_name) + "'");
     return VideoFromRow(rows[0]);
   }
 
   Status Apply(const VideoChange& c) override {
-    std::lock_guard lock(mu_);
-    Transaction tx(*db_);
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    Transaction tx(*db);
     VG_RETURN_IF_ERROR(tx.Begin());
     if (!c.lease_owner.empty()) {
       VG_ASSIGN_OR_RETURN(
-          auto rows, db_->Query("SELECT lease_owner FROM jobs WHERE video_id = ?", {c.video_id}));
+          auto rows, db->Query("SELECT lease_owner FROM jobs WHERE video_id = ?", {c.video_id}));
       if (rows.empty() || rows[0].Text(0) != c.lease_owner) {
         return FailedPrecondition("video " + std::to_string(c.video_id) +
                                   ": this worker's lease was taken over; not applying");
@@ -290,92 +301,95 @@ class SqlCatalog final : public Catalog {
     }
     sql += " WHERE id = ?";
     p.emplace_back(c.video_id);
-    VG_ASSIGN_OR_RETURN(int64_t changed, db_->Exec(sql, p));
+    VG_ASSIGN_OR_RETURN(int64_t changed, db->Exec(sql, p));
     if (changed == 0) return NotFound("no video with id " + std::to_string(c.video_id));
 
     if (c.end_attempt) {
       VG_RETURN_IF_ERROR(
-          db_->Exec("UPDATE attempts SET finished_at = ?, outcome = ?, error = ?, retryable = ? "
-                    "WHERE video_id = ? AND outcome = 'running'",
-                    {c.now, c.end_attempt->outcome, c.end_attempt->error,
-                     int64_t{c.end_attempt->retryable ? 1 : 0}, c.video_id})
+          db->Exec("UPDATE attempts SET finished_at = ?, outcome = ?, error = ?, retryable = ? "
+                   "WHERE video_id = ? AND outcome = 'running'",
+                   {c.now, c.end_attempt->outcome, c.end_attempt->error,
+                    int64_t{c.end_attempt->retryable ? 1 : 0}, c.video_id})
               .status());
     }
     if (c.release_attempt) {
       VG_RETURN_IF_ERROR(
-          db_->Exec("DELETE FROM attempts WHERE video_id = ? AND outcome = 'running'", {c.video_id})
+          db->Exec("DELETE FROM attempts WHERE video_id = ? AND outcome = 'running'", {c.video_id})
               .status());
-      VG_RETURN_IF_ERROR(db_->Exec("UPDATE videos SET attempts = (SELECT COUNT(*) FROM attempts "
-                                   "WHERE video_id = ?) WHERE id = ?",
-                                   {c.video_id, c.video_id})
+      VG_RETURN_IF_ERROR(db->Exec("UPDATE videos SET attempts = (SELECT COUNT(*) FROM attempts "
+                                  "WHERE video_id = ?) WHERE id = ?",
+                                  {c.video_id, c.video_id})
                              .status());
     }
     if (c.job == VideoChange::Job::kSchedule) {
-      VG_RETURN_IF_ERROR(db_->Exec("DELETE FROM jobs WHERE video_id = ?", {c.video_id}).status());
-      VG_RETURN_IF_ERROR(db_->Exec("INSERT INTO jobs (video_id, available_at) VALUES (?, ?)",
-                                   {c.video_id, c.job_available_at})
+      VG_RETURN_IF_ERROR(db->Exec("DELETE FROM jobs WHERE video_id = ?", {c.video_id}).status());
+      VG_RETURN_IF_ERROR(db->Exec("INSERT INTO jobs (video_id, available_at) VALUES (?, ?)",
+                                  {c.video_id, c.job_available_at})
                              .status());
-      if (c.job_available_at <= c.now) VG_RETURN_IF_ERROR(NotifyWorkLocked());
+      if (c.job_available_at <= c.now) VG_RETURN_IF_ERROR(NotifyWorkLocked(*db));
     } else if (c.job == VideoChange::Job::kRemove) {
-      VG_RETURN_IF_ERROR(db_->Exec("DELETE FROM jobs WHERE video_id = ?", {c.video_id}).status());
+      VG_RETURN_IF_ERROR(db->Exec("DELETE FROM jobs WHERE video_id = ?", {c.video_id}).status());
     }
     for (const auto& o : c.outputs) {
       VG_RETURN_IF_ERROR(
-          db_->Exec("INSERT INTO outputs (video_id, key, size, codec, width, height, duration) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    {c.video_id, o.key, o.size, o.codec, int64_t{o.width}, int64_t{o.height},
-                     o.duration})
+          db->Exec("INSERT INTO outputs (video_id, key, size, codec, width, height, duration) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   {c.video_id, o.key, o.size, o.codec, int64_t{o.width}, int64_t{o.height},
+                    o.duration})
               .status());
     }
-    if (!c.log.empty()) VG_RETURN_IF_ERROR(LogLocked(c.video_id, c.now, c.log));
-    for (const auto& e : c.events) VG_RETURN_IF_ERROR(EnqueueLocked(c.video_id, e, c.now));
+    if (!c.log.empty()) VG_RETURN_IF_ERROR(LogLocked(*db, c.video_id, c.now, c.log));
+    for (const auto& e : c.events) VG_RETURN_IF_ERROR(EnqueueLocked(*db, c.video_id, e, c.now));
     return tx.Commit();
   }
 
   Result<std::optional<Claim>> ClaimNext(const std::string& owner, double now, double lease_seconds,
                                          int max_attempts) override {
-    std::lock_guard lock(mu_);
-    Transaction tx(*db_);
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    Transaction tx(*db);
     VG_RETURN_IF_ERROR(tx.Begin());
     std::string pick =
         "SELECT video_id, lease_owner FROM jobs WHERE (lease_owner = '' AND available_at <= ?) "
         "OR (lease_owner <> '' AND lease_expires_at <= ?) ORDER BY available_at, video_id LIMIT 1";
-    if (db_->dialect() == internal::Dialect::kPostgres) pick += " FOR UPDATE SKIP LOCKED";
-    VG_ASSIGN_OR_RETURN(auto rows, db_->Query(pick, {now, now}));
+    if (db->dialect() == internal::Dialect::kPostgres) pick += " FOR UPDATE SKIP LOCKED";
+    VG_ASSIGN_OR_RETURN(auto rows, db->Query(pick, {now, now}));
     if (rows.empty()) return std::optional<Claim>();
     int64_t id = rows[0].Int(0);
     Claim claim;
     claim.interrupted = !rows[0].Text(1).empty();
     if (claim.interrupted) {
       VG_RETURN_IF_ERROR(
-          db_->Exec("UPDATE attempts SET finished_at = ?, outcome = 'interrupted', error = ?, "
-                    "retryable = 1 WHERE video_id = ? AND outcome = 'running'",
-                    {now, "the worker " + rows[0].Text(1) + " stopped renewing its lease", id})
+          db->Exec("UPDATE attempts SET finished_at = ?, outcome = 'interrupted', error = ?, "
+                   "retryable = 1 WHERE video_id = ? AND outcome = 'running'",
+                   {now, "the worker " + rows[0].Text(1) + " stopped renewing its lease", id})
               .status());
-      VG_RETURN_IF_ERROR(LogLocked(
-          id, now, "lease of " + rows[0].Text(1) + " expired; attempt recorded as interrupted"));
+      VG_RETURN_IF_ERROR(
+          LogLocked(*db, id, now,
+                    "lease of " + rows[0].Text(1) + " expired; attempt recorded as interrupted"));
     }
     VG_RETURN_IF_ERROR(
-        db_->Exec("UPDATE jobs SET lease_owner = ?, lease_expires_at = ? WHERE video_id = ?",
-                  {owner, now + lease_seconds, id})
+        db->Exec("UPDATE jobs SET lease_owner = ?, lease_expires_at = ? WHERE video_id = ?",
+                 {owner, now + lease_seconds, id})
             .status());
-    VG_ASSIGN_OR_RETURN(Video video, GetLocked(id));
+    VG_ASSIGN_OR_RETURN(Video video, GetLocked(*db, id));
     if (video.attempts >= max_attempts) {
       claim.exhausted = true;
     } else {
       claim.attempt_number = video.attempts + 1;
-      VG_RETURN_IF_ERROR(db_->Exec("UPDATE videos SET attempts = ?, state = 'processing', "
-                                   "updated_at = ? WHERE id = ?",
-                                   {int64_t{claim.attempt_number}, now, id})
+      VG_RETURN_IF_ERROR(db->Exec("UPDATE videos SET attempts = ?, state = 'processing', "
+                                  "updated_at = ? WHERE id = ?",
+                                  {int64_t{claim.attempt_number}, now, id})
                              .status());
       VG_RETURN_IF_ERROR(
-          db_->Exec(
-                 "INSERT INTO attempts (video_id, number, worker, started_at) VALUES (?, ?, ?, ?)",
-                 {id, int64_t{claim.attempt_number}, owner, now})
+          db->Exec(
+                "INSERT INTO attempts (video_id, number, worker, started_at) VALUES (?, ?, ?, ?)",
+                {id, int64_t{claim.attempt_number}, owner, now})
               .status());
-      VG_RETURN_IF_ERROR(LogLocked(
-          id, now, "attempt " + std::to_string(claim.attempt_number) + " started by " + owner));
-      VG_ASSIGN_OR_RETURN(video, GetLocked(id));
+      VG_RETURN_IF_ERROR(
+          LogLocked(*db, id, now,
+                    "attempt " + std::to_string(claim.attempt_number) + " started by " + owner));
+      VG_ASSIGN_OR_RETURN(video, GetLocked(*db, id));
     }
     claim.video = std::move(video);
     VG_RETURN_IF_ERROR(tx.Commit());
@@ -383,10 +397,11 @@ class SqlCatalog final : public Catalog {
   }
 
   Status RenewLease(int64_t video_id, const std::string& owner, double until) override {
-    std::lock_guard lock(mu_);
-    VG_ASSIGN_OR_RETURN(int64_t n, db_->Exec("UPDATE jobs SET lease_expires_at = ? WHERE "
-                                             "video_id = ? AND lease_owner = ?",
-                                             {until, video_id, owner}));
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    VG_ASSIGN_OR_RETURN(int64_t n, db->Exec("UPDATE jobs SET lease_expires_at = ? WHERE "
+                                            "video_id = ? AND lease_owner = ?",
+                                            {until, video_id, owner}));
     if (n == 0) {
       return FailedPrecondition("video " + std::to_string(video_id) + ": lease lost by " + owner);
     }
@@ -394,32 +409,34 @@ class SqlCatalog final : public Catalog {
   }
 
   Status RetryNow(int64_t video_id, double now) override {
-    std::lock_guard lock(mu_);
-    Transaction tx(*db_);
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    Transaction tx(*db);
     VG_RETURN_IF_ERROR(tx.Begin());
-    VG_ASSIGN_OR_RETURN(int64_t n, db_->Exec("UPDATE jobs SET available_at = ? WHERE video_id = ? "
-                                             "AND lease_owner = ''",
-                                             {now, video_id}));
+    VG_ASSIGN_OR_RETURN(int64_t n, db->Exec("UPDATE jobs SET available_at = ? WHERE video_id = ? "
+                                            "AND lease_owner = ''",
+                                            {now, video_id}));
     if (n == 0) {
       return FailedPrecondition("video " + std::to_string(video_id) +
                                 " has no attempt waiting (it is being processed, waits for its "
                                 "metadata, or is finished)");
     }
-    VG_RETURN_IF_ERROR(db_->Exec("UPDATE videos SET state = 'queued', updated_at = ? WHERE id = ?",
-                                 {now, video_id})
-                           .status());
-    VG_RETURN_IF_ERROR(LogLocked(video_id, now, "retry requested"));
-    VG_RETURN_IF_ERROR(NotifyWorkLocked());
+    VG_RETURN_IF_ERROR(
+        db->Exec("UPDATE videos SET state = 'queued', updated_at = ? WHERE id = ?", {now, video_id})
+            .status());
+    VG_RETURN_IF_ERROR(LogLocked(*db, video_id, now, "retry requested"));
+    VG_RETURN_IF_ERROR(NotifyWorkLocked(*db));
     return tx.Commit();
   }
 
   Result<std::vector<Attempt>> Attempts(int64_t video_id) override {
-    std::lock_guard lock(mu_);
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
     VG_ASSIGN_OR_RETURN(auto rows,
-                        db_->Query("SELECT number, worker, started_at, finished_at, outcome, "
-                                   "error, retryable FROM attempts WHERE video_id = ? ORDER BY "
-                                   "number",
-                                   {video_id}));
+                        db->Query("SELECT number, worker, started_at, finished_at, outcome, "
+                                  "error, retryable FROM attempts WHERE video_id = ? ORDER BY "
+                                  "number",
+                                  {video_id}));
     std::vector<Attempt> out;
     for (const auto& r : rows) {
       out.push_back(Attempt{static_cast<int>(r.Int(0)), r.Text(1), r.Real(2), r.Real(3), r.Text(4),
@@ -429,10 +446,11 @@ class SqlCatalog final : public Catalog {
   }
 
   Result<std::vector<Output>> Outputs(int64_t video_id) override {
-    std::lock_guard lock(mu_);
-    VG_ASSIGN_OR_RETURN(auto rows, db_->Query("SELECT key, size, codec, width, height, duration "
-                                              "FROM outputs WHERE video_id = ? ORDER BY id",
-                                              {video_id}));
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    VG_ASSIGN_OR_RETURN(auto rows, db->Query("SELECT key, size, codec, width, height, duration "
+                                             "FROM outputs WHERE video_id = ? ORDER BY id",
+                                             {video_id}));
     std::vector<Output> out;
     for (const auto& r : rows) {
       out.push_back(Output{r.Text(0), r.Int(1), r.Text(2), static_cast<int>(r.Int(3)),
@@ -442,13 +460,14 @@ class SqlCatalog final : public Catalog {
   }
 
   Result<std::vector<NotificationRecord>> Notifications(int64_t video_id) override {
-    std::lock_guard lock(mu_);
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
     VG_ASSIGN_OR_RETURN(
         auto rows,
-        db_->Query("SELECT o.event_id, o.type, d.sink, o.created_at, d.delivered_at, d.attempts, "
-                   "d.gave_up, d.last_error FROM outbox o JOIN deliveries d ON d.outbox_id = o.id "
-                   "WHERE o.video_id = ? ORDER BY o.id, d.id",
-                   {video_id}));
+        db->Query("SELECT o.event_id, o.type, d.sink, o.created_at, d.delivered_at, d.attempts, "
+                  "d.gave_up, d.last_error FROM outbox o JOIN deliveries d ON d.outbox_id = o.id "
+                  "WHERE o.video_id = ? ORDER BY o.id, d.id",
+                  {video_id}));
     std::vector<NotificationRecord> out;
     for (const auto& r : rows) {
       out.push_back(NotificationRecord{r.Text(0), r.Text(1), r.Text(2), r.Real(3), r.Real(4),
@@ -459,19 +478,20 @@ class SqlCatalog final : public Catalog {
 
   Result<std::vector<Delivery>> TakeDueDeliveries(double now, int limit,
                                                   double hold_seconds) override {
-    std::lock_guard lock(mu_);
-    Transaction tx(*db_);
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    Transaction tx(*db);
     VG_RETURN_IF_ERROR(tx.Begin());
     std::string sql =
         "SELECT d.id, d.sink, d.attempts, o.document FROM deliveries d JOIN outbox o ON o.id = "
         "d.outbox_id WHERE d.delivered_at = 0 AND d.gave_up = 0 AND d.next_attempt_at <= ? "
         "ORDER BY d.next_attempt_at, d.id LIMIT ?";
-    if (db_->dialect() == internal::Dialect::kPostgres) sql += " FOR UPDATE OF d SKIP LOCKED";
-    VG_ASSIGN_OR_RETURN(auto rows, db_->Query(sql, {now, int64_t{limit}}));
+    if (db->dialect() == internal::Dialect::kPostgres) sql += " FOR UPDATE OF d SKIP LOCKED";
+    VG_ASSIGN_OR_RETURN(auto rows, db->Query(sql, {now, int64_t{limit}}));
     std::vector<Delivery> out;
     for (const auto& r : rows) {
-      VG_RETURN_IF_ERROR(db_->Exec("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?",
-                                   {now + hold_seconds, r.Int(0)})
+      VG_RETURN_IF_ERROR(db->Exec("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?",
+                                  {now + hold_seconds, r.Int(0)})
                              .status());
       out.push_back(Delivery{r.Int(0), r.Text(1), static_cast<int>(r.Int(2)),
                              nlohmann::json::parse(r.Text(3), nullptr, false)});
@@ -481,8 +501,9 @@ class SqlCatalog final : public Catalog {
   }
 
   Status MarkDelivered(int64_t delivery_id, double now) override {
-    std::lock_guard lock(mu_);
-    return db_
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    return db
         ->Exec(
             "UPDATE deliveries SET delivered_at = ?, attempts = attempts + 1, "
             "last_error = '' WHERE id = ?",
@@ -492,8 +513,9 @@ class SqlCatalog final : public Catalog {
 
   Status MarkDeliveryFailed(int64_t delivery_id, double next_at, const std::string& error,
                             bool give_up) override {
-    std::lock_guard lock(mu_);
-    return db_
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    return db
         ->Exec(
             "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, "
             "last_error = ?, gave_up = ? WHERE id = ?",
@@ -502,95 +524,97 @@ class SqlCatalog final : public Catalog {
   }
 
   Status DeferDelivery(int64_t delivery_id, double at) override {
-    std::lock_guard lock(mu_);
-    return db_->Exec("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?", {at, delivery_id})
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    return db->Exec("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?", {at, delivery_id})
         .status();
   }
 
   Result<Pending> PendingWork() override {
-    std::lock_guard lock(mu_);
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
     Pending p;
     VG_ASSIGN_OR_RETURN(
-        auto jobs, db_->Query("SELECT COUNT(*), MIN(available_at), MIN(CASE WHEN lease_owner = '' "
-                              "THEN available_at ELSE lease_expires_at END) FROM jobs"));
+        auto jobs, db->Query("SELECT COUNT(*), MIN(available_at), MIN(CASE WHEN lease_owner = '' "
+                             "THEN available_at ELSE lease_expires_at END) FROM jobs"));
     p.jobs = jobs[0].Int(0);
     if (!jobs[0].IsNull(1)) p.next_due = jobs[0].Real(1);
     if (!jobs[0].IsNull(2)) p.next_claimable = jobs[0].Real(2);
     VG_ASSIGN_OR_RETURN(auto dels,
-                        db_->Query("SELECT COUNT(*), MIN(next_attempt_at) FROM deliveries WHERE "
-                                   "delivered_at = 0 AND gave_up = 0"));
+                        db->Query("SELECT COUNT(*), MIN(next_attempt_at) FROM deliveries WHERE "
+                                  "delivered_at = 0 AND gave_up = 0"));
     p.deliveries = dels[0].Int(0);
     if (!dels[0].IsNull(1)) {
       double d = dels[0].Real(1);
       p.next_due = p.next_due ? std::min(*p.next_due, d) : d;
     }
     VG_ASSIGN_OR_RETURN(auto awaiting,
-                        db_->Query("SELECT COUNT(*) FROM videos WHERE state = "
-                                   "'awaiting_metadata' AND metadata_notice_sent = 0"));
+                        db->Query("SELECT COUNT(*) FROM videos WHERE state = "
+                                  "'awaiting_metadata' AND metadata_notice_sent = 0"));
     p.awaiting_notice = awaiting[0].Int(0);
     return p;
   }
 
   Result<bool> RecordNotice(const std::string& key, const std::string& fingerprint,
                             const OutboxEvent& event, double now) override {
-    std::lock_guard lock(mu_);
-    Transaction tx(*db_);
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    Transaction tx(*db);
     VG_RETURN_IF_ERROR(tx.Begin());
     VG_ASSIGN_OR_RETURN(auto rows,
-                        db_->Query("SELECT fingerprint FROM notices WHERE key = ?", {key}));
+                        db->Query("SELECT fingerprint FROM notices WHERE key = ?", {key}));
     if (!rows.empty() && rows[0].Text(0) == fingerprint) return false;
-    VG_RETURN_IF_ERROR(db_->Exec("DELETE FROM notices WHERE key = ?", {key}).status());
-    VG_RETURN_IF_ERROR(db_->Exec("INSERT INTO notices (key, fingerprint, at) VALUES (?, ?, ?)",
-                                 {key, fingerprint, now})
+    VG_RETURN_IF_ERROR(db->Exec("DELETE FROM notices WHERE key = ?", {key}).status());
+    VG_RETURN_IF_ERROR(db->Exec("INSERT INTO notices (key, fingerprint, at) VALUES (?, ?, ?)",
+                                {key, fingerprint, now})
                            .status());
-    VG_RETURN_IF_ERROR(EnqueueLocked(0, event, now));
+    VG_RETURN_IF_ERROR(EnqueueLocked(*db, 0, event, now));
     VG_RETURN_IF_ERROR(tx.Commit());
     return true;
   }
 
  private:
-  Result<int> VersionLocked() {
+  Result<int> VersionLocked(SqlConnection& db) {
     VG_ASSIGN_OR_RETURN(auto exists,
-                        db_->Query(db_->dialect() == internal::Dialect::kSqlite
-                                       ? "SELECT COUNT(*) FROM sqlite_master WHERE name = "
-                                         "'schema_migrations'"
-                                       : "SELECT COUNT(*) FROM information_schema.tables WHERE "
-                                         "table_name = 'schema_migrations' AND table_schema = "
-                                         "current_schema()"));
+                        db.Query(db.dialect() == internal::Dialect::kSqlite
+                                     ? "SELECT COUNT(*) FROM sqlite_master WHERE name = "
+                                       "'schema_migrations'"
+                                     : "SELECT COUNT(*) FROM information_schema.tables WHERE "
+                                       "table_name = 'schema_migrations' AND table_schema = "
+                                       "current_schema()"));
     if (exists[0].Int(0) == 0) return 0;
     VG_ASSIGN_OR_RETURN(auto rows,
-                        db_->Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+                        db.Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
     return static_cast<int>(rows[0].Int(0));
   }
 
-  Result<Video> GetLocked(int64_t id) {
-    VG_ASSIGN_OR_RETURN(
-        auto rows, db_->Query(std::string("SELECT ") + kVideoColumns + " WHERE v.id = ?", {id}));
+  Result<Video> GetLocked(SqlConnection& db, int64_t id) {
+    VG_ASSIGN_OR_RETURN(auto rows,
+                        db.Query(std::string("SELECT ") + kVideoColumns + " WHERE v.id = ?", {id}));
     if (rows.empty()) return NotFound("no video with id " + std::to_string(id));
     return VideoFromRow(rows[0]);
   }
 
-  Status LogLocked(int64_t video_id, double now, const std::string& message) {
-    return db_
-        ->Exec("INSERT INTO event_log (video_id, at, message) VALUES (?, ?, ?)",
-               {video_id, now, message})
+  Status LogLocked(SqlConnection& db, int64_t video_id, double now, const std::string& message) {
+    return db
+        .Exec("INSERT INTO event_log (video_id, at, message) VALUES (?, ?, ?)",
+              {video_id, now, message})
         .status();
   }
 
-  Status EnqueueLocked(int64_t video_id, const OutboxEvent& e, double now) {
+  Status EnqueueLocked(SqlConnection& db, int64_t video_id, const OutboxEvent& e, double now) {
     SqlParams vid = video_id > 0 ? SqlParams{video_id} : SqlParams{nullptr};
     VG_ASSIGN_OR_RETURN(
         auto rows,
-        db_->Query(
-            "INSERT INTO outbox (event_id, video_id, type, document, "
-            "created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-            {e.id, vid[0], e.type,
-             e.document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), now}));
+        db.Query("INSERT INTO outbox (event_id, video_id, type, document, "
+                 "created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                 {e.id, vid[0], e.type,
+                  e.document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), now}));
     int64_t outbox_id = rows.at(0).Int(0);
     for (const auto& sink : e.sinks) {
-      VG_RETURN_IF_ERROR(db_->Exec("INSERT INTO deliveries (outbox_id, sink, next_attempt_at) "
-                                   "VALUES (?, ?, ?)",
-                                   {outbox_id, sink, now})
+      VG_RETURN_IF_ERROR(db.Exec("INSERT INTO deliveries (outbox_id, sink, next_attempt_at) "
+                                 "VALUES (?, ?, ?)",
+                                 {outbox_id, sink, now})
                              .status());
     }
     return Status();
@@ -598,13 +622,58 @@ class SqlCatalog final : public Catalog {
 
   // Tells listening processes that a job is due now (PostgreSQL; delivered
   // at commit, so only for work that really was queued).
-  Status NotifyWorkLocked() {
-    if (db_->dialect() != internal::Dialect::kPostgres) return Status();
-    return db_->Query(std::string("SELECT pg_notify('") + kWorkChannel + "', '')").status();
+  Status NotifyWorkLocked(SqlConnection& db) {
+    if (db.dialect() != internal::Dialect::kPostgres) return Status();
+    return db.Query(std::string("SELECT pg_notify('") + kWorkChannel + "', '')").status();
   }
 
+  // A connection checked out of the pool for one call; returned on
+  // destruction. Each thread works on its own connection, so PostgreSQL
+  // serves several workers at once and SQLite lets readers run beside a
+  // writer (WAL).
+  class PooledConnection {
+   public:
+    PooledConnection(SqlCatalog* owner, std::unique_ptr<SqlConnection> conn, Status status)
+        : owner_(owner), conn_(std::move(conn)), status_(std::move(status)) {}
+    PooledConnection(PooledConnection&&) = default;
+    PooledConnection(const PooledConnection&) = delete;
+    PooledConnection& operator=(const PooledConnection&) = delete;
+    ~PooledConnection() {
+      if (conn_) owner_->Release(std::move(conn_));
+    }
+    const Status& status() const { return status_; }
+    SqlConnection* operator->() { return conn_.get(); }
+    SqlConnection& operator*() { return *conn_; }
+
+   private:
+    SqlCatalog* owner_;
+    std::unique_ptr<SqlConnection> conn_;
+    Status status_;
+  };
+
+  PooledConnection Acquire() {
+    {
+      std::lock_guard lock(mu_);
+      if (!idle_.empty()) {
+        auto conn = std::move(idle_.back());
+        idle_.pop_back();
+        return PooledConnection(this, std::move(conn), Status());
+      }
+    }
+    auto conn = connect_();
+    if (!conn.ok()) return PooledConnection(this, nullptr, conn.status());
+    return PooledConnection(this, std::move(conn).value(), Status());
+  }
+
+  void Release(std::unique_ptr<SqlConnection> conn) {
+    std::lock_guard lock(mu_);
+    if (idle_.size() < kMaxIdleConnections) idle_.push_back(std::move(conn));
+  }
+
+  static constexpr size_t kMaxIdleConnections = 16;
+  const internal::Dialect dialect_;
   std::mutex mu_;
-  std::unique_ptr<SqlConnection> db_;
+  std::vector<std::unique_ptr<SqlConnection>> idle_;  // guarded by mu_
   std::string url_;
   Connector connect_;
   std::unique_ptr<SqlConnection> listener_;  // WaitForWork's own connection

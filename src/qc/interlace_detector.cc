@@ -1,7 +1,7 @@
 #include "qc/interlace_detector.h"
 
 #include <algorithm>
-#include <cstdlib>
+#include <cstdlib>  // std::abs
 #include <nlohmann/json.hpp>
 
 namespace vidgate::qc {
@@ -89,21 +89,21 @@ FieldOrder InterlaceDetector::Classify(const internal::VideoPlanes& current,
       current.bytes_per_sample == 1
           ? CountCombing<uint8_t>(current.luma(), previous.luma(), threshold, options_.row_step)
           : CountCombing<uint16_t>(current.luma(), previous.luma(), threshold, options_.row_step);
-  if (std::getenv("VIDGATE_QC_DEBUG") != nullptr) {
-    fprintf(stderr, "comb cur=%llu tff=%llu bff=%llu px=%llu\n", (unsigned long long)n.cur,
-            (unsigned long long)n.tff, (unsigned long long)n.bff, (unsigned long long)n.pixels);
-  }
   const double most = static_cast<double>(std::max({n.cur, n.tff, n.bff}));
   if (n.pixels == 0 || most <= options_.min_combed * static_cast<double>(n.pixels)) {
     return FieldOrder::kUndetermined;
   }
-  const double r = options_.ratio;
-  const double cur = static_cast<double>(n.cur) * r;
+  const double cur = static_cast<double>(n.cur);
   const double tff = static_cast<double>(n.tff);
   const double bff = static_cast<double>(n.bff);
-  if (cur < std::min(tff, bff)) return FieldOrder::kProgressive;
-  if (tff * r < bff && cur < bff) return FieldOrder::kTopFieldFirst;
-  if (bff * r < tff && cur < tff) return FieldOrder::kBottomFieldFirst;
+  const double low = std::min(tff, bff);
+  const double high = std::max(tff, bff);
+  if (cur * options_.strong_ratio < low && high < options_.symmetry * low) {
+    return FieldOrder::kProgressive;
+  }
+  if (tff * options_.order_ratio < bff) return FieldOrder::kTopFieldFirst;
+  if (bff * options_.order_ratio < tff) return FieldOrder::kBottomFieldFirst;
+  if (cur * options_.progressive_ratio < low) return FieldOrder::kProgressive;
   return FieldOrder::kUndetermined;
 }
 

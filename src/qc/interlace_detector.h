@@ -10,15 +10,19 @@
 //   tff  the frame's top field with the previous frame's bottom field;
 //   bff  the previous frame's top field with the frame's bottom field.
 // With top field first, the previous bottom field comes right before the
-// current top field, so `tff` spans one field interval like `cur`, while
-// `bff` spans three; with bottom field first it is the other way round; a
-// progressive frame has both fields from one instant, so `cur` combs much
-// less than either cross weave. A frame is therefore
-//   progressive   when cur * ratio < min(tff, bff);
-//   tff           when tff * ratio < bff and cur * ratio < bff;
-//   bff           when bff * ratio < tff and cur * ratio < tff;
+// current top field, so `tff` spans one field interval, like `cur`, while
+// `bff` spans three; with bottom field first it is the other way round. A
+// progressive frame has both fields from one instant, so `cur` combs far less
+// than the cross weaves, which both span one frame interval and so comb about
+// alike. A frame is therefore, taking the first rule that holds,
+//   progressive   when cur * strong_ratio < min(tff, bff) and
+//                 max(tff, bff) < symmetry * min(tff, bff);
+//   tff           when tff * order_ratio < bff;
+//   bff           when bff * order_ratio < tff;
+//   progressive   when cur * progressive_ratio < min(tff, bff);
 //   undetermined  otherwise, or when no weave has more than min_combed of
-//                 its pixels combed (a still picture shows nothing).
+//                 its pixels combed (a still picture shows nothing; nor does
+//                 content of one-pixel detail that combs in every weave).
 // A pixel on an odd row combs when |above + below - 2 * pixel| exceeds
 // `threshold` (8-bit code values, scaled for higher depths) and twice
 // |two_above + two_below - 2 * pixel|, its own field's curvature. Only luma
@@ -50,11 +54,18 @@ enum class FieldOrder { kUndetermined, kProgressive, kTopFieldFirst, kBottomFiel
 // "undetermined", "progressive", "tff", "bff".
 const char* FieldOrderName(FieldOrder order);
 
+// The defaults were tuned on lavfi sources (testsrc, testsrc2, mandelbrot,
+// life) woven from 50p with ffmpeg's interlace filter (tff and bff) and
+// encoded as interlaced H.264, and on their 25p encodes, flagged interlaced
+// or not.
 struct InterlaceOptions {
-  int threshold = 16;         // minimum cross-field curvature of a combed pixel (8-bit)
-  double ratio = 1.5;         // how much less a weave must comb to win
-  double min_combed = 0.002;  // share of pixels combed below which a frame is undetermined
-  int row_step = 2;           // analyse every row_step-th odd row (1 = all)
+  int threshold = 16;              // minimum cross-field curvature of a combed pixel (8-bit)
+  double strong_ratio = 3.0;       // `cur` combs far less than the cross weaves...
+  double symmetry = 2.0;           // ...which comb about alike: progressive
+  double order_ratio = 1.5;        // how much less the winning cross weave combs
+  double progressive_ratio = 1.5;  // `cur` combs clearly less than both cross weaves
+  double min_combed = 0.002;       // share of combed pixels below which nothing is decided
+  int row_step = 2;                // analyse every row_step-th odd row (1 = all)
 };
 
 struct InterlaceResult {
