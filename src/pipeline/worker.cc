@@ -276,6 +276,24 @@ Status Worker::MoveInto(const Video& video, const std::string& folder) {
   return MoveIdempotent(*deps_.store, video.current_key, to);
 }
 
+// The part of the final change that says where the files now are.
+static void FiledChange(const Video& video, const std::string& folder, State state, double now,
+                        VideoChange& change) {
+  const std::string video_file = FileName(video.source_key);
+  change.video_id = video.id;
+  change.now = now;
+  change.state = state;
+  change.current_key = folder + "/" + video_file;
+  if (!video.sidecar_key.empty()) {
+    change.sidecar_key =
+        folder + "/" + SidecarNameFor(video.sidecar_key, video.current_key, video_file);
+  }
+  change.pending_key = "";
+  change.pending_sidecar_key = "";
+  change.location = folder;
+  change.job = VideoChange::Job::kRemove;
+}
+
 Status Worker::Publish(const Video& video, int attempt, const StageResult& result) {
   VG_ASSIGN_OR_RETURN(std::string folder, ReserveFolder(video, kProcessed));
   const double now = deps_.clock->Now();
@@ -300,18 +318,7 @@ Status Worker::Publish(const Video& video, int attempt, const StageResult& resul
   VG_RETURN_IF_ERROR(deps_.store->Write(folder + "/report.json", report.dump(2)));
   VG_RETURN_IF_ERROR(MoveInto(video, folder));
 
-  const std::string video_file = FileName(video.source_key);
-  done.video_id = video.id;
-  done.now = now;
-  done.state = State::kProcessed;
-  done.current_key = folder + "/" + video_file;
-  if (!video.sidecar_key.empty()) {
-    done.sidecar_key =
-        folder + "/" + SidecarNameFor(video.sidecar_key, video.current_key, video_file);
-  }
-  done.pending_key = "";
-  done.pending_sidecar_key = "";
-  done.location = folder;
+  FiledChange(video, folder, State::kProcessed, now, done);
   done.probe = result.probe;
   done.qc = result.qc;
   done.last_error = "";
@@ -355,19 +362,8 @@ Status Worker::Quarantine(const Video& video, int attempt, State final_state,
   VG_RETURN_IF_ERROR(deps_.store->Write(folder + "/report.json", report.dump(2)));
   VG_RETURN_IF_ERROR(MoveInto(video, folder));
 
-  const std::string video_file = FileName(video.source_key);
   VideoChange done;
-  done.video_id = video.id;
-  done.now = now;
-  done.state = final_state;
-  done.current_key = folder + "/" + video_file;
-  if (!video.sidecar_key.empty()) {
-    done.sidecar_key =
-        folder + "/" + SidecarNameFor(video.sidecar_key, video.current_key, video_file);
-  }
-  done.pending_key = "";
-  done.pending_sidecar_key = "";
-  done.location = folder;
+  FiledChange(video, folder, final_state, now, done);
   if (!probe.is_null()) done.probe = probe;
   if (!qc.is_null()) done.qc = qc;
   done.last_error = reason;
