@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/util.h"
 #include "media/probe.h"
+#include "media/synthesize.h"
 #include "notify/log_sink.h"
 #include "notify/webhook_sink.h"
 #include "pipeline/dispatcher.h"
@@ -415,6 +416,76 @@ int MigrateCommand(Context& ctx) {
   if (!version.ok()) return Fail(version.status(), kExitBackend);
   std::cout << "catalog " << catalog::RedactUrl(ctx.config.database.url) << " is at schema version "
             << *version << "\n";
+  return kExitOk;
+}
+
+}  // namespace vidgate::app
+
+namespace vidgate::app {
+
+// Writes a set of sample uploads that shows each path through the pipeline.
+int DemoCommand(Context& ctx) {
+  namespace fs = std::filesystem;
+  auto store = storage::Open(ctx.config.storage.url);
+  if (!store.ok()) return Fail(store.status(), BackendExit(store.status()));
+  if (Status s = (*store)->Prepare(); !s.ok()) return Fail(s, BackendExit(s));
+  const fs::path tmp = fs::temp_directory_path() / ("vidgate-demo-" + NewUuid());
+  std::error_code ec;
+  fs::create_directories(tmp, ec);
+  if (ec) return Fail(ErrnoStatus(ec.value(), "create folder", tmp.string()), kExitBackend);
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() {
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+    }
+  } cleanup{tmp};
+
+  // A folder of its own per run, so a second demo never collides.
+  const std::string folder =
+      std::string(pipeline::kUploads) + "demo-" + FormatTime(SystemClock().Now()).substr(11, 8);
+  std::string base = folder;
+  for (char& c : base) {
+    if (c == ':') c = '-';
+  }
+  struct Sample {
+    std::string name;
+    media::SynthOptions options;
+    std::optional<std::string> sidecar;  // nullopt: none
+    bool truncate = false;
+  };
+  media::SynthOptions plain;
+  media::SynthOptions black_intro;
+  black_intro.black = {{0, 2.5}};
+  black_intro.seconds = 5;
+  const std::vector<Sample> samples = {
+      {"welcome", plain, R"({"title": "Welcome to vidgate", "owner": "demo"})", false},
+      {"black-intro", black_intro, R"({"title": "Starts with 2.5 s of black"})", false},
+      {"no-metadata", plain, std::nullopt, false},
+      {"bad-sidecar", plain, R"({"title": "missing a closing brace")", false},
+      {"broken", plain, R"({"title": "Cut off after 2 KiB"})", true},
+  };
+  for (const auto& sample : samples) {
+    const std::string local = (tmp / (sample.name + ".mp4")).string();
+    if (Status s = media::SynthesizeClip(local, sample.options); !s.ok()) {
+      return Fail(s, kExitBackend);
+    }
+    if (sample.truncate) {
+      // Only the first bytes: the index (at the front, faststart) promises
+      // frames whose data never arrived.
+      fs::resize_file(local, 2048, ec);
+    }
+    const std::string key = base + "/" + sample.name + ".mp4";
+    if (sample.sidecar) {
+      Status s = (*store)->Write(base + "/" + sample.name + ".json", *sample.sidecar);
+      if (!s.ok()) return Fail(s, BackendExit(s));
+    }
+    Status s = (*store)->Upload(local, key);
+    if (!s.ok()) return Fail(s, BackendExit(s));
+    std::cout << key << "\n";
+  }
+  ctx.log->info("demo: {} sample uploads in {}/ (run `vidgate run` to process them)",
+                samples.size(), base);
   return kExitOk;
 }
 

@@ -38,5 +38,6 @@ int RetryCommand(Context& ctx, const std::string& id_or_name);
 int ProbeCommand(const std::string& file, bool json);
 int QcCommand(const std::string& file, bool json, const std::string& policy);
 int MigrateCommand(Context& ctx);
+int DemoCommand(Context& ctx);
 
 }  // namespace vidgate::app

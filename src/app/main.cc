@@ -67,6 +67,7 @@ int Main(int argc, char** argv) {
   qc->add_option("--policy", policy, "QC preset");
 
   auto* migrate = app.add_subcommand("migrate", "apply the catalog's schema migrations and exit");
+  auto* demo = app.add_subcommand("demo", "generate sample videos with sidecars into uploads/");
 
   // --config and the logging options are accepted after the subcommand too.
   for (auto* sub : app.get_subcommands({})) sub->fallthrough();
@@ -100,6 +101,7 @@ int Main(int argc, char** argv) {
   if (*show) return ShowCommand(ctx, id_or_name, json);
   if (*retry) return RetryCommand(ctx, id_or_name);
   if (*migrate) return MigrateCommand(ctx);
+  if (*demo) return DemoCommand(ctx);
   return kExitUsage;
 }
 

@@ -64,12 +64,9 @@ void BlackDetector::CloseRun(double end) {
 
 nlohmann::json BlackDetector::ToJson() const {
   nlohmann::json j = {
-      {"segments", SegmentsToJson(result_.segments)},
-      {"frames", result_.frames},
-      {"black_frames", result_.black_frames},
-      {"skipped_frames", result_.skipped_frames},
-      {"pixel_threshold", options_.pixel_threshold},
-      {"picture_ratio", options_.picture_ratio},
+      {"segments", SegmentsToJson(result_.segments)}, {"frames", result_.frames},
+      {"black_frames", result_.black_frames},         {"skipped_frames", result_.skipped_frames},
+      {"pixel_threshold", options_.pixel_threshold},  {"picture_ratio", options_.picture_ratio},
       {"min_duration", options_.min_duration},
   };
   if (!result_.skipped_reason.empty()) j["skipped_reason"] = result_.skipped_reason;

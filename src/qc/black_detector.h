@@ -50,9 +50,9 @@ struct BlackResult {
   std::vector<Segment> segments;  // in time order, complete after Finish()
   int64_t frames = 0;             // frames analysed
   int64_t black_frames = 0;
-  int64_t skipped_frames = 0;     // frames in an unsupported format
-  std::string skipped_reason;     // why the first skipped frame was skipped
-  double end_time = 0;            // where the last frame ends (after Finish())
+  int64_t skipped_frames = 0;  // frames in an unsupported format
+  std::string skipped_reason;  // why the first skipped frame was skipped
+  double end_time = 0;         // where the last frame ends (after Finish())
 };
 
 // BlackDetector is a FrameSink for the video frames of one decode pass. Not

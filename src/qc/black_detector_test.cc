@@ -32,8 +32,8 @@ std::vector<Segment> CompareWithBlackdetect(const std::string& what, const std::
   const std::vector<Segment> ref =
       ParseBlackdetect(FfmpegLog(path, "-vf blackdetect=d=2:pix_th=0.10 -an"));
   const double err = MaxSegmentError(ours, ref);
-  ReportAgreement(what, "ours " + ToString(ours) + " ffmpeg " + ToString(ref) +
-                            " max |diff| " + std::to_string(err) + " s");
+  ReportAgreement(what, "ours " + ToString(ours) + " ffmpeg " + ToString(ref) + " max |diff| " +
+                            std::to_string(err) + " s");
   EXPECT_LE(err, tolerance) << "ours " << ToString(ours) << " ffmpeg " << ToString(ref);
   return ours;
 }
@@ -46,11 +46,11 @@ TEST(QcBlackDetectorTest, MatchesBlackdetectOnTheMainFixture) {
 }
 
 TEST(QcBlackDetectorTest, TenBitSource) {
-  const std::string path = MakeFixture(
-      "black10.mp4",
-      "-f lavfi -i \"testsrc2=s=320x240:r=24:d=8,"
-      "drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='gte(t,3)*lt(t,5.5)',"
-      "format=yuv420p10le\" -c:v libx264 -preset veryfast");
+  const std::string path =
+      MakeFixture("black10.mp4",
+                  "-f lavfi -i \"testsrc2=s=320x240:r=24:d=8,"
+                  "drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='gte(t,3)*lt(t,5.5)',"
+                  "format=yuv420p10le\" -c:v libx264 -preset veryfast");
   const auto ours = CompareWithBlackdetect("black 10-bit", path, 1e-6);
   ASSERT_EQ(ours.size(), 1u);
   EXPECT_NEAR(ours[0].start, 3.0, 1e-6);
@@ -72,11 +72,11 @@ TEST(QcBlackDetectorTest, FullRangeSource) {
 }
 
 TEST(QcBlackDetectorTest, BlackUntilTheEndEndsWhereTheLastFrameEnds) {
-  const std::string path = MakeFixture(
-      "blackend.mp4",
-      "-f lavfi -i \"testsrc2=s=320x240:r=24:d=8,"
-      "drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='gte(t,5)'\" "
-      "-c:v libx264 -preset veryfast -pix_fmt yuv420p");
+  const std::string path =
+      MakeFixture("blackend.mp4",
+                  "-f lavfi -i \"testsrc2=s=320x240:r=24:d=8,"
+                  "drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='gte(t,5)'\" "
+                  "-c:v libx264 -preset veryfast -pix_fmt yuv420p");
   // blackdetect ends such a run at the start of the last frame (7.9583 s).
   // (ffmpeg prints 6 significant digits.)
   const auto ours = CompareWithBlackdetect("black until EOF", path, 1.0 / kMainFrameRate + 1e-4);
@@ -101,7 +101,8 @@ BlackDetector Feed(int frames, MakeFn make, BlackOptions options = {}) {
 int64_t BlackFrames(AVPixelFormat format, int y, AVColorRange range = AVCOL_RANGE_UNSPECIFIED) {
   const int mid = format == AV_PIX_FMT_YUV420P10LE ? 512 : 128;
   BlackDetector black = Feed(1, [&](int) {
-    media::FramePtr f = MakeVideoFrame(format, 64, 48, [&](int p, int, int) { return p == 0 ? y : mid; });
+    media::FramePtr f =
+        MakeVideoFrame(format, 64, 48, [&](int p, int, int) { return p == 0 ? y : mid; });
     f->color_range = range;
     return f;
   });
@@ -133,12 +134,11 @@ TEST(QcBlackDetectorTest, PictureRatio) {
 
 TEST(QcBlackDetectorTest, MinimumDurationAndSegmentEnds) {
   // Frames 25..74 black (2.0 s), 100..148 black (1.96 s), 175..end black.
-  auto black_at = [](int i) {
-    return (i >= 25 && i < 75) || (i >= 100 && i < 149) || i >= 175;
-  };
+  auto black_at = [](int i) { return (i >= 25 && i < 75) || (i >= 100 && i < 149) || i >= 175; };
   BlackDetector black = Feed(225, [&](int i) {
     const int y = black_at(i) ? 16 : 120;
-    return MakeVideoFrame(AV_PIX_FMT_YUV420P, 32, 32, [y](int p, int, int) { return p == 0 ? y : 128; });
+    return MakeVideoFrame(AV_PIX_FMT_YUV420P, 32, 32,
+                          [y](int p, int, int) { return p == 0 ? y : 128; });
   });
   const auto& s = black.result().segments;
   ASSERT_EQ(s.size(), 2u) << ToString(s);

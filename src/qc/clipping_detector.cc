@@ -63,7 +63,8 @@ Status ClippingDetector::OnAudioFrame(const AVFrame& frame, double time_seconds)
 nlohmann::json ClippingDetector::ToJson() const {
   nlohmann::json channels = nlohmann::json::array();
   for (size_t c = 0; c < result_.clipped.size(); ++c) {
-    channels.push_back({{"clipped_samples", result_.clipped[c]}, {"share", result_.channel_share(c)}});
+    channels.push_back(
+        {{"clipped_samples", result_.clipped[c]}, {"share", result_.channel_share(c)}});
   }
   nlohmann::json j = {
       {"clipped_samples", result_.total_clipped()},

@@ -22,18 +22,18 @@ using ::vidgate::qc::testing::ReportAgreement;
 
 TEST(QcClippingDetectorTest, CountsClippedSamplesOfAnOverdrivenSine) {
   // Left: a sine at 1.5x full scale, clipped when stored as s16; right: 0.5.
-  const std::string path = MakeFixture(
-      "clipped.wav",
-      "-f lavfi -i \"aevalsrc='1.5*sin(2*PI*440*t)|0.5*sin(2*PI*440*t)':s=48000:d=2\" "
-      "-c:a pcm_s16le");
+  const std::string path =
+      MakeFixture("clipped.wav",
+                  "-f lavfi -i \"aevalsrc='1.5*sin(2*PI*440*t)|0.5*sin(2*PI*440*t)':s=48000:d=2\" "
+                  "-c:a pcm_s16le");
   ClippingDetector clipping;
   Decode(path, {&clipping});
   const ClippingResult& r = clipping.result();
 
   // Reference: the decoded samples as ffmpeg writes them, counted here.
   int code = 0;
-  const std::string raw = media::testing::RunCommand(
-      "ffmpeg -nostdin -v error -i '" + path + "' -f s16le -", &code);
+  const std::string raw =
+      media::testing::RunCommand("ffmpeg -nostdin -v error -i '" + path + "' -f s16le -", &code);
   ASSERT_EQ(code, 0);
   std::vector<int64_t> expected(2, 0);
   for (size_t i = 0; i + 1 < raw.size(); i += 2) {

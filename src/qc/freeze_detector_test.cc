@@ -30,8 +30,8 @@ std::vector<Segment> CompareWithFreezedetect(const std::string& what, const std:
   const std::vector<Segment> ref =
       ParseFreezedetect(FfmpegLog(path, "-vf freezedetect=n=-60dB:d=2 -an"), stream_end);
   const double err = MaxSegmentError(ours, ref);
-  ReportAgreement(what, "ours " + ToString(ours) + " ffmpeg " + ToString(ref) +
-                            " max |diff| " + std::to_string(err) + " s");
+  ReportAgreement(what, "ours " + ToString(ours) + " ffmpeg " + ToString(ref) + " max |diff| " +
+                            std::to_string(err) + " s");
   EXPECT_LE(err, tolerance) << "ours " << ToString(ours) << " ffmpeg " << ToString(ref);
   return ours;
 }
@@ -49,11 +49,10 @@ TEST(QcFreezeDetectorTest, MatchesFreezedetectOnTheMainFixture) {
 TEST(QcFreezeDetectorTest, FreezeUntilTheEnd) {
   // Frames 120.. (5 s on) repeat frame 120; freezedetect gives no end, ours
   // is where the last frame ends.
-  const std::string path = MakeFixture(
-      "freezeend.mp4",
-      "-filter_complex \"testsrc2=s=320x240:r=24:d=8,split[a][b];"
-      "[a][b]freezeframes=first=120:last=191:replace=120\" "
-      "-c:v libx264 -preset veryfast -pix_fmt yuv420p");
+  const std::string path = MakeFixture("freezeend.mp4",
+                                       "-filter_complex \"testsrc2=s=320x240:r=24:d=8,split[a][b];"
+                                       "[a][b]freezeframes=first=120:last=191:replace=120\" "
+                                       "-c:v libx264 -preset veryfast -pix_fmt yuv420p");
   const auto ours = CompareWithFreezedetect("freeze until EOF", path, 8.0, 1e-6);
   ASSERT_EQ(ours.size(), 1u);
   EXPECT_NEAR(ours[0].start, 5.0, 1e-6);
@@ -67,8 +66,8 @@ FreezeDetector Feed(int frames, ChangedFn changed) {
   FreezeDetector freeze;
   for (int i = 0; i < frames; ++i) {
     const int n = changed(i);
-    media::FramePtr f = MakeVideoFrame(AV_PIX_FMT_GRAY8, 50, 50,
-                                       [n](int, int x, int y) { return y * 50 + x < n ? 101 : 100; });
+    media::FramePtr f = MakeVideoFrame(
+        AV_PIX_FMT_GRAY8, 50, 50, [n](int, int x, int y) { return y * 50 + x < n ? 101 : 100; });
     EXPECT_TRUE(freeze.OnVideoFrame(*f, i / 25.0).ok());
   }
   EXPECT_TRUE(freeze.Finish().ok());

@@ -1,68 +1,11 @@
 #include "qc/interlace_detector.h"
 
 #include <algorithm>
-#include <cstdlib>  // std::abs
 #include <nlohmann/json.hpp>
 
+#include "qc/internal/pixel_ops.h"
+
 namespace vidgate::qc {
-
-namespace {
-
-struct CombCounts {
-  uint64_t cur = 0;
-  uint64_t tff = 0;
-  uint64_t bff = 0;
-  uint64_t pixels = 0;
-};
-
-template <typename T>
-const T* Row(const internal::Plane& plane, int y) {
-  return reinterpret_cast<const T*>(plane.data + static_cast<ptrdiff_t>(y) * plane.linesize);
-}
-
-// 1 when `mid` (a row of one field) combs against `up`/`down` (rows of the
-// other field) but not against `up2`/`down2` (its own field).
-inline uint32_t Combs(int up2, int up, int mid, int down, int down2, int threshold) {
-  const int cross = std::abs(up + down - 2 * mid);
-  const int same = std::abs(up2 + down2 - 2 * mid);
-  return (cross > threshold && cross > 2 * same) ? 1u : 0u;
-}
-
-template <typename T>
-CombCounts CountCombing(const internal::Plane& cur, const internal::Plane& prev, int threshold,
-                        int row_step) {
-  CombCounts counts;
-  const int width = cur.width;
-  // Odd rows y with y-2 >= 0 and y+2 < height.
-  for (int y = 3; y + 2 < cur.height; y += 2 * row_step) {
-    const T* c_up2 = Row<T>(cur, y - 2);
-    const T* c_up = Row<T>(cur, y - 1);
-    const T* c_mid = Row<T>(cur, y);
-    const T* c_down = Row<T>(cur, y + 1);
-    const T* c_down2 = Row<T>(cur, y + 2);
-    const T* p_up2 = Row<T>(prev, y - 2);
-    const T* p_up = Row<T>(prev, y - 1);
-    const T* p_mid = Row<T>(prev, y);
-    const T* p_down = Row<T>(prev, y + 1);
-    const T* p_down2 = Row<T>(prev, y + 2);
-    uint32_t n_cur = 0, n_tff = 0, n_bff = 0;
-    for (int x = 0; x < width; ++x) {
-      // cur: all rows from the current frame.
-      n_cur += Combs(c_up2[x], c_up[x], c_mid[x], c_down[x], c_down2[x], threshold);
-      // tff: top rows (even) from the current frame, bottom rows (odd) from the previous.
-      n_tff += Combs(p_up2[x], c_up[x], p_mid[x], c_down[x], p_down2[x], threshold);
-      // bff: top rows from the previous frame, bottom rows from the current.
-      n_bff += Combs(c_up2[x], p_up[x], c_mid[x], p_down[x], c_down2[x], threshold);
-    }
-    counts.cur += n_cur;
-    counts.tff += n_tff;
-    counts.bff += n_bff;
-    counts.pixels += static_cast<uint64_t>(width);
-  }
-  return counts;
-}
-
-}  // namespace
 
 const char* FieldOrderName(FieldOrder order) {
   switch (order) {
@@ -85,10 +28,8 @@ InterlaceDetector::InterlaceDetector(InterlaceOptions options) : options_(option
 FieldOrder InterlaceDetector::Classify(const internal::VideoPlanes& current,
                                        const internal::VideoPlanes& previous) const {
   const int threshold = options_.threshold << (current.depth - 8);
-  const CombCounts n =
-      current.bytes_per_sample == 1
-          ? CountCombing<uint8_t>(current.luma(), previous.luma(), threshold, options_.row_step)
-          : CountCombing<uint16_t>(current.luma(), previous.luma(), threshold, options_.row_step);
+  const internal::CombCounts n = internal::CountCombing(
+      current.luma(), previous.luma(), current.bytes_per_sample, threshold, options_.row_step);
   const double most = static_cast<double>(std::max({n.cur, n.tff, n.bff}));
   if (n.pixels == 0 || most <= options_.min_combed * static_cast<double>(n.pixels)) {
     return FieldOrder::kUndetermined;

@@ -18,9 +18,11 @@ using ::vidgate::qc::testing::ReportAgreement;
 // 4 s of moving test pattern at 25 frames per second: progressive, or woven
 // from 50p with the given field order and encoded as interlaced H.264.
 std::string Source(const std::string& name, const std::string& scan) {
-  const std::string src = "testsrc2=s=320x240:r=" + std::string(scan.empty() ? "25" : "50") + ":d=4";
+  const std::string src =
+      "testsrc2=s=320x240:r=" + std::string(scan.empty() ? "25" : "50") + ":d=4";
   if (scan.empty()) {
-    return MakeFixture(name, "-f lavfi -i " + src + " -c:v libx264 -preset veryfast -pix_fmt yuv420p");
+    return MakeFixture(name,
+                       "-f lavfi -i " + src + " -c:v libx264 -preset veryfast -pix_fmt yuv420p");
   }
   return MakeFixture(name, "-f lavfi -i \"" + src + ",interlace=scan=" + scan +
                                "\" -c:v libx264 -preset veryfast -pix_fmt yuv420p "
@@ -70,8 +72,9 @@ TEST(QcInterlaceDetectorTest, ProgressiveContentFlaggedInterlacedIsProgressive) 
 TEST(QcInterlaceDetectorTest, StillPictureIsUndetermined) {
   InterlaceDetector detector;
   for (int i = 0; i < 10; ++i) {
-    media::FramePtr f = MakeVideoFrame(AV_PIX_FMT_YUV420P, 64, 64,
-                                       [](int p, int x, int y) { return p == 0 ? (x * 7 + y * 3) % 256 : 128; });
+    media::FramePtr f = MakeVideoFrame(AV_PIX_FMT_YUV420P, 64, 64, [](int p, int x, int y) {
+      return p == 0 ? (x * 7 + y * 3) % 256 : 128;
+    });
     ASSERT_TRUE(detector.OnVideoFrame(*f, i / 25.0).ok());
   }
   ASSERT_TRUE(detector.Finish().ok());

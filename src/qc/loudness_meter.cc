@@ -137,8 +137,8 @@ Status LoudnessMeter::Feed(const float* samples, int64_t frames) {
         momentary_.Add(step_middle, momentary);
       }
       ++readings_;
-      next_reading_ = std::llround(static_cast<double>(readings_ + 1) *
-                                   static_cast<double>(rate_) / kReadingsPerSecond);
+      next_reading_ = std::llround(static_cast<double>(readings_ + 1) * static_cast<double>(rate_) /
+                                   kReadingsPerSecond);
     }
   }
   return Status();
@@ -153,7 +153,8 @@ Status LoudnessMeter::Finish() {
   if (ebur128_loudness_range(meter_->state, &value) == EBUR128_SUCCESS) result_.lra = Finite(value);
   double peak = 0;
   for (unsigned c = 0; c < channels_; ++c) {
-    if (ebur128_true_peak(meter_->state, c, &value) == EBUR128_SUCCESS) peak = std::max(peak, value);
+    if (ebur128_true_peak(meter_->state, c, &value) == EBUR128_SUCCESS)
+      peak = std::max(peak, value);
   }
   if (peak > 0) result_.true_peak_dbtp = 20 * std::log10(peak);
   return Status();

@@ -45,6 +45,45 @@ TEST(QcPixelOpsTest, FastPathsMatchScalarOnOddSizes) {
   }
 }
 
+TEST(QcPixelOpsTest, CombingFastPathMatchesScalar) {
+  for (int bytes : {1, 2}) {
+    for (int width : {5, 8, 13, 64, 333}) {
+      for (int row_step : {1, 2}) {
+        std::vector<uint8_t> sa, sb;
+        const Plane a = MakePlane(&sa, width, 23, bytes, static_cast<uint32_t>(width) * 7);
+        const Plane b = MakePlane(&sb, width, 23, bytes, static_cast<uint32_t>(width) * 7 + 1);
+        const CombCounts fast = CountCombing(a, b, bytes, 16, row_step);
+        const CombCounts slow = scalar::CountCombing(a, b, bytes, 16, row_step);
+        SCOPED_TRACE(::testing::Message() << "bytes=" << bytes << " width=" << width);
+        EXPECT_GT(slow.cur, 0u);
+        EXPECT_EQ(fast.cur, slow.cur);
+        EXPECT_EQ(fast.tff, slow.tff);
+        EXPECT_EQ(fast.bff, slow.bff);
+        EXPECT_EQ(fast.pixels, slow.pixels);
+        EXPECT_EQ(slow.pixels,
+                  static_cast<uint64_t>(width) * (row_step == 1 ? 9 : 5));  // rows 3..19
+      }
+    }
+  }
+}
+
+TEST(QcPixelOpsTest, CombingOfAWovenPicture) {
+  // Even rows 0, odd rows 200: every odd row combs in `cur`; `prev` is flat,
+  // so the tff weave (odd rows from prev) and the bff weave (even rows from
+  // prev, odd rows 200 against 0) differ.
+  std::vector<uint8_t> comb(16 * 12), flat(16 * 12, 0);
+  for (int y = 0; y < 12; ++y) {
+    for (int x = 0; x < 16; ++x) comb[static_cast<size_t>(y * 16 + x)] = y % 2 == 1 ? 200 : 0;
+  }
+  const Plane cur{comb.data(), 16, 16, 12, PlaneKind::kLuma};
+  const Plane prev{flat.data(), 16, 16, 12, PlaneKind::kLuma};
+  const CombCounts n = CountCombing(cur, prev, 1, 16, 1);
+  EXPECT_EQ(n.pixels, 16u * 4);  // rows 3, 5, 7, 9
+  EXPECT_EQ(n.cur, 16u * 4);
+  EXPECT_EQ(n.tff, 0u);
+  EXPECT_EQ(n.bff, 16u * 4);
+}
+
 TEST(QcPixelOpsTest, KnownValues) {
   // One row 0, 1, ..., 255.
   std::vector<uint8_t> row(256);

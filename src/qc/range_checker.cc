@@ -32,7 +32,8 @@ Status RangeChecker::OnVideoFrame(const AVFrame& frame, double time_seconds) {
   uint64_t luma = 0, luma_outside = 0, chroma = 0, chroma_outside = 0;
   for (int p = 0; p < planes.count; ++p) {
     const internal::Plane& plane = planes.planes[static_cast<size_t>(p)];
-    const uint64_t samples = static_cast<uint64_t>(plane.width) * static_cast<uint64_t>(plane.height);
+    const uint64_t samples =
+        static_cast<uint64_t>(plane.width) * static_cast<uint64_t>(plane.height);
     if (plane.kind == internal::PlaneKind::kLuma) {
       luma += samples;
       luma_outside +=

@@ -18,16 +18,14 @@ using ::vidgate::qc::testing::ReportAgreement;
 TEST(QcRangeCheckerTest, CountsLumaAndChromaOutsideLimitedRange) {
   RangeChecker range;
   // 32x16 yuv420p: luma 512 samples, chroma 2 x 16x8 = 256 samples.
-  media::FramePtr legal =
-      MakeVideoFrame(AV_PIX_FMT_YUV420P, 32, 16, [](int p, int x, int y) {
-        return p == 0 ? (x + y) % 2 == 0 ? 16 : 235 : (x % 2 == 0 ? 16 : 240);
-      });
-  media::FramePtr illegal =
-      MakeVideoFrame(AV_PIX_FMT_YUV420P, 32, 16, [](int p, int x, int y) {
-        if (p == 0) return y == 0 && x < 10 ? 0 : (y == 1 && x < 5 ? 250 : 128);
-        if (p == 1) return y == 0 && x < 3 ? 241 : 128;
-        return y == 0 && x < 2 ? 15 : 128;
-      });
+  media::FramePtr legal = MakeVideoFrame(AV_PIX_FMT_YUV420P, 32, 16, [](int p, int x, int y) {
+    return p == 0 ? (x + y) % 2 == 0 ? 16 : 235 : (x % 2 == 0 ? 16 : 240);
+  });
+  media::FramePtr illegal = MakeVideoFrame(AV_PIX_FMT_YUV420P, 32, 16, [](int p, int x, int y) {
+    if (p == 0) return y == 0 && x < 10 ? 0 : (y == 1 && x < 5 ? 250 : 128);
+    if (p == 1) return y == 0 && x < 3 ? 241 : 128;
+    return y == 0 && x < 2 ? 15 : 128;
+  });
   ASSERT_TRUE(range.OnVideoFrame(*legal, 0.0).ok());
   ASSERT_TRUE(range.OnVideoFrame(*illegal, 1.5).ok());
   ASSERT_TRUE(range.Finish().ok());

@@ -52,11 +52,11 @@ class QcSilenceFormatTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(QcSilenceFormatTest, SilentOnlyWhenEveryChannelIsAndMatchesSilencedetect) {
   const std::string codec = GetParam();
-  const std::string path = MakeFixture(
-      "silence_" + codec + ".wav",
-      "-f lavfi -i \"aevalsrc='0.1*sin(2*PI*440*t)*(1-between(t,6,9))*lt(t,9.5)|"
-      "0.1*sin(2*PI*660*t)*(1-between(t,6.5,9))*lt(t,9.5)':s=48000:d=12\" -c:a " +
-          codec);
+  const std::string path =
+      MakeFixture("silence_" + codec + ".wav",
+                  "-f lavfi -i \"aevalsrc='0.1*sin(2*PI*440*t)*(1-between(t,6,9))*lt(t,9.5)|"
+                  "0.1*sin(2*PI*660*t)*(1-between(t,6.5,9))*lt(t,9.5)':s=48000:d=12\" -c:a " +
+                      codec);
   const auto ours = CompareWithSilencedetect("silence wav " + codec, path);
   ASSERT_EQ(ours.size(), 2u) << ToString(ours);
   EXPECT_NEAR(ours[0].start, 6.5, kAudioTolerance);
@@ -91,7 +91,7 @@ TEST(QcSilenceDetectorTest, ThresholdAndMinimumDurationInSamples) {
 
 TEST(QcSilenceDetectorTest, RunsAcrossFramesAndToTheEnd) {
   SilenceDetector silence({.noise = 0.001, .min_duration = 0.5});
-  for (int f = 0; f < 10; ++f) {  // 10 frames of 100 samples at 1000 Hz
+  for (int f = 0; f < 10; ++f) {                    // 10 frames of 100 samples at 1000 Hz
     std::vector<double> s(200, f < 3 ? 0.3 : 0.0);  // stereo
     media::FramePtr frame = MakeAudioFrame(AV_SAMPLE_FMT_S16, 2, 1000, s);
     ASSERT_TRUE(silence.OnAudioFrame(*frame, f * 0.1).ok());

@@ -37,8 +37,8 @@ Status MotionSeries::OnVideoFrame(const AVFrame& frame, double time_seconds) {
     return Status();
   }
   if (previous_ != nullptr && internal::SameGeometry(planes, previous_planes_)) {
-    const double sad = static_cast<double>(internal::SumAbsDiff(
-        planes.luma(), previous_planes_.luma(), planes.bytes_per_sample));
+    const double sad = static_cast<double>(
+        internal::SumAbsDiff(planes.luma(), previous_planes_.luma(), planes.bytes_per_sample));
     series_.Add(time_seconds, To8Bit(sad / LumaSamples(planes), planes.depth));
   }
   if (previous_ == nullptr) {

@@ -103,15 +103,14 @@ TEST(QcVideoSeriesTest, TenBitIsReportedInEightBitCodeValues) {
   EXPECT_DOUBLE_EQ(*l[1], 235);
   const auto m = motion.PerSecond();
   ASSERT_EQ(m.size(), 2u);
-  EXPECT_DOUBLE_EQ(*m[0], 0);               // frame 1 equals frame 0
+  EXPECT_DOUBLE_EQ(*m[0], 0);                // frame 1 equals frame 0
   EXPECT_DOUBLE_EQ(*m[1], (219.0 + 0) / 2);  // frames 2 (jump) and 3 (still)
   EXPECT_EQ(motion.ToJson().dump(), "[0.0,109.5]");
 }
 
 TEST(QcVideoSeriesTest, SecondsWithoutFramesAreNull) {
   LuminanceSeries luma;
-  media::FramePtr f =
-      MakeVideoFrame(AV_PIX_FMT_GRAY8, 8, 8, [](int, int, int) { return 100; });
+  media::FramePtr f = MakeVideoFrame(AV_PIX_FMT_GRAY8, 8, 8, [](int, int, int) { return 100; });
   ASSERT_TRUE(luma.OnVideoFrame(*f, 0.2).ok());
   ASSERT_TRUE(luma.OnVideoFrame(*f, 2.2).ok());
   EXPECT_EQ(luma.ToJson().dump(), "[100.0,null,100.0]");

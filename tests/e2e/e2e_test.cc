@@ -869,3 +869,30 @@ TEST_F(E2eTest, ConcurrentCommandsOnAFreshCatalog) {
 
 }  // namespace
 }  // namespace vidgate::e2e
+
+namespace vidgate::e2e {
+namespace {
+
+// `vidgate demo` drops samples that take each path through the pipeline.
+TEST_F(E2eTest, DemoShowsEveryPath) {
+  RunResult demo = Run({"demo"});
+  ASSERT_EQ(demo.exit_code, 0) << demo.err;
+  RunUntilIdle();
+  std::map<std::string, std::string> states;
+  json list = List();
+  ASSERT_TRUE(list.is_object());
+  for (const auto& v : list["videos"]) {
+    std::string name = v["name"];
+    states[name.substr(name.find('/') + 1)] = v["state"];
+  }
+  EXPECT_EQ(states["welcome"], "processed");
+  EXPECT_EQ(states["black-intro"], "processed");
+  EXPECT_EQ(states["no-metadata"], "awaiting_metadata");
+  EXPECT_EQ(states["bad-sidecar"], "awaiting_metadata");
+  EXPECT_EQ(states["broken"], "unable_to_process");
+  EXPECT_EQ(CountOf("vidgate.metadata.missing"), 1);
+  EXPECT_EQ(CountOf("vidgate.metadata.invalid"), 1);
+}
+
+}  // namespace
+}  // namespace vidgate::e2e

@@ -63,6 +63,50 @@ uint64_t CountOutsideT(const Plane& plane, uint32_t low, uint32_t high) {
   return total;
 }
 
+// 1 when `mid` combs against `up`/`down` but not against `up2`/`down2`.
+inline uint32_t Combs(int up2, int up, int mid, int down, int down2, int threshold) {
+  const int cross = std::abs(up + down - 2 * mid);
+  const int same = std::abs(up2 + down2 - 2 * mid);
+  return (cross > threshold && cross > 2 * same) ? 1u : 0u;
+}
+
+// The rows around odd row y of a plane.
+template <typename T>
+struct FiveRows {
+  FiveRows(const Plane& plane, int y)
+      : up2(Row<T>(plane, y - 2)),
+        up(Row<T>(plane, y - 1)),
+        mid(Row<T>(plane, y)),
+        down(Row<T>(plane, y + 1)),
+        down2(Row<T>(plane, y + 2)) {}
+  const T* up2;
+  const T* up;
+  const T* mid;
+  const T* down;
+  const T* down2;
+};
+
+// Counts combing on row `y` from column `x0` on.
+template <typename T>
+void CombRowTail(const FiveRows<T>& c, const FiveRows<T>& p, int x0, int width, int threshold,
+                 CombCounts* counts) {
+  for (int x = x0; x < width; ++x) {
+    counts->cur += Combs(c.up2[x], c.up[x], c.mid[x], c.down[x], c.down2[x], threshold);
+    counts->tff += Combs(p.up2[x], c.up[x], p.mid[x], c.down[x], p.down2[x], threshold);
+    counts->bff += Combs(c.up2[x], p.up[x], c.mid[x], p.down[x], c.down2[x], threshold);
+  }
+}
+
+template <typename T>
+CombCounts CountCombingT(const Plane& cur, const Plane& prev, int threshold, int row_step) {
+  CombCounts counts;
+  for (int y = 3; y + 2 < cur.height; y += 2 * row_step) {
+    CombRowTail(FiveRows<T>(cur, y), FiveRows<T>(prev, y), 0, cur.width, threshold, &counts);
+    counts.pixels += static_cast<uint64_t>(cur.width);
+  }
+  return counts;
+}
+
 #if defined(__SSE2__)
 // The sum of the two 64-bit lanes of `sums`.
 inline uint64_t HorizontalSum(__m128i sums) {
@@ -160,6 +204,63 @@ uint64_t SumAbsDiff8(const Plane& a, const Plane& b) {
   }
   return total;
 }
+// Lanes (16-bit) where the middle row combs: see Combs().
+inline __m128i CombMask(__m128i up2, __m128i up, __m128i mid, __m128i down, __m128i down2,
+                        __m128i threshold) {
+  const __m128i zero = _mm_setzero_si128();
+  const __m128i mid2 = _mm_add_epi16(mid, mid);
+  __m128i cross = _mm_sub_epi16(_mm_add_epi16(up, down), mid2);
+  cross = _mm_max_epi16(cross, _mm_sub_epi16(zero, cross));
+  __m128i same = _mm_sub_epi16(_mm_add_epi16(up2, down2), mid2);
+  same = _mm_max_epi16(same, _mm_sub_epi16(zero, same));
+  return _mm_and_si128(_mm_cmpgt_epi16(cross, threshold),
+                       _mm_cmpgt_epi16(cross, _mm_add_epi16(same, same)));
+}
+
+CombCounts CountCombing8(const Plane& cur, const Plane& prev, int threshold, int row_step) {
+  CombCounts counts;
+  const __m128i zero = _mm_setzero_si128();
+  const __m128i t = _mm_set1_epi16(static_cast<int16_t>(threshold));
+  for (int y = 3; y + 2 < cur.height; y += 2 * row_step) {
+    const FiveRows<uint8_t> c(cur, y);
+    const FiveRows<uint8_t> p(prev, y);
+    // Per-lane counts (as negative masks) of at most width / 8 per row.
+    __m128i n_cur = zero, n_tff = zero, n_bff = zero;
+    int x = 0;
+    auto load = [](const uint8_t* row, int at) {
+      return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(row + at));
+    };
+    for (; x + 8 <= cur.width; x += 8) {
+      const __m128i cu2 = _mm_unpacklo_epi8(load(c.up2, x), zero);
+      const __m128i cu = _mm_unpacklo_epi8(load(c.up, x), zero);
+      const __m128i cm = _mm_unpacklo_epi8(load(c.mid, x), zero);
+      const __m128i cd = _mm_unpacklo_epi8(load(c.down, x), zero);
+      const __m128i cd2 = _mm_unpacklo_epi8(load(c.down2, x), zero);
+      const __m128i pu2 = _mm_unpacklo_epi8(load(p.up2, x), zero);
+      const __m128i pu = _mm_unpacklo_epi8(load(p.up, x), zero);
+      const __m128i pm = _mm_unpacklo_epi8(load(p.mid, x), zero);
+      const __m128i pd = _mm_unpacklo_epi8(load(p.down, x), zero);
+      const __m128i pd2 = _mm_unpacklo_epi8(load(p.down2, x), zero);
+      n_cur = _mm_sub_epi16(n_cur, CombMask(cu2, cu, cm, cd, cd2, t));
+      n_tff = _mm_sub_epi16(n_tff, CombMask(pu2, cu, pm, cd, pd2, t));
+      n_bff = _mm_sub_epi16(n_bff, CombMask(cu2, pu, cm, pd, cd2, t));
+    }
+    // Widen the 16-bit lane counts: madd with ones sums pairs into 32 bits.
+    const __m128i ones = _mm_set1_epi16(1);
+    alignas(16) uint32_t lanes[3][4];
+    _mm_store_si128(reinterpret_cast<__m128i*>(lanes[0]), _mm_madd_epi16(n_cur, ones));
+    _mm_store_si128(reinterpret_cast<__m128i*>(lanes[1]), _mm_madd_epi16(n_tff, ones));
+    _mm_store_si128(reinterpret_cast<__m128i*>(lanes[2]), _mm_madd_epi16(n_bff, ones));
+    for (int k = 0; k < 4; ++k) {
+      counts.cur += lanes[0][k];
+      counts.tff += lanes[1][k];
+      counts.bff += lanes[2][k];
+    }
+    CombRowTail(c, p, x, cur.width, threshold, &counts);
+    counts.pixels += static_cast<uint64_t>(cur.width);
+  }
+  return counts;
+}
 #endif  // __SSE2__
 
 }  // namespace
@@ -184,6 +285,12 @@ uint64_t CountOutside(const Plane& plane, int bytes_per_sample, uint32_t low, ui
                                : CountOutsideT<uint16_t>(plane, low, high);
 }
 
+CombCounts CountCombing(const Plane& cur, const Plane& prev, int bytes_per_sample, int threshold,
+                        int row_step) {
+  return bytes_per_sample == 1 ? CountCombingT<uint8_t>(cur, prev, threshold, row_step)
+                               : CountCombingT<uint16_t>(cur, prev, threshold, row_step);
+}
+
 }  // namespace scalar
 
 #if defined(__SSE2__)
@@ -201,6 +308,12 @@ uint64_t CountOutside(const Plane& plane, int bytes_per_sample, uint32_t low, ui
   return bytes_per_sample == 1 ? CountOutside8(plane, low, high)
                                : scalar::CountOutside(plane, bytes_per_sample, low, high);
 }
+CombCounts CountCombing(const Plane& cur, const Plane& prev, int bytes_per_sample, int threshold,
+                        int row_step) {
+  return bytes_per_sample == 1
+             ? CountCombing8(cur, prev, threshold, row_step)
+             : scalar::CountCombing(cur, prev, bytes_per_sample, threshold, row_step);
+}
 #else
 uint64_t CountAtMost(const Plane& plane, int bytes_per_sample, uint32_t threshold) {
   return scalar::CountAtMost(plane, bytes_per_sample, threshold);
@@ -213,6 +326,10 @@ uint64_t SumAbsDiff(const Plane& a, const Plane& b, int bytes_per_sample) {
 }
 uint64_t CountOutside(const Plane& plane, int bytes_per_sample, uint32_t low, uint32_t high) {
   return scalar::CountOutside(plane, bytes_per_sample, low, high);
+}
+CombCounts CountCombing(const Plane& cur, const Plane& prev, int bytes_per_sample, int threshold,
+                        int row_step) {
+  return scalar::CountCombing(cur, prev, bytes_per_sample, threshold, row_step);
 }
 #endif
 

@@ -22,6 +22,23 @@ uint64_t SumAbsDiff(const Plane& a, const Plane& b, int bytes_per_sample);
 // Samples of `plane` below `low` or above `high`.
 uint64_t CountOutside(const Plane& plane, int bytes_per_sample, uint32_t low, uint32_t high);
 
+// Combed pixels of three weaves of two frames' luma planes (see
+// interlace_detector.h), counted on odd rows y = 3, 3 + 2 * row_step, ...
+// while y + 2 < height. A pixel of row `mid` combs when, with `up`/`down` the
+// rows above and below (the other field) and `up2`/`down2` two rows away (its
+// own field), |up + down - 2 mid| > threshold and > 2 |up2 + down2 - 2 mid|.
+//   cur: every row from `cur`;
+//   tff: even rows from `cur`, odd rows from `prev`;
+//   bff: even rows from `prev`, odd rows from `cur`.
+struct CombCounts {
+  uint64_t cur = 0;
+  uint64_t tff = 0;
+  uint64_t bff = 0;
+  uint64_t pixels = 0;  // pixels examined per weave
+};
+CombCounts CountCombing(const Plane& cur, const Plane& prev, int bytes_per_sample, int threshold,
+                        int row_step);
+
 // The portable implementations, exposed so tests can check the fast path
 // against them.
 namespace scalar {
@@ -29,6 +46,8 @@ uint64_t CountAtMost(const Plane& plane, int bytes_per_sample, uint32_t threshol
 uint64_t SumSamples(const Plane& plane, int bytes_per_sample);
 uint64_t SumAbsDiff(const Plane& a, const Plane& b, int bytes_per_sample);
 uint64_t CountOutside(const Plane& plane, int bytes_per_sample, uint32_t low, uint32_t high);
+CombCounts CountCombing(const Plane& cur, const Plane& prev, int bytes_per_sample, int threshold,
+                        int row_step);
 }  // namespace scalar
 
 }  // namespace vidgate::qc::internal

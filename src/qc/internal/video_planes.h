@@ -33,11 +33,11 @@ struct Plane {
 };
 
 struct VideoPlanes {
-  int depth = 8;                 // bits per sample
-  int bytes_per_sample = 1;      // 1 (depth 8) or 2 (depth 9..16)
-  bool full_range = false;       // yuvj* format or color_range JPEG
-  int count = 0;                 // planes in use
-  std::array<Plane, 4> planes;   // planes[0] is luma (or gray)
+  int depth = 8;                // bits per sample
+  int bytes_per_sample = 1;     // 1 (depth 8) or 2 (depth 9..16)
+  bool full_range = false;      // yuvj* format or color_range JPEG
+  int count = 0;                // planes in use
+  std::array<Plane, 4> planes;  // planes[0] is luma (or gray)
 
   const Plane& luma() const { return planes[0]; }
   // Largest sample value: (1 << depth) - 1.

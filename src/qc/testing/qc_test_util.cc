@@ -52,8 +52,8 @@ media::DecodeStats Decode(const std::string& path, const std::vector<media::Fram
 }
 
 std::string FfmpegLog(const std::string& path, const std::string& args) {
-  const std::string command = "ffmpeg -nostdin -hide_banner -nostats -i '" + path + "' " + args +
-                              " -f null - 2>&1";
+  const std::string command =
+      "ffmpeg -nostdin -hide_banner -nostats -i '" + path + "' " + args + " -f null - 2>&1";
   int code = 0;
   std::string out = RunCommand(command, &code);
   if (code != 0) ADD_FAILURE() << "`" << command << "` failed (" << code << "): " << out;
