@@ -143,9 +143,11 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
   pipeline::DeliveryPolicy delivery;
   delivery.max_attempts = cfg.notify.delivery_attempts;
   delivery.backoff = {cfg.notify.base_delay_seconds, cfg.notify.max_delay_seconds};
-  double max_timeout = 10;
+  // A taken delivery stays hidden from other processes while it may still be
+  // in flight; after that (its process died) another one delivers it.
+  double max_timeout = 1;
   for (const auto& w : cfg.notify.webhook) max_timeout = std::max(max_timeout, w.timeout_seconds);
-  delivery.hold_seconds = max_timeout * 2 + 5;
+  delivery.hold_seconds = max_timeout + 5;
   pipeline::Dispatcher dispatcher(cat->get(), sink_map, &clock, ctx.log.get(), delivery);
   auto media = pipeline::NewDecodeCheckStage();
 

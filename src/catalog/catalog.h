@@ -139,6 +139,10 @@ struct VideoChange {
   // When set, the change applies only while this worker holds the job's
   // lease; otherwise kFailedPrecondition and nothing changes (fencing).
   std::string lease_owner;
+  // When set, the change applies only while the video is in this state;
+  // otherwise kFailedPrecondition and nothing changes (another process
+  // moved it on meanwhile).
+  std::optional<State> expect_state;
 };
 
 // A job handed to a worker. `interrupted` tells that the previous holder's

@@ -301,8 +301,18 @@ class SqlCatalog final : public Catalog {
     }
     sql += " WHERE id = ?";
     p.emplace_back(c.video_id);
+    if (c.expect_state) {
+      sql += " AND state = ?";
+      p.emplace_back(Str(StateName(*c.expect_state)));
+    }
     VG_ASSIGN_OR_RETURN(int64_t changed, db->Exec(sql, p));
-    if (changed == 0) return NotFound("no video with id " + std::to_string(c.video_id));
+    if (changed == 0) {
+      if (!c.expect_state) return NotFound("no video with id " + std::to_string(c.video_id));
+      VG_ASSIGN_OR_RETURN(Video current, GetLocked(*db, c.video_id));
+      return FailedPrecondition("video " + std::to_string(c.video_id) + " is " +
+                                std::string(StateName(current.state)) + ", no longer " +
+                                std::string(StateName(*c.expect_state)) + "; not applying");
+    }
 
     if (c.end_attempt) {
       VG_RETURN_IF_ERROR(

@@ -110,6 +110,7 @@ Status Intake::Gate(const Video& video, const std::vector<storage::ObjectInfo>& 
     VideoChange gone;
     gone.video_id = video.id;
     gone.now = now;
+    gone.expect_state = State::kAwaitingMetadata;
     gone.state = State::kUnableToProcess;
     gone.last_error = video.current_key + " disappeared before its metadata arrived";
     gone.log = gone.last_error.value();
@@ -131,6 +132,8 @@ Status Intake::Gate(const Video& video, const std::vector<storage::ObjectInfo>& 
   VideoChange change;
   change.video_id = video.id;
   change.now = now;
+  // Another process's intake may have moved this video on since we listed it.
+  change.expect_state = State::kAwaitingMetadata;
   if (sidecar == nullptr) {
     if (video.metadata_notice_sent || now - video.created_at < options_.wait_seconds) {
       return Status();

@@ -58,6 +58,17 @@ TEST_F(ScaleTest, ManyWorkersKilledAtRandomProcessEachVideoExactlyOnce) {
   }
   EXPECT_TRUE(WaitUntil([&] { return processed_count() == kVideos; }, Seconds(120),
                         "every video processed"));
+  // At least once: notices taken by a killed process go out once their hold
+  // (the webhook time-out plus 5 s) has passed.
+  auto notified = [&] {
+    std::set<std::string> names;
+    for (const auto& e : hook_.Events("vidgate.video.processed")) {
+      names.insert(e["subject"].get<std::string>());
+    }
+    return names;
+  };
+  EXPECT_TRUE(WaitUntil([&] { return notified().size() == kVideos; }, Seconds(60),
+                        "every processed notice delivered"));
   for (pid_t pid : daemons) EXPECT_EQ(Signal(pid, SIGTERM, Seconds(20)), 0);
 
   // Every video exactly once in processed/, nothing elsewhere.
@@ -90,12 +101,6 @@ TEST_F(ScaleTest, ManyWorkersKilledAtRandomProcessEachVideoExactlyOnce) {
     EXPECT_EQ(succeeded, 1) << shown.dump();
   }
   std::cerr << "kills: " << kills << ", interrupted attempts: " << interrupted << "\n";
-  // Each video's processed notice went out (at least once).
-  std::set<std::string> notified;
-  for (const auto& e : hook_.Events("vidgate.video.processed")) {
-    notified.insert(e["subject"].get<std::string>());
-  }
-  EXPECT_EQ(notified.size(), static_cast<size_t>(kVideos));
 }
 
 #ifdef VIDGATE_E2E_POSTGRES

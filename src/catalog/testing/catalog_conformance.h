@@ -116,6 +116,27 @@ TEST_P(CatalogConformance, ExpiredLeaseIsTakenBackAndRecordedInterrupted) {
   EXPECT_EQ(catalog_->GetVideo(id)->state, State::kProcessing);
 }
 
+TEST_P(CatalogConformance, ExpectedStateGuardsAChange) {
+  int64_t id = RegisterQueued("uploads/a.mp4");
+  ASSERT_TRUE(catalog_->ClaimNext("w1", 100, 30, 5)->has_value());
+  // A stale view (the video was still awaiting its metadata) changes nothing.
+  VideoChange stale;
+  stale.video_id = id;
+  stale.now = 101;
+  stale.state = State::kQueued;
+  stale.job = VideoChange::Job::kSchedule;
+  stale.job_available_at = 101;
+  stale.expect_state = State::kAwaitingMetadata;
+  EXPECT_EQ(catalog_->Apply(stale).code(), Code::kFailedPrecondition);
+  EXPECT_EQ(catalog_->GetVideo(id)->state, State::kProcessing);
+  EXPECT_FALSE(catalog_->ClaimNext("w2", 102, 30, 5)->has_value());
+  VideoChange missing;
+  missing.video_id = 9999;
+  missing.now = 1;
+  missing.expect_state = State::kQueued;
+  EXPECT_EQ(catalog_->Apply(missing).code(), Code::kNotFound);
+}
+
 TEST_P(CatalogConformance, ExhaustedClaimStartsNoAttempt) {
   int64_t id = RegisterQueued("uploads/a.mp4");
   ASSERT_TRUE(catalog_->ClaimNext("w1", 100, 30, 1)->has_value());
