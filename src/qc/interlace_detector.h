@@ -87,17 +87,19 @@ class InterlaceDetector : public media::FrameSink {
   Status OnVideoFrame(const AVFrame& frame, double time_seconds) override;
   Status Finish() override;
 
+  // Complete after Finish() (the verdict is set there).
   const InterlaceResult& result() const { return result_; }
-  // Classifies one frame against its predecessor (both described by planes
-  // of the same geometry); exposed for tests.
-  FieldOrder Classify(const internal::VideoPlanes& current,
-                      const internal::VideoPlanes& previous) const;
 
   // {"verdict","progressive","tff","bff","undetermined","frames",
   //  "flagged_interlaced","skipped_frames"} (+"skipped_reason").
   nlohmann::json ToJson() const;
 
  private:
+  // Classifies one frame against its predecessor (planes of the same
+  // geometry).
+  FieldOrder Classify(const internal::VideoPlanes& current,
+                      const internal::VideoPlanes& previous) const;
+
   InterlaceOptions options_;
   InterlaceResult result_;
   media::FramePtr previous_;

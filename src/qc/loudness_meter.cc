@@ -17,7 +17,10 @@ namespace vidgate::qc {
 
 namespace {
 
-constexpr int kModes = EBUR128_MODE_I | EBUR128_MODE_LRA | EBUR128_MODE_TRUE_PEAK | EBUR128_MODE_M;
+// HISTOGRAM keeps the gating blocks in fixed-size histograms (as ffmpeg's
+// ebur128 filter does) instead of a list that grows with the duration.
+constexpr int kModes = EBUR128_MODE_I | EBUR128_MODE_LRA | EBUR128_MODE_TRUE_PEAK | EBUR128_MODE_M |
+                       EBUR128_MODE_HISTOGRAM;
 constexpr int kReadingsPerSecond = 10;
 
 std::optional<double> Finite(double v) {

@@ -2,7 +2,8 @@
 // measured with libebur128.
 //
 // Samples are converted to interleaved float (every packed and planar
-// format) and fed to libebur128 with modes I, LRA, TRUE_PEAK and M. Channels
+// format) and fed to libebur128 with modes I, LRA, TRUE_PEAK, M and
+// HISTOGRAM. Channels
 // are weighted from the frame's channel layout as BS.1770 says: front left,
 // right and centre 1.0, surround (side or back) left/right 1.41, LFE not
 // counted; an unknown layout uses libebur128's default order (L, R, C, LFE,
@@ -11,15 +12,20 @@
 //
 // Results, after Finish():
 //   integrated_lufs  gated integrated loudness (LUFS);
-//   lra              loudness range (LU);
+//   lra              loudness range (LU) as libebur128 computes it, from a
+//                    3 s short-term block every second (ffmpeg's ebur128
+//                    filter takes one every 100 ms, so on short clips with
+//                    sharp level changes the two can differ by several LU);
 //   true_peak_dbtp   the largest true peak over all channels (dBTP), from
 //                    libebur128's oversampling estimate;
 //   per second       the largest momentary loudness (400 ms window, read
 //                    every 100 ms of audio) within each second.
 // A value that is minus infinity (silence, or too short a stream) is empty.
 //
-// Not thread-safe. Memory grows only with the number of 400 ms gating blocks
-// (a few bytes each) and seconds of series.
+// libebur128 runs in histogram mode (as ffmpeg's filter does), so its memory
+// does not grow with the duration (only the per-second series does, a few
+// bytes a second); integrated loudness and LRA come out on its 0.1 LU bins
+// (within 0.05 LU of the exact gated values). Not thread-safe.
 #pragma once
 
 #include <cstdint>

@@ -5,7 +5,6 @@
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -29,20 +28,20 @@ struct SignalStats {
 
 SignalStats PerSecondSignalStats(const std::string& path) {
   const std::string log = FfmpegLog(path, "-vf signalstats,metadata=mode=print -an");
-  const std::regex re("pts_time:([0-9.]+)|YAVG=([0-9.]+)|YDIF=([0-9.]+)");
+  const std::vector<testing::LogValue> values =
+      testing::FindValues(log, {"pts_time:", "YAVG=", "YDIF="});
   std::map<int, std::pair<double, int>> yavg, ydif;
   int second = 0;
   int frame = -1;
-  for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator();
-       ++it) {
-    if ((*it)[1].matched) {
-      second = static_cast<int>(std::floor(std::stod((*it)[1])));
+  for (const testing::LogValue& v : values) {
+    if (v.key == 0) {
+      second = static_cast<int>(std::floor(v.value));
       ++frame;
-    } else if ((*it)[2].matched) {
-      yavg[second].first += std::stod((*it)[2]);
+    } else if (v.key == 1) {
+      yavg[second].first += v.value;
       ++yavg[second].second;
     } else if (frame > 0) {
-      ydif[second].first += std::stod((*it)[3]);
+      ydif[second].first += v.value;
       ++ydif[second].second;
     }
   }

@@ -2,7 +2,9 @@
 
 #include <cstdlib>
 
-#if defined(__SSE2__)
+// The SSE2 paths use 64-bit lane moves, so they are for x86-64 only.
+#if defined(__SSE2__) && defined(__x86_64__)
+#define VIDGATE_QC_SSE2 1
 #include <emmintrin.h>
 #endif
 
@@ -107,7 +109,7 @@ CombCounts CountCombingT(const Plane& cur, const Plane& prev, int threshold, int
   return counts;
 }
 
-#if defined(__SSE2__)
+#if defined(VIDGATE_QC_SSE2)
 // The sum of the two 64-bit lanes of `sums`.
 inline uint64_t HorizontalSum(__m128i sums) {
   return static_cast<uint64_t>(_mm_cvtsi128_si64(sums)) +
@@ -224,7 +226,8 @@ CombCounts CountCombing8(const Plane& cur, const Plane& prev, int threshold, int
   for (int y = 3; y + 2 < cur.height; y += 2 * row_step) {
     const FiveRows<uint8_t> c(cur, y);
     const FiveRows<uint8_t> p(prev, y);
-    // Per-lane counts (as negative masks) of at most width / 8 per row.
+    // Per-lane counts, one row at a time: a 16-bit lane counts at most
+    // width / 8 pixels, which fits for any width below 262144.
     __m128i n_cur = zero, n_tff = zero, n_bff = zero;
     int x = 0;
     auto load = [](const uint8_t* row, int at) {
@@ -261,7 +264,7 @@ CombCounts CountCombing8(const Plane& cur, const Plane& prev, int threshold, int
   }
   return counts;
 }
-#endif  // __SSE2__
+#endif  // VIDGATE_QC_SSE2
 
 }  // namespace
 
@@ -293,7 +296,7 @@ CombCounts CountCombing(const Plane& cur, const Plane& prev, int bytes_per_sampl
 
 }  // namespace scalar
 
-#if defined(__SSE2__)
+#if defined(VIDGATE_QC_SSE2)
 uint64_t CountAtMost(const Plane& plane, int bytes_per_sample, uint32_t threshold) {
   return bytes_per_sample == 1 ? CountAtMost8(plane, threshold)
                                : scalar::CountAtMost(plane, bytes_per_sample, threshold);

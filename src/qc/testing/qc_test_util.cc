@@ -10,9 +10,9 @@ extern "C" {
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <iostream>
 #include <limits>
-#include <regex>
 #include <sstream>
 
 #include "media/media_test_util.h"
@@ -60,70 +60,68 @@ std::string FfmpegLog(const std::string& path, const std::string& args) {
   return out;
 }
 
-namespace {
-const char kNumber[] = "(-?[0-9.]+(?:e[-+]?[0-9]+)?|-?inf)";
+std::vector<LogValue> FindValues(const std::string& log, const std::vector<std::string>& keys) {
+  std::vector<std::pair<size_t, LogValue>> found;  // (position, value)
+  for (size_t k = 0; k < keys.size(); ++k) {
+    for (size_t at = log.find(keys[k]); at != std::string::npos; at = log.find(keys[k], at + 1)) {
+      const char* begin = log.c_str() + at + keys[k].size();
+      char* end = nullptr;
+      const double v = std::strtod(begin, &end);
+      if (end != begin) found.push_back({at, LogValue{k, v}});
+    }
+  }
+  std::sort(found.begin(), found.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<LogValue> out;
+  for (const auto& [at, v] : found) out.push_back(v);
+  return out;
+}
 
-double ToDouble(const std::string& s) { return std::stod(s); }
+namespace {
+// Pairs start (key 0) and end (key 1) values into segments; a start without
+// an end ends at `open_end` when given.
+std::vector<Segment> PairSegments(const std::vector<LogValue>& values,
+                                  std::optional<double> open_end) {
+  std::vector<Segment> out;
+  double start = 0;
+  bool open = false;  // (std::optional trips g++ 12's -Wmaybe-uninitialized here)
+  for (const LogValue& v : values) {
+    if (v.key == 0) {
+      start = v.value;
+      open = true;
+    } else if (open) {
+      out.push_back(Segment{start, v.value});
+      open = false;
+    }
+  }
+  if (open && open_end.has_value()) out.push_back(Segment{start, *open_end});
+  return out;
+}
 }  // namespace
 
 std::vector<Segment> ParseBlackdetect(const std::string& log) {
-  std::vector<Segment> out;
-  const std::regex re(std::string("black_start:") + kNumber + " black_end:" + kNumber);
-  for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator();
-       ++it) {
-    out.push_back(Segment{ToDouble((*it)[1]), ToDouble((*it)[2])});
-  }
-  return out;
+  return PairSegments(FindValues(log, {"black_start:", "black_end:"}), std::nullopt);
 }
 
 std::vector<Segment> ParseFreezedetect(const std::string& log, double stream_end) {
-  std::vector<Segment> out;
-  const std::regex re(std::string("freezedetect\\.freeze_(start|end): ") + kNumber);
-  double start = 0;
-  bool open = false;  // (std::optional trips g++ 12's -Wmaybe-uninitialized here)
-  for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator();
-       ++it) {
-    if ((*it)[1] == "start") {
-      start = ToDouble((*it)[2]);
-      open = true;
-    } else if (open) {
-      out.push_back(Segment{start, ToDouble((*it)[2])});
-      open = false;
-    }
-  }
-  if (open) out.push_back(Segment{start, stream_end});
-  return out;
+  return PairSegments(FindValues(log, {"freezedetect.freeze_start:", "freezedetect.freeze_end:"}),
+                      stream_end);
 }
 
 std::vector<Segment> ParseSilencedetect(const std::string& log) {
-  std::vector<Segment> out;
-  const std::regex re(std::string("silence_(start|end): ") + kNumber);
-  double start = 0;
-  bool open = false;  // (std::optional trips g++ 12's -Wmaybe-uninitialized here)
-  for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator();
-       ++it) {
-    if ((*it)[1] == "start") {
-      start = ToDouble((*it)[2]);
-      open = true;
-    } else if (open) {
-      out.push_back(Segment{start, ToDouble((*it)[2])});
-      open = false;
-    }
-  }
-  return out;
+  return PairSegments(FindValues(log, {"silence_start:", "silence_end:"}), std::nullopt);
 }
 
 std::optional<Ebur128Summary> ParseEbur128Summary(const std::string& log) {
   const size_t summary = log.rfind("Summary:");
   if (summary == std::string::npos) return std::nullopt;
-  const std::string tail = log.substr(summary);
-  std::smatch i, lra, peak;
-  if (!std::regex_search(tail, i, std::regex(std::string("I:\\s+") + kNumber + " LUFS")) ||
-      !std::regex_search(tail, lra, std::regex(std::string("LRA:\\s+") + kNumber + " LU")) ||
-      !std::regex_search(tail, peak, std::regex(std::string("Peak:\\s+") + kNumber + " dBFS"))) {
-    return std::nullopt;
+  const std::vector<LogValue> values = FindValues(log.substr(summary), {"I:", "LRA:", "Peak:"});
+  std::optional<double> found[3];
+  for (const LogValue& v : values) {
+    if (!found[v.key].has_value()) found[v.key] = v.value;
   }
-  return Ebur128Summary{ToDouble(i[1]), ToDouble(lra[1]), ToDouble(peak[1])};
+  if (!found[0] || !found[1] || !found[2]) return std::nullopt;
+  return Ebur128Summary{*found[0], *found[1], *found[2]};
 }
 
 double MaxSegmentError(const std::vector<Segment>& a, const std::vector<Segment>& b) {

@@ -41,6 +41,16 @@ media::DecodeStats Decode(const std::string& path, const std::vector<media::Fram
 // The info-level log of `ffmpeg -i path ARGS -f null -` (no progress lines).
 std::string FfmpegLog(const std::string& path, const std::string& args);
 
+// A number found in a log after one of several keys.
+struct LogValue {
+  size_t key = 0;  // index of the key that preceded it
+  double value = 0;
+};
+// Every number that directly follows (after spaces) one of `keys` in `log`,
+// in the order they appear. (No std::regex: g++ 12 warns inside it under
+// ASan, and warnings are errors.)
+std::vector<LogValue> FindValues(const std::string& log, const std::vector<std::string>& keys);
+
 // blackdetect's "black_start:S black_end:E" lines.
 std::vector<Segment> ParseBlackdetect(const std::string& log);
 // freezedetect's freeze_start/freeze_end lines; a freeze still open at the end
