@@ -20,6 +20,7 @@
 #include "pipeline/metadata.h"
 #include "pipeline/naming.h"
 #include "pipeline/runner.h"
+#include "qc/policy.h"
 #include "storage/store.h"
 
 namespace vidgate::app {
@@ -149,7 +150,9 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
   for (const auto& w : cfg.notify.webhook) max_timeout = std::max(max_timeout, w.timeout_seconds);
   delivery.hold_seconds = max_timeout + 5;
   pipeline::Dispatcher dispatcher(cat->get(), sink_map, &clock, ctx.log.get(), delivery);
-  auto media = pipeline::NewDecodeCheckStage();
+  auto policy = qc::MakePolicy(cfg.qc.preset, cfg.qc.severity);
+  if (!policy.ok()) return Fail(policy.status().WithContext("qc"), kExitUsage);
+  auto media = pipeline::NewQcStage(*policy);
 
   pipeline::RunnerOptions opts;
   opts.workers = cfg.workers.count > 0
@@ -386,13 +389,10 @@ int ProbeCommand(const std::string& file, bool json) {
   return kExitOk;
 }
 
-int QcCommand(const std::string& file, bool json, const std::string& policy) {
-  if (policy != "web") {
-    return Fail(InvalidArgument("--policy '" + policy +
-                                "': only the 'web' preset is built into this version"),
-                kExitUsage);
-  }
-  auto stage = pipeline::NewDecodeCheckStage();
+int QcCommand(const std::string& file, bool json, const std::string& policy_name) {
+  auto policy = qc::PresetPolicy(policy_name);
+  if (!policy.ok()) return Fail(policy.status().WithContext("--policy"), kExitUsage);
+  auto stage = pipeline::NewQcStage(*policy);
   auto result = stage->Process(file, file, [] { return Status(); });
   if (!result.ok()) {
     return Fail(result.status(), result.status().code() == Code::kInvalidArgument ? kExitNo
@@ -402,10 +402,11 @@ int QcCommand(const std::string& file, bool json, const std::string& policy) {
   if (json) {
     std::cout << result->qc.dump(2) << "\n";
   } else {
-    std::cout << file << ": " << result->verdict << "\n";
+    std::cout << file << ": " << result->verdict << " (policy " << policy_name << ")\n";
     for (const auto& c : result->qc["checks"]) {
-      std::cout << fmt::format("  {:<4} {:<16} {}\n", c["status"].get<std::string>(),
-                               c["id"].get<std::string>(), c["message"].get<std::string>());
+      std::cout << fmt::format("  {:<4} {:<7} {:<16} {}\n", c["status"].get<std::string>(),
+                               c["severity"].get<std::string>(), c["id"].get<std::string>(),
+                               c["message"].get<std::string>());
     }
   }
   return result->verdict == "reject" ? kExitNo : kExitOk;

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <set>
 
+#include "qc/policy.h"
+
 namespace vidgate::app {
 namespace {
 
@@ -197,6 +199,26 @@ Status ReadRoot(const toml::table& root, const std::string& source, Config& c) {
     VG_RETURN_IF_ERROR(t.Int("delivery_attempts", c.notify.delivery_attempts, 1, 1000));
     VG_RETURN_IF_ERROR(t.Seconds("base_delay_seconds", c.notify.base_delay_seconds));
     return t.Seconds("max_delay_seconds", c.notify.max_delay_seconds);
+  }));
+  VG_RETURN_IF_ERROR(WithTable(r, "qc", source, [&](TableReader& t) -> Status {
+    VG_RETURN_IF_ERROR(t.Str("preset", c.qc.preset));
+    VG_ASSIGN_OR_RETURN(const toml::table* sev, t.Table("severity"));
+    if (sev) {
+      for (const auto& [k, v] : *sev) {
+        std::string key = "qc.severity." + std::string(k.str());
+        if (!v.is_string()) {
+          return InvalidArgument("config " + source + ": '" + key +
+                                 "' must be \"error\", \"warning\" or \"off\"");
+        }
+        c.qc.severity[std::string(k.str())] = *v.value<std::string>();
+      }
+    }
+    // Checked here so that a typo is a config error naming the key.
+    auto policy = qc::MakePolicy(c.qc.preset, c.qc.severity);
+    if (!policy.ok()) {
+      return InvalidArgument("config " + source + ": [qc]: " + policy.status().message());
+    }
+    return Status();
   }));
   VG_RETURN_IF_ERROR(WithTable(r, "metrics", source,
                                [&](TableReader& t) { return t.Bool("emf", c.metrics.emf); }));

@@ -2,6 +2,7 @@
 // configuration"). Every key has a default, so no file is needed.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,6 +67,10 @@ struct Config {
     double base_delay_seconds = 1;
     double max_delay_seconds = 60;
   } notify;
+  struct {
+    std::string preset = "web";
+    std::map<std::string, std::string> severity;  // check id -> error|warning|off
+  } qc;
   struct {
     bool emf = false;
   } metrics;

@@ -43,6 +43,10 @@ attempt_timeout_seconds = 60
 poll_seconds = 0.1
 [metrics]
 emf = false
+[qc]
+preset = "broadcast-ebu-r128"
+[qc.severity]
+black = "error"
 [[notify.webhook]]
 url = "http://127.0.0.1:9/hook"
 secret = "env:HOOK_SECRET"
@@ -56,6 +60,8 @@ listen = "127.0.0.1:0"
   EXPECT_DOUBLE_EQ(c->storage.settle_seconds, 0.5);
   EXPECT_EQ(c->metadata.required.size(), 2u);
   EXPECT_EQ(c->database.password, "env:PGPASS");
+  EXPECT_EQ(c->qc.preset, "broadcast-ebu-r128");
+  EXPECT_EQ(c->qc.severity.at("black"), "error");
   EXPECT_EQ(c->retry.max_attempts, 3);
   EXPECT_DOUBLE_EQ(c->retry.base_delay_seconds, 0.2);
   EXPECT_TRUE(c->retry.retry_qc_rejections);
@@ -93,7 +99,12 @@ INSTANTIATE_TEST_SUITE_P(
                       BadCase{"[[notify.webhook]]\nurl = \"http://x\"\nsecert = \"s\"\n",
                               "notify.webhook[0].secert"},
                       BadCase{"[[notify.webhook]]\nsecret = \"s\"\n", "notify.webhook[0].url"},
-                      BadCase{"[workers\n", "line 1"}, BadCase{"storage = 3\n", "storage"}));
+                      BadCase{"[workers\n", "line 1"},
+                      BadCase{"[qc]\npreset = \"cinema\"\n", "cinema"},
+                      BadCase{"[qc.severity]\nblak = \"error\"\n", "'blak'"},
+                      BadCase{"[qc.severity]\nblack = \"fatal\"\n", "'fatal'"},
+                      BadCase{"[qc.severity]\nblack = 1\n", "qc.severity.black"},
+                      BadCase{"storage = 3\n", "storage"}));
 
 }  // namespace
 }  // namespace vidgate::app

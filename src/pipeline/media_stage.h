@@ -11,6 +11,7 @@
 
 #include "catalog/catalog.h"
 #include "common/status.h"
+#include "qc/policy.h"
 
 namespace vidgate::pipeline {
 
@@ -39,8 +40,8 @@ class MediaStage {
                                       const std::function<Status()>& should_stop) = 0;
 };
 
-// Probe, one decode pass counting decode errors, and the `web` QC policy's
-// two rejections (no video stream; decode errors in over 5 % of frames).
-std::unique_ptr<MediaStage> NewDecodeCheckStage();
+// Probe, then quality control in one decode pass (qc::Analyse) judged by
+// `policy`.
+std::unique_ptr<MediaStage> NewQcStage(qc::Policy policy);
 
 }  // namespace vidgate::pipeline

@@ -164,8 +164,22 @@ TEST_F(E2eTest, SeedScenarioSuccessfulProcessing) {
   ASSERT_TRUE(FileExists(Path("processed/clip/report.json")));
   json report = json::parse(ReadFile(Path("processed/clip/report.json")), nullptr, false);
   ASSERT_TRUE(report.is_object()) << "report.json is not a JSON object";
-  EXPECT_EQ(report.value("verdict", ""), "pass");
+  // The web preset only warns about anything but missing video or broken
+  // frames: a clean test clip passes or warns (its tone is quieter than
+  // the web loudness target), and is processed either way.
+  const std::string verdict = report.value("verdict", "");
+  EXPECT_TRUE(verdict == "pass" || verdict == "warn") << verdict;
   EXPECT_TRUE(report.contains("checks") && report["checks"].is_array());
+  for (const auto& c : report["checks"]) {
+    if (c["severity"] == "error") {
+      EXPECT_EQ(c["status"], "pass") << c.dump();
+    }
+  }
+  for (const char* key : {"black_segments", "freeze_segments", "decode_errors"}) {
+    EXPECT_TRUE(report["video"].contains(key)) << key;
+  }
+  EXPECT_TRUE(report["audio"].contains("silence_segments"));
+  EXPECT_TRUE(report["audio"]["loudness"].contains("integrated_lufs"));
   EXPECT_TRUE(FilesUnder(Path("uploads")).empty()) << "uploads/ must be empty";
   EXPECT_TRUE(FilesUnder(Path("failed")).empty());
 
@@ -193,7 +207,7 @@ TEST_F(E2eTest, SeedScenarioSuccessfulProcessing) {
   for (const auto& s : shown["probe"]["streams"]) types.insert(s.value("type", ""));
   EXPECT_EQ(types, (std::set<std::string>{"video", "audio"}));
   EXPECT_EQ(shown.value("location", ""), "processed/clip");
-  EXPECT_EQ(shown["qc"].value("verdict", ""), "pass");
+  EXPECT_EQ(shown["qc"].value("verdict", ""), report.value("verdict", "?"));
 
   auto processed = hook_.EventsFor("vidgate.video.processed", "clip");
   ASSERT_EQ(processed.size(), 1u);

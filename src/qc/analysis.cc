@@ -1,0 +1,187 @@
+#include "qc/analysis.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "qc/black_detector.h"
+#include "qc/clipping_detector.h"
+#include "qc/freeze_detector.h"
+#include "qc/interlace_detector.h"
+#include "qc/loudness_meter.h"
+#include "qc/range_checker.h"
+#include "qc/silence_detector.h"
+#include "qc/video_series.h"
+
+namespace vidgate::qc {
+namespace {
+
+std::string Segments(const std::vector<Segment>& segments) {
+  std::string out;
+  for (size_t i = 0; i < segments.size() && i < 3; ++i) {
+    out += fmt::format("{}{:.2f}-{:.2f} s", i ? ", " : "", segments[i].start, segments[i].end);
+  }
+  if (segments.size() > 3) out += fmt::format(" and {} more", segments.size() - 3);
+  return out;
+}
+
+// Collects the checks in report order and derives the verdict.
+class CheckList {
+ public:
+  explicit CheckList(const Policy& policy) : policy_(policy) {}
+
+  void Add(const std::string& id, bool passed, const std::string& message) {
+    Severity s = policy_.SeverityOf(id);
+    if (s == Severity::kOff) return;
+    checks_.push_back({{"id", id},
+                       {"severity", std::string(SeverityName(s))},
+                       {"status", passed ? "pass" : "fail"},
+                       {"message", message}});
+    if (passed) return;
+    (s == Severity::kError ? errors_ : warnings_).push_back(message);
+  }
+
+  std::string Verdict() const {
+    return !errors_.empty() ? "reject" : !warnings_.empty() ? "warn" : "pass";
+  }
+  std::string Summary() const {
+    std::string out;
+    for (const auto* list : {&errors_, &warnings_}) {
+      for (const auto& m : *list) out += (out.empty() ? "" : "; ") + m;
+    }
+    return out;
+  }
+  const nlohmann::json& json() const { return checks_; }
+
+ private:
+  const Policy& policy_;
+  nlohmann::json checks_ = nlohmann::json::array();
+  std::vector<std::string> errors_, warnings_;
+};
+
+std::optional<double> StreamDuration(const media::ProbeResult& probe, const std::string& type) {
+  for (const auto& s : probe.streams) {
+    if (s.type == type && s.duration) return s.duration;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& probe,
+                         const Policy& policy, const media::DecodeOptions& options,
+                         const std::vector<media::FrameSink*>& extra_sinks) {
+  BlackDetector black(BlackOptions{0.10, 0.98, policy.black_min_seconds});
+  FreezeDetector freeze(FreezeOptions{0.001, policy.freeze_min_seconds});
+  RangeChecker range;
+  InterlaceDetector interlace;
+  LuminanceSeries luma;
+  MotionSeries motion;
+  SilenceDetector silence(SilenceOptions{0.001, policy.silence_min_seconds});
+  LoudnessMeter loudness;
+  ClippingDetector clipping;
+  std::vector<media::FrameSink*> sinks = {&black,  &freeze,  &range,    &interlace, &luma,
+                                          &motion, &silence, &loudness, &clipping};
+  sinks.insert(sinks.end(), extra_sinks.begin(), extra_sinks.end());
+  VG_ASSIGN_OR_RETURN(media::DecodeStats stats, media::DecodePass(path, sinks, options));
+
+  Analysis out;
+  out.stats = stats;
+  CheckList checks(policy);
+  const bool has_video = stats.video_frames > 0;
+  const bool has_audio = stats.audio_frames > 0;
+  checks.Add("video_present", has_video,
+             has_video ? "the file has a video stream" : "the file has no decodable video stream");
+  const int64_t frames = stats.video_frames + stats.audio_frames;
+  const double error_ratio =
+      frames > 0 ? static_cast<double>(stats.decode_errors) / static_cast<double>(frames) : 0;
+  checks.Add(
+      "decode_errors", error_ratio <= policy.max_decode_error_ratio,
+      fmt::format("{} decode errors in {} frames ({:.1f} %, limit {:.1f} %)", stats.decode_errors,
+                  frames, error_ratio * 100, policy.max_decode_error_ratio * 100));
+  if (has_video) {
+    const auto& b = black.result().segments;
+    checks.Add("black", b.empty(), b.empty() ? "no black segment" : "black at " + Segments(b));
+    const auto& f = freeze.result().segments;
+    checks.Add("freeze", f.empty(), f.empty() ? "no frozen segment" : "frozen at " + Segments(f));
+    const auto& r = range.result();
+    const double outside = std::max(r.luma_outside_share(), r.chroma_outside_share());
+    checks.Add("broadcast_range", outside <= policy.max_range_outside_share,
+               r.frames == 0
+                   ? "full-range video: no broadcast range to check"
+                   : fmt::format("{:.3f} % of luma and {:.3f} % of chroma samples outside "
+                                 "the legal range",
+                                 r.luma_outside_share() * 100, r.chroma_outside_share() * 100));
+    const FieldOrder order = interlace.result().verdict;
+    const bool interlaced =
+        order == FieldOrder::kTopFieldFirst || order == FieldOrder::kBottomFieldFirst;
+    checks.Add("interlace", !interlaced, std::string("field order: ") + FieldOrderName(order));
+  }
+  checks.Add("audio_present", has_audio,
+             has_audio ? "the file has an audio stream" : "the file has no audio stream");
+  if (has_audio) {
+    const auto& s = silence.result().segments;
+    checks.Add("silence", s.empty(), s.empty() ? "no silent segment" : "silent at " + Segments(s));
+    const auto& l = loudness.result();
+    if (l.integrated_lufs) {
+      const double off = *l.integrated_lufs - policy.loudness_target_lufs;
+      checks.Add("loudness", std::abs(off) <= policy.loudness_tolerance_lu,
+                 fmt::format("integrated loudness {:.1f} LUFS (target {:.1f} ± {:.1f} LU)",
+                             *l.integrated_lufs, policy.loudness_target_lufs,
+                             policy.loudness_tolerance_lu));
+    }
+    if (l.true_peak_dbtp) {
+      checks.Add("true_peak", *l.true_peak_dbtp <= policy.max_true_peak_dbtp,
+                 fmt::format("true peak {:.1f} dBTP (limit {:.1f})", *l.true_peak_dbtp,
+                             policy.max_true_peak_dbtp));
+    }
+    const double clipped = clipping.result().share();
+    checks.Add("clipping", clipped <= policy.max_clipped_share,
+               fmt::format("{} clipped samples ({:.3f} %)", clipping.result().total_clipped(),
+                           clipped * 100));
+  }
+  if (has_video && has_audio) {
+    auto v = StreamDuration(probe, "video");
+    auto a = StreamDuration(probe, "audio");
+    if (v && a) {
+      const double diff = std::abs(*v - *a);
+      checks.Add("av_duration", diff <= policy.max_av_duration_mismatch_seconds,
+                 fmt::format("video {:.2f} s, audio {:.2f} s", *v, *a));
+    }
+  }
+
+  out.verdict = checks.Verdict();
+  out.summary = checks.Summary();
+  auto on = [&](const char* id) { return policy.SeverityOf(id) != Severity::kOff; };
+  nlohmann::json video = {
+      {"frames", stats.video_frames},
+      {"decode_errors", stats.decode_errors},
+      {"black_segments",
+       on("black") ? SegmentsToJson(black.result().segments) : nlohmann::json::array()},
+      {"freeze_segments",
+       on("freeze") ? SegmentsToJson(freeze.result().segments) : nlohmann::json::array()},
+      {"range", range.ToJson()},
+      {"interlace", interlace.ToJson()},
+  };
+  if (stats.first_error_time) video["first_error_time"] = *stats.first_error_time;
+  nlohmann::json audio = {
+      {"frames", stats.audio_frames},
+      {"silence_segments",
+       on("silence") ? SegmentsToJson(silence.result().segments) : nlohmann::json::array()},
+      {"loudness", loudness.ToJson()},
+      {"clipping", clipping.ToJson()},
+  };
+  out.report = {{"verdict", out.verdict},
+                {"policy", policy.name},
+                {"checks", checks.json()},
+                {"video", std::move(video)},
+                {"audio", std::move(audio)},
+                {"series",
+                 {{"luma", luma.ToJson()},
+                  {"motion", motion.ToJson()},
+                  {"loudness_momentary", loudness.SeriesJson()},
+                  {"range_outside", range.SeriesJson()}}}};
+  return out;
+}
+
+}  // namespace vidgate::qc

@@ -1,0 +1,32 @@
+// analysis.h: quality control of one file in one decode pass. Every
+// analyser rides the same pass (media::DecodePass); the policy turns their
+// findings into checks and a verdict, in the contract's report shape
+// (ARCHITECTURE.md "Contract: QC report").
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "media/decode_pass.h"
+#include "media/probe.h"
+#include "qc/policy.h"
+
+namespace vidgate::qc {
+
+struct Analysis {
+  nlohmann::json report;  // verdict, policy, checks, video, audio, series
+  std::string verdict;    // pass, warn or reject
+  std::string summary;    // the failed checks' messages, errors first; "" on pass
+  media::DecodeStats stats;
+};
+
+// Analyses the local file `path`, already probed as `probe`. `extra_sinks`
+// (encoders, thumbnailers) ride the same decode pass after the analysers.
+// Errors are the decode pass's (kInvalidArgument: undecodable media).
+Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& probe,
+                         const Policy& policy, const media::DecodeOptions& options,
+                         const std::vector<media::FrameSink*>& extra_sinks = {});
+
+}  // namespace vidgate::qc

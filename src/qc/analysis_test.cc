@@ -1,0 +1,106 @@
+#include "qc/analysis.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/util.h"
+#include "media/synthesize.h"
+
+namespace vidgate::qc {
+namespace {
+
+class AnalysisTest : public ::testing::Test {
+ protected:
+  std::string Make(const media::SynthOptions& o) {
+    std::string path =
+        (std::filesystem::temp_directory_path() / ("vidgate-analysis-" + NewUuid() + ".mp4"))
+            .string();
+    EXPECT_TRUE(media::SynthesizeClip(path, o).ok());
+    paths_.push_back(path);
+    return path;
+  }
+  Analysis Run(const std::string& path, const std::string& preset) {
+    auto probe = media::Probe(path);
+    EXPECT_TRUE(probe.ok());
+    auto a = Analyse(path, *probe, *PresetPolicy(preset), {});
+    EXPECT_TRUE(a.ok()) << a.status().ToString();
+    return a.ok() ? *a : Analysis{};
+  }
+  const nlohmann::json* CheckById(const Analysis& a, const std::string& id) {
+    for (const auto& c : a.report["checks"]) {
+      if (c["id"] == id) return &c;
+    }
+    return nullptr;
+  }
+  void TearDown() override {
+    for (const auto& p : paths_) std::filesystem::remove(p);
+  }
+  std::vector<std::string> paths_;
+};
+
+TEST_F(AnalysisTest, BlackAndSilenceAreReportedAndOnlyWarnOnTheWeb) {
+  media::SynthOptions o;
+  o.width = 160;
+  o.height = 90;
+  o.seconds = 6;
+  o.black = {{1.0, 3.5}};
+  o.silent = {{2.0, 4.5}};
+  Analysis a = Run(Make(o), "web");
+  EXPECT_EQ(a.verdict, "warn");
+  ASSERT_EQ(a.report["video"]["black_segments"].size(), 1u);
+  EXPECT_NEAR(a.report["video"]["black_segments"][0]["start"].get<double>(), 1.0, 0.05);
+  EXPECT_NEAR(a.report["video"]["black_segments"][0]["end"].get<double>(), 3.5, 0.05);
+  ASSERT_EQ(a.report["audio"]["silence_segments"].size(), 1u);
+  EXPECT_NEAR(a.report["audio"]["silence_segments"][0]["start"].get<double>(), 2.0, 0.05);
+  EXPECT_NEAR(a.report["audio"]["silence_segments"][0]["end"].get<double>(), 4.5, 0.05);
+  ASSERT_NE(CheckById(a, "black"), nullptr);
+  EXPECT_EQ((*CheckById(a, "black"))["status"], "fail");
+  EXPECT_EQ((*CheckById(a, "black"))["severity"], "warning");
+  EXPECT_NE(a.summary.find("black at 1.00-3.5"), std::string::npos) << a.summary;
+  EXPECT_TRUE(a.report["series"]["luma"].is_array());
+  EXPECT_EQ(a.report["series"]["luma"].size(), 6u);
+}
+
+TEST_F(AnalysisTest, BroadcastPresetRejectsOffTargetLoudness) {
+  media::SynthOptions o;
+  o.width = 160;
+  o.height = 90;
+  o.seconds = 4;
+  o.tone_dbfs = -6;  // far louder than -23 LUFS
+  Analysis a = Run(Make(o), "broadcast-ebu-r128");
+  EXPECT_EQ(a.verdict, "reject");
+  EXPECT_EQ((*CheckById(a, "loudness"))["status"], "fail");
+  EXPECT_EQ((*CheckById(a, "loudness"))["severity"], "error");
+  EXPECT_NE(a.summary.find("integrated loudness"), std::string::npos);
+}
+
+TEST_F(AnalysisTest, VideoWithoutAudioWarnsOnTheWebAndIsRejectedForBroadcast) {
+  media::SynthOptions o;
+  o.width = 160;
+  o.height = 90;
+  o.seconds = 2;
+  o.audio = false;
+  std::string path = Make(o);
+  EXPECT_EQ(Run(path, "web").verdict, "warn");
+  EXPECT_EQ(Run(path, "broadcast-atsc-a85").verdict, "reject");
+}
+
+TEST(PolicyTest, PresetsAndOverrides) {
+  EXPECT_EQ(PresetPolicy("web")->SeverityOf("black"), Severity::kWarning);
+  EXPECT_EQ(PresetPolicy("web")->SeverityOf("video_present"), Severity::kError);
+  EXPECT_EQ(PresetPolicy("broadcast-ebu-r128")->loudness_target_lufs, -23);
+  EXPECT_EQ(PresetPolicy("broadcast-atsc-a85")->loudness_target_lufs, -24);
+  EXPECT_EQ(PresetPolicy("cinema").status().code(), Code::kInvalidArgument);
+  auto p = MakePolicy("web", {{"black", "error"}, {"silence", "off"}});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->SeverityOf("black"), Severity::kError);
+  EXPECT_EQ(p->SeverityOf("silence"), Severity::kOff);
+  EXPECT_NE(MakePolicy("web", {{"blak", "error"}}).status().message().find("'blak'"),
+            std::string::npos);
+  EXPECT_NE(MakePolicy("web", {{"black", "fatal"}}).status().message().find("'fatal'"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace vidgate::qc
