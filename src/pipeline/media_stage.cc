@@ -1,15 +1,28 @@
 #include "pipeline/media_stage.h"
 
+#include <stdlib.h>
+
+#include <cerrno>
+#include <filesystem>
+
 #include "media/decode_pass.h"
 #include "media/probe.h"
+#include "media/rendition_encoder.h"
 #include "qc/analysis.h"
 
 namespace vidgate::pipeline {
 namespace {
 
+Result<std::shared_ptr<WorkDir>> MakeWorkDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "vidgate-work-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) return ErrnoStatus(errno, "create work folder", tmpl);
+  return std::make_shared<WorkDir>(tmpl);
+}
+
 class QcStage final : public MediaStage {
  public:
-  explicit QcStage(qc::Policy policy) : policy_(std::move(policy)) {}
+  QcStage(qc::Policy policy, bool renditions)
+      : policy_(std::move(policy)), renditions_(renditions) {}
 
   Result<StageResult> Process(const std::string& path, const std::string& name,
                               const std::function<Status()>& should_stop) override {
@@ -28,7 +41,18 @@ class QcStage final : public MediaStage {
       stop_reason = should_stop();
       return !stop_reason.ok();
     };
-    Result<qc::Analysis> analysis = qc::Analyse(path, probe, policy_, options);
+    std::unique_ptr<media::RenditionEncoder> rendition;
+    std::vector<media::FrameSink*> extra;
+    std::string rendition_path;
+    // A file QC rejects for having no picture gets no rendition either.
+    if (renditions_ && probe.HasVideo()) {
+      VG_ASSIGN_OR_RETURN(out.work_dir, MakeWorkDir());
+      rendition_path = out.work_dir->path + "/main.mp4";
+      VG_ASSIGN_OR_RETURN(rendition, media::RenditionEncoder::Create(
+                                         rendition_path, media::RenditionSpec{}, probe));
+      extra.push_back(rendition.get());
+    }
+    Result<qc::Analysis> analysis = qc::Analyse(path, probe, policy_, options, extra);
     if (!analysis.ok()) {
       if (analysis.status().code() == Code::kCancelled && !stop_reason.ok()) return stop_reason;
       return analysis.status();
@@ -36,17 +60,44 @@ class QcStage final : public MediaStage {
     out.qc = std::move(analysis->report);
     out.verdict = analysis->verdict;
     out.summary = analysis->summary;
+    if (rendition && out.verdict != "reject") {
+      // An output that does not probe as what was asked for fails the attempt.
+      auto written = media::Probe(rendition_path);
+      if (!written.ok()) {
+        return Internal("the rendition did not probe: " + written.status().message());
+      }
+      catalog::Output o;
+      for (const auto& st : written->streams) {
+        if (st.type != "video") continue;
+        o.codec = st.codec;
+        o.width = st.width.value_or(0);
+        o.height = st.height.value_or(0);
+      }
+      if (o.codec != "h264" || o.width != rendition->width() || o.height != rendition->height()) {
+        return Internal("the rendition probes as " + o.codec + " " + std::to_string(o.width) + "x" +
+                        std::to_string(o.height) + ", not as encoded");
+      }
+      o.size = written->format.size;
+      o.duration = written->format.duration.value_or(0);
+      out.files.push_back(ProducedFile{rendition_path, "renditions/main.mp4", o});
+    }
     return out;
   }
 
  private:
   qc::Policy policy_;
+  bool renditions_;
 };
 
 }  // namespace
 
-std::unique_ptr<MediaStage> NewQcStage(qc::Policy policy) {
-  return std::make_unique<QcStage>(std::move(policy));
+WorkDir::~WorkDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path, ignored);
+}
+
+std::unique_ptr<MediaStage> NewQcStage(qc::Policy policy, bool renditions) {
+  return std::make_unique<QcStage>(std::move(policy), renditions);
 }
 
 }  // namespace vidgate::pipeline

@@ -22,12 +22,23 @@ struct ProducedFile {
   catalog::Output output;    // key is filled in at publish time
 };
 
+// A local folder for an attempt's outputs, removed when the last holder of
+// it lets go (after the outputs are published, or on failure).
+struct WorkDir {
+  std::string path;
+  explicit WorkDir(std::string p) : path(std::move(p)) {}
+  WorkDir(const WorkDir&) = delete;
+  WorkDir& operator=(const WorkDir&) = delete;
+  ~WorkDir();
+};
+
 struct StageResult {
   nlohmann::json probe;  // contract probe shape
   nlohmann::json qc;     // contract QC report (verdict, checks, video, audio)
   std::string verdict;   // pass, warn or reject
   std::string summary;   // one sentence: why rejected, or what was warned
   std::vector<ProducedFile> files;
+  std::shared_ptr<WorkDir> work_dir;  // holds `files`
 };
 
 class MediaStage {
@@ -40,8 +51,10 @@ class MediaStage {
                                       const std::function<Status()>& should_stop) = 0;
 };
 
-// Probe, then quality control in one decode pass (qc::Analyse) judged by
-// `policy`.
-std::unique_ptr<MediaStage> NewQcStage(qc::Policy policy);
+// Probe, then one decode pass feeding quality control (qc::Analyse, judged
+// by `policy`) and, when `renditions` is set, the default rendition
+// (renditions/main.mp4: H.264 + AAC, at most 1080 lines), probed after
+// writing.
+std::unique_ptr<MediaStage> NewQcStage(qc::Policy policy, bool renditions = true);
 
 }  // namespace vidgate::pipeline

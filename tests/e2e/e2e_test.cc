@@ -180,6 +180,8 @@ TEST_F(E2eTest, SeedScenarioSuccessfulProcessing) {
   }
   EXPECT_TRUE(report["audio"].contains("silence_segments"));
   EXPECT_TRUE(report["audio"]["loudness"].contains("integrated_lufs"));
+  // The default rendition, probed and recorded.
+  EXPECT_TRUE(FileExists(Path("processed/clip/renditions/main.mp4")));
   EXPECT_TRUE(FilesUnder(Path("uploads")).empty()) << "uploads/ must be empty";
   EXPECT_TRUE(FilesUnder(Path("failed")).empty());
 
@@ -208,6 +210,10 @@ TEST_F(E2eTest, SeedScenarioSuccessfulProcessing) {
   EXPECT_EQ(types, (std::set<std::string>{"video", "audio"}));
   EXPECT_EQ(shown.value("location", ""), "processed/clip");
   EXPECT_EQ(shown["qc"].value("verdict", ""), report.value("verdict", "?"));
+  ASSERT_EQ(shown["outputs"].size(), 1u) << shown["outputs"].dump();
+  EXPECT_EQ(shown["outputs"][0]["key"], "processed/clip/renditions/main.mp4");
+  EXPECT_EQ(shown["outputs"][0]["codec"], "h264");
+  EXPECT_GT(shown["outputs"][0]["size"].get<int64_t>(), 0);
 
   auto processed = hook_.EventsFor("vidgate.video.processed", "clip");
   ASSERT_EQ(processed.size(), 1u);
@@ -517,7 +523,8 @@ TEST_F(E2eTest, SameStemDifferentExtensions) {
     const std::string title = shown["metadata"].value("title", "");
     const std::string ext = title == "the mp4" ? "mp4" : "mkv";
     EXPECT_EQ(EntriesOf(Path(location)),
-              (std::vector<std::string>{"clip." + ext, "clip." + ext + ".json", "report.json"}))
+              (std::vector<std::string>{"clip." + ext, "clip." + ext + ".json", "renditions",
+                                        "report.json"}))
         << location;
     EXPECT_TRUE(SameBytes(Path(location + "/clip." + ext), ext == "mp4" ? mp4 : mkv));
     EXPECT_EQ(json::parse(ReadFile(Path(location + "/clip." + ext + ".json")), nullptr, false),
