@@ -44,6 +44,12 @@ asan: test-deps
 	@cmake --build build-asan -j $(JOBS)
 	@cd build-asan && ctest --output-on-failure -j $(JOBS) --timeout 900 $(ASAN_CTEST_ARGS)
 
+# Benchmarks on the optimised build; figures and commands in docs/benchmarks.md.
+bench: test-deps build
+	@bench/pipeline.sh 300 sqlite 1 2 4 8
+	@bench/pipeline.sh 300 postgres 1 2 4 8
+	@bench/claim.sh
+
 format:
 	@find src tests -name '*.cc' -o -name '*.h' | xargs clang-format -i
 

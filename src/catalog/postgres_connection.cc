@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <chrono>
 #include <thread>
+#include <unordered_map>
 
 namespace vidgate::catalog::internal {
 namespace {
@@ -144,6 +145,7 @@ class PostgresConnection final : public SqlConnection {
       return Unavailable("catalog " + RedactUrl(url_) + ": connection lost inside a transaction");
     }
     PQreset(conn_.get());
+    prepared_.clear();  // a new session has none of them
     if (PQstatus(conn_.get()) != CONNECTION_OK) {
       return Unavailable("catalog " + RedactUrl(url_) +
                          ": cannot reconnect: " + PQerrorMessage(conn_.get()));
@@ -168,9 +170,20 @@ class PostgresConnection final : public SqlConnection {
       }
       values[i] = texts[i].c_str();
     }
-    std::string numbered = NumberPlaceholders(sql);
-    PgResultPtr res(PQexecParams(conn_.get(), numbered.c_str(), static_cast<int>(params.size()),
-                                 nullptr, values.data(), nullptr, nullptr, 0));
+    // Each distinct statement is prepared once per connection, then run by
+    // name: the server parses and plans it once.
+    std::string key(sql);
+    auto it = prepared_.find(key);
+    if (it == prepared_.end()) {
+      std::string name = "s" + std::to_string(prepared_.size());
+      std::string numbered = NumberPlaceholders(sql);
+      PgResultPtr prep(PQprepare(conn_.get(), name.c_str(), numbered.c_str(),
+                                 static_cast<int>(params.size()), nullptr));
+      VG_RETURN_IF_ERROR(Check(prep.get()));
+      it = prepared_.emplace(std::move(key), std::move(name)).first;
+    }
+    PgResultPtr res(PQexecPrepared(conn_.get(), it->second.c_str(), static_cast<int>(params.size()),
+                                   values.data(), nullptr, nullptr, 0));
     VG_RETURN_IF_ERROR(Check(res.get()));
     return res;
   }
@@ -189,6 +202,7 @@ class PostgresConnection final : public SqlConnection {
   std::string url_;
   bool in_transaction_ = false;
   std::string channel_;
+  std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
 };
 
 }  // namespace
