@@ -35,7 +35,7 @@ test: test-deps
 	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DVIDGATE_TESTS=ON $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
-	@$(MAKE) --no-print-directory asan ASAN_CTEST_ARGS="-E ^e2e_test"
+	@$(MAKE) --no-print-directory asan ASAN_CTEST_ARGS="-E ^e2e"
 
 # The suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 ASAN_CTEST_ARGS ?=
