@@ -8,6 +8,7 @@
 #include "media/decode_pass.h"
 #include "media/probe.h"
 #include "media/rendition_encoder.h"
+#include "media/thumbnailer.h"
 #include "qc/analysis.h"
 
 namespace vidgate::pipeline {
@@ -42,6 +43,7 @@ class QcStage final : public MediaStage {
       return !stop_reason.ok();
     };
     std::unique_ptr<media::RenditionEncoder> rendition;
+    std::unique_ptr<media::Thumbnailer> thumbnails;
     std::vector<media::FrameSink*> extra;
     std::string rendition_path;
     // A file QC rejects for having no picture gets no rendition either.
@@ -51,6 +53,10 @@ class QcStage final : public MediaStage {
       VG_ASSIGN_OR_RETURN(rendition, media::RenditionEncoder::Create(
                                          rendition_path, media::RenditionSpec{}, probe));
       extra.push_back(rendition.get());
+      std::filesystem::create_directories(out.work_dir->path + "/thumbnails");
+      thumbnails = std::make_unique<media::Thumbnailer>(out.work_dir->path + "/thumbnails",
+                                                        probe.format.duration.value_or(0));
+      extra.push_back(thumbnails.get());
     }
     Result<qc::Analysis> analysis = qc::Analyse(path, probe, policy_, options, extra);
     if (!analysis.ok()) {
@@ -80,6 +86,19 @@ class QcStage final : public MediaStage {
       o.size = written->format.size;
       o.duration = written->format.duration.value_or(0);
       out.files.push_back(ProducedFile{rendition_path, "renditions/main.mp4", o});
+      for (const auto& image_name : thumbnails->files()) {
+        const std::string local = out.work_dir->path + "/thumbnails/" + image_name;
+        auto image = media::Probe(local);
+        if (!image.ok() || image->streams.empty()) {
+          return Internal("the thumbnail " + image_name + " did not probe");
+        }
+        catalog::Output t;
+        t.codec = image->streams[0].codec;
+        t.width = image->streams[0].width.value_or(0);
+        t.height = image->streams[0].height.value_or(0);
+        t.size = image->format.size;
+        out.files.push_back(ProducedFile{local, "thumbnails/" + image_name, t});
+      }
     }
     return out;
   }

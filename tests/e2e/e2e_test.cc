@@ -182,6 +182,8 @@ TEST_F(E2eTest, SeedScenarioSuccessfulProcessing) {
   EXPECT_TRUE(report["audio"]["loudness"].contains("integrated_lufs"));
   // The default rendition, probed and recorded.
   EXPECT_TRUE(FileExists(Path("processed/clip/renditions/main.mp4")));
+  EXPECT_TRUE(FileExists(Path("processed/clip/thumbnails/poster.jpg")));
+  EXPECT_TRUE(FileExists(Path("processed/clip/thumbnails/0001.jpg")));
   EXPECT_TRUE(FilesUnder(Path("uploads")).empty()) << "uploads/ must be empty";
   EXPECT_TRUE(FilesUnder(Path("failed")).empty());
 
@@ -210,7 +212,7 @@ TEST_F(E2eTest, SeedScenarioSuccessfulProcessing) {
   EXPECT_EQ(types, (std::set<std::string>{"video", "audio"}));
   EXPECT_EQ(shown.value("location", ""), "processed/clip");
   EXPECT_EQ(shown["qc"].value("verdict", ""), report.value("verdict", "?"));
-  ASSERT_EQ(shown["outputs"].size(), 1u) << shown["outputs"].dump();
+  ASSERT_GE(shown["outputs"].size(), 2u) << shown["outputs"].dump();
   EXPECT_EQ(shown["outputs"][0]["key"], "processed/clip/renditions/main.mp4");
   EXPECT_EQ(shown["outputs"][0]["codec"], "h264");
   EXPECT_GT(shown["outputs"][0]["size"].get<int64_t>(), 0);
@@ -524,7 +526,7 @@ TEST_F(E2eTest, SameStemDifferentExtensions) {
     const std::string ext = title == "the mp4" ? "mp4" : "mkv";
     EXPECT_EQ(EntriesOf(Path(location)),
               (std::vector<std::string>{"clip." + ext, "clip." + ext + ".json", "renditions",
-                                        "report.json"}))
+                                        "report.json", "thumbnails"}))
         << location;
     EXPECT_TRUE(SameBytes(Path(location + "/clip." + ext), ext == "mp4" ? mp4 : mkv));
     EXPECT_EQ(json::parse(ReadFile(Path(location + "/clip." + ext + ".json")), nullptr, false),

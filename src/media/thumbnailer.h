@@ -1,0 +1,50 @@
+// thumbnailer.h: a FrameSink that keeps a poster and N evenly spaced
+// thumbnails as JPEG files, from the frames of the one decode pass.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "media/decode_pass.h"
+
+namespace vidgate::media {
+
+struct ThumbnailSpec {
+  int count = 4;           // NNNN.jpg files, at (i + 0.5) / count of the duration
+  int max_width = 640;     // never upscaled
+  double poster_at = 0.1;  // share of the duration where the poster is taken
+};
+
+class Thumbnailer final : public FrameSink {
+ public:
+  // Writes `dir`/poster.jpg and `dir`/0001.jpg... for a video of
+  // `duration_seconds` (0 if unknown: the poster is the first frame and
+  // thumbnails are taken every second).
+  Thumbnailer(std::string dir, double duration_seconds, ThumbnailSpec spec = {});
+  ~Thumbnailer() override;
+  Thumbnailer(const Thumbnailer&) = delete;
+  Thumbnailer& operator=(const Thumbnailer&) = delete;
+
+  Status OnVideoFrame(const AVFrame& frame, double time_seconds) override;
+  Status Finish() override;
+
+  // The files written, relative to `dir` ("poster.jpg", "0001.jpg", ...).
+  const std::vector<std::string>& files() const { return files_; }
+
+ private:
+  Status WriteJpeg(const AVFrame& frame, const std::string& name);
+
+  std::string dir_;
+  double duration_;
+  ThumbnailSpec spec_;
+  std::vector<double> times_;  // thumbnail times still to take, ascending
+  bool poster_done_ = false;
+  int next_index_ = 1;
+  std::vector<std::string> files_;
+  struct Encoder;
+  std::unique_ptr<Encoder> enc_;
+};
+
+}  // namespace vidgate::media
