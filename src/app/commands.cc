@@ -392,7 +392,7 @@ int ProbeCommand(const std::string& file, bool json) {
 int QcCommand(const std::string& file, bool json, const std::string& policy_name) {
   auto policy = qc::PresetPolicy(policy_name);
   if (!policy.ok()) return Fail(policy.status().WithContext("--policy"), kExitUsage);
-  auto stage = pipeline::NewQcStage(*policy);
+  auto stage = pipeline::NewQcStage(*policy, /*renditions=*/false);
   auto result = stage->Process(file, file, [] { return Status(); });
   if (!result.ok()) {
     return Fail(result.status(), result.status().code() == Code::kInvalidArgument ? kExitNo
