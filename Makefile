@@ -49,6 +49,7 @@ bench: test-deps build
 	@bench/pipeline.sh 300 sqlite 1 2 4 8
 	@bench/pipeline.sh 300 postgres 1 2 4 8
 	@bench/claim.sh
+	@bench/media.sh 20 3
 
 format:
 	@find src tests -name '*.cc' -o -name '*.h' | xargs clang-format -i

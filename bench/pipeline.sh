@@ -3,6 +3,7 @@
 # processes (2 worker threads each) on SQLite or PostgreSQL; prints jobs per
 # second and the p50/p99 time from registration to `processed`.
 #   bench/pipeline.sh [VIDEOS] [sqlite|postgres] [PROCESSES...]
+# WORKERS (default 2) sets the worker threads per process.
 # Needs build/vidgate (make build), ffmpeg (fixture) and, for postgres,
 # scripts/pg-test-server.sh's PostgreSQL.
 set -euo pipefail
@@ -44,7 +45,7 @@ $db
 [intake]
 poll_seconds = 0.05
 [workers]
-count = 2
+count = ${WORKERS:-2}
 TOML
   (cd "$run" && "$bin" migrate >/dev/null)
   for i in $(seq 1 "$videos"); do
