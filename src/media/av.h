@@ -32,6 +32,15 @@ struct InputFormatFree {
 };
 using InputFormatPtr = std::unique_ptr<AVFormatContext, InputFormatFree>;
 
+// An output (muxing) context: closes its file, then frees it.
+struct OutputFormatFree {
+  void operator()(AVFormatContext* p) const {
+    if (p->pb && !(p->oformat->flags & AVFMT_NOFILE)) avio_closep(&p->pb);
+    avformat_free_context(p);
+  }
+};
+using OutputFormatPtr = std::unique_ptr<AVFormatContext, OutputFormatFree>;
+
 struct CodecContextFree {
   void operator()(AVCodecContext* p) const { avcodec_free_context(&p); }
 };

@@ -15,12 +15,6 @@ extern "C" {
 namespace vidgate::media {
 namespace {
 
-struct OutputFormatFree {
-  void operator()(AVFormatContext* p) const {
-    if (p->pb && !(p->oformat->flags & AVFMT_NOFILE)) avio_closep(&p->pb);
-    avformat_free_context(p);
-  }
-};
 struct SwsFree {
   void operator()(SwsContext* p) const { sws_freeContext(p); }
 };
@@ -38,7 +32,7 @@ int Even(double v) { return std::max(2, static_cast<int>(v / 2) * 2); }
 
 struct RenditionEncoder::State {
   std::string path;
-  std::unique_ptr<AVFormatContext, OutputFormatFree> out;
+  OutputFormatPtr out;
   CodecContextPtr venc, aenc;
   AVStream* vstream = nullptr;
   AVStream* astream = nullptr;

@@ -16,14 +16,6 @@ extern "C" {
 namespace vidgate::media {
 namespace {
 
-struct OutputFormatFree {
-  void operator()(AVFormatContext* p) const {
-    if (p->pb && !(p->oformat->flags & AVFMT_NOFILE)) avio_closep(&p->pb);
-    avformat_free_context(p);
-  }
-};
-using OutputFormatPtr = std::unique_ptr<AVFormatContext, OutputFormatFree>;
-
 bool InRanges(const std::vector<std::pair<double, double>>& ranges, double t) {
   for (const auto& [a, b] : ranges) {
     if (t >= a && t < b) return true;
