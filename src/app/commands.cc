@@ -152,7 +152,7 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
   pipeline::Dispatcher dispatcher(cat->get(), sink_map, &clock, ctx.log.get(), delivery);
   auto policy = qc::MakePolicy(cfg.qc.preset, cfg.qc.severity);
   if (!policy.ok()) return Fail(policy.status().WithContext("qc"), kExitUsage);
-  auto media = pipeline::NewQcStage(*policy);
+  auto media = pipeline::NewQcStage(*policy, /*renditions=*/true, (*store)->LocalWorkRoot());
 
   pipeline::RunnerOptions opts;
   opts.workers = cfg.workers.count > 0

@@ -10,20 +10,28 @@
 #include "media/rendition_encoder.h"
 #include "media/thumbnailer.h"
 #include "qc/analysis.h"
+#include "storage/store.h"
 
 namespace vidgate::pipeline {
 namespace {
 
-Result<std::shared_ptr<WorkDir>> MakeWorkDir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "vidgate-work-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) return ErrnoStatus(errno, "create work folder", tmpl);
-  return std::make_shared<WorkDir>(tmpl);
+Result<std::shared_ptr<WorkDir>> MakeWorkDir(const std::string& root) {
+  std::filesystem::path base =
+      root.empty() ? std::filesystem::temp_directory_path() : std::filesystem::path(root);
+  std::error_code ec;
+  std::filesystem::create_directories(base, ec);
+  if (ec) return ErrnoStatus(ec.value(), "create work folder", base.string());
+  // Named after this process, so a restart can tell a dead one's leftovers.
+  std::string dir = (base / storage::NewWorkFileName()).string();
+  std::filesystem::create_directory(dir, ec);
+  if (ec) return ErrnoStatus(ec.value(), "create work folder", dir);
+  return std::make_shared<WorkDir>(dir);
 }
 
 class QcStage final : public MediaStage {
  public:
-  QcStage(qc::Policy policy, bool renditions)
-      : policy_(std::move(policy)), renditions_(renditions) {}
+  QcStage(qc::Policy policy, bool renditions, std::string work_root)
+      : policy_(std::move(policy)), renditions_(renditions), work_root_(std::move(work_root)) {}
 
   Result<StageResult> Process(const std::string& path, const std::string& name,
                               const std::function<Status()>& should_stop) override {
@@ -48,7 +56,7 @@ class QcStage final : public MediaStage {
     std::string rendition_path;
     // A file QC rejects for having no picture gets no rendition either.
     if (renditions_ && probe.HasVideo()) {
-      VG_ASSIGN_OR_RETURN(out.work_dir, MakeWorkDir());
+      VG_ASSIGN_OR_RETURN(out.work_dir, MakeWorkDir(work_root_));
       rendition_path = out.work_dir->path + "/main.mp4";
       VG_ASSIGN_OR_RETURN(rendition, media::RenditionEncoder::Create(
                                          rendition_path, media::RenditionSpec{}, probe));
@@ -106,6 +114,7 @@ class QcStage final : public MediaStage {
  private:
   qc::Policy policy_;
   bool renditions_;
+  std::string work_root_;
 };
 
 }  // namespace
@@ -115,8 +124,8 @@ WorkDir::~WorkDir() {
   std::filesystem::remove_all(path, ignored);
 }
 
-std::unique_ptr<MediaStage> NewQcStage(qc::Policy policy, bool renditions) {
-  return std::make_unique<QcStage>(std::move(policy), renditions);
+std::unique_ptr<MediaStage> NewQcStage(qc::Policy policy, bool renditions, std::string work_root) {
+  return std::make_unique<QcStage>(std::move(policy), renditions, std::move(work_root));
 }
 
 }  // namespace vidgate::pipeline

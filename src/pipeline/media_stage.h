@@ -55,6 +55,8 @@ class MediaStage {
 // by `policy`) and, when `renditions` is set, the default rendition
 // (renditions/main.mp4: H.264 + AAC, at most 1080 lines), probed after
 // writing.
-std::unique_ptr<MediaStage> NewQcStage(qc::Policy policy, bool renditions = true);
+// Outputs are written under `work_root` (a temp folder when empty).
+std::unique_ptr<MediaStage> NewQcStage(qc::Policy policy, bool renditions = true,
+                                       std::string work_root = "");
 
 }  // namespace vidgate::pipeline

@@ -49,7 +49,13 @@ void CleanWorkArea(storage::Store& store, const Clock& clock, spdlog::logger& lo
   if (!leftovers.ok()) return;
   const std::string host = HostName();
   for (const auto& obj : *leftovers) {
-    auto owner = storage::WorkFileOwnerOf(obj.key);
+    // .vidgate/tmp/<owner> is a file; .vidgate/work/<owner>/... a folder.
+    std::string owned = obj.key;
+    if (auto third = owned.find('/', owned.find('/', owned.find('/') + 1) + 1);
+        third != std::string::npos) {
+      owned.resize(third);
+    }
+    auto owner = storage::WorkFileOwnerOf(owned);
     bool dead = false;
     if (owner && owner->host == host) {
       dead = owner->pid != ::getpid() && ::kill(static_cast<pid_t>(owner->pid), 0) != 0 &&

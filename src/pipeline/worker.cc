@@ -300,10 +300,10 @@ Status Worker::Publish(const Video& video, int attempt, const StageResult& resul
   VideoChange done;
   for (const auto& file : result.files) {
     std::string key = folder + "/" + file.relative_key;
-    Status s = deps_.store->Upload(file.local_path, key);
+    Status s = deps_.store->Import(file.local_path, key);
     if (s.code() == Code::kAlreadyExists) {  // left by a crashed attempt
       VG_RETURN_IF_ERROR(deps_.store->Delete(key));
-      s = deps_.store->Upload(file.local_path, key);
+      s = deps_.store->Import(file.local_path, key);
     }
     VG_RETURN_IF_ERROR(s);
     catalog::Output out = file.output;

@@ -106,6 +106,18 @@ class FileStore final : public Store {
     return st;
   }
 
+  std::string LocalWorkRoot() const override { return (root_ / ".vidgate" / "work").string(); }
+
+  Status Import(const std::string& local_path, std::string_view key) override {
+    VG_RETURN_IF_ERROR(ValidateKey(key));
+    Status s = RenameNoReplace(local_path, key);
+    if (s.ok() || s.code() == Code::kAlreadyExists) return s;
+    // Another file system (EXDEV): copy, then remove.
+    VG_RETURN_IF_ERROR(Upload(local_path, key));
+    ::unlink(local_path.c_str());
+    return Status();
+  }
+
   Result<LocalFile> Fetch(std::string_view key) override {
     VG_RETURN_IF_ERROR(Stat(key).status());
     return LocalFile(PathOf(key).string(), /*temporary=*/false);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -86,6 +87,20 @@ class Store {
 
   // Removes `key`; removing an absent key is ok.
   virtual Status Delete(std::string_view key) = 0;
+
+  // A local folder for an attempt's outputs, as close to the store as
+  // possible (file://: <root>/.vidgate/work, on the store's file system, so
+  // Import is a rename); "" when the backend has none (use a temp folder).
+  virtual std::string LocalWorkRoot() const { return ""; }
+
+  // Moves the local file at `local_path` into the store as `key` (the local
+  // file is gone afterwards); kAlreadyExists if `key` exists. Backends on the
+  // same file system rename; others upload, then remove the local file.
+  virtual Status Import(const std::string& local_path, std::string_view key) {
+    VG_RETURN_IF_ERROR(Upload(local_path, key));
+    std::remove(local_path.c_str());
+    return Status();
+  }
 };
 
 // Work files (under .vidgate/) are named after the process that writes

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -118,6 +119,26 @@ TEST_P(StoreConformance, UploadAndFetchRoundTrip) {
     EXPECT_EQ(got, "media");
   }
   std::remove(path);
+}
+
+TEST_P(StoreConformance, ImportMovesALocalFileIn) {
+  std::string root = store_->LocalWorkRoot();
+  if (root.empty()) root = "/tmp";
+  std::filesystem::create_directories(root);
+  std::string local = root + "/import-test-" + std::to_string(::getpid());
+  {
+    std::ofstream out(local);
+    out << "rendition";
+  }
+  ASSERT_TRUE(store_->Import(local, "processed/a/renditions/main.mp4").ok());
+  EXPECT_EQ(*store_->Read("processed/a/renditions/main.mp4", 100), "rendition");
+  EXPECT_FALSE(std::filesystem::exists(local));
+  {
+    std::ofstream out(local);
+    out << "again";
+  }
+  EXPECT_EQ(store_->Import(local, "processed/a/renditions/main.mp4").code(), Code::kAlreadyExists);
+  std::filesystem::remove(local);
 }
 
 }  // namespace vidgate::storage::conformance
