@@ -152,6 +152,9 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
   pipeline::Dispatcher dispatcher(cat->get(), sink_map, &clock, ctx.log.get(), delivery);
   auto policy = qc::MakePolicy(cfg.qc.preset, cfg.qc.severity);
   if (!policy.ok()) return Fail(policy.status().WithContext("qc"), kExitUsage);
+  policy->max_height = cfg.qc.max_height;
+  policy->max_duration_seconds = cfg.qc.max_duration_seconds;
+  policy->allowed_video_codecs = cfg.qc.allowed_video_codecs;
   auto media = pipeline::NewQcStage(*policy, /*renditions=*/true, (*store)->LocalWorkRoot());
 
   pipeline::RunnerOptions opts;

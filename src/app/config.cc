@@ -202,6 +202,9 @@ Status ReadRoot(const toml::table& root, const std::string& source, Config& c) {
   }));
   VG_RETURN_IF_ERROR(WithTable(r, "qc", source, [&](TableReader& t) -> Status {
     VG_RETURN_IF_ERROR(t.Str("preset", c.qc.preset));
+    VG_RETURN_IF_ERROR(t.Int("max_height", c.qc.max_height, 0, 100000));
+    VG_RETURN_IF_ERROR(t.Seconds("max_duration_seconds", c.qc.max_duration_seconds));
+    VG_RETURN_IF_ERROR(t.StrList("allowed_video_codecs", c.qc.allowed_video_codecs));
     VG_ASSIGN_OR_RETURN(const toml::table* sev, t.Table("severity"));
     if (sev) {
       for (const auto& [k, v] : *sev) {

@@ -69,7 +69,10 @@ struct Config {
   } notify;
   struct {
     std::string preset = "web";
-    std::map<std::string, std::string> severity;  // check id -> error|warning|off
+    std::map<std::string, std::string> severity;    // check id -> error|warning|off
+    int max_height = 0;                             // 0 = no limit
+    double max_duration_seconds = 0;                // 0 = no limit
+    std::vector<std::string> allowed_video_codecs;  // empty = any
   } qc;
   struct {
     bool emf = false;

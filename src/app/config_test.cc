@@ -45,6 +45,9 @@ poll_seconds = 0.1
 emf = false
 [qc]
 preset = "broadcast-ebu-r128"
+max_height = 1080
+max_duration_seconds = 7200
+allowed_video_codecs = ["h264", "hevc"]
 [qc.severity]
 black = "error"
 [[notify.webhook]]
@@ -61,6 +64,9 @@ listen = "127.0.0.1:0"
   EXPECT_EQ(c->metadata.required.size(), 2u);
   EXPECT_EQ(c->database.password, "env:PGPASS");
   EXPECT_EQ(c->qc.preset, "broadcast-ebu-r128");
+  EXPECT_EQ(c->qc.max_height, 1080);
+  EXPECT_DOUBLE_EQ(c->qc.max_duration_seconds, 7200);
+  EXPECT_EQ(c->qc.allowed_video_codecs.size(), 2u);
   EXPECT_EQ(c->qc.severity.at("black"), "error");
   EXPECT_EQ(c->retry.max_attempts, 3);
   EXPECT_DOUBLE_EQ(c->retry.base_delay_seconds, 0.2);

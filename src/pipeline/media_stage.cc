@@ -40,6 +40,13 @@ class QcStage final : public MediaStage {
     VG_ASSIGN_OR_RETURN(media::ProbeResult probe, media::Probe(path));
     out.probe = probe.ToJson();
     VG_RETURN_IF_ERROR(should_stop());
+    // Over a limit the probe can tell: reject before decoding anything.
+    if (auto early = qc::CheckProbeLimits(probe, policy_)) {
+      out.qc = std::move(early->report);
+      out.verdict = early->verdict;
+      out.summary = early->summary;
+      return out;
+    }
 
     // The pass stops when should_stop says so; keep its reason (lease lost,
     // time-out, shutdown) rather than the pass's generic "cancelled".

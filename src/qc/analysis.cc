@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "qc/black_detector.h"
@@ -67,6 +68,46 @@ std::optional<double> StreamDuration(const media::ProbeResult& probe, const std:
 }
 
 }  // namespace
+
+std::optional<Analysis> CheckProbeLimits(const media::ProbeResult& probe, const Policy& policy) {
+  std::vector<std::string> broken;
+  for (const auto& st : probe.streams) {
+    if (st.type != "video") continue;
+    if (policy.max_height > 0 && st.height.value_or(0) > policy.max_height) {
+      broken.push_back(fmt::format("video is {} lines high, over the limit of {}",
+                                   st.height.value_or(0), policy.max_height));
+    }
+    const auto& allowed = policy.allowed_video_codecs;
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), st.codec) == allowed.end()) {
+      broken.push_back("video codec " + st.codec + " is not allowed");
+    }
+  }
+  const double duration = probe.format.duration.value_or(0);
+  if (policy.max_duration_seconds > 0 && duration > policy.max_duration_seconds) {
+    broken.push_back(fmt::format("duration {:.1f} s is over the limit of {:g} s", duration,
+                                 policy.max_duration_seconds));
+  }
+  if (broken.empty()) return std::nullopt;
+  Analysis out;
+  out.verdict = "reject";
+  nlohmann::json checks = nlohmann::json::array();
+  for (const auto& m : broken) {
+    out.summary += (out.summary.empty() ? "" : "; ") + m;
+    checks.push_back(
+        {{"id", "probe_limits"}, {"severity", "error"}, {"status", "fail"}, {"message", m}});
+  }
+  out.report = {{"verdict", "reject"},
+                {"policy", policy.name},
+                {"checks", checks},
+                {"video",
+                 {{"black_segments", nlohmann::json::array()},
+                  {"freeze_segments", nlohmann::json::array()},
+                  {"decode_errors", 0}}},
+                {"audio", {{"silence_segments", nlohmann::json::array()}}},
+                {"series", nlohmann::json::object()},
+                {"decoded", false}};
+  return out;
+}
 
 Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& probe,
                          const Policy& policy, const media::DecodeOptions& options,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,11 @@ struct Analysis {
   std::string summary;    // the failed checks' messages, errors first; "" on pass
   media::DecodeStats stats;
 };
+
+// Judges the probe against the policy's limits (max_height,
+// max_duration_seconds, allowed_video_codecs). A reject Analysis (decoding
+// nothing) when a limit is broken; nullopt when the file may be decoded.
+std::optional<Analysis> CheckProbeLimits(const media::ProbeResult& probe, const Policy& policy);
 
 // Analyses the local file `path`, already probed as `probe`. `extra_sinks`
 // (encoders, thumbnailers) ride the same decode pass after the analysers.

@@ -86,6 +86,30 @@ TEST_F(AnalysisTest, VideoWithoutAudioWarnsOnTheWebAndIsRejectedForBroadcast) {
   EXPECT_EQ(Run(path, "broadcast-atsc-a85").verdict, "reject");
 }
 
+TEST_F(AnalysisTest, ProbeLimitsRejectWithoutDecoding) {
+  media::SynthOptions o;
+  o.width = 640;
+  o.height = 360;
+  o.seconds = 3;
+  auto probe = media::Probe(Make(o));
+  ASSERT_TRUE(probe.ok());
+  Policy p = *PresetPolicy("web");
+  EXPECT_FALSE(CheckProbeLimits(*probe, p).has_value());
+  p.max_height = 240;
+  p.max_duration_seconds = 2;
+  p.allowed_video_codecs = {"hevc", "av1"};
+  auto early = CheckProbeLimits(*probe, p);
+  ASSERT_TRUE(early.has_value());
+  EXPECT_EQ(early->verdict, "reject");
+  EXPECT_EQ(early->report["checks"].size(), 3u);
+  EXPECT_NE(early->summary.find("360 lines high, over the limit of 240"), std::string::npos)
+      << early->summary;
+  EXPECT_NE(early->summary.find("video codec h264 is not allowed"), std::string::npos);
+  EXPECT_NE(early->summary.find("over the limit of 2 s"), std::string::npos);
+  EXPECT_EQ(early->report["decoded"], false);
+  EXPECT_TRUE(early->report["video"]["black_segments"].empty());
+}
+
 TEST(PolicyTest, PresetsAndOverrides) {
   EXPECT_EQ(PresetPolicy("web")->SeverityOf("black"), Severity::kWarning);
   EXPECT_EQ(PresetPolicy("web")->SeverityOf("video_present"), Severity::kError);

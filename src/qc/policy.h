@@ -33,6 +33,11 @@ struct Policy {
   double max_true_peak_dbtp = -1;
   double max_clipped_share = 0.001;
   double max_av_duration_mismatch_seconds = 0.5;
+  // Limits judged from the probe alone, before any decoding (0 or empty:
+  // no limit). A file over a limit is rejected without being decoded.
+  int max_height = 0;
+  double max_duration_seconds = 0;
+  std::vector<std::string> allowed_video_codecs;
 
   Severity SeverityOf(const std::string& check) const;
 };
