@@ -203,13 +203,14 @@ class SqlCatalog final : public Catalog {
   Result<std::vector<std::string>> ActiveKeys() override {
     auto db = Acquire();
     VG_RETURN_IF_ERROR(db.status());
-    VG_ASSIGN_OR_RETURN(auto rows,
-                        db->Query("SELECT current_key, sidecar_key FROM videos WHERE state NOT IN "
-                                  "('processed', 'rejected', 'unable_to_process')"));
+    VG_ASSIGN_OR_RETURN(auto rows, db->Query("SELECT current_key, sidecar_key, pending_key, "
+                                             "pending_sidecar_key FROM videos WHERE state NOT IN "
+                                             "('processed', 'rejected', 'unable_to_process')"));
     std::vector<std::string> keys;
     for (const auto& r : rows) {
-      keys.push_back(r.Text(0));
-      if (!r.Text(1).empty()) keys.push_back(r.Text(1));
+      for (size_t i = 0; i < 4; ++i) {
+        if (!r.Text(i).empty()) keys.push_back(r.Text(i));
+      }
     }
     return keys;
   }

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 
@@ -63,6 +64,28 @@ TEST_P(CatalogConformance, ActiveKeyIsRegisteredOnce) {
   auto found = catalog_->FindVideo("clip");
   ASSERT_TRUE(found.ok());
   EXPECT_EQ(found->id, **third);
+}
+
+TEST_P(CatalogConformance, ActiveKeysIncludeMovesInProgress) {
+  int64_t id = RegisterQueued("uploads/a.mp4");
+  VideoChange c;
+  c.video_id = id;
+  c.now = 2;
+  c.sidecar_key = "uploads/a.json";
+  c.pending_key = "failed/a.mp4";
+  c.pending_sidecar_key = "failed/a.json";
+  ASSERT_TRUE(catalog_->Apply(c).ok());
+  auto keys = catalog_->ActiveKeys();
+  ASSERT_TRUE(keys.ok());
+  std::sort(keys->begin(), keys->end());
+  EXPECT_EQ(*keys, (std::vector<std::string>{"failed/a.json", "failed/a.mp4", "uploads/a.json",
+                                             "uploads/a.mp4"}));
+  VideoChange done;
+  done.video_id = id;
+  done.now = 3;
+  done.state = State::kProcessed;
+  ASSERT_TRUE(catalog_->Apply(done).ok());
+  EXPECT_TRUE(catalog_->ActiveKeys()->empty());
 }
 
 TEST_P(CatalogConformance, ListIsNewestFirstAndFilters) {
