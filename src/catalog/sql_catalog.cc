@@ -74,7 +74,8 @@ Video VideoFromRow(const SqlRow& row) {
   v.source_key = row.Text(2);
   v.current_key = row.Text(3);
   v.sidecar_key = row.Text(4);
-  v.state = ParseState(row.Text(5)).ok() ? *ParseState(row.Text(5)) : State::kQueued;
+  auto state = ParseState(row.Text(5));
+  v.state = state.ok() ? *state : State::kQueued;
   v.attempts = static_cast<int>(row.Int(6));
   v.metadata = ParseJsonColumn(row, 7);
   v.probe = ParseJsonColumn(row, 8);

@@ -15,9 +15,8 @@ class JsonMessageFlag final : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&,
               spdlog::memory_buf_t& dest) override {
-    std::string escaped =
-        nlohmann::json(std::string(msg.payload.data(), msg.payload.size())).dump(
-            -1, ' ', false, nlohmann::json::error_handler_t::replace);
+    std::string escaped = nlohmann::json(std::string(msg.payload.data(), msg.payload.size()))
+                              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     dest.append(escaped.data(), escaped.data() + escaped.size());
   }
   std::unique_ptr<custom_flag_formatter> clone() const override {
@@ -44,8 +43,7 @@ std::shared_ptr<spdlog::logger> MakeLogger(LogFormat format, spdlog::level::leve
 }
 
 std::shared_ptr<spdlog::logger> NullLogger() {
-  return std::make_shared<spdlog::logger>("null",
-                                          std::make_shared<spdlog::sinks::null_sink_mt>());
+  return std::make_shared<spdlog::logger>("null", std::make_shared<spdlog::sinks::null_sink_mt>());
 }
 
 }  // namespace vidgate

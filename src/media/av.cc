@@ -1,5 +1,11 @@
 #include "media/av.h"
 
+extern "C" {
+#include <libavutil/audio_fifo.h>
+#include <libswresample/swresample.h>
+#include <libswscale/swscale.h>
+}
+
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -106,6 +112,24 @@ Result<InputFormatPtr> OpenMediaInput(const std::string& path, const AVIOInterru
   ret = avformat_find_stream_info(input.get(), nullptr);
   if (ret < 0) return AvError(ret, "read the stream parameters of", path);
   return input;
+}
+
+void SwsFree::operator()(SwsContext* p) const { sws_freeContext(p); }
+void SwrFree::operator()(SwrContext* p) const { swr_free(&p); }
+void AudioFifoFree::operator()(AVAudioFifo* p) const { av_audio_fifo_free(p); }
+
+Status KeepFrame(FramePtr& slot, const AVFrame& frame, std::string_view who) {
+  if (slot == nullptr) {
+    slot.reset(av_frame_alloc());
+    if (slot == nullptr) return ResourceExhausted(std::string(who) + ": out of memory for a frame");
+  } else {
+    av_frame_unref(slot.get());
+  }
+  if (int err = av_frame_ref(slot.get(), &frame); err < 0) {
+    slot.reset();
+    return ResourceExhausted(std::string(who) + " could not keep a frame: " + AvErrorText(err));
+  }
+  return Status();
 }
 
 }  // namespace vidgate::media

@@ -12,6 +12,9 @@
 #pragma once
 
 extern "C" {
+struct SwsContext;
+struct SwrContext;
+struct AVAudioFifo;
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/dict.h>
@@ -31,6 +34,21 @@ struct InputFormatFree {
   void operator()(AVFormatContext* p) const { avformat_close_input(&p); }
 };
 using InputFormatPtr = std::unique_ptr<AVFormatContext, InputFormatFree>;
+
+// Scaler, resampler and audio FIFO (their free functions are called in av.cc,
+// so users of these types need not include the libraries' headers).
+struct SwsFree {
+  void operator()(SwsContext* p) const;
+};
+using SwsContextPtr = std::unique_ptr<SwsContext, SwsFree>;
+struct SwrFree {
+  void operator()(SwrContext* p) const;
+};
+using SwrContextPtr = std::unique_ptr<SwrContext, SwrFree>;
+struct AudioFifoFree {
+  void operator()(AVAudioFifo* p) const;
+};
+using AudioFifoPtr = std::unique_ptr<AVAudioFifo, AudioFifoFree>;
 
 // An output (muxing) context: closes its file, then frees it.
 struct OutputFormatFree {
@@ -88,6 +106,13 @@ class FrameUnrefGuard {
 // libav's text for `err` (av_strerror), e.g. "Invalid data found when
 // processing input".
 std::string AvErrorText(int err);
+
+// Makes `slot` a new reference to `frame` (allocating it on first use,
+// dropping what it held before): av_frame_ref shares the decoder's buffer
+// when it is reference-counted and copies the frame otherwise. For sinks
+// that keep a frame past OnVideoFrame. On failure `slot` is empty and the
+// error names `who`.
+Status KeepFrame(FramePtr& slot, const AVFrame& frame, std::string_view who);
 
 // Maps a negative libav error from `step` (e.g. "open media file",
 // "read packet from") on `path` to a Status whose message is

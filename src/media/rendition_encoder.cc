@@ -15,16 +15,6 @@ extern "C" {
 namespace vidgate::media {
 namespace {
 
-struct SwsFree {
-  void operator()(SwsContext* p) const { sws_freeContext(p); }
-};
-struct SwrFree {
-  void operator()(SwrContext* p) const { swr_free(&p); }
-};
-struct FifoFree {
-  void operator()(AVAudioFifo* p) const { av_audio_fifo_free(p); }
-};
-
 // Rounds down to even, so a size is never made larger than the source.
 int Even(double v) { return std::max(2, static_cast<int>(v / 2) * 2); }
 
@@ -36,9 +26,11 @@ struct RenditionEncoder::State {
   CodecContextPtr venc, aenc;
   AVStream* vstream = nullptr;
   AVStream* astream = nullptr;
-  std::unique_ptr<SwsContext, SwsFree> sws;
-  std::unique_ptr<SwrContext, SwrFree> swr;
-  std::unique_ptr<AVAudioFifo, FifoFree> fifo;
+  SwsContextPtr sws;
+  SwrContextPtr swr;
+  AudioFifoPtr fifo;
+  FramePtr converted;  // resampler output, reused; grows to the largest frame
+  int converted_capacity = 0;
   FramePtr scaled, audio_out;
   PacketPtr pkt;
   int64_t last_video_pts = -1;
@@ -224,21 +216,28 @@ Status RenditionEncoder::OnAudioFrame(const AVFrame& frame, double time_seconds)
   }
   const int max_out = swr_get_out_samples(s_->swr.get(), frame.nb_samples);
   if (max_out <= 0) return Status();
-  uint8_t** buffer = nullptr;
-  int rc = av_samples_alloc_array_and_samples(&buffer, nullptr, c->ch_layout.nb_channels, max_out,
-                                              c->sample_fmt, 0);
-  if (rc < 0) return AvError(rc, "allocate", s_->path);
-  const int got = swr_convert(s_->swr.get(), buffer, max_out,
-                              const_cast<const uint8_t**>(frame.extended_data), frame.nb_samples);
-  Status st;
-  if (got < 0) {
-    st = AvError(got, "convert audio for", s_->path);
-  } else if (av_audio_fifo_write(s_->fifo.get(), reinterpret_cast<void**>(buffer), got) < got) {
-    st = ResourceExhausted("out of memory");
+  if (max_out > s_->converted_capacity) {
+    s_->converted.reset(av_frame_alloc());
+    if (!s_->converted) return ResourceExhausted("out of memory");
+    s_->converted->format = c->sample_fmt;
+    s_->converted->sample_rate = c->sample_rate;
+    av_channel_layout_copy(&s_->converted->ch_layout, &c->ch_layout);
+    s_->converted->nb_samples = max_out;
+    if (int rc = av_frame_get_buffer(s_->converted.get(), 0); rc < 0) {
+      s_->converted.reset();
+      s_->converted_capacity = 0;
+      return AvError(rc, "allocate", s_->path);
+    }
+    s_->converted_capacity = max_out;
   }
-  av_freep(&buffer[0]);
-  av_freep(&buffer);
-  VG_RETURN_IF_ERROR(st);
+  // The FIFO copies the samples, so the buffer is free again right after.
+  const int got = swr_convert(s_->swr.get(), s_->converted->extended_data, max_out,
+                              const_cast<const uint8_t**>(frame.extended_data), frame.nb_samples);
+  if (got < 0) return AvError(got, "convert audio for", s_->path);
+  if (av_audio_fifo_write(s_->fifo.get(), reinterpret_cast<void**>(s_->converted->extended_data),
+                          got) < got) {
+    return ResourceExhausted("out of memory");
+  }
   return s_->DrainAudio(/*flush=*/false);
 }
 

@@ -11,16 +11,10 @@ extern "C" {
 #include "media/av.h"
 
 namespace vidgate::media {
-namespace {
-
-struct SwsFree {
-  void operator()(SwsContext* p) const { sws_freeContext(p); }
-};
-
-}  // namespace
+namespace {}  // namespace
 
 struct Thumbnailer::Encoder {
-  std::unique_ptr<SwsContext, SwsFree> sws;
+  SwsContextPtr sws;
   PacketPtr pkt{av_packet_alloc()};
 };
 
@@ -56,8 +50,6 @@ Status Thumbnailer::OnVideoFrame(const AVFrame& frame, double time_seconds) {
   }
   return Status();
 }
-
-Status Thumbnailer::Finish() { return Status(); }
 
 Status Thumbnailer::WriteJpeg(const AVFrame& frame, const std::string& name) {
   const AVCodec* codec = avcodec_find_encoder(AV_CODEC_ID_MJPEG);

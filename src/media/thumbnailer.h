@@ -28,7 +28,6 @@ class Thumbnailer final : public FrameSink {
   Thumbnailer& operator=(const Thumbnailer&) = delete;
 
   Status OnVideoFrame(const AVFrame& frame, double time_seconds) override;
-  Status Finish() override;
 
   // The files written, relative to `dir` ("poster.jpg", "0001.jpg", ...).
   const std::vector<std::string>& files() const { return files_; }

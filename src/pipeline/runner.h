@@ -17,7 +17,7 @@ struct RunnerOptions {
   int workers = 1;
   double poll_seconds = 2;
   bool until_idle = false;
-  std::string owner_prefix;  // "host:pid"
+  std::string owner_prefix;  // "host:pid:random"; each worker adds ":n"
   WorkerOptions worker;      // owner is set per thread
   IntakeOptions intake;
 };

@@ -322,7 +322,6 @@ Status Worker::Publish(const Video& video, int attempt, const StageResult& resul
   done.probe = result.probe;
   done.qc = result.qc;
   done.last_error = "";
-  done.job = VideoChange::Job::kRemove;
   done.end_attempt = catalog::AttemptEnd{"succeeded", "", false};
   done.log = "processed on attempt " + std::to_string(attempt) + " into " + folder;
   done.lease_owner = options_.owner;
@@ -367,7 +366,6 @@ Status Worker::Quarantine(const Video& video, int attempt, State final_state,
   if (!probe.is_null()) done.probe = probe;
   if (!qc.is_null()) done.qc = qc;
   done.last_error = reason;
-  done.job = VideoChange::Job::kRemove;
   if (attempt > 0 && video.attempts >= attempt) done.end_attempt = end;
   done.log = std::string(rejected ? "rejected" : "unable to process") + ": " + reason;
   done.lease_owner = options_.owner;

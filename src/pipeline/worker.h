@@ -23,7 +23,7 @@
 namespace vidgate::pipeline {
 
 struct WorkerOptions {
-  std::string owner;  // unique per worker thread: "host:pid:n"
+  std::string owner;  // unique per worker thread: "host:pid:random:n"
   int max_attempts = 5;
   BackoffPolicy backoff;
   bool retry_qc_rejections = false;

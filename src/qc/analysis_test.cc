@@ -82,8 +82,14 @@ TEST_F(AnalysisTest, VideoWithoutAudioWarnsOnTheWebAndIsRejectedForBroadcast) {
   o.seconds = 2;
   o.audio = false;
   std::string path = Make(o);
-  EXPECT_EQ(Run(path, "web").verdict, "warn");
-  EXPECT_EQ(Run(path, "broadcast-atsc-a85").verdict, "reject");
+  Analysis web = Run(path, "web");
+  EXPECT_EQ(web.verdict, "warn");
+  ASSERT_NE(CheckById(web, "audio_present"), nullptr);
+  EXPECT_EQ((*CheckById(web, "audio_present"))["status"], "fail");
+  EXPECT_EQ((*CheckById(web, "audio_present"))["severity"], "warning");
+  Analysis atsc = Run(path, "broadcast-atsc-a85");
+  EXPECT_EQ(atsc.verdict, "reject");
+  EXPECT_EQ((*CheckById(atsc, "audio_present"))["severity"], "error");
 }
 
 TEST_F(AnalysisTest, ProbeLimitsRejectWithoutDecoding) {

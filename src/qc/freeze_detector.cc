@@ -53,18 +53,7 @@ Status FreezeDetector::OnVideoFrame(const AVFrame& frame, double time_seconds) {
 }
 
 Status FreezeDetector::TakeReference(const AVFrame& frame, double time) {
-  if (reference_ == nullptr) {
-    reference_.reset(av_frame_alloc());
-    if (reference_ == nullptr) return ResourceExhausted("out of memory for a reference frame");
-  } else {
-    av_frame_unref(reference_.get());
-  }
-  // av_frame_ref shares the decoder's buffer when it is reference-counted and
-  // copies the frame otherwise.
-  if (int err = av_frame_ref(reference_.get(), &frame); err < 0) {
-    reference_.reset();
-    return ResourceExhausted("freeze detector could not keep a frame: " + media::AvErrorText(err));
-  }
+  VG_RETURN_IF_ERROR(media::KeepFrame(reference_, frame, "freeze detector"));
   std::string why;
   if (!internal::DescribeVideoFrame(*reference_, &reference_planes_, &why)) {
     reference_.reset();

@@ -78,17 +78,7 @@ Status InterlaceDetector::OnVideoFrame(const AVFrame& frame, double time_seconds
       break;
   }
 
-  if (previous_ == nullptr) {
-    previous_.reset(av_frame_alloc());
-    if (previous_ == nullptr) return ResourceExhausted("out of memory for a video frame");
-  } else {
-    av_frame_unref(previous_.get());
-  }
-  if (int err = av_frame_ref(previous_.get(), &frame); err < 0) {
-    previous_.reset();
-    return ResourceExhausted("interlace detector could not keep a frame: " +
-                             media::AvErrorText(err));
-  }
+  VG_RETURN_IF_ERROR(media::KeepFrame(previous_, frame, "interlace detector"));
   if (!internal::DescribeVideoFrame(*previous_, &previous_planes_, &why)) previous_.reset();
   return Status();
 }

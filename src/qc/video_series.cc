@@ -41,16 +41,7 @@ Status MotionSeries::OnVideoFrame(const AVFrame& frame, double time_seconds) {
         internal::SumAbsDiff(planes.luma(), previous_planes_.luma(), planes.bytes_per_sample));
     series_.Add(time_seconds, To8Bit(sad / LumaSamples(planes), planes.depth));
   }
-  if (previous_ == nullptr) {
-    previous_.reset(av_frame_alloc());
-    if (previous_ == nullptr) return ResourceExhausted("out of memory for a video frame");
-  } else {
-    av_frame_unref(previous_.get());
-  }
-  if (int err = av_frame_ref(previous_.get(), &frame); err < 0) {
-    previous_.reset();
-    return ResourceExhausted("motion series could not keep a frame: " + media::AvErrorText(err));
-  }
+  VG_RETURN_IF_ERROR(media::KeepFrame(previous_, frame, "motion series"));
   if (!internal::DescribeVideoFrame(*previous_, &previous_planes_, &why)) previous_.reset();
   return Status();
 }

@@ -113,9 +113,7 @@ class FileStore final : public Store {
     Status s = RenameNoReplace(local_path, key);
     if (s.ok() || s.code() == Code::kAlreadyExists) return s;
     // Another file system (EXDEV): copy, then remove.
-    VG_RETURN_IF_ERROR(Upload(local_path, key));
-    ::unlink(local_path.c_str());
-    return Status();
+    return Store::Import(local_path, key);
   }
 
   Result<LocalFile> Fetch(std::string_view key) override {

@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 
+#include "common/clock.h"
 #include "common/util.h"
 #include "storage/internal/backends.h"
 
@@ -125,7 +126,7 @@ class MemoryStore final : public Store {
   Status Write(std::string_view key, std::string_view data) override {
     VG_RETURN_IF_ERROR(ValidateKey(key));
     std::lock_guard lock(mu_);
-    objects_[std::string(key)] = MemoryObject{std::string(data), Now()};
+    objects_[std::string(key)] = MemoryObject{std::string(data), clock_.Now()};
     return Status();
   }
 
@@ -142,7 +143,7 @@ class MemoryStore final : public Store {
     if (objects_.contains(std::string(key))) {
       return AlreadyExists("object '" + std::string(key) + "' already exists");
     }
-    objects_[std::string(key)] = MemoryObject{std::move(data), Now()};
+    objects_[std::string(key)] = MemoryObject{std::move(data), clock_.Now()};
     return Status();
   }
 
@@ -187,11 +188,7 @@ class MemoryStore final : public Store {
   }
 
  private:
-  double Now() {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-
+  SystemClock clock_;
   std::mutex mu_;
   std::map<std::string, MemoryObject> objects_;
 };

@@ -269,9 +269,6 @@ TEST_F(E2eTest, SeedScenarioRetryLogic) {
   // Contract: a storage error is retryable, and every attempt it ended is
   // recorded with retryable: true, the last one included (it failed for the
   // same reason; only the attempt budget ran out).
-  // BUG (reported to the lead): vidgate records the 5th attempt with
-  // retryable: false (Worker::Quarantine uses AttemptEnd{..., false}), in
-  // report.json, in `show --json` and in data.history of the event.
   for (const auto& a : report["attempts"]) {
     EXPECT_EQ(a.value("retryable", false), true) << "report.json attempt: " << a.dump();
     EXPECT_EQ(a.value("outcome", ""), "failed");
@@ -866,9 +863,7 @@ TEST_F(E2eTest, InProgressUploadsAreIgnored) {
 // 16. Several processes opening a brand-new catalog at once (`list` while
 // `run` starts, two workers started together) must all succeed: the store
 // and catalog are meant to be shared by any number of processes.
-// BUG (reported to the lead): on a fresh SQLite catalog, about one process
-// in six fails with exit 3 "catalog '.../vidgate.db': database is locked"
-// (opening/migrating concurrently); once the file exists it does not happen.
+// (Once about one process in six failed with "database is locked" here.)
 TEST_F(E2eTest, ConcurrentCommandsOnAFreshCatalog) {
   for (int round = 0; round < 30; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
