@@ -155,7 +155,12 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
   policy->max_height = cfg.qc.max_height;
   policy->max_duration_seconds = cfg.qc.max_duration_seconds;
   policy->allowed_video_codecs = cfg.qc.allowed_video_codecs;
-  auto media = pipeline::NewQcStage(*policy, /*renditions=*/true, (*store)->LocalWorkRoot());
+  pipeline::OutputOptions outputs;
+  outputs.renditions = cfg.output.rendition;
+  outputs.thumbnail_count = cfg.output.thumbnails;
+  outputs.hls = cfg.output.hls;
+  outputs.hls_segment_seconds = cfg.output.hls_segment_seconds;
+  auto media = pipeline::NewQcStage(*policy, outputs, (*store)->LocalWorkRoot());
 
   pipeline::RunnerOptions opts;
   opts.workers = cfg.workers.count > 0
@@ -395,7 +400,10 @@ int ProbeCommand(const std::string& file, bool json) {
 int QcCommand(const std::string& file, bool json, const std::string& policy_name) {
   auto policy = qc::PresetPolicy(policy_name);
   if (!policy.ok()) return Fail(policy.status().WithContext("--policy"), kExitUsage);
-  auto stage = pipeline::NewQcStage(*policy, /*renditions=*/false);
+  pipeline::OutputOptions qc_only;
+  qc_only.renditions.clear();
+  qc_only.thumbnails = false;
+  auto stage = pipeline::NewQcStage(*policy, qc_only);
   auto result = stage->Process(file, file, [] { return Status(); });
   if (!result.ok()) {
     return Fail(result.status(), result.status().code() == Code::kInvalidArgument ? kExitNo

@@ -47,6 +47,16 @@ class TableReader {
   }
 
   // Any number, fractional allowed (every *_seconds key).
+  Status Int64(const char* key, int64_t& out, int64_t min, int64_t max) {
+    const toml::node* n = Take(key);
+    if (!n) return Status();
+    if (!n->is_integer()) return TypeError(key, "an integer");
+    int64_t v = *n->value<int64_t>();
+    if (v < min || v > max) return RangeError(key, std::to_string(min), std::to_string(max));
+    out = v;
+    return Status();
+  }
+
   Status Seconds(const char* key, double& out, double min = 0) {
     const toml::node* n = Take(key);
     if (!n) return Status();
@@ -79,10 +89,11 @@ class TableReader {
     return n->as_table();
   }
 
-  // An array of tables ([[key]]); empty when absent.
-  Result<std::vector<const toml::table*>> TableArray(const char* key) {
+  // An array of tables ([[key]]); empty when absent (`*present` says which).
+  Result<std::vector<const toml::table*>> TableArray(const char* key, bool* present = nullptr) {
     std::vector<const toml::table*> out;
     const toml::node* n = Take(key);
+    if (present) *present = n != nullptr;
     if (!n) return out;
     const toml::array* arr = n->as_array();
     if (!arr) return TypeError(key, "an array of tables ([[" + Dotted(key) + "]])");
@@ -220,6 +231,47 @@ Status ReadRoot(const toml::table& root, const std::string& source, Config& c) {
     auto policy = qc::MakePolicy(c.qc.preset, c.qc.severity);
     if (!policy.ok()) {
       return InvalidArgument("config " + source + ": [qc]: " + policy.status().message());
+    }
+    return Status();
+  }));
+  VG_RETURN_IF_ERROR(WithTable(r, "output", source, [&](TableReader& t) -> Status {
+    bool present = false;
+    VG_ASSIGN_OR_RETURN(auto specs, t.TableArray("rendition", &present));
+    if (present) c.output.rendition.clear();
+    for (size_t i = 0; i < specs.size(); ++i) {
+      const std::string where = "output.rendition[" + std::to_string(i) + "]";
+      TableReader rr(*specs[i], where, source);
+      media::RenditionSpec spec;
+      spec.name.clear();
+      VG_RETURN_IF_ERROR(rr.Str("name", spec.name));
+      VG_RETURN_IF_ERROR(rr.Str("codec", spec.codec));
+      VG_RETURN_IF_ERROR(rr.Int("height", spec.max_height, 16, 4320));
+      VG_RETURN_IF_ERROR(rr.Int("crf", spec.crf, 0, 63));
+      VG_RETURN_IF_ERROR(rr.Int64("bitrate", spec.bitrate, 0, 1'000'000'000));
+      VG_RETURN_IF_ERROR(rr.Str("preset", spec.preset));
+      VG_RETURN_IF_ERROR(rr.Str("audio_codec", spec.audio_codec));
+      VG_RETURN_IF_ERROR(rr.Int64("audio_bitrate", spec.audio_bitrate, 6000, 512000));
+      VG_RETURN_IF_ERROR(rr.Finish());
+      if (spec.name.empty()) {
+        return InvalidArgument("config " + source + ": '" + where + ".name' is required");
+      }
+      if (Status s = media::CheckRenditionSpec(spec); !s.ok()) {
+        return InvalidArgument("config " + source + ": [[output.rendition]] " + s.message());
+      }
+      for (const auto& other : c.output.rendition) {
+        if (other.name == spec.name) {
+          return InvalidArgument("config " + source + ": two renditions are named '" + spec.name +
+                                 "'");
+        }
+      }
+      c.output.rendition.push_back(std::move(spec));
+    }
+    VG_RETURN_IF_ERROR(t.Int("thumbnails", c.output.thumbnails, 0, 1000));
+    VG_RETURN_IF_ERROR(t.Bool("hls", c.output.hls));
+    VG_RETURN_IF_ERROR(t.Seconds("hls_segment_seconds", c.output.hls_segment_seconds, 1));
+    if (c.output.hls && c.output.rendition.empty()) {
+      return InvalidArgument("config " + source +
+                             ": 'output.hls' is on but there is no [[output.rendition]] to stream");
     }
     return Status();
   }));

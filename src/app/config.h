@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "media/rendition_encoder.h"
 
 namespace vidgate::app {
 
@@ -74,6 +75,14 @@ struct Config {
     double max_duration_seconds = 0;                // 0 = no limit
     std::vector<std::string> allowed_video_codecs;  // empty = any
   } qc;
+  struct {
+    // [[output.rendition]]; absent = the one default ("main": H.264 CRF 23
+    // veryfast, AAC 128 kb/s, at most 1080 lines); `rendition = []` = none.
+    std::vector<media::RenditionSpec> rendition = {media::RenditionSpec{}};
+    int thumbnails = 4;  // evenly spaced thumbnails besides the poster
+    bool hls = false;
+    double hls_segment_seconds = 6;
+  } output;
   struct {
     bool emf = false;
   } metrics;

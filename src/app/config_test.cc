@@ -77,6 +77,57 @@ listen = "127.0.0.1:0"
   EXPECT_DOUBLE_EQ(c->intake.poll_seconds, 0.1);
 }
 
+TEST(ConfigTest, OutputDefaultsToOneMainRendition) {
+  auto c = ParseConfig("", "test.toml");
+  ASSERT_TRUE(c.ok());
+  ASSERT_EQ(c->output.rendition.size(), 1u);
+  EXPECT_EQ(c->output.rendition[0].name, "main");
+  EXPECT_EQ(c->output.rendition[0].codec, "h264");
+  EXPECT_EQ(c->output.rendition[0].max_height, 1080);
+  EXPECT_EQ(c->output.thumbnails, 4);
+  EXPECT_FALSE(c->output.hls);
+}
+
+TEST(ConfigTest, ReadsRenditionsAndHls) {
+  auto c = ParseConfig(R"(
+[output]
+thumbnails = 2
+hls = true
+hls_segment_seconds = 4
+[[output.rendition]]
+name = "hd"
+codec = "hevc"
+height = 720
+crf = 28
+preset = "faster"
+audio_codec = "opus"
+audio_bitrate = 96000
+[[output.rendition]]
+name = "small"
+codec = "av1"
+height = 360
+bitrate = 500000
+preset = "12"
+)",
+                       "test.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->output.rendition.size(), 2u);
+  EXPECT_EQ(c->output.rendition[0].codec, "hevc");
+  EXPECT_EQ(c->output.rendition[0].max_height, 720);
+  EXPECT_EQ(c->output.rendition[0].crf, 28);
+  EXPECT_EQ(c->output.rendition[0].audio_codec, "opus");
+  EXPECT_EQ(c->output.rendition[0].audio_bitrate, 96000);
+  EXPECT_EQ(c->output.rendition[1].bitrate, 500000);
+  EXPECT_EQ(c->output.rendition[1].preset, "12");
+  EXPECT_EQ(c->output.thumbnails, 2);
+  EXPECT_TRUE(c->output.hls);
+  EXPECT_DOUBLE_EQ(c->output.hls_segment_seconds, 4);
+
+  auto none = ParseConfig("[output]\nrendition = []\n", "test.toml");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->output.rendition.empty());
+}
+
 struct BadCase {
   const char* toml;
   const char* must_mention;
@@ -95,22 +146,32 @@ TEST_P(ConfigErrorTest, NamesTheKey) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, ConfigErrorTest,
-    ::testing::Values(BadCase{"[retry]\nmax_attempt = 3\n", "retry.max_attempt"},
-                      BadCase{"[retry]\nmax_attempts = \"five\"\n", "retry.max_attempts"},
-                      BadCase{"[retry]\nmax_attempts = 0\n", "retry.max_attempts"},
-                      BadCase{"[storage]\nsettle_seconds = \"2\"\n", "storage.settle_seconds"},
-                      BadCase{"[storage]\nsettle_seconds = -1\n", "storage.settle_seconds"},
-                      BadCase{"colour = 1\n", "colour"},
-                      BadCase{"[metadata]\nrequired = \"title\"\n", "metadata.required"},
-                      BadCase{"[[notify.webhook]]\nurl = \"http://x\"\nsecert = \"s\"\n",
-                              "notify.webhook[0].secert"},
-                      BadCase{"[[notify.webhook]]\nsecret = \"s\"\n", "notify.webhook[0].url"},
-                      BadCase{"[workers\n", "line 1"},
-                      BadCase{"[qc]\npreset = \"cinema\"\n", "cinema"},
-                      BadCase{"[qc.severity]\nblak = \"error\"\n", "'blak'"},
-                      BadCase{"[qc.severity]\nblack = \"fatal\"\n", "'fatal'"},
-                      BadCase{"[qc.severity]\nblack = 1\n", "qc.severity.black"},
-                      BadCase{"storage = 3\n", "storage"}));
+    ::testing::Values(
+        BadCase{"[retry]\nmax_attempt = 3\n", "retry.max_attempt"},
+        BadCase{"[retry]\nmax_attempts = \"five\"\n", "retry.max_attempts"},
+        BadCase{"[retry]\nmax_attempts = 0\n", "retry.max_attempts"},
+        BadCase{"[storage]\nsettle_seconds = \"2\"\n", "storage.settle_seconds"},
+        BadCase{"[storage]\nsettle_seconds = -1\n", "storage.settle_seconds"},
+        BadCase{"colour = 1\n", "colour"},
+        BadCase{"[metadata]\nrequired = \"title\"\n", "metadata.required"},
+        BadCase{"[[notify.webhook]]\nurl = \"http://x\"\nsecert = \"s\"\n",
+                "notify.webhook[0].secert"},
+        BadCase{"[[notify.webhook]]\nsecret = \"s\"\n", "notify.webhook[0].url"},
+        BadCase{"[workers\n", "line 1"}, BadCase{"[qc]\npreset = \"cinema\"\n", "cinema"},
+        BadCase{"[qc.severity]\nblak = \"error\"\n", "'blak'"},
+        BadCase{"[qc.severity]\nblack = \"fatal\"\n", "'fatal'"},
+        BadCase{"[qc.severity]\nblack = 1\n", "qc.severity.black"},
+        BadCase{"storage = 3\n", "storage"},
+        BadCase{"[[output.rendition]]\ncodec = \"h264\"\n", "output.rendition[0].name"},
+        BadCase{"[[output.rendition]]\nname = \"a\"\ncodec = \"mpeg2\"\n", "codec 'mpeg2'"},
+        BadCase{"[[output.rendition]]\nname = \"a\"\nheight = 721\n", "height 721"},
+        BadCase{"[[output.rendition]]\nname = \"a\"\nresolution = 720\n",
+                "output.rendition[0].resolution"},
+        BadCase{"[[output.rendition]]\nname = \"a\"\n[[output.rendition]]\n"
+                "name = \"a\"\n",
+                "two renditions are named 'a'"},
+        BadCase{"[output]\nhls = true\nrendition = []\n", "output.hls"},
+        BadCase{"[output]\nthumbnails = -1\n", "output.thumbnails"}));
 
 }  // namespace
 }  // namespace vidgate::app

@@ -6,6 +6,7 @@ extern "C" {
 #include <libavutil/log.h>
 }
 
+#include <cstdlib>
 #include <iostream>
 
 #include "app/commands.h"
@@ -86,6 +87,9 @@ int Main(int argc, char** argv) {
   // libav's own messages would interleave with ours; its errors reach the
   // user through our Status messages.
   av_log_set_level(AV_LOG_FATAL);
+  // SVT-AV1 prints its banner straight to stderr unless told otherwise; set
+  // before any thread starts (1 = errors only).
+  setenv("SVT_LOG", "1", /*overwrite=*/0);
 
   if (*probe) return ProbeCommand(file, json);
   if (*qc) return QcCommand(file, json, policy);

@@ -8,7 +8,10 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
+#include <array>
 #include <cmath>
+#include <cstdio>
+#include <vector>
 
 #include "media/av.h"
 
@@ -18,40 +21,150 @@ namespace {
 // Rounds down to even, so a size is never made larger than the source.
 int Even(double v) { return std::max(2, static_cast<int>(v / 2) * 2); }
 
+struct VideoCodecInfo {
+  const char* name;     // the spec's name, also ffprobe's
+  const char* encoder;  // libav encoder
+  int max_crf;
+};
+constexpr std::array<VideoCodecInfo, 4> kVideoCodecs = {{{"h264", "libx264", 51},
+                                                         {"hevc", "libx265", 51},
+                                                         {"av1", "libsvtav1", 63},
+                                                         {"vp9", "libvpx-vp9", 63}}};
+
+const VideoCodecInfo* FindVideoCodec(const std::string& name) {
+  for (const auto& c : kVideoCodecs) {
+    if (name == c.name) return &c;
+  }
+  return nullptr;
+}
+
+bool IsX26xPreset(const std::string& p) {
+  static constexpr std::array<const char*, 10> kNames = {
+      "ultrafast", "superfast", "veryfast", "faster",   "fast",
+      "medium",    "slow",      "slower",   "veryslow", "placebo"};
+  for (const char* n : kNames) {
+    if (p == n) return true;
+  }
+  return false;
+}
+
+bool IsIntIn(const std::string& s, int lo, int hi) {
+  if (s.empty() || s.size() > 3) return false;
+  size_t used = 0;
+  int v = 0;
+  try {
+    v = std::stoi(s, &used);
+  } catch (...) {
+    return false;
+  }
+  return used == s.size() && v >= lo && v <= hi;
+}
+
+// An output file and the streams the encoders write into it.
+struct Muxer {
+  OutputFormatPtr ctx;
+  AVStream* video = nullptr;
+  AVStream* audio = nullptr;
+  std::string path;
+};
+
 }  // namespace
+
+std::string DefaultPreset(const std::string& codec) {
+  if (codec == "av1") return "10";
+  if (codec == "vp9") return "6";
+  return "veryfast";
+}
+
+Status CheckRenditionSpec(const RenditionSpec& spec) {
+  const std::string where = "rendition '" + spec.name + "'";
+  if (spec.name.empty() || spec.name.size() > 64 ||
+      spec.name.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+          std::string::npos) {
+    return InvalidArgument("rendition name '" + spec.name +
+                           "' must be 1 to 64 letters, digits, '-' or '_'");
+  }
+  const VideoCodecInfo* codec = FindVideoCodec(spec.codec);
+  if (!codec) {
+    return InvalidArgument(where + ": codec '" + spec.codec +
+                           "' is not one of h264, hevc, av1, vp9");
+  }
+  if (spec.max_height < 16 || spec.max_height > 4320 || spec.max_height % 2 != 0) {
+    return InvalidArgument(where + ": height " + std::to_string(spec.max_height) +
+                           " must be even and between 16 and 4320");
+  }
+  if (spec.crf < 0 || spec.crf > codec->max_crf) {
+    return InvalidArgument(where + ": crf " + std::to_string(spec.crf) + " must be between 0 and " +
+                           std::to_string(codec->max_crf) + " for " + spec.codec);
+  }
+  if (spec.bitrate < 0 || spec.bitrate > 1'000'000'000) {
+    return InvalidArgument(where + ": bitrate must be between 0 and 1000000000 bits per second");
+  }
+  if (!spec.preset.empty()) {
+    const bool ok = spec.codec == "av1"   ? IsIntIn(spec.preset, 0, 13)
+                    : spec.codec == "vp9" ? IsIntIn(spec.preset, 0, 8)
+                                          : IsX26xPreset(spec.preset);
+    if (!ok) {
+      return InvalidArgument(where + ": preset '" + spec.preset + "' is not one of " +
+                             (spec.codec == "av1"   ? std::string("0 to 13 (SVT-AV1)")
+                              : spec.codec == "vp9" ? std::string("0 to 8 (libvpx cpu-used)")
+                                                    : std::string("ultrafast ... placebo")));
+    }
+  }
+  if (spec.audio_codec != "aac" && spec.audio_codec != "opus") {
+    return InvalidArgument(where + ": audio codec '" + spec.audio_codec +
+                           "' is not one of aac, opus");
+  }
+  if (spec.audio_bitrate < 6000 || spec.audio_bitrate > 512000) {
+    return InvalidArgument(where + ": audio_bitrate must be between 6000 and 512000");
+  }
+  return Status();
+}
 
 struct RenditionEncoder::State {
   std::string path;
-  OutputFormatPtr out;
+  std::vector<Muxer> muxers;  // the MP4, then the HLS playlist if any
   CodecContextPtr venc, aenc;
-  AVStream* vstream = nullptr;
-  AVStream* astream = nullptr;
   SwsContextPtr sws;
   SwrContextPtr swr;
   AudioFifoPtr fifo;
   FramePtr converted;  // resampler output, reused; grows to the largest frame
   int converted_capacity = 0;
   FramePtr scaled, audio_out;
-  PacketPtr pkt;
+  PacketPtr pkt, copy;
   int64_t last_video_pts = -1;
   int64_t video_frame_ticks = 40;  // in the video encoder's 1/1000 time base
   int64_t audio_pts = 0;
+  double frame_rate = 0;
   bool finished = false;
 
-  Status Write(AVCodecContext* enc, AVStream* stream, const AVFrame* frame) {
+  // Sends `frame` (null = drain) and writes every packet out to each muxer.
+  Status Write(AVCodecContext* enc, const AVFrame* frame) {
     int rc = avcodec_send_frame(enc, frame);
     if (rc < 0 && rc != AVERROR_EOF) return AvError(rc, "encode rendition", path);
+    const bool is_video = enc == venc.get();
     for (;;) {
       rc = avcodec_receive_packet(enc, pkt.get());
       if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) return Status();
       if (rc < 0) return AvError(rc, "encode rendition", path);
       // A frame's duration, so the MP4 edit list does not cut the last one.
-      if (pkt->duration == 0 && enc == venc.get()) pkt->duration = video_frame_ticks;
-      av_packet_rescale_ts(pkt.get(), enc->time_base, stream->time_base);
-      pkt->stream_index = stream->index;
-      rc = av_interleaved_write_frame(out.get(), pkt.get());
-      av_packet_unref(pkt.get());
-      if (rc < 0) return AvError(rc, "write rendition", path);
+      if (pkt->duration == 0 && is_video) pkt->duration = video_frame_ticks;
+      for (size_t i = 0; i < muxers.size(); ++i) {
+        Muxer& m = muxers[i];
+        AVStream* stream = is_video ? m.video : m.audio;
+        // The last muxer takes the packet itself; the others a reference.
+        AVPacket* p = pkt.get();
+        if (i + 1 < muxers.size()) {
+          if ((rc = av_packet_ref(copy.get(), pkt.get())) < 0) return AvError(rc, "copy", path);
+          p = copy.get();
+        }
+        av_packet_rescale_ts(p, enc->time_base, stream->time_base);
+        p->stream_index = stream->index;
+        rc = av_interleaved_write_frame(m.ctx.get(), p);
+        av_packet_unref(p);
+        if (rc < 0) return AvError(rc, "write rendition", m.path);
+      }
     }
   }
 
@@ -70,7 +183,123 @@ struct RenditionEncoder::State {
       }
       audio_out->pts = audio_pts;
       audio_pts += n;
-      VG_RETURN_IF_ERROR(Write(aenc.get(), astream, audio_out.get()));
+      VG_RETURN_IF_ERROR(Write(aenc.get(), audio_out.get()));
+    }
+    return Status();
+  }
+
+  Status OpenVideo(const RenditionSpec& spec, const StreamInfo& video, const HlsOutput& hls,
+                   bool global_header) {
+    const VideoCodecInfo* info = FindVideoCodec(spec.codec);
+    const AVCodec* codec = avcodec_find_encoder_by_name(info->encoder);
+    if (!codec)
+      return Internal(std::string("the FFmpeg build has no ") + info->encoder + " encoder");
+    venc.reset(avcodec_alloc_context3(codec));
+    if (!venc) return ResourceExhausted("out of memory");
+    AVCodecContext* c = venc.get();
+    // Never upscale; keep the aspect ratio; even sizes for 4:2:0.
+    const int out_h = Even(std::min(*video.height, spec.max_height));
+    const int out_w = Even(static_cast<double>(*video.width) * out_h / *video.height);
+    c->width = out_w;
+    c->height = out_h;
+    c->pix_fmt = AV_PIX_FMT_YUV420P;
+    c->time_base = AVRational{1, 1000};
+    if (video.frame_rate && *video.frame_rate > 0 && *video.frame_rate < 1000) {
+      frame_rate = *video.frame_rate;
+      c->framerate = av_d2q(frame_rate, 100000);
+      video_frame_ticks = std::max<int64_t>(1, std::llround(1000 / frame_rate));
+    }
+    // HLS cuts segments at key frames: one at least every segment.
+    if (!hls.dir.empty()) {
+      c->gop_size = std::max(1, static_cast<int>(std::lround((frame_rate > 0 ? frame_rate : 25) *
+                                                             hls.segment_seconds)));
+    }
+    c->thread_count = 0;
+    const std::string preset = spec.preset.empty() ? DefaultPreset(spec.codec) : spec.preset;
+    const std::string crf = std::to_string(spec.crf);
+    if (spec.bitrate > 0) c->bit_rate = spec.bitrate;
+    if (spec.codec == "h264" || spec.codec == "hevc") {
+      av_opt_set(c->priv_data, "preset", preset.c_str(), 0);
+      if (spec.bitrate == 0) av_opt_set(c->priv_data, "crf", crf.c_str(), 0);
+      if (spec.codec == "hevc") av_opt_set(c->priv_data, "x265-params", "log-level=error", 0);
+    } else if (spec.codec == "av1") {
+      av_opt_set(c->priv_data, "preset", preset.c_str(), 0);
+      if (spec.bitrate == 0) av_opt_set(c->priv_data, "crf", crf.c_str(), 0);
+    } else {  // vp9
+      av_opt_set(c->priv_data, "deadline", "good", 0);
+      av_opt_set(c->priv_data, "cpu-used", preset.c_str(), 0);
+      av_opt_set(c->priv_data, "row-mt", "1", 0);
+      if (spec.bitrate == 0) av_opt_set(c->priv_data, "crf", crf.c_str(), 0);
+    }
+    if (global_header) c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    if (int rc = avcodec_open2(c, codec, nullptr); rc < 0) {
+      return AvError(rc, std::string("open ") + info->encoder + " for", path);
+    }
+    scaled.reset(av_frame_alloc());
+    if (!scaled) return ResourceExhausted("out of memory");
+    scaled->format = c->pix_fmt;
+    scaled->width = out_w;
+    scaled->height = out_h;
+    if (int rc = av_frame_get_buffer(scaled.get(), 0); rc < 0) return AvError(rc, "allocate", path);
+    return Status();
+  }
+
+  Status OpenAudio(const RenditionSpec& spec, const StreamInfo& audio, bool global_header) {
+    const char* name = spec.audio_codec == "opus" ? "libopus" : "aac";
+    const AVCodec* codec = avcodec_find_encoder_by_name(name);
+    if (!codec) return Internal(std::string("the FFmpeg build has no ") + name + " encoder");
+    aenc.reset(avcodec_alloc_context3(codec));
+    if (!aenc) return ResourceExhausted("out of memory");
+    AVCodecContext* c = aenc.get();
+    // The encoder's own sample format, planar float when it takes that.
+    c->sample_fmt = codec->sample_fmts ? codec->sample_fmts[0] : AV_SAMPLE_FMT_FLTP;
+    for (const AVSampleFormat* f = codec->sample_fmts; f && *f != AV_SAMPLE_FMT_NONE; ++f) {
+      if (*f == AV_SAMPLE_FMT_FLTP) c->sample_fmt = *f;
+    }
+    int rate = std::clamp(*audio.sample_rate, 8000, 96000);
+    if (codec->supported_samplerates) {  // Opus: 48 kHz unless the source rate is allowed
+      int chosen = 0;
+      for (const int* r = codec->supported_samplerates; *r; ++r) {
+        if (*r == rate) chosen = rate;
+      }
+      rate = chosen ? chosen : 48000;
+    }
+    c->sample_rate = rate;
+    av_channel_layout_default(&c->ch_layout, std::min(*audio.channels, 2));
+    c->bit_rate = spec.audio_bitrate;
+    c->time_base = AVRational{1, c->sample_rate};
+    if (global_header) c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+    if (int rc = avcodec_open2(c, codec, nullptr); rc < 0) {
+      return AvError(rc, std::string("open ") + name + " for", path);
+    }
+    const int frame_size = c->frame_size > 0 ? c->frame_size : 1024;
+    c->frame_size = frame_size;
+    fifo.reset(av_audio_fifo_alloc(c->sample_fmt, c->ch_layout.nb_channels, frame_size * 4));
+    audio_out.reset(av_frame_alloc());
+    if (!fifo || !audio_out) return ResourceExhausted("out of memory");
+    audio_out->format = c->sample_fmt;
+    audio_out->sample_rate = c->sample_rate;
+    av_channel_layout_copy(&audio_out->ch_layout, &c->ch_layout);
+    audio_out->nb_samples = frame_size;
+    if (int rc = av_frame_get_buffer(audio_out.get(), 0); rc < 0) {
+      return AvError(rc, "allocate", path);
+    }
+    return Status();
+  }
+
+  // Adds the encoders' streams to `m`.
+  Status AddStreams(Muxer& m, bool hevc) {
+    for (AVCodecContext* c : {venc.get(), aenc.get()}) {
+      if (!c) continue;
+      AVStream* st = avformat_new_stream(m.ctx.get(), nullptr);
+      if (!st) return ResourceExhausted("out of memory");
+      if (int rc = avcodec_parameters_from_context(st->codecpar, c); rc < 0) {
+        return AvError(rc, "set up", m.path);
+      }
+      st->time_base = c->time_base;
+      // Apple players want HEVC tagged hvc1 (parameter sets in the sample entry).
+      if (c == venc.get() && hevc) st->codecpar->codec_tag = MKTAG('h', 'v', 'c', '1');
+      (c == venc.get() ? m.video : m.audio) = st;
     }
     return Status();
   }
@@ -81,96 +310,101 @@ RenditionEncoder::~RenditionEncoder() = default;
 
 int RenditionEncoder::width() const { return s_->venc ? s_->venc->width : 0; }
 int RenditionEncoder::height() const { return s_->venc ? s_->venc->height : 0; }
+double RenditionEncoder::frame_rate() const { return s_->venc ? s_->frame_rate : 0; }
+
+std::string RenditionEncoder::video_codec() const {
+  return s_->venc ? avcodec_get_name(s_->venc->codec_id) : "";
+}
+std::string RenditionEncoder::audio_codec() const {
+  return s_->aenc ? avcodec_get_name(s_->aenc->codec_id) : "";
+}
+
+std::string RenditionEncoder::hls_codecs() const {
+  std::string out;
+  if (const AVCodecContext* v = s_->venc.get()) {
+    if (v->codec_id != AV_CODEC_ID_H264) return "";
+    // profile_idc, constraint flags, level_idc: the 3 bytes after the SPS's
+    // NAL header, found in x264's Annex B extradata (or an avcC record).
+    const uint8_t* d = v->extradata;
+    const int n = v->extradata_size;
+    const uint8_t* sps = nullptr;
+    if (n >= 4 && d[0] == 1) sps = d + 1;
+    for (int i = 0; !sps && i + 6 < n; ++i) {
+      if (d[i] == 0 && d[i + 1] == 0 && d[i + 2] == 1 && (d[i + 3] & 0x1f) == 7) sps = d + i + 4;
+    }
+    if (!sps) return "";
+    char avc[16];
+    std::snprintf(avc, sizeof avc, "avc1.%02x%02x%02x", sps[0], sps[1], sps[2]);
+    out = avc;
+  }
+  if (const AVCodecContext* a = s_->aenc.get()) {
+    if (!out.empty()) out += ",";
+    out += a->codec_id == AV_CODEC_ID_AAC ? "mp4a.40.2" : "Opus";
+  }
+  return out;
+}
 
 Result<std::unique_ptr<RenditionEncoder>> RenditionEncoder::Create(const std::string& path,
                                                                    const RenditionSpec& spec,
-                                                                   const ProbeResult& probe) {
+                                                                   const ProbeResult& probe,
+                                                                   const HlsOutput& hls) {
+  VG_RETURN_IF_ERROR(CheckRenditionSpec(spec));
   auto s = std::make_unique<State>();
   s->path = path;
-  AVFormatContext* raw = nullptr;
-  int rc = avformat_alloc_output_context2(&raw, nullptr, "mp4", path.c_str());
-  if (rc < 0) return AvError(rc, "create rendition", path);
-  s->out.reset(raw);
   s->pkt.reset(av_packet_alloc());
-  if (!s->pkt) return ResourceExhausted("out of memory");
+  s->copy.reset(av_packet_alloc());
+  if (!s->pkt || !s->copy) return ResourceExhausted("out of memory");
 
   const StreamInfo* video = nullptr;
   const StreamInfo* audio = nullptr;
   for (const auto& st : probe.streams) {
-    if (st.type == "video" && !video && st.width && st.height) video = &st;
-    if (st.type == "audio" && !audio && st.sample_rate && st.channels) audio = &st;
+    if (st.type == "video" && !video && st.width && st.height && *st.width > 0 && *st.height > 0) {
+      video = &st;
+    }
+    if (st.type == "audio" && !audio && st.sample_rate && st.channels && *st.sample_rate > 0 &&
+        *st.channels > 0) {
+      audio = &st;
+    }
   }
   if (!video && !audio) return InvalidArgument("no stream to encode into " + path);
 
-  if (video) {
-    const AVCodec* codec = avcodec_find_encoder_by_name("libx264");
-    if (!codec) return Internal("the FFmpeg build has no libx264 encoder");
-    s->venc.reset(avcodec_alloc_context3(codec));
-    AVCodecContext* c = s->venc.get();
-    // Never upscale; keep the aspect ratio; even sizes for 4:2:0.
-    const int out_h = Even(std::min(*video->height, spec.max_height));
-    const int out_w = Even(static_cast<double>(*video->width) * out_h / *video->height);
-    c->width = out_w;
-    c->height = out_h;
-    c->pix_fmt = AV_PIX_FMT_YUV420P;
-    c->time_base = AVRational{1, 1000};
-    if (video->frame_rate && *video->frame_rate > 0) {
-      c->framerate = av_d2q(*video->frame_rate, 100000);
-      s->video_frame_ticks = std::max<int64_t>(1, std::llround(1000 / *video->frame_rate));
-    }
-    c->thread_count = 0;
-    av_opt_set(c->priv_data, "preset", spec.preset.c_str(), 0);
-    av_opt_set(c->priv_data, "crf", std::to_string(spec.crf).c_str(), 0);
-    if (s->out->oformat->flags & AVFMT_GLOBALHEADER) c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-    if ((rc = avcodec_open2(c, codec, nullptr)) < 0) return AvError(rc, "open libx264 for", path);
-    s->vstream = avformat_new_stream(s->out.get(), nullptr);
-    if (!s->vstream) return ResourceExhausted("out of memory");
-    if ((rc = avcodec_parameters_from_context(s->vstream->codecpar, c)) < 0) {
-      return AvError(rc, "set up", path);
-    }
-    s->vstream->time_base = c->time_base;
-    s->scaled.reset(av_frame_alloc());
-    if (!s->scaled) return ResourceExhausted("out of memory");
-    s->scaled->format = c->pix_fmt;
-    s->scaled->width = out_w;
-    s->scaled->height = out_h;
-    if ((rc = av_frame_get_buffer(s->scaled.get(), 0)) < 0) return AvError(rc, "allocate", path);
+  // Both MP4 and fMP4 HLS want the parameter sets out of band.
+  if (video) VG_RETURN_IF_ERROR(s->OpenVideo(spec, *video, hls, /*global_header=*/true));
+  if (audio) VG_RETURN_IF_ERROR(s->OpenAudio(spec, *audio, /*global_header=*/true));
+
+  s->muxers.emplace_back();
+  s->muxers[0].path = path;
+  if (!hls.dir.empty()) {
+    s->muxers.emplace_back();
+    s->muxers[1].path = hls.dir + "/index.m3u8";
   }
-  if (audio) {
-    const AVCodec* codec = avcodec_find_encoder_by_name("aac");
-    if (!codec) return Internal("the FFmpeg build has no aac encoder");
-    s->aenc.reset(avcodec_alloc_context3(codec));
-    AVCodecContext* c = s->aenc.get();
-    c->sample_fmt = AV_SAMPLE_FMT_FLTP;
-    c->sample_rate = std::clamp(*audio->sample_rate, 8000, 96000);
-    av_channel_layout_default(&c->ch_layout, std::min(*audio->channels, 2));
-    c->bit_rate = spec.audio_bitrate;
-    c->time_base = AVRational{1, c->sample_rate};
-    if (s->out->oformat->flags & AVFMT_GLOBALHEADER) c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-    if ((rc = avcodec_open2(c, codec, nullptr)) < 0) return AvError(rc, "open aac for", path);
-    s->astream = avformat_new_stream(s->out.get(), nullptr);
-    if (!s->astream) return ResourceExhausted("out of memory");
-    if ((rc = avcodec_parameters_from_context(s->astream->codecpar, c)) < 0) {
-      return AvError(rc, "set up", path);
+  for (size_t i = 0; i < s->muxers.size(); ++i) {
+    Muxer& m = s->muxers[i];
+    const bool is_hls = i == 1;
+    AVFormatContext* raw = nullptr;
+    int rc = avformat_alloc_output_context2(&raw, nullptr, is_hls ? "hls" : "mp4", m.path.c_str());
+    if (rc < 0) return AvError(rc, "create rendition", m.path);
+    m.ctx.reset(raw);
+    VG_RETURN_IF_ERROR(s->AddStreams(m, spec.codec == "hevc"));
+    AVDictionary* opts = nullptr;
+    if (is_hls) {
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%g", hls.segment_seconds);
+      av_dict_set(&opts, "hls_time", seconds, 0);
+      av_dict_set(&opts, "hls_playlist_type", "vod", 0);
+      av_dict_set(&opts, "hls_segment_type", "fmp4", 0);
+      av_dict_set(&opts, "hls_fmp4_init_filename", "init.mp4", 0);
+      av_dict_set(&opts, "hls_segment_filename", (hls.dir + "/%05d.m4s").c_str(), 0);
+    } else {
+      if ((rc = avio_open(&m.ctx->pb, m.path.c_str(), AVIO_FLAG_WRITE)) < 0) {
+        return AvError(rc, "create", m.path);
+      }
+      av_dict_set(&opts, "movflags", "+faststart", 0);
     }
-    s->astream->time_base = c->time_base;
-    s->fifo.reset(av_audio_fifo_alloc(c->sample_fmt, c->ch_layout.nb_channels, c->frame_size * 4));
-    s->audio_out.reset(av_frame_alloc());
-    if (!s->fifo || !s->audio_out) return ResourceExhausted("out of memory");
-    s->audio_out->format = c->sample_fmt;
-    s->audio_out->sample_rate = c->sample_rate;
-    av_channel_layout_copy(&s->audio_out->ch_layout, &c->ch_layout);
-    s->audio_out->nb_samples = c->frame_size;
-    if ((rc = av_frame_get_buffer(s->audio_out.get(), 0)) < 0) return AvError(rc, "allocate", path);
+    rc = avformat_write_header(m.ctx.get(), &opts);
+    av_dict_free(&opts);
+    if (rc < 0) return AvError(rc, "write header of", m.path);
   }
-  if ((rc = avio_open(&s->out->pb, path.c_str(), AVIO_FLAG_WRITE)) < 0) {
-    return AvError(rc, "create", path);
-  }
-  AVDictionary* opts = nullptr;
-  av_dict_set(&opts, "movflags", "+faststart", 0);
-  rc = avformat_write_header(s->out.get(), &opts);
-  av_dict_free(&opts);
-  if (rc < 0) return AvError(rc, "write header of", path);
   return std::unique_ptr<RenditionEncoder>(new RenditionEncoder(std::move(s)));
 }
 
@@ -190,7 +424,7 @@ Status RenditionEncoder::OnVideoFrame(const AVFrame& frame, double time_seconds)
   if (pts <= s_->last_video_pts) pts = s_->last_video_pts + 1;
   s_->last_video_pts = pts;
   s_->scaled->pts = pts;
-  return s_->Write(c, s_->vstream, s_->scaled.get());
+  return s_->Write(c, s_->scaled.get());
 }
 
 Status RenditionEncoder::OnAudioFrame(const AVFrame& frame, double time_seconds) {
@@ -246,11 +480,12 @@ Status RenditionEncoder::Finish() {
   s_->finished = true;
   if (s_->aenc) {
     VG_RETURN_IF_ERROR(s_->DrainAudio(/*flush=*/true));
-    VG_RETURN_IF_ERROR(s_->Write(s_->aenc.get(), s_->astream, nullptr));
+    VG_RETURN_IF_ERROR(s_->Write(s_->aenc.get(), nullptr));
   }
-  if (s_->venc) VG_RETURN_IF_ERROR(s_->Write(s_->venc.get(), s_->vstream, nullptr));
-  int rc = av_write_trailer(s_->out.get());
-  if (rc < 0) return AvError(rc, "finish", s_->path);
+  if (s_->venc) VG_RETURN_IF_ERROR(s_->Write(s_->venc.get(), nullptr));
+  for (Muxer& m : s_->muxers) {
+    if (int rc = av_write_trailer(m.ctx.get()); rc < 0) return AvError(rc, "finish", m.path);
+  }
   return Status();
 }
 

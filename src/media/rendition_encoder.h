@@ -1,8 +1,11 @@
 // rendition_encoder.h: a FrameSink that encodes the frames of the one decode
-// pass into an MP4 rendition (H.264 + AAC), scaled to fit a height, never
-// upscaled, with even dimensions and the source's aspect ratio.
+// pass into a rendition: an MP4 (faststart) and, when asked, the same
+// packets as an HLS media playlist with fMP4 segments. Video is scaled to fit
+// a height, never upscaled, with even dimensions and the source's aspect
+// ratio, as 8-bit 4:2:0.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -14,31 +17,59 @@ namespace vidgate::media {
 
 struct RenditionSpec {
   std::string name = "main";
-  int max_height = 1080;
-  int crf = 23;
-  std::string preset = "veryfast";
+  std::string codec = "h264";       // h264 (libx264), hevc (libx265), av1 (libsvtav1), vp9 (libvpx)
+  int max_height = 1080;            // never upscaled
+  int crf = 23;                     // constant quality, used when bitrate is 0
+  int64_t bitrate = 0;              // video bits per second; 0 = constant quality
+  std::string preset;               // the encoder's own preset; "" = DefaultPreset(codec)
+  std::string audio_codec = "aac";  // aac or opus (libopus)
   int64_t audio_bitrate = 128000;
+};
+
+// The preset used when a spec names none: x264/x265 "veryfast", SVT-AV1 "10",
+// libvpx cpu-used "6" (each about as fast as the others on one pass).
+std::string DefaultPreset(const std::string& codec);
+
+// kInvalidArgument naming the field when `spec` cannot be encoded: an unknown
+// codec or audio codec, a height outside 16..4320 or odd, a CRF outside the
+// codec's range, a bit rate below 0, a preset the encoder does not know, a
+// name that is not a plain file name.
+Status CheckRenditionSpec(const RenditionSpec& spec);
+
+struct HlsOutput {
+  std::string dir;  // where index.m3u8, init.mp4 and NNNNN.m4s go; empty = no HLS
+  double segment_seconds = 6;
 };
 
 class RenditionEncoder final : public FrameSink {
  public:
-  // Opens `path` for writing and sets up the encoders for the streams that
-  // `probe` shows (its best video and audio streams). kInternal if an
-  // encoder is missing; the file's errors as status.h says.
+  // Opens `path` for writing (and the HLS playlist when `hls.dir` is set) and
+  // sets up the encoders for the streams `probe` shows (its best video and
+  // audio streams). kInvalidArgument for a spec CheckRenditionSpec refuses;
+  // kInternal if the FFmpeg build lacks an encoder; file errors as status.h
+  // says.
   static Result<std::unique_ptr<RenditionEncoder>> Create(const std::string& path,
                                                           const RenditionSpec& spec,
-                                                          const ProbeResult& probe);
+                                                          const ProbeResult& probe,
+                                                          const HlsOutput& hls = {});
   ~RenditionEncoder() override;
   RenditionEncoder(const RenditionEncoder&) = delete;
   RenditionEncoder& operator=(const RenditionEncoder&) = delete;
 
   Status OnVideoFrame(const AVFrame& frame, double time_seconds) override;
   Status OnAudioFrame(const AVFrame& frame, double time_seconds) override;
-  // Drains the encoders and writes the trailer (the moov moves to the front).
+  // Drains the encoders and writes the trailers (the moov moves to the front).
   Status Finish() override;
 
-  int width() const;
-  int height() const;
+  int width() const;   // 0 without video
+  int height() const;  // 0 without video
+  // The codec names as ffprobe says them ("h264", "aac"...); "" when absent.
+  std::string video_codec() const;
+  std::string audio_codec() const;
+  // RFC 6381 codecs for an HLS master playlist ("avc1.64001f,mp4a.40.2"),
+  // "" when one of the codecs has no string this encoder knows.
+  std::string hls_codecs() const;
+  double frame_rate() const;  // 0 when unknown or without video
 
  private:
   struct State;

@@ -22,12 +22,14 @@ class RenditionTest : public ::testing::Test {
     for (const auto& p : paths_) std::filesystem::remove(p);
   }
   // Encodes `source` in one decode pass; returns the rendition's probe.
-  ProbeResult Encode(const std::string& source, const RenditionSpec& spec) {
+  ProbeResult Encode(const std::string& source, const RenditionSpec& spec,
+                     const HlsOutput& hls = {}) {
     auto probe = Probe(source);
     EXPECT_TRUE(probe.ok());
     std::string out = Temp(".mp4");
-    auto enc = RenditionEncoder::Create(out, spec, *probe);
+    auto enc = RenditionEncoder::Create(out, spec, *probe, hls);
     EXPECT_TRUE(enc.ok()) << enc.status().ToString();
+    if (!enc.ok()) return ProbeResult{};
     auto stats = DecodePass(source, {enc->get()}, {});
     EXPECT_TRUE(stats.ok()) << stats.status().ToString();
     auto written = Probe(out);
@@ -85,6 +87,105 @@ TEST_F(RenditionTest, AudioOnlySourceGivesAnAudioRendition) {
   EXPECT_EQ(r.streams[0].codec, "aac");
   EXPECT_EQ(r.streams[0].sample_rate, 44100);
   EXPECT_NEAR(r.format.duration.value_or(0), 1.0, 0.05);
+}
+
+// Every codec the config offers, each with the other audio codec too.
+class RenditionCodecTest
+    : public RenditionTest,
+      public ::testing::WithParamInterface<std::pair<const char*, const char*>> {};
+
+TEST_P(RenditionCodecTest, ProbesAsTheConfiguredCodecAndSize) {
+  std::string src = Temp(".mp4");
+  SynthOptions o;
+  o.width = 320;
+  o.height = 180;
+  o.seconds = 1;
+  ASSERT_TRUE(SynthesizeClip(src, o).ok());
+  RenditionSpec spec;
+  spec.codec = GetParam().first;
+  spec.audio_codec = GetParam().second;
+  spec.max_height = 144;
+  spec.crf = 30;
+  ProbeResult r = Encode(src, spec);
+  ASSERT_EQ(r.streams.size(), 2u);
+  EXPECT_EQ(r.streams[0].codec, spec.codec);
+  EXPECT_EQ(r.streams[0].width, 256);
+  EXPECT_EQ(r.streams[0].height, 144);
+  EXPECT_EQ(r.streams[0].pix_fmt, "yuv420p");
+  EXPECT_EQ(r.streams[1].codec, spec.audio_codec);
+  EXPECT_NEAR(r.format.duration.value_or(0), 1.0, 0.1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Codecs, RenditionCodecTest,
+                         ::testing::Values(std::pair{"h264", "opus"}, std::pair{"hevc", "aac"},
+                                           std::pair{"av1", "opus"}, std::pair{"vp9", "opus"}),
+                         [](const auto& p) {
+                           return std::string(p.param.first) + "_" + p.param.second;
+                         });
+
+TEST_F(RenditionTest, BitRateModeHitsRoughlyTheTarget) {
+  std::string src = Temp(".mp4");
+  SynthOptions o;
+  o.width = 640;
+  o.height = 360;
+  o.seconds = 3;
+  ASSERT_TRUE(SynthesizeClip(src, o).ok());
+  RenditionSpec spec;
+  spec.bitrate = 400'000;
+  ProbeResult r = Encode(src, spec);
+  ASSERT_FALSE(r.streams.empty());
+  // The whole file: 400 kb/s of video plus 128 kb/s of audio, give or take.
+  EXPECT_GT(r.format.bit_rate.value_or(0), 250'000);
+  EXPECT_LT(r.format.bit_rate.value_or(0), 800'000);
+}
+
+TEST_F(RenditionTest, HlsPlaylistCarriesTheSamePackets) {
+  std::string src = Temp(".mp4");
+  SynthOptions o;
+  o.width = 320;
+  o.height = 180;
+  o.seconds = 5;
+  ASSERT_TRUE(SynthesizeClip(src, o).ok());
+  std::string dir = Temp("-hls");
+  std::filesystem::create_directories(dir);
+  HlsOutput hls{dir, 2};
+  ProbeResult mp4 = Encode(src, RenditionSpec{}, hls);
+  ASSERT_EQ(mp4.streams.size(), 2u);
+  auto playlist = Probe(dir + "/index.m3u8");
+  ASSERT_TRUE(playlist.ok()) << playlist.status().ToString();
+  ASSERT_GE(playlist->streams.size(), 2u);
+  EXPECT_EQ(playlist->streams[0].codec, "h264");
+  EXPECT_EQ(playlist->streams[0].height, 180);
+  EXPECT_NEAR(playlist->format.duration.value_or(0), 5.0, 0.2);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/init.mp4"));
+  // Key frames every 2 s: three segments for 5 s.
+  EXPECT_TRUE(std::filesystem::exists(dir + "/00002.m4s"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/00003.m4s"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(RenditionTest, BadSpecsAreRefusedNamingTheField) {
+  RenditionSpec spec;
+  EXPECT_TRUE(CheckRenditionSpec(spec).ok());
+  spec.codec = "mpeg2";
+  EXPECT_NE(CheckRenditionSpec(spec).message().find("codec 'mpeg2'"), std::string::npos);
+  spec = {};
+  spec.max_height = 721;
+  EXPECT_NE(CheckRenditionSpec(spec).message().find("height 721"), std::string::npos);
+  spec = {};
+  spec.codec = "av1";
+  spec.preset = "veryfast";
+  EXPECT_NE(CheckRenditionSpec(spec).message().find("preset 'veryfast'"), std::string::npos);
+  spec.preset = "8";
+  EXPECT_TRUE(CheckRenditionSpec(spec).ok());
+  spec.crf = 64;
+  EXPECT_NE(CheckRenditionSpec(spec).message().find("crf 64"), std::string::npos);
+  spec = {};
+  spec.name = "../x";
+  EXPECT_EQ(CheckRenditionSpec(spec).code(), Code::kInvalidArgument);
+  spec = {};
+  spec.audio_codec = "mp3";
+  EXPECT_NE(CheckRenditionSpec(spec).message().find("audio codec 'mp3'"), std::string::npos);
 }
 
 }  // namespace

@@ -1,11 +1,13 @@
 #include "pipeline/media_stage.h"
 
+#include <fmt/format.h>
 #include <stdlib.h>
 
 #include <cerrno>
 #include <filesystem>
 
 #include "media/decode_pass.h"
+#include "media/hls_master.h"
 #include "media/probe.h"
 #include "media/rendition_encoder.h"
 #include "media/thumbnailer.h"
@@ -28,10 +30,64 @@ Result<std::shared_ptr<WorkDir>> MakeWorkDir(const std::string& root) {
   return std::make_shared<WorkDir>(dir);
 }
 
+// The catalog's record of an output, from its probe: the first video
+// stream's codec and size, else the first audio stream's codec.
+catalog::Output Describe(const media::ProbeResult& p) {
+  catalog::Output o;
+  for (const auto& st : p.streams) {
+    if (st.type == "video" && o.width == 0) {
+      o.codec = st.codec;
+      o.width = st.width.value_or(0);
+      o.height = st.height.value_or(0);
+    }
+  }
+  for (const auto& st : p.streams) {
+    if (st.type == "audio" && o.codec.empty()) o.codec = st.codec;
+  }
+  o.size = p.format.size;
+  o.duration = p.format.duration.value_or(0);
+  return o;
+}
+
+// Probes what a rendition wrote at `local`; kInternal unless it shows the
+// codecs and size the encoder was set up with.
+Result<catalog::Output> CheckRendition(const std::string& local, const std::string& key,
+                                       const media::RenditionEncoder& enc) {
+  auto written = media::Probe(local);
+  if (!written.ok()) {
+    return Internal("the rendition " + key + " did not probe: " + written.status().message());
+  }
+  std::string video, audio;
+  int width = 0, height = 0;
+  for (const auto& st : written->streams) {
+    if (st.type == "video" && video.empty()) {
+      video = st.codec;
+      width = st.width.value_or(0);
+      height = st.height.value_or(0);
+    }
+    if (st.type == "audio" && audio.empty()) audio = st.codec;
+  }
+  if (video != enc.video_codec() || audio != enc.audio_codec() || width != enc.width() ||
+      height != enc.height()) {
+    return Internal(fmt::format(
+        "the rendition {} probes as {}/{} {}x{}, not as encoded ({}/{} {}x{})", key, video, audio,
+        width, height, enc.video_codec(), enc.audio_codec(), enc.width(), enc.height()));
+  }
+  return Describe(*written);
+}
+
+// A rendition being written: its MP4 (and HLS folder) in the work folder.
+struct RenditionJob {
+  std::string key, local, hls_dir;
+  std::unique_ptr<media::RenditionEncoder> encoder;
+};
+
 class QcStage final : public MediaStage {
  public:
-  QcStage(qc::Policy policy, bool renditions, std::string work_root)
-      : policy_(std::move(policy)), renditions_(renditions), work_root_(std::move(work_root)) {}
+  QcStage(qc::Policy policy, OutputOptions outputs, std::string work_root)
+      : policy_(std::move(policy)),
+        outputs_(std::move(outputs)),
+        work_root_(std::move(work_root)) {}
 
   Result<StageResult> Process(const std::string& path, const std::string& name,
                               const std::function<Status()>& should_stop) override {
@@ -57,20 +113,35 @@ class QcStage final : public MediaStage {
       stop_reason = should_stop();
       return !stop_reason.ok();
     };
-    std::unique_ptr<media::RenditionEncoder> rendition;
+    std::vector<RenditionJob> renditions;
     std::unique_ptr<media::Thumbnailer> thumbnails;
     std::vector<media::FrameSink*> extra;
-    std::string rendition_path;
-    // A file QC rejects for having no picture gets no rendition either.
-    if (renditions_ && probe.HasVideo()) {
+    const bool any_stream = probe.HasVideo() || probe.HasAudio();
+    if ((!outputs_.renditions.empty() && any_stream) || (outputs_.thumbnails && probe.HasVideo())) {
       VG_ASSIGN_OR_RETURN(out.work_dir, MakeWorkDir(work_root_));
-      rendition_path = out.work_dir->path + "/main.mp4";
-      VG_ASSIGN_OR_RETURN(rendition, media::RenditionEncoder::Create(
-                                         rendition_path, media::RenditionSpec{}, probe));
-      extra.push_back(rendition.get());
+    }
+    for (const auto& spec :
+         any_stream ? outputs_.renditions : std::vector<media::RenditionSpec>{}) {
+      RenditionJob r;
+      r.key = "renditions/" + spec.name + ".mp4";
+      r.local = out.work_dir->path + "/" + r.key;
+      std::filesystem::create_directories(out.work_dir->path + "/renditions");
+      media::HlsOutput hls;
+      if (outputs_.hls) {
+        r.hls_dir = out.work_dir->path + "/hls/" + spec.name;
+        std::filesystem::create_directories(r.hls_dir);
+        hls = {r.hls_dir, outputs_.hls_segment_seconds};
+      }
+      VG_ASSIGN_OR_RETURN(r.encoder, media::RenditionEncoder::Create(r.local, spec, probe, hls));
+      extra.push_back(r.encoder.get());
+      renditions.push_back(std::move(r));
+    }
+    if (outputs_.thumbnails && probe.HasVideo()) {
       std::filesystem::create_directories(out.work_dir->path + "/thumbnails");
+      media::ThumbnailSpec spec;
+      spec.count = outputs_.thumbnail_count;
       thumbnails = std::make_unique<media::Thumbnailer>(out.work_dir->path + "/thumbnails",
-                                                        probe.format.duration.value_or(0));
+                                                        probe.format.duration.value_or(0), spec);
       extra.push_back(thumbnails.get());
     }
     Result<qc::Analysis> analysis = qc::Analyse(path, probe, policy_, options, extra);
@@ -81,46 +152,73 @@ class QcStage final : public MediaStage {
     out.qc = std::move(analysis->report);
     out.verdict = analysis->verdict;
     out.summary = analysis->summary;
-    if (rendition && out.verdict != "reject") {
-      // An output that does not probe as what was asked for fails the attempt.
-      auto written = media::Probe(rendition_path);
-      if (!written.ok()) {
-        return Internal("the rendition did not probe: " + written.status().message());
+    if (out.verdict == "reject") return out;  // nothing of it is published
+
+    std::vector<media::HlsVariant> variants;
+    for (const auto& r : renditions) {
+      VG_ASSIGN_OR_RETURN(catalog::Output o, CheckRendition(r.local, r.key, *r.encoder));
+      out.files.push_back(ProducedFile{r.local, r.key, o});
+      if (r.hls_dir.empty()) continue;
+      VG_RETURN_IF_ERROR(CollectHls(r, out, variants));
+    }
+    if (!variants.empty()) {
+      const std::string master = out.work_dir->path + "/hls/master.m3u8";
+      VG_RETURN_IF_ERROR(WriteText(master, media::HlsMasterPlaylist(variants)));
+      auto probed = media::Probe(master);
+      if (!probed.ok()) {
+        return Internal("the HLS master playlist did not probe: " + probed.status().message());
       }
-      catalog::Output o;
-      for (const auto& st : written->streams) {
-        if (st.type != "video") continue;
-        o.codec = st.codec;
-        o.width = st.width.value_or(0);
-        o.height = st.height.value_or(0);
-      }
-      if (o.codec != "h264" || o.width != rendition->width() || o.height != rendition->height()) {
-        return Internal("the rendition probes as " + o.codec + " " + std::to_string(o.width) + "x" +
-                        std::to_string(o.height) + ", not as encoded");
-      }
-      o.size = written->format.size;
-      o.duration = written->format.duration.value_or(0);
-      out.files.push_back(ProducedFile{rendition_path, "renditions/main.mp4", o});
+      catalog::Output o = Describe(*probed);
+      o.codec = "hls";
+      out.files.push_back(ProducedFile{master, "hls/master.m3u8", o});
+    }
+    if (thumbnails) {
       for (const auto& image_name : thumbnails->files()) {
         const std::string local = out.work_dir->path + "/thumbnails/" + image_name;
         auto image = media::Probe(local);
         if (!image.ok() || image->streams.empty()) {
           return Internal("the thumbnail " + image_name + " did not probe");
         }
-        catalog::Output t;
-        t.codec = image->streams[0].codec;
-        t.width = image->streams[0].width.value_or(0);
-        t.height = image->streams[0].height.value_or(0);
-        t.size = image->format.size;
-        out.files.push_back(ProducedFile{local, "thumbnails/" + image_name, t});
+        out.files.push_back(ProducedFile{local, "thumbnails/" + image_name, Describe(*image)});
       }
     }
     return out;
   }
 
  private:
+  static Status CollectHls(const RenditionJob& r, StageResult& out,
+                           std::vector<media::HlsVariant>& variants) {
+    const std::string name = std::filesystem::path(r.hls_dir).filename().string();
+    const std::string playlist = r.hls_dir + "/index.m3u8";
+    VG_ASSIGN_OR_RETURN(catalog::Output o,
+                        CheckRendition(playlist, "hls/" + name + "/index.m3u8", *r.encoder));
+    VG_ASSIGN_OR_RETURN(media::SegmentBitRates rates, media::MeasureMediaPlaylist(playlist));
+    // Segments and the init section are published beside their playlist.
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(r.hls_dir, ec)) {
+      const std::string file = entry.path().filename().string();
+      if (file == "index.m3u8") continue;
+      out.files.push_back(
+          ProducedFile{entry.path().string(), "hls/" + name + "/" + file, {}, /*record=*/false});
+    }
+    if (ec) return ErrnoStatus(ec.value(), "list", r.hls_dir);
+    out.files.push_back(ProducedFile{playlist, "hls/" + name + "/index.m3u8", o});
+    variants.push_back(media::HlsVariant{name + "/index.m3u8", rates.peak, rates.average,
+                                         r.encoder->width(), r.encoder->height(),
+                                         r.encoder->frame_rate(), r.encoder->hls_codecs()});
+    return Status();
+  }
+
+  static Status WriteText(const std::string& path, const std::string& text) {
+    FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f) return ErrnoStatus(errno, "create", path);
+    const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+    if (std::fclose(f) != 0 || !ok) return ErrnoStatus(errno, "write", path);
+    return Status();
+  }
+
   qc::Policy policy_;
-  bool renditions_;
+  OutputOptions outputs_;
   std::string work_root_;
 };
 
@@ -131,8 +229,9 @@ WorkDir::~WorkDir() {
   std::filesystem::remove_all(path, ignored);
 }
 
-std::unique_ptr<MediaStage> NewQcStage(qc::Policy policy, bool renditions, std::string work_root) {
-  return std::make_unique<QcStage>(std::move(policy), renditions, std::move(work_root));
+std::unique_ptr<MediaStage> NewQcStage(qc::Policy policy, OutputOptions outputs,
+                                       std::string work_root) {
+  return std::make_unique<QcStage>(std::move(policy), std::move(outputs), std::move(work_root));
 }
 
 }  // namespace vidgate::pipeline

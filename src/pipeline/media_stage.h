@@ -11,6 +11,7 @@
 
 #include "catalog/catalog.h"
 #include "common/status.h"
+#include "media/rendition_encoder.h"
 #include "qc/policy.h"
 
 namespace vidgate::pipeline {
@@ -20,6 +21,7 @@ struct ProducedFile {
   std::string local_path;
   std::string relative_key;  // e.g. "renditions/main.mp4"
   catalog::Output output;    // key is filled in at publish time
+  bool record = true;        // false: published, not listed as an output (HLS segments)
 };
 
 // A local folder for an attempt's outputs, removed when the last holder of
@@ -51,12 +53,22 @@ class MediaStage {
                                       const std::function<Status()>& should_stop) = 0;
 };
 
+// What a processed video gets besides its report ([output] in the config).
+struct OutputOptions {
+  // renditions/NAME.mp4 each; none = quality control only.
+  std::vector<media::RenditionSpec> renditions = {media::RenditionSpec{}};
+  bool thumbnails = true;  // thumbnails/poster.jpg and NNNN.jpg
+  int thumbnail_count = 4;
+  // hls/master.m3u8 and hls/NAME/{index.m3u8,init.mp4,NNNNN.m4s}.
+  bool hls = false;
+  double hls_segment_seconds = 6;
+};
+
 // Probe, then one decode pass feeding quality control (qc::Analyse, judged
-// by `policy`) and, when `renditions` is set, the default rendition
-// (renditions/main.mp4: H.264 + AAC, at most 1080 lines), probed after
-// writing.
-// Outputs are written under `work_root` (a temp folder when empty).
-std::unique_ptr<MediaStage> NewQcStage(qc::Policy policy, bool renditions = true,
+// by `policy`), the renditions and the thumbnails of `outputs`; each output
+// is probed after writing and fails the attempt when it does not probe as
+// encoded. Outputs are written under `work_root` (a temp folder when empty).
+std::unique_ptr<MediaStage> NewQcStage(qc::Policy policy, OutputOptions outputs = {},
                                        std::string work_root = "");
 
 }  // namespace vidgate::pipeline

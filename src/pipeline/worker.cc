@@ -306,6 +306,7 @@ Status Worker::Publish(const Video& video, int attempt, const StageResult& resul
       s = deps_.store->Import(file.local_path, key);
     }
     VG_RETURN_IF_ERROR(s);
+    if (!file.record) continue;
     catalog::Output out = file.output;
     out.key = key;
     done.outputs.push_back(std::move(out));
@@ -315,6 +316,15 @@ Status Worker::Publish(const Video& video, int attempt, const StageResult& resul
   report["state"] = "processed";
   report["probe"] = result.probe;
   report["attempts"] = History(video.id);
+  report["outputs"] = nlohmann::json::array();
+  for (const auto& o : done.outputs) {
+    report["outputs"].push_back({{"key", o.key},
+                                 {"size", o.size},
+                                 {"codec", o.codec},
+                                 {"width", o.width},
+                                 {"height", o.height},
+                                 {"duration", o.duration}});
+  }
   VG_RETURN_IF_ERROR(deps_.store->Write(folder + "/report.json", report.dump(2)));
   VG_RETURN_IF_ERROR(MoveInto(video, folder));
 

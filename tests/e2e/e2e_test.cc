@@ -238,6 +238,62 @@ TEST_F(E2eTest, SeedScenarioSuccessfulProcessing) {
   EXPECT_GT(ParseTime(v["updated_at"].get<std::string>()), 0);
 }
 
+// Configured renditions in every codec family, HLS with a master playlist,
+// and fewer thumbnails: all from the one pass, each probed and recorded.
+TEST_F(E2eTest, ConfiguredRenditionsAndHls) {
+  settings_.extra_toml = R"(
+[output]
+thumbnails = 2
+hls = true
+hls_segment_seconds = 1
+[[output.rendition]]
+name = "hd"
+codec = "h264"
+height = 240
+[[output.rendition]]
+name = "small"
+codec = "vp9"
+height = 120
+crf = 40
+audio_codec = "opus"
+audio_bitrate = 64000
+)";
+  WriteConfig();
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+  Upload("clip.mp4", clip, "Renditions");
+  RunUntilIdle();
+
+  const std::string dir = Path("processed/clip");
+  for (const char* f : {"renditions/hd.mp4", "renditions/small.mp4", "hls/master.m3u8",
+                        "hls/hd/index.m3u8", "hls/hd/init.mp4", "hls/hd/00000.m4s",
+                        "hls/small/index.m3u8", "thumbnails/poster.jpg", "thumbnails/0002.jpg"}) {
+    EXPECT_TRUE(FileExists(dir + "/" + f)) << f;
+  }
+  EXPECT_FALSE(FileExists(dir + "/renditions/main.mp4"));
+  EXPECT_FALSE(FileExists(dir + "/thumbnails/0003.jpg"));
+  const std::string master = ReadFile(dir + "/hls/master.m3u8");
+  EXPECT_NE(master.find("hd/index.m3u8"), std::string::npos) << master;
+  EXPECT_NE(master.find("small/index.m3u8"), std::string::npos) << master;
+  EXPECT_NE(master.find("CODECS=\"avc1."), std::string::npos) << master;
+
+  json shown = Show("clip");
+  std::map<std::string, json> outputs;
+  for (const auto& o : shown["outputs"]) outputs[o.value("key", "")] = o;
+  const json& hd = outputs["processed/clip/renditions/hd.mp4"];
+  EXPECT_EQ(hd.value("codec", ""), "h264");
+  EXPECT_EQ(hd.value("height", 0), 240);
+  const json& small = outputs["processed/clip/renditions/small.mp4"];
+  EXPECT_EQ(small.value("codec", ""), "vp9");
+  EXPECT_EQ(small.value("height", 0), 120);
+  EXPECT_EQ(outputs["processed/clip/hls/small/index.m3u8"].value("codec", ""), "vp9");
+  EXPECT_EQ(outputs["processed/clip/hls/master.m3u8"].value("codec", ""), "hls");
+  EXPECT_FALSE(outputs.contains("processed/clip/hls/hd/00000.m4s")) << "segments are not listed";
+  json report = json::parse(ReadFile(dir + "/report.json"), nullptr, false);
+  ASSERT_TRUE(report.is_object());
+  EXPECT_EQ(report["outputs"].size(), shown["outputs"].size());
+}
+
 // ---------------------------------------------------------------------------
 // 3. A retry put into failed/ by hand is adopted; every attempt fails on a
 // real storage error (processed/NAME is a file, so the folder cannot be

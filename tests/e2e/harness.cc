@@ -356,7 +356,8 @@ void VidgateTest::WriteConfig() {
     << "max_delay_seconds = " << Number(s.notify_max_delay_seconds) << "\n\n"
     << "[[notify.webhook]]\n"
     << "url = " << TomlString(hook_.url()) << "\n"
-    << "secret = \"env:VIDGATE_TEST_SECRET\"\n";
+    << "secret = \"env:VIDGATE_TEST_SECRET\"\n\n"
+    << s.extra_toml;
   WriteFile(root_ + "/vidgate.toml", t.str());
 }
 

@@ -1,0 +1,62 @@
+#include "media/hls_master.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+namespace vidgate::media {
+
+Result<SegmentBitRates> MeasureMediaPlaylist(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return NotFound("HLS playlist '" + path + "' does not exist");
+  const std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  auto size_of = [&](const std::string& name) -> Result<int64_t> {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(dir / name, ec);
+    if (ec) return NotFound("HLS segment '" + (dir / name).string() + "' is missing");
+    return static_cast<int64_t>(size);
+  };
+  SegmentBitRates out;
+  int64_t init_bytes = 0, total_bytes = 0;
+  double total_seconds = 0, segment_seconds = -1;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("#EXT-X-MAP:URI=\"")) {
+      const std::string uri = line.substr(16, line.find('"', 16) - 16);
+      VG_ASSIGN_OR_RETURN(init_bytes, size_of(uri));
+    } else if (line.starts_with("#EXTINF:")) {
+      segment_seconds = std::atof(line.c_str() + 8);
+    } else if (!line.empty() && line[0] != '#' && segment_seconds >= 0) {
+      VG_ASSIGN_OR_RETURN(int64_t bytes, size_of(line));
+      bytes += init_bytes;
+      total_bytes += bytes;
+      total_seconds += segment_seconds;
+      if (segment_seconds > 0) {
+        out.peak = std::max(out.peak, static_cast<int64_t>(std::ceil(bytes * 8 / segment_seconds)));
+      }
+      segment_seconds = -1;
+    }
+  }
+  if (total_bytes == 0 || total_seconds <= 0) {
+    return InvalidArgument("HLS playlist '" + path + "' lists no segment");
+  }
+  out.average = static_cast<int64_t>(std::ceil(total_bytes * 8 / total_seconds));
+  return out;
+}
+
+std::string HlsMasterPlaylist(const std::vector<HlsVariant>& variants) {
+  std::string out = "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n";
+  for (const auto& v : variants) {
+    out += fmt::format("#EXT-X-STREAM-INF:BANDWIDTH={},AVERAGE-BANDWIDTH={}", v.peak_bit_rate,
+                       v.average_bit_rate);
+    if (v.width > 0 && v.height > 0) out += fmt::format(",RESOLUTION={}x{}", v.width, v.height);
+    if (v.frame_rate > 0) out += fmt::format(",FRAME-RATE={:.3f}", v.frame_rate);
+    if (!v.codecs.empty()) out += fmt::format(",CODECS=\"{}\"", v.codecs);
+    out += "\n" + v.uri + "\n";
+  }
+  return out;
+}
+
+}  // namespace vidgate::media

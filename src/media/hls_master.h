@@ -1,0 +1,36 @@
+// hls_master.h: the HLS master playlist that lists a video's renditions,
+// each already written as a media playlist by RenditionEncoder.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace vidgate::media {
+
+struct HlsVariant {
+  std::string uri;               // the media playlist, relative to the master ("main/index.m3u8")
+  int64_t peak_bit_rate = 0;     // BANDWIDTH
+  int64_t average_bit_rate = 0;  // AVERAGE-BANDWIDTH
+  int width = 0, height = 0;     // RESOLUTION, left out when 0 (audio only)
+  double frame_rate = 0;         // FRAME-RATE, left out when 0
+  std::string codecs;            // CODECS, left out when empty
+};
+
+// Measures a media playlist written on local disk: the peak and the average
+// bit rate over its segments (the init section counted in each), in bits per
+// second. kNotFound / kInvalidArgument when it or a segment is missing or
+// the playlist lists no segment.
+struct SegmentBitRates {
+  int64_t peak = 0;
+  int64_t average = 0;
+};
+Result<SegmentBitRates> MeasureMediaPlaylist(const std::string& path);
+
+// The text of a master playlist (RFC 8216 section 4.3.4) listing `variants`
+// in the order given.
+std::string HlsMasterPlaylist(const std::vector<HlsVariant>& variants);
+
+}  // namespace vidgate::media
