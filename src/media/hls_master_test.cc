@@ -1,0 +1,62 @@
+#include "media/hls_master.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/util.h"
+
+namespace vidgate::media {
+namespace {
+
+namespace fs = std::filesystem;
+
+class HlsMasterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("vidgate-hls-" + NewUuid());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  void Write(const std::string& name, size_t bytes) {
+    std::ofstream(dir_ / name, std::ios::binary) << std::string(bytes, 'x');
+  }
+  fs::path dir_;
+};
+
+TEST_F(HlsMasterTest, MeasuresPeakAndAverageOverSegments) {
+  Write("init.mp4", 1000);
+  Write("00000.m4s", 99000);   // 100 000 bytes with init over 2 s: 400 kb/s
+  Write("00001.m4s", 149000);  // 150 000 bytes over 1 s: 1200 kb/s
+  std::ofstream(dir_ / "index.m3u8") << "#EXTM3U\n#EXT-X-MAP:URI=\"init.mp4\"\n"
+                                        "#EXTINF:2.000000,\n00000.m4s\n"
+                                        "#EXTINF:1.000000,\n00001.m4s\n#EXT-X-ENDLIST\n";
+  auto rates = MeasureMediaPlaylist((dir_ / "index.m3u8").string());
+  ASSERT_TRUE(rates.ok()) << rates.status().ToString();
+  EXPECT_EQ(rates->peak, 1'200'000);
+  EXPECT_EQ(rates->average, 250'000 * 8 / 3 + 1);  // rounded up
+}
+
+TEST_F(HlsMasterTest, MissingSegmentOrEmptyPlaylistIsAnError) {
+  std::ofstream(dir_ / "a.m3u8") << "#EXTM3U\n#EXTINF:2.0,\ngone.m4s\n";
+  EXPECT_EQ(MeasureMediaPlaylist((dir_ / "a.m3u8").string()).status().code(), Code::kNotFound);
+  std::ofstream(dir_ / "b.m3u8") << "#EXTM3U\n#EXT-X-ENDLIST\n";
+  EXPECT_EQ(MeasureMediaPlaylist((dir_ / "b.m3u8").string()).status().code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(MeasureMediaPlaylist((dir_ / "none.m3u8").string()).status().code(), Code::kNotFound);
+}
+
+TEST(HlsMasterPlaylistTest, ListsEveryVariantWithItsAttributes) {
+  std::string text =
+      HlsMasterPlaylist({{"hd/index.m3u8", 900000, 800000, 1280, 720, 25, "avc1.64001f,mp4a.40.2"},
+                         {"audio/index.m3u8", 130000, 128000, 0, 0, 0, ""}});
+  EXPECT_EQ(text,
+            "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n"
+            "#EXT-X-STREAM-INF:BANDWIDTH=900000,AVERAGE-BANDWIDTH=800000,RESOLUTION=1280x720,"
+            "FRAME-RATE=25.000,CODECS=\"avc1.64001f,mp4a.40.2\"\nhd/index.m3u8\n"
+            "#EXT-X-STREAM-INF:BANDWIDTH=130000,AVERAGE-BANDWIDTH=128000\naudio/index.m3u8\n");
+}
+
+}  // namespace
+}  // namespace vidgate::media
