@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
+#include "media/threaded_sink.h"
 #include "qc/black_detector.h"
 #include "qc/clipping_detector.h"
 #include "qc/freeze_detector.h"
@@ -121,9 +123,18 @@ Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& prob
   SilenceDetector silence(SilenceOptions{0.001, policy.silence_min_seconds});
   LoudnessMeter loudness;
   ClippingDetector clipping;
-  std::vector<media::FrameSink*> sinks = {&black,  &freeze,  &range,    &interlace, &luma,
-                                          &motion, &silence, &loudness, &clipping};
-  sinks.insert(sinks.end(), extra_sinks.begin(), extra_sinks.end());
+  // The analysers on one thread and each extra sink (an encoder, the
+  // thumbnailer) on its own, so that their work overlaps the decoding and
+  // each other's. The lanes are declared after the sinks they call, so they
+  // stop before those go.
+  std::vector<std::unique_ptr<media::ThreadedSink>> lanes;
+  lanes.push_back(std::make_unique<media::ThreadedSink>(std::vector<media::FrameSink*>{
+      &black, &freeze, &range, &interlace, &luma, &motion, &silence, &loudness, &clipping}));
+  for (media::FrameSink* extra : extra_sinks) {
+    lanes.push_back(std::make_unique<media::ThreadedSink>(std::vector<media::FrameSink*>{extra}));
+  }
+  std::vector<media::FrameSink*> sinks;
+  for (const auto& lane : lanes) sinks.push_back(lane.get());
   VG_ASSIGN_OR_RETURN(media::DecodeStats stats, media::DecodePass(path, sinks, options));
 
   Analysis out;

@@ -1,0 +1,89 @@
+#include "media/threaded_sink.h"
+
+namespace vidgate::media {
+
+ThreadedSink::ThreadedSink(std::vector<FrameSink*> sinks, size_t depth)
+    : sinks_(std::move(sinks)), depth_(std::max<size_t>(1, depth)), thread_([this] { Run(); }) {}
+
+ThreadedSink::~ThreadedSink() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  changed_.notify_all();
+  thread_.join();
+}
+
+Status ThreadedSink::OnVideoFrame(const AVFrame& frame, double time_seconds) {
+  return Push(&frame, time_seconds, /*video=*/true);
+}
+
+Status ThreadedSink::OnAudioFrame(const AVFrame& frame, double time_seconds) {
+  return Push(&frame, time_seconds, /*video=*/false);
+}
+
+Status ThreadedSink::Push(const AVFrame* frame, double time_seconds, bool video) {
+  Item item;
+  item.time = time_seconds;
+  item.video = video;
+  if (frame) VG_RETURN_IF_ERROR(KeepFrame(item.frame, *frame, "frame hand-over"));
+  std::unique_lock lock(mu_);
+  changed_.wait(lock, [&] { return queue_.size() < depth_ || !error_.ok() || stop_; });
+  if (!error_.ok()) return error_;
+  queue_.push_back(std::move(item));
+  changed_.notify_all();
+  return Status();
+}
+
+Status ThreadedSink::Finish() {
+  std::unique_lock lock(mu_);
+  if (!finishing_) {
+    finishing_ = true;
+    queue_.push_back(Item{});  // the end marker
+    changed_.notify_all();
+  }
+  changed_.wait(lock, [&] { return done_; });
+  return error_;
+}
+
+void ThreadedSink::Run() {
+  for (;;) {
+    Item item;
+    bool failed = false;
+    {
+      std::unique_lock lock(mu_);
+      changed_.wait(lock, [&] { return !queue_.empty() || stop_; });
+      if (stop_) return;
+      item = std::move(queue_.front());
+      queue_.pop_front();
+      changed_.notify_all();
+      failed = !error_.ok();
+    }
+    // After an error, frames are taken and dropped so the pass never waits,
+    // and no Finish() is called (as after a failed pass).
+    Status s;
+    if (!failed) {
+      for (FrameSink* sink : sinks_) {
+        if (!item.frame) {
+          s = sink->Finish();
+        } else {
+          s = item.video ? sink->OnVideoFrame(*item.frame, item.time)
+                         : sink->OnAudioFrame(*item.frame, item.time);
+        }
+        if (!s.ok()) break;
+      }
+    }
+    std::lock_guard lock(mu_);
+    if (!s.ok() && error_.ok()) {
+      error_ = std::move(s);
+      changed_.notify_all();
+    }
+    if (!item.frame) {
+      done_ = true;
+      changed_.notify_all();
+      return;
+    }
+  }
+}
+
+}  // namespace vidgate::media

@@ -1,0 +1,60 @@
+// threaded_sink.h: runs a group of FrameSinks on a thread of its own, so the
+// decode pass hands a frame over and goes on decoding while quality control
+// and encoding work on earlier frames (the pass's per-frame work then
+// overlaps instead of adding up).
+//
+// Frames are passed by reference (av_frame_ref, no copy) through a bounded
+// queue: at most `depth` frames wait, which bounds the extra memory to that
+// many decoded pictures. The group's sinks are called in the order the pass
+// delivered the frames, from the one thread, as FrameSink promises.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "media/av.h"
+#include "media/decode_pass.h"
+
+namespace vidgate::media {
+
+class ThreadedSink final : public FrameSink {
+ public:
+  // `sinks` are not owned and must outlive this object; none may be null.
+  explicit ThreadedSink(std::vector<FrameSink*> sinks, size_t depth = 8);
+  // Stops the thread; frames still queued are dropped (an aborted pass).
+  ~ThreadedSink() override;
+  ThreadedSink(const ThreadedSink&) = delete;
+  ThreadedSink& operator=(const ThreadedSink&) = delete;
+
+  // Queue the frame; the first error a sink returned, once one has.
+  Status OnVideoFrame(const AVFrame& frame, double time_seconds) override;
+  Status OnAudioFrame(const AVFrame& frame, double time_seconds) override;
+  // Waits for the queue to drain, calls each sink's Finish() on the thread,
+  // and returns the first error of any sink.
+  Status Finish() override;
+
+ private:
+  struct Item {
+    FramePtr frame;  // null: the end of the pass
+    double time = 0;
+    bool video = false;
+  };
+  Status Push(const AVFrame* frame, double time_seconds, bool video);
+  void Run();
+
+  std::vector<FrameSink*> sinks_;
+  size_t depth_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::deque<Item> queue_;
+  Status error_;       // the first sink error; guarded by mu_
+  bool stop_ = false;  // destructor: drop what is queued
+  bool finishing_ = false;
+  bool done_ = false;  // the thread ran the Finish()es and ended
+  std::thread thread_;
+};
+
+}  // namespace vidgate::media
