@@ -158,6 +158,7 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
   pipeline::OutputOptions outputs;
   outputs.renditions = cfg.output.rendition;
   outputs.thumbnail_count = cfg.output.thumbnails;
+  outputs.sprite = cfg.output.sprite;
   outputs.hls = cfg.output.hls;
   outputs.hls_segment_seconds = cfg.output.hls_segment_seconds;
   auto media = pipeline::NewQcStage(*policy, outputs, (*store)->LocalWorkRoot());

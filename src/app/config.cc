@@ -267,6 +267,7 @@ Status ReadRoot(const toml::table& root, const std::string& source, Config& c) {
       c.output.rendition.push_back(std::move(spec));
     }
     VG_RETURN_IF_ERROR(t.Int("thumbnails", c.output.thumbnails, 0, 1000));
+    VG_RETURN_IF_ERROR(t.Bool("sprite", c.output.sprite));
     VG_RETURN_IF_ERROR(t.Bool("hls", c.output.hls));
     VG_RETURN_IF_ERROR(t.Seconds("hls_segment_seconds", c.output.hls_segment_seconds, 1));
     if (c.output.hls && c.output.rendition.empty()) {

@@ -80,6 +80,7 @@ struct Config {
     // veryfast, AAC 128 kb/s, at most 1080 lines); `rendition = []` = none.
     std::vector<media::RenditionSpec> rendition = {media::RenditionSpec{}};
     int thumbnails = 4;  // evenly spaced thumbnails besides the poster
+    bool sprite = true;  // a sprite sheet of small tiles + WebVTT index
     bool hls = false;
     double hls_segment_seconds = 6;
   } output;

@@ -86,12 +86,14 @@ TEST(ConfigTest, OutputDefaultsToOneMainRendition) {
   EXPECT_EQ(c->output.rendition[0].max_height, 1080);
   EXPECT_EQ(c->output.thumbnails, 4);
   EXPECT_FALSE(c->output.hls);
+  EXPECT_TRUE(c->output.sprite);
 }
 
 TEST(ConfigTest, ReadsRenditionsAndHls) {
   auto c = ParseConfig(R"(
 [output]
 thumbnails = 2
+sprite = false
 hls = true
 hls_segment_seconds = 4
 [[output.rendition]]
@@ -120,6 +122,7 @@ preset = "12"
   EXPECT_EQ(c->output.rendition[1].bitrate, 500000);
   EXPECT_EQ(c->output.rendition[1].preset, "12");
   EXPECT_EQ(c->output.thumbnails, 2);
+  EXPECT_FALSE(c->output.sprite);
   EXPECT_TRUE(c->output.hls);
   EXPECT_DOUBLE_EQ(c->output.hls_segment_seconds, 4);
 

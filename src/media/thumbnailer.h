@@ -1,5 +1,7 @@
-// thumbnailer.h: a FrameSink that keeps a poster and N evenly spaced
-// thumbnails as JPEG files, from the frames of the one decode pass.
+// thumbnailer.h: a FrameSink that keeps a poster, N evenly spaced thumbnails
+// and a sprite sheet (small tiles at a regular interval, in one JPEG, with a
+// WebVTT file that maps times to tiles for players' seek previews), from the
+// frames of the one decode pass.
 #pragma once
 
 #include <memory>
@@ -15,25 +17,37 @@ struct ThumbnailSpec {
   int count = 4;           // NNNN.jpg files, at (i + 0.5) / count of the duration
   int max_width = 640;     // never upscaled
   double poster_at = 0.1;  // share of the duration where the poster is taken
+  // sprite.jpg + sprite.vtt: at most `sprite_tiles` tiles (0 = no sprite),
+  // one every duration / sprite_tiles seconds but at most one a second,
+  // `sprite_tile_width` wide (never upscaled), `sprite_columns` a row.
+  int sprite_tiles = 100;
+  int sprite_tile_width = 160;
+  int sprite_columns = 10;
 };
 
 class Thumbnailer final : public FrameSink {
  public:
-  // Writes `dir`/poster.jpg and `dir`/0001.jpg... for a video of
-  // `duration_seconds` (0 if unknown: the poster is the first frame and
-  // thumbnails are taken every second).
+  // Writes `dir`/poster.jpg, `dir`/0001.jpg... for a video of
+  // `duration_seconds` (0 if unknown: the poster is the first frame, and
+  // thumbnails and tiles are taken every second).
   Thumbnailer(std::string dir, double duration_seconds, ThumbnailSpec spec = {});
   ~Thumbnailer() override;
   Thumbnailer(const Thumbnailer&) = delete;
   Thumbnailer& operator=(const Thumbnailer&) = delete;
 
   Status OnVideoFrame(const AVFrame& frame, double time_seconds) override;
+  // Writes the sprite sheet and its WebVTT index.
+  Status Finish() override;
 
-  // The files written, relative to `dir` ("poster.jpg", "0001.jpg", ...).
+  // The files written, relative to `dir` ("poster.jpg", "0001.jpg", ...,
+  // "sprite.jpg", "sprite.vtt").
   const std::vector<std::string>& files() const { return files_; }
 
  private:
   Status WriteJpeg(const AVFrame& frame, const std::string& name);
+  Status EncodeJpeg(const AVFrame& picture, const std::string& name);
+  Status AddTile(const AVFrame& frame);
+  Status WriteSprite();
 
   std::string dir_;
   double duration_;
@@ -41,6 +55,7 @@ class Thumbnailer final : public FrameSink {
   std::vector<double> times_;  // thumbnail times still to take, ascending
   bool poster_done_ = false;
   int next_index_ = 1;
+  double tile_interval_ = 1;
   std::vector<std::string> files_;
   struct Encoder;
   std::unique_ptr<Encoder> enc_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "common/util.h"
 #include "media/probe.h"
@@ -26,13 +27,51 @@ TEST(ThumbnailerTest, PosterAndEvenlySpacedThumbnails) {
   fs::create_directories(dir / "out");
   ASSERT_TRUE(DecodePass(src, {&thumbs}, {}).ok());
   // The poster at 10 % (0.2 s), thumbnails at 0.25, 0.75, 1.25 and 1.75 s.
-  EXPECT_EQ(thumbs.files(), (std::vector<std::string>{"poster.jpg", "0001.jpg", "0002.jpg",
-                                                      "0003.jpg", "0004.jpg"}));
+  EXPECT_EQ(thumbs.files(),
+            (std::vector<std::string>{"poster.jpg", "0001.jpg", "0002.jpg", "0003.jpg", "0004.jpg",
+                                      "sprite.jpg", "sprite.vtt"}));
   auto poster = Probe((dir / "out" / "poster.jpg").string());
   ASSERT_TRUE(poster.ok());
   EXPECT_EQ(poster->streams[0].codec, "mjpeg");
   EXPECT_EQ(poster->streams[0].width, 640);  // scaled down, aspect kept
   EXPECT_EQ(poster->streams[0].height, 360);
+  fs::remove_all(dir);
+}
+
+std::string Slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(ThumbnailerTest, SpriteSheetTilesTheVideoWithAWebVttIndex) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("vidgate-sprite-" + NewUuid());
+  fs::create_directories(dir / "out");
+  std::string src = (dir / "src.mp4").string();
+  SynthOptions o;
+  o.width = 320;
+  o.height = 180;
+  o.seconds = 12.5;
+  o.audio = false;
+  ASSERT_TRUE(SynthesizeClip(src, o).ok());
+  ThumbnailSpec spec;
+  spec.count = 0;
+  spec.sprite_tiles = 5;  // one every 2.5 s
+  spec.sprite_tile_width = 64;
+  spec.sprite_columns = 2;
+  Thumbnailer thumbs((dir / "out").string(), 12.5, spec);
+  ASSERT_TRUE(DecodePass(src, {&thumbs}, {}).ok());
+  auto sheet = Probe((dir / "out" / "sprite.jpg").string());
+  ASSERT_TRUE(sheet.ok()) << sheet.status().ToString();
+  EXPECT_EQ(sheet->streams[0].width, 128);   // 2 columns of 64
+  EXPECT_EQ(sheet->streams[0].height, 108);  // 3 rows of 36
+  const std::string vtt = Slurp(dir / "out" / "sprite.vtt");
+  EXPECT_TRUE(vtt.starts_with("WEBVTT\n")) << vtt;
+  EXPECT_NE(vtt.find("00:00:00.000 --> 00:00:02.500\nsprite.jpg#xywh=0,0,64,36"), std::string::npos)
+      << vtt;
+  EXPECT_NE(vtt.find("00:00:10.000 --> 00:00:12.500\nsprite.jpg#xywh=0,72,64,36"),
+            std::string::npos)
+      << vtt;
   fs::remove_all(dir);
 }
 

@@ -44,6 +44,7 @@ catalog::Output Describe(const media::ProbeResult& p) {
   for (const auto& st : p.streams) {
     if (st.type == "audio" && o.codec.empty()) o.codec = st.codec;
   }
+  if (o.codec.empty() && !p.streams.empty()) o.codec = p.streams[0].codec;  // e.g. webvtt
   o.size = p.format.size;
   o.duration = p.format.duration.value_or(0);
   return o;
@@ -140,6 +141,7 @@ class QcStage final : public MediaStage {
       std::filesystem::create_directories(out.work_dir->path + "/thumbnails");
       media::ThumbnailSpec spec;
       spec.count = outputs_.thumbnail_count;
+      if (!outputs_.sprite) spec.sprite_tiles = 0;
       thumbnails = std::make_unique<media::Thumbnailer>(out.work_dir->path + "/thumbnails",
                                                         probe.format.duration.value_or(0), spec);
       extra.push_back(thumbnails.get());

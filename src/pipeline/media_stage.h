@@ -59,6 +59,7 @@ struct OutputOptions {
   std::vector<media::RenditionSpec> renditions = {media::RenditionSpec{}};
   bool thumbnails = true;  // thumbnails/poster.jpg and NNNN.jpg
   int thumbnail_count = 4;
+  bool sprite = true;  // thumbnails/sprite.jpg + sprite.vtt (seek previews)
   // hls/master.m3u8 and hls/NAME/{index.m3u8,init.mp4,NNNNN.m4s}.
   bool hls = false;
   double hls_segment_seconds = 6;

@@ -267,7 +267,8 @@ audio_bitrate = 64000
   const std::string dir = Path("processed/clip");
   for (const char* f : {"renditions/hd.mp4", "renditions/small.mp4", "hls/master.m3u8",
                         "hls/hd/index.m3u8", "hls/hd/init.mp4", "hls/hd/00000.m4s",
-                        "hls/small/index.m3u8", "thumbnails/poster.jpg", "thumbnails/0002.jpg"}) {
+                        "hls/small/index.m3u8", "thumbnails/poster.jpg", "thumbnails/0002.jpg",
+                        "thumbnails/sprite.jpg", "thumbnails/sprite.vtt"}) {
     EXPECT_TRUE(FileExists(dir + "/" + f)) << f;
   }
   EXPECT_FALSE(FileExists(dir + "/renditions/main.mp4"));
@@ -288,6 +289,7 @@ audio_bitrate = 64000
   EXPECT_EQ(small.value("height", 0), 120);
   EXPECT_EQ(outputs["processed/clip/hls/small/index.m3u8"].value("codec", ""), "vp9");
   EXPECT_EQ(outputs["processed/clip/hls/master.m3u8"].value("codec", ""), "hls");
+  EXPECT_EQ(outputs["processed/clip/thumbnails/sprite.vtt"].value("codec", ""), "webvtt");
   EXPECT_FALSE(outputs.contains("processed/clip/hls/hd/00000.m4s")) << "segments are not listed";
   json report = json::parse(ReadFile(dir + "/report.json"), nullptr, false);
   ASSERT_TRUE(report.is_object());
