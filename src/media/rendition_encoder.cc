@@ -132,6 +132,7 @@ struct RenditionEncoder::State {
   FramePtr converted;  // resampler output, reused; grows to the largest frame
   int converted_capacity = 0;
   FramePtr scaled, audio_out;
+  FramePtr passthrough;  // a reference to a decoded frame sent as is
   PacketPtr pkt, copy;
   int64_t last_video_pts = -1;
   int64_t video_frame_ticks = 40;  // in the video encoder's 1/1000 time base
@@ -411,6 +412,21 @@ Result<std::unique_ptr<RenditionEncoder>> RenditionEncoder::Create(const std::st
 Status RenditionEncoder::OnVideoFrame(const AVFrame& frame, double time_seconds) {
   if (!s_->venc || s_->finished) return Status();
   AVCodecContext* c = s_->venc.get();
+  // Milliseconds, strictly increasing whatever the source's timestamps do.
+  int64_t pts = std::llround(time_seconds * 1000);
+  if (pts <= s_->last_video_pts) pts = s_->last_video_pts + 1;
+  s_->last_video_pts = pts;
+  if (frame.width == c->width && frame.height == c->height && frame.format == c->pix_fmt) {
+    // Already the size and format wanted: the decoded picture itself (a
+    // reference, no copy). Its picture type is cleared, or the encoder
+    // would copy the source's key frames.
+    VG_RETURN_IF_ERROR(KeepFrame(s_->passthrough, frame, "rendition"));
+    s_->passthrough->pict_type = AV_PICTURE_TYPE_NONE;
+    s_->passthrough->pts = pts;
+    Status st = s_->Write(c, s_->passthrough.get());
+    av_frame_unref(s_->passthrough.get());
+    return st;
+  }
   s_->sws.reset(sws_getCachedContext(s_->sws.release(), frame.width, frame.height,
                                      static_cast<AVPixelFormat>(frame.format), c->width, c->height,
                                      c->pix_fmt, SWS_BICUBIC, nullptr, nullptr, nullptr));
@@ -419,10 +435,6 @@ Status RenditionEncoder::OnVideoFrame(const AVFrame& frame, double time_seconds)
   if (rc < 0) return AvError(rc, "encode rendition", s_->path);
   sws_scale(s_->sws.get(), frame.data, frame.linesize, 0, frame.height, s_->scaled->data,
             s_->scaled->linesize);
-  // Milliseconds, strictly increasing whatever the source's timestamps do.
-  int64_t pts = std::llround(time_seconds * 1000);
-  if (pts <= s_->last_video_pts) pts = s_->last_video_pts + 1;
-  s_->last_video_pts = pts;
   s_->scaled->pts = pts;
   return s_->Write(c, s_->scaled.get());
 }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 
 #include "common/util.h"
@@ -73,6 +74,41 @@ TEST_F(RenditionTest, NeverUpscalesAndKeepsSizesEven) {
   EXPECT_EQ(r.streams[0].height, 404);
   EXPECT_EQ(r.streams[0].width, 716);
   EXPECT_EQ(r.streams[0].pix_fmt, "yuv420p");
+}
+
+// A source already at the rendition's size and format is encoded from the
+// decoded pictures themselves; the source's key frames must not carry over.
+TEST_F(RenditionTest, SameSizeSourceDoesNotCopyTheSourceKeyFrames) {
+  std::string src = Temp(".mp4");
+  ASSERT_EQ(std::system(("ffmpeg -v error -f lavfi -i testsrc2=size=320x240:rate=25:duration=2 "
+                         "-c:v libx264 -g 5 -pix_fmt yuv420p -y '" +
+                         src + "'")
+                            .c_str()),
+            0);
+  std::string out = Temp(".mp4");
+  auto probe = Probe(src);
+  ASSERT_TRUE(probe.ok());
+  auto enc = RenditionEncoder::Create(out, RenditionSpec{}, *probe);
+  ASSERT_TRUE(enc.ok());
+  ASSERT_TRUE(DecodePass(src, {enc->get()}, {}).ok());
+  auto written = Probe(out);
+  ASSERT_TRUE(written.ok());
+  EXPECT_EQ(written->streams[0].width, 320);
+  // Packet flags: one line per packet, "K" marks a key frame.
+  FILE* p = popen(
+      ("ffprobe -v error -select_streams v -show_entries packet=flags -of csv=p=0 '" + out + "'")
+          .c_str(),
+      "r");
+  ASSERT_NE(p, nullptr);
+  int packets = 0, keys = 0;
+  char line[64];
+  while (fgets(line, sizeof line, p)) {
+    ++packets;
+    if (line[0] == 'K') ++keys;
+  }
+  pclose(p);
+  EXPECT_EQ(packets, 50);
+  EXPECT_EQ(keys, 1) << "the encoder's own GOP (250 frames), not the source's (5)";
 }
 
 TEST_F(RenditionTest, AudioOnlySourceGivesAnAudioRendition) {
