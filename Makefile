@@ -42,7 +42,8 @@ ASAN_CTEST_ARGS ?=
 asan: test-deps
 	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DVIDGATE_TESTS=ON -DVIDGATE_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
 	@cmake --build build-asan -j $(JOBS)
-	@cd build-asan && ctest --output-on-failure -j $(JOBS) --timeout 900 $(ASAN_CTEST_ARGS)
+	@cd build-asan && LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	  ctest --output-on-failure -j $(JOBS) --timeout 900 $(ASAN_CTEST_ARGS)
 
 # Benchmarks on the optimised build; figures and commands in docs/benchmarks.md.
 bench: test-deps build
