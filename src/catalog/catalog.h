@@ -222,6 +222,10 @@ class Catalog {
 
   virtual Result<Pending> PendingWork() = 0;
 
+  // Whether WaitForWork can be woken by other processes (PostgreSQL); when
+  // not, it only sleeps and there is no point calling it.
+  virtual bool SignalsWork() const = 0;
+
   // Blocks until another process may have queued work (PostgreSQL: a NOTIFY
   // sent when a job becomes due now) or `timeout_seconds` pass. True if
   // woken by a notification. Backends without notifications just wait.

@@ -109,6 +109,8 @@ class SqlCatalog final : public Catalog {
     idle_.push_back(std::move(db));
   }
 
+  bool SignalsWork() const override { return dialect_ == internal::Dialect::kPostgres; }
+
   Result<bool> WaitForWork(double timeout_seconds) override {
     if (dialect_ != internal::Dialect::kPostgres) {
       std::this_thread::sleep_for(std::chrono::duration<double>(timeout_seconds));

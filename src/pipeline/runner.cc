@@ -127,9 +127,10 @@ Status Runner::Run(const std::atomic<bool>& stop) {
   }
 
   // Wakes the workers when another process queues work (PostgreSQL NOTIFY).
+  // Its time-out bounds how long stopping waits for it.
   std::jthread waker_thread([&] {
-    while (!stopping.load()) {
-      auto woken = deps_.catalog->WaitForWork(0.5);
+    while (deps_.catalog->SignalsWork() && !stopping.load()) {
+      auto woken = deps_.catalog->WaitForWork(0.2);
       if (woken.ok() && *woken) work_bell.Ring();
       if (!woken.ok()) intake_bell.Wait(1.0, stopping);
     }
