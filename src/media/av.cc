@@ -20,6 +20,26 @@ constexpr int kMaxErrno = 4095;
 
 std::string Quote(std::string_view path) { return "'" + std::string(path) + "'"; }
 
+// A demuxer's failure `err` at `step` on the local file `path`, read through
+// `pb`. The file's own read errors are recorded on `pb`; without one, an
+// errno-style code is the demuxer's verdict on the bytes it read (libav
+// demuxers return AVERROR(EINVAL), AVERROR(EIO), even a miscomputed
+// AVERROR(EBUSY), for headers they refuse), so it is bad media, not a
+// failing disk. Out of memory and interrupts keep their meaning.
+Status DemuxError(int err, std::string_view step, std::string_view path, const AVIOContext* pb) {
+  if (err == AVERROR_EXIT || (pb != nullptr && pb->error == AVERROR_EXIT)) {
+    return AvError(AVERROR_EXIT, step, path);
+  }
+  if (pb != nullptr && pb->error < 0 && pb->error != AVERROR_EOF) {
+    return AvError(pb->error, "read", path);
+  }
+  if (err < 0 && err >= -kMaxErrno && err != AVERROR(ENOMEM)) {
+    return InvalidArgument("cannot " + std::string(step) + " " + Quote(path) +
+                           ": its data is not valid media (libav: " + AvErrorText(err) + ")");
+  }
+  return AvError(err, step, path);
+}
+
 }  // namespace
 
 std::string AvErrorText(int err) {
@@ -102,15 +122,37 @@ Result<InputFormatPtr> OpenMediaInput(const std::string& path, const AVIOInterru
 
   // The "file:" prefix stops libav from reading a protocol out of the name.
   const std::string url = "file:" + path;
+  // The file is opened here rather than by the demuxer, so that a failure
+  // can be told apart: the file's (its AVIOContext's error) or the data's.
+  AVIOContext* pb = nullptr;
+  {
+    AVDictionary* dict = nullptr;
+    int ret = av_dict_copy(&dict, options.get(), 0);
+    if (ret >= 0) ret = avio_open2(&pb, url.c_str(), AVIO_FLAG_READ, interrupt, &dict);
+    av_dict_free(&dict);
+    if (ret < 0) {
+      avformat_free_context(raw);
+      return AvError(ret, "open media file", path);
+    }
+  }
+  raw->pb = pb;
   AVDictionary* dict = options.release();
-  // On failure avformat_open_input frees `raw` and sets it to null.
+  // On failure avformat_open_input frees `raw` and sets it to null; `pb`,
+  // supplied by the caller, stays ours.
   int ret = avformat_open_input(&raw, url.c_str(), nullptr, &dict);
   options.reset(dict);
-  if (ret < 0) return AvError(ret, "open media file", path);
+  if (ret < 0) {
+    Status status = DemuxError(ret, "open media file", path, pb);
+    avio_closep(&pb);
+    return status;
+  }
+  // From here the context owns `pb`: avformat_close_input closes it once the
+  // custom-I/O flag (set because the caller supplied pb) is cleared.
+  raw->flags &= ~AVFMT_FLAG_CUSTOM_IO;
   InputFormatPtr input(raw);
 
   ret = avformat_find_stream_info(input.get(), nullptr);
-  if (ret < 0) return AvError(ret, "read the stream parameters of", path);
+  if (ret < 0) return DemuxError(ret, "read the stream parameters of", path, input->pb);
   return input;
 }
 

@@ -18,6 +18,16 @@ namespace {
 // stuck on an error cannot loop forever.
 constexpr int kMaxDrainErrors = 64;
 
+// The largest picture a decoder may allocate (AVCodecContext.max_pixels):
+// 8192x8192, twice 8K. A stream claiming more (a damaged or hostile header)
+// gets decode errors instead of frame buffers of gigabytes. qc::CheckProbeLimits
+// rejects such a picture size before the pass; this also covers a size change
+// mid-stream.
+constexpr int64_t kMaxPixels = int64_t{8192} * 8192;
+
+// AVERROR(e) is -e for errno values; libav's own codes are far below.
+constexpr int kMaxErrno = 4095;
+
 double WallClockNow() {
   using namespace std::chrono;
   return duration<double>(system_clock::now().time_since_epoch()).count();
@@ -138,21 +148,43 @@ class DecodeEngine {
     dec.start_pts = st->start_time != AV_NOPTS_VALUE ? st->start_time : 0;
 
     const std::string what = std::string(dec.Kind()) + " stream #" + std::to_string(index);
-    const AVCodec* decoder = avcodec_find_decoder(st->codecpar->codec_id);
+    const AVCodecParameters& par = *st->codecpar;
+    const AVCodec* decoder = avcodec_find_decoder(par.codec_id);
     if (decoder == nullptr) {
-      return InvalidArgument("no decoder for the " + what + " (" +
-                             avcodec_get_name(st->codecpar->codec_id) + ") of " + Quote(path_));
+      std::string codec_name = avcodec_get_name(par.codec_id);
+      if (par.codec_id == AV_CODEC_ID_NONE) {
+        char tag[AV_FOURCC_MAX_STRING_SIZE] = {};
+        codec_name = par.codec_tag != 0 ? std::string("an unknown codec, tag ") +
+                                              av_fourcc_make_string(tag, par.codec_tag)
+                                        : "an unknown codec";
+      }
+      return InvalidArgument("no decoder for the " + what + " (" + codec_name + ") of " +
+                             Quote(path_));
     }
     CodecContextPtr codec(avcodec_alloc_context3(decoder));
     if (!codec) return ResourceExhausted("cannot allocate a decoder for " + Quote(path_));
-    int ret = avcodec_parameters_to_context(codec.get(), st->codecpar);
-    if (ret < 0) return AvError(ret, "configure the decoder of the " + what + " of", path_);
+    int ret = avcodec_parameters_to_context(codec.get(), &par);
+    if (ret < 0) return DecoderError(ret, "configure the decoder of the " + what + " of");
     codec->pkt_timebase = st->time_base;
     codec->thread_count = threads_;
+    codec->max_pixels = kMaxPixels;
     ret = avcodec_open2(codec.get(), decoder, nullptr);
-    if (ret < 0) return AvError(ret, "open the decoder of the " + what + " of", path_);
+    if (ret < 0) return DecoderError(ret, "open the decoder of the " + what + " of");
     dec.codec = std::move(codec);
     return Status();
+  }
+
+  // A decoder refusing the stream's parameters (its extradata, its headers)
+  // refuses the file's data, whatever errno-style code it picked (Theora
+  // answers AVERROR(EPERM)): kInvalidArgument, except out of memory and bugs.
+  Status DecoderError(int ret, const std::string& step) const {
+    Status status = AvError(ret, step, path_);
+    if (status.code() == Code::kResourceExhausted || status.code() == Code::kInternal ||
+        status.code() == Code::kInvalidArgument) {
+      return status;
+    }
+    return InvalidArgument("cannot " + step + " " + Quote(path_) +
+                           ": the stream's headers are invalid (libav: " + AvErrorText(ret) + ")");
   }
 
   StreamDecoder* DecoderFor(int stream_index) {
@@ -179,8 +211,16 @@ class DecodeEngine {
         continue;
       }
       if (ret < 0) {
+        // A failed read of the file itself is recorded on pb.
+        const AVIOContext* pb = input_->pb;
+        if (pb != nullptr && pb->error < 0 && pb->error != AVERROR_EOF) {
+          return AvError(pb->error, "read", path_);
+        }
+        // Otherwise the demuxer refused the data, with AVERROR_INVALIDDATA or
+        // an errno-style code of its choosing (not a failure of the disk).
         Status status = AvError(ret, "read", path_);
-        if (status.code() != Code::kInvalidArgument) return status;
+        const bool refused = status.code() == Code::kInvalidArgument || ret >= -kMaxErrno;
+        if (!refused || ret == AVERROR(ENOMEM)) return status;
         // Damaged container data (a truncated or corrupt tail): what was
         // demuxed so far is the file, as ffmpeg treats it.
         RecordError(last_error_candidate_);

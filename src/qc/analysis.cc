@@ -62,6 +62,14 @@ class CheckList {
   std::vector<std::string> errors_, warnings_;
 };
 
+// Picture sizes refused whatever the policy, before any decoding: more than
+// 16384 pixels a side (the most libx264, which writes the default rendition,
+// accepts) or than 8192x8192 in all (the cap media::DecodePass puts on its
+// decoders). Such a size in a header is damage or hostility, and decoding it
+// would allocate frames of gigabytes.
+constexpr int64_t kMaxSide = 16384;
+constexpr int64_t kMaxPixels = int64_t{8192} * 8192;
+
 std::optional<double> StreamDuration(const media::ProbeResult& probe, const std::string& type) {
   for (const auto& s : probe.streams) {
     if (s.type == type && s.duration) return s.duration;
@@ -75,7 +83,13 @@ std::optional<Analysis> CheckProbeLimits(const media::ProbeResult& probe, const 
   std::vector<std::string> broken;
   for (const auto& st : probe.streams) {
     if (st.type != "video") continue;
-    if (policy.max_height > 0 && st.height.value_or(0) > policy.max_height) {
+    const int64_t width = st.width.value_or(0), height = st.height.value_or(0);
+    if (width > kMaxSide || height > kMaxSide || width * height > kMaxPixels) {
+      broken.push_back(fmt::format(
+          "video stream #{} claims a {}x{} picture, larger than vidgate processes (at most {} "
+          "pixels a side and 8192x8192 in all)",
+          st.index, width, height, kMaxSide));
+    } else if (policy.max_height > 0 && st.height.value_or(0) > policy.max_height) {
       broken.push_back(fmt::format("video is {} lines high, over the limit of {}",
                                    st.height.value_or(0), policy.max_height));
     }
