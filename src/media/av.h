@@ -145,7 +145,9 @@ Status AvError(int err, std::string_view step, std::string_view path,
 // Returns the opened context, or:
 //   kNotFound / kPermissionDenied  the file is missing / unreadable (stat, open);
 //   kInvalidArgument  a directory, an empty file ("... is empty"), or not a
-//                     media file libav can demux;
+//                     media file libav can demux (a demuxer's errno-style
+//                     code without a read error on the file counts as that:
+//                     demuxers answer EINVAL, EIO, even EBUSY for bad headers);
 //   AvError codes otherwise (AVERROR_EXIT maps to kCancelled: a caller using an
 //   interrupt callback should replace it with its own reason).
 Result<InputFormatPtr> OpenMediaInput(const std::string& path,

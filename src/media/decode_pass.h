@@ -84,8 +84,10 @@ struct DecodeOptions {
 //   kNotFound / kPermissionDenied  the file is missing / unreadable;
 //   kInvalidArgument  the file cannot be opened or is not media, has neither a
 //                     video nor an audio stream, has no decoder for a chosen
-//                     stream, or has a video stream that yields no frame
-//                     ("no decodable video frame in 'PATH'");
+//                     stream or a decoder that refuses its headers, or has a
+//                     video stream that yields no frame ("no decodable video
+//                     frame in 'PATH'"); decoders are capped at 8192x8192
+//                     pixels, so a bigger picture gives decode errors;
 //   kUnavailable      an I/O error while reading (a truncated file is not an
 //                     I/O error: it ends early, perhaps with decode errors);
 //   kResourceExhausted  out of memory;

@@ -137,6 +137,7 @@ struct RenditionEncoder::State {
   int64_t last_video_pts = -1;
   int64_t video_frame_ticks = 40;  // in the video encoder's 1/1000 time base
   int64_t audio_pts = 0;
+  int64_t audio_frames_in = 0;  // none: the MP4 ends up without an audio track
   double frame_rate = 0;
   bool finished = false;
 
@@ -317,7 +318,7 @@ std::string RenditionEncoder::video_codec() const {
   return s_->venc ? avcodec_get_name(s_->venc->codec_id) : "";
 }
 std::string RenditionEncoder::audio_codec() const {
-  return s_->aenc ? avcodec_get_name(s_->aenc->codec_id) : "";
+  return s_->aenc && s_->audio_frames_in > 0 ? avcodec_get_name(s_->aenc->codec_id) : "";
 }
 
 std::string RenditionEncoder::hls_codecs() const {
@@ -338,7 +339,7 @@ std::string RenditionEncoder::hls_codecs() const {
     std::snprintf(avc, sizeof avc, "avc1.%02x%02x%02x", sps[0], sps[1], sps[2]);
     out = avc;
   }
-  if (const AVCodecContext* a = s_->aenc.get()) {
+  if (const AVCodecContext* a = s_->aenc.get(); a && s_->audio_frames_in > 0) {
     if (!out.empty()) out += ",";
     out += a->codec_id == AV_CODEC_ID_AAC ? "mp4a.40.2" : "Opus";
   }
@@ -442,6 +443,7 @@ Status RenditionEncoder::OnVideoFrame(const AVFrame& frame, double time_seconds)
 Status RenditionEncoder::OnAudioFrame(const AVFrame& frame, double time_seconds) {
   (void)time_seconds;
   if (!s_->aenc || s_->finished) return Status();
+  ++s_->audio_frames_in;
   AVCodecContext* c = s_->aenc.get();
   if (!s_->swr) {
     SwrContext* raw = nullptr;

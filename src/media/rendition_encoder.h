@@ -63,7 +63,8 @@ class RenditionEncoder final : public FrameSink {
 
   int width() const;   // 0 without video
   int height() const;  // 0 without video
-  // The codec names as ffprobe says them ("h264", "aac"...); "" when absent.
+  // The codec names as ffprobe says them ("h264", "aac"...); "" when absent
+  // (an audio stream that gave no frame leaves no audio track).
   std::string video_codec() const;
   std::string audio_codec() const;
   // RFC 6381 codecs for an HLS master playlist ("avc1.64001f,mp4a.40.2"),

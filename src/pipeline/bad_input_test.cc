@@ -550,7 +550,7 @@ TEST_F(BadInputTest, Mp4VideoTrackWithNoSamplesIsRejected) {
 // error, because the rendition declares an AAC track that never gets a
 // sample. Enable once the rendition reports no audio codec when it encoded no
 // audio (or the stage checks the audio only when the pass decoded some).
-TEST_F(BadInputTest, DISABLED_MatroskaAudioStreamWithNoFramesIsReported) {
+TEST_F(BadInputTest, MatroskaAudioStreamWithNoFramesIsReported) {
   const std::string path = Make("no-audio-frames.mkv", Video(1) + " " + Audio(1) + kH264 +
                                                            " -c:a aac -bsf:a noise=dropamount=1");
   Outcome o = Process(path);

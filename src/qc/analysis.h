@@ -24,7 +24,9 @@ struct Analysis {
 };
 
 // Judges the probe against the policy's limits (max_height,
-// max_duration_seconds, allowed_video_codecs). A reject Analysis (decoding
+// max_duration_seconds, allowed_video_codecs) and, whatever the policy,
+// against the largest picture vidgate decodes (16384 a side, 8192x8192 in
+// all: bigger is a damaged or hostile header). A reject Analysis (decoding
 // nothing) when a limit is broken; nullopt when the file may be decoded.
 std::optional<Analysis> CheckProbeLimits(const media::ProbeResult& probe, const Policy& policy);
 
