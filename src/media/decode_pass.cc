@@ -5,7 +5,9 @@ extern "C" {
 #include <libavformat/avformat.h>
 }
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <string>
 #include <thread>
 
@@ -229,6 +231,7 @@ class DecodeEngine {
       PacketUnrefGuard unref(packet_.get());
       StreamDecoder* dec = DecoderFor(packet_->stream_index);
       if (dec == nullptr) continue;
+      CountBytes(PacketTime(*dec, *packet_), packet_->size);
       VG_RETURN_IF_ERROR(SendPacket(*dec, packet_.get()));
     }
   }
@@ -291,6 +294,8 @@ class DecodeEngine {
     }
     const bool video = dec.type == AVMEDIA_TYPE_VIDEO;
     ++(video ? stats_.video_frames : stats_.audio_frames);
+    double& end = video ? stats_.video_end : stats_.audio_end;
+    if (std::isfinite(dec.next_time)) end = std::max(end, dec.next_time);
     for (FrameSink* sink : sinks_) {
       VG_RETURN_IF_ERROR(video ? sink->OnVideoFrame(frame, time) : sink->OnAudioFrame(frame, time));
     }
@@ -308,6 +313,17 @@ class DecodeEngine {
     AVRational rate = dec.stream->avg_frame_rate;
     if (rate.num <= 0 || rate.den <= 0) rate = dec.stream->r_frame_rate;
     return rate.num > 0 && rate.den > 0 ? av_q2d(av_inv_q(rate)) : 0.0;
+  }
+
+  // The bit-rate series: a damaged timestamp far out is not counted, so it
+  // cannot make the series huge.
+  void CountBytes(double time, int bytes) {
+    constexpr double kMaxSecond = 48 * 3600;
+    if (!(time >= 0) || time >= kMaxSecond || bytes <= 0) return;
+    const auto second = static_cast<size_t>(time);
+    auto& series = stats_.bytes_per_second;
+    if (series.size() <= second) series.resize(second + 1, 0);
+    series[second] += bytes;
   }
 
   static double PacketTime(const StreamDecoder& dec, const AVPacket& packet) {

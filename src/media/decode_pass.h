@@ -65,6 +65,14 @@ struct DecodeStats {
   int64_t decode_errors = 0;
   // Seconds from the start of the stream where the first decode error was seen.
   std::optional<double> first_error_time;
+  // Where the last decoded frame of each kind ends, in seconds from the start
+  // of its stream (0 when there was none): less than the container says for
+  // a file cut short.
+  double video_end = 0;
+  double audio_end = 0;
+  // Bytes of the decoded streams' packets per second of their timestamps
+  // (index = second; seconds past 48 h are not counted).
+  std::vector<int64_t> bytes_per_second;
 };
 
 struct DecodeOptions {

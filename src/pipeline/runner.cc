@@ -149,7 +149,7 @@ Status Runner::Run(const std::atomic<bool>& stop) {
   uint64_t idle_since_scan = 0;
   bool idle_seen = false;
   while (!stop.load()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(options_.until_idle ? 20 : 50));
     if (!options_.until_idle) continue;
     uint64_t scan_now = scans.load();
     if (scan_now == 0) continue;
@@ -167,6 +167,8 @@ Status Runner::Run(const std::atomic<bool>& stop) {
       log.info("nothing pending; exiting (--until-idle)");
       break;
     }
+    // The confirming scans need not wait for the poll interval.
+    intake_bell.Ring();
   }
 
   if (stop.load()) log.info("stopping: releasing work in flight");

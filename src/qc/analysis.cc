@@ -70,6 +70,13 @@ class CheckList {
 constexpr int64_t kMaxSide = 16384;
 constexpr int64_t kMaxPixels = int64_t{8192} * 8192;
 
+// Kilobits per second of the decoded streams' packets, one value a second.
+nlohmann::json BitRateSeries(const media::DecodeStats& stats) {
+  nlohmann::json out = nlohmann::json::array();
+  for (int64_t bytes : stats.bytes_per_second) out.push_back(static_cast<double>(bytes) * 8 / 1000);
+  return out;
+}
+
 std::optional<double> StreamDuration(const media::ProbeResult& probe, const std::string& type) {
   for (const auto& s : probe.streams) {
     if (s.type == type && s.duration) return s.duration;
@@ -206,6 +213,15 @@ Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& prob
                fmt::format("{} clipped samples ({:.3f} %)", clipping.result().total_clipped(),
                            clipped * 100));
   }
+  // A file cut short decodes to less than its container declares; the
+  // tolerance covers encoder delay and rounded durations.
+  if (const double declared = probe.format.duration.value_or(0); declared > 0 && frames > 0) {
+    const double decoded = std::max(stats.video_end, stats.audio_end);
+    const double slack = std::max(0.5, 0.02 * declared);
+    checks.Add(
+        "truncated", decoded >= declared - slack,
+        fmt::format("decoded {:.2f} s of the {:.2f} s the container declares", decoded, declared));
+  }
   if (has_video && has_audio) {
     auto v = StreamDuration(probe, "video");
     auto a = StreamDuration(probe, "audio");
@@ -246,7 +262,8 @@ Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& prob
                  {{"luma", luma.ToJson()},
                   {"motion", motion.ToJson()},
                   {"loudness_momentary", loudness.SeriesJson()},
-                  {"range_outside", range.SeriesJson()}}}};
+                  {"range_outside", range.SeriesJson()},
+                  {"bit_rate", BitRateSeries(stats)}}}};
   return out;
 }
 

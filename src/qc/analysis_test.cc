@@ -116,6 +116,49 @@ TEST_F(AnalysisTest, ProbeLimitsRejectWithoutDecoding) {
   EXPECT_TRUE(early->report["video"]["black_segments"].empty());
 }
 
+TEST_F(AnalysisTest, BitRateSeriesAddsUpToTheStreamsBytes) {
+  media::SynthOptions o;
+  o.width = 160;
+  o.height = 90;
+  o.seconds = 4;
+  const std::string path = Make(o);
+  Analysis a = Run(path, "web");
+  const auto& series = a.report["series"]["bit_rate"];
+  ASSERT_TRUE(series.is_array());
+  ASSERT_GE(series.size(), 4u);
+  EXPECT_LE(series.size(), 5u);
+  double kilobits = 0;
+  for (const auto& v : series) kilobits += v.get<double>();
+  // The packets are nearly the whole file (the rest is the MP4 index).
+  const double file_kilobits = static_cast<double>(std::filesystem::file_size(path)) * 8 / 1000;
+  EXPECT_GT(kilobits, 0.8 * file_kilobits);
+  EXPECT_LE(kilobits, file_kilobits);
+  ASSERT_NE(CheckById(a, "truncated"), nullptr);
+  EXPECT_EQ((*CheckById(a, "truncated"))["status"], "pass");
+}
+
+TEST_F(AnalysisTest, AFileCutShortFailsTheTruncatedCheck) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("vidgate-analysis-" + NewUuid() + ".mkv"))
+          .string();
+  paths_.push_back(path);
+  ASSERT_EQ(std::system(("ffmpeg -v error -f lavfi -i testsrc2=size=160x90:rate=25:duration=6 "
+                         "-c:v libx264 -y '" +
+                         path + "'")
+                            .c_str()),
+            0);
+  // Matroska declares its duration up front; keep the first 40 % of the bytes.
+  const auto size = std::filesystem::file_size(path);
+  std::filesystem::resize_file(path, size * 4 / 10);
+  Analysis web = Run(path, "web");
+  EXPECT_EQ(web.verdict, "warn");
+  ASSERT_NE(CheckById(web, "truncated"), nullptr);
+  EXPECT_EQ((*CheckById(web, "truncated"))["status"], "fail");
+  EXPECT_NE(web.summary.find("of the 6.00 s the container declares"), std::string::npos)
+      << web.summary;
+  EXPECT_EQ(Run(path, "broadcast-ebu-r128").verdict, "reject");
+}
+
 TEST(PolicyTest, PresetsAndOverrides) {
   EXPECT_EQ(PresetPolicy("web")->SeverityOf("black"), Severity::kWarning);
   EXPECT_EQ(PresetPolicy("web")->SeverityOf("video_present"), Severity::kError);
