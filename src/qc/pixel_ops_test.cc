@@ -28,7 +28,7 @@ Plane MakePlane(std::vector<uint8_t>* storage, int width, int height, int bytes,
 
 TEST(QcPixelOpsTest, FastPathsMatchScalarOnOddSizes) {
   for (int bytes : {1, 2}) {
-    for (int width : {1, 7, 15, 16, 17, 33, 64, 257, 4111}) {
+    for (int width : {1, 7, 15, 16, 17, 31, 32, 33, 64, 257, 4111, 9000}) {
       std::vector<uint8_t> sa, sb;
       const Plane a = MakePlane(&sa, width, 3, bytes, static_cast<uint32_t>(width));
       const Plane b = MakePlane(&sb, width, 3, bytes, static_cast<uint32_t>(width) + 99);
