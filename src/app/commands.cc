@@ -25,6 +25,14 @@
 
 namespace vidgate::app {
 
+Result<qc::Policy> PolicyFromConfig(const Config& cfg) {
+  VG_ASSIGN_OR_RETURN(qc::Policy policy, qc::MakePolicy(cfg.qc.preset, cfg.qc.severity));
+  policy.max_height = cfg.qc.max_height;
+  policy.max_duration_seconds = cfg.qc.max_duration_seconds;
+  policy.allowed_video_codecs = cfg.qc.allowed_video_codecs;
+  return policy;
+}
+
 using catalog::State;
 
 int Fail(const Status& status, int exit_code) {
@@ -150,11 +158,8 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
   for (const auto& w : cfg.notify.webhook) max_timeout = std::max(max_timeout, w.timeout_seconds);
   delivery.hold_seconds = max_timeout + 5;
   pipeline::Dispatcher dispatcher(cat->get(), sink_map, &clock, ctx.log.get(), delivery);
-  auto policy = qc::MakePolicy(cfg.qc.preset, cfg.qc.severity);
+  auto policy = PolicyFromConfig(cfg);
   if (!policy.ok()) return Fail(policy.status().WithContext("qc"), kExitUsage);
-  policy->max_height = cfg.qc.max_height;
-  policy->max_duration_seconds = cfg.qc.max_duration_seconds;
-  policy->allowed_video_codecs = cfg.qc.allowed_video_codecs;
   pipeline::OutputOptions outputs;
   outputs.renditions = cfg.output.rendition;
   outputs.thumbnail_count = cfg.output.thumbnails;
@@ -398,9 +403,21 @@ int ProbeCommand(const std::string& file, bool json) {
   return kExitOk;
 }
 
-int QcCommand(const std::string& file, bool json, const std::string& policy_name) {
-  auto policy = qc::PresetPolicy(policy_name);
-  if (!policy.ok()) return Fail(policy.status().WithContext("--policy"), kExitUsage);
+int QcCommand(const std::string& file, bool json, const std::optional<std::string>& preset,
+              const std::optional<std::string>& config_path) {
+  // A named preset as it stands; else the configuration's [qc], as `run`
+  // would judge the file.
+  Result<qc::Policy> policy = Internal("no policy");
+  if (preset) {
+    policy = qc::PresetPolicy(*preset);
+    if (!policy.ok()) return Fail(policy.status().WithContext("--policy"), kExitUsage);
+  } else {
+    auto config = LoadConfig(config_path);
+    if (!config.ok()) return Fail(config.status(), kExitUsage);
+    policy = PolicyFromConfig(*config);
+    if (!policy.ok()) return Fail(policy.status().WithContext("qc"), kExitUsage);
+  }
+  const std::string policy_name = policy->name;
   pipeline::OutputOptions qc_only;
   qc_only.renditions.clear();
   qc_only.thumbnails = false;

@@ -11,6 +11,7 @@
 
 #include "app/config.h"
 #include "common/status.h"
+#include "qc/policy.h"
 
 namespace vidgate::app {
 
@@ -36,7 +37,12 @@ int ListCommand(Context& ctx, const std::optional<std::string>& state, bool json
 int ShowCommand(Context& ctx, const std::string& id_or_name, bool json);
 int RetryCommand(Context& ctx, const std::string& id_or_name);
 int ProbeCommand(const std::string& file, bool json);
-int QcCommand(const std::string& file, bool json, const std::string& policy);
+// `preset`: a named QC preset; none = the configuration's [qc] (read from
+// `config_path` as LoadConfig does).
+int QcCommand(const std::string& file, bool json, const std::optional<std::string>& preset,
+              const std::optional<std::string>& config_path);
+// The QC policy the configuration's [qc] describes.
+Result<qc::Policy> PolicyFromConfig(const Config& cfg);
 int MigrateCommand(Context& ctx);
 int DemoCommand(Context& ctx);
 

@@ -61,11 +61,13 @@ int Main(int argc, char** argv) {
   probe->add_option("FILE", file, "media file")->required();
   probe->add_flag("--json", json, "one JSON document on stdout");
 
-  std::string policy = "web";
+  std::optional<std::string> policy;
   auto* qc = app.add_subcommand("qc", "quality report of a local file; exit 1 on reject");
   qc->add_option("FILE", file, "media file")->required();
   qc->add_flag("--json", json, "one JSON document on stdout");
-  qc->add_option("--policy", policy, "QC preset");
+  qc->add_option("--policy", policy,
+                 "QC preset (web, broadcast-ebu-r128, broadcast-atsc-a85); default: the "
+                 "config's [qc]");
 
   auto* migrate = app.add_subcommand("migrate", "apply the catalog's schema migrations and exit");
   auto* demo = app.add_subcommand("demo", "generate sample videos with sidecars into uploads/");
@@ -92,7 +94,7 @@ int Main(int argc, char** argv) {
   setenv("SVT_LOG", "1", /*overwrite=*/0);
 
   if (*probe) return ProbeCommand(file, json);
-  if (*qc) return QcCommand(file, json, policy);
+  if (*qc) return QcCommand(file, json, policy, config_path);
 
   auto config = LoadConfig(config_path);
   if (!config.ok()) return Fail(config.status(), kExitUsage);

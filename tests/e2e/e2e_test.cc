@@ -265,10 +265,10 @@ audio_bitrate = 64000
   RunUntilIdle();
 
   const std::string dir = Path("processed/clip");
-  for (const char* f : {"renditions/hd.mp4", "renditions/small.mp4", "hls/master.m3u8",
-                        "hls/hd/index.m3u8", "hls/hd/init.mp4", "hls/hd/00000.m4s",
-                        "hls/small/index.m3u8", "thumbnails/poster.jpg", "thumbnails/0002.jpg",
-                        "thumbnails/sprite.jpg", "thumbnails/sprite.vtt"}) {
+  for (const char* f :
+       {"renditions/hd.mp4", "renditions/small.mp4", "hls/master.m3u8", "hls/hd/index.m3u8",
+        "hls/hd/init.mp4", "hls/hd/00000.m4s", "hls/small/index.m3u8", "thumbnails/poster.jpg",
+        "thumbnails/0002.jpg", "thumbnails/sprite.jpg", "thumbnails/sprite.vtt"}) {
     EXPECT_TRUE(FileExists(dir + "/" + f)) << f;
   }
   EXPECT_FALSE(FileExists(dir + "/renditions/main.mp4"));
@@ -294,6 +294,42 @@ audio_bitrate = 64000
   json report = json::parse(ReadFile(dir + "/report.json"), nullptr, false);
   ASSERT_TRUE(report.is_object());
   EXPECT_EQ(report["outputs"].size(), shown["outputs"].size());
+}
+
+// `vidgate qc FILE` judges as `run` would (the config's [qc]) unless a
+// preset is named; exit 0 for pass/warn, 1 for reject, one JSON document.
+TEST_F(E2eTest, QcCommandUsesTheConfigOrTheNamedPreset) {
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+  RunResult web = Run({"qc", clip, "--json"});
+  EXPECT_EQ(web.exit_code, 0) << web.err;
+  json report = json::parse(web.out, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << web.out;
+  EXPECT_EQ(report.value("policy", ""), "web");
+  EXPECT_NE(report.value("verdict", ""), "reject");
+  EXPECT_TRUE(report["series"]["bit_rate"].is_array());
+
+  // The test clip's tone is far below -23 LUFS: a broadcast config rejects it.
+  settings_.extra_toml = "[qc]\npreset = \"broadcast-ebu-r128\"\n";
+  WriteConfig();
+  RunResult strict = Run({"qc", clip, "--json"});
+  EXPECT_EQ(strict.exit_code, 1) << strict.err;
+  report = json::parse(strict.out, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << strict.out;
+  EXPECT_EQ(report.value("policy", ""), "broadcast-ebu-r128");
+  EXPECT_EQ(report.value("verdict", ""), "reject");
+  RunResult named = Run({"qc", clip, "--policy", "web"});
+  EXPECT_EQ(named.exit_code, 0) << named.err;
+  EXPECT_NE(named.out.find("(policy web)"), std::string::npos) << named.out;
+
+  const std::string text = root() + "/notes.mp4";
+  WriteFile(text, "not a video at all\n");
+  RunResult bad = Run({"qc", text});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("notes.mp4"), std::string::npos) << bad.err;
+  RunResult missing = Run({"qc", root() + "/nope.mp4"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("nope.mp4"), std::string::npos) << missing.err;
 }
 
 // ---------------------------------------------------------------------------
