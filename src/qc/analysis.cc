@@ -11,6 +11,7 @@
 #include "qc/clipping_detector.h"
 #include "qc/freeze_detector.h"
 #include "qc/interlace_detector.h"
+#include "qc/internal/luma_facts.h"
 #include "qc/loudness_meter.h"
 #include "qc/range_checker.h"
 #include "qc/silence_detector.h"
@@ -135,11 +136,13 @@ std::optional<Analysis> CheckProbeLimits(const media::ProbeResult& probe, const 
 Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& probe,
                          const Policy& policy, const media::DecodeOptions& options,
                          const std::vector<media::FrameSink*>& extra_sinks) {
-  BlackDetector black(BlackOptions{0.10, 0.98, policy.black_min_seconds});
+  // Each frame's luma counted once for the black, range and luma analysers.
+  internal::LumaFacts luma_facts(0.10);
+  BlackDetector black(BlackOptions{0.10, 0.98, policy.black_min_seconds}, &luma_facts);
   FreezeDetector freeze(FreezeOptions{0.001, policy.freeze_min_seconds});
-  RangeChecker range;
+  RangeChecker range(&luma_facts);
   InterlaceDetector interlace;
-  LuminanceSeries luma;
+  LuminanceSeries luma(&luma_facts);
   MotionSeries motion;
   SilenceDetector silence(SilenceOptions{0.001, policy.silence_min_seconds});
   LoudnessMeter loudness;
@@ -149,8 +152,9 @@ Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& prob
   // each other's. The lanes are declared after the sinks they call, so they
   // stop before those go.
   std::vector<std::unique_ptr<media::ThreadedSink>> lanes;
-  lanes.push_back(std::make_unique<media::ThreadedSink>(std::vector<media::FrameSink*>{
-      &black, &freeze, &range, &interlace, &luma, &motion, &silence, &loudness, &clipping}));
+  lanes.push_back(std::make_unique<media::ThreadedSink>(
+      std::vector<media::FrameSink*>{&luma_facts, &black, &freeze, &range, &interlace, &luma,
+                                     &motion, &silence, &loudness, &clipping}));
   for (media::FrameSink* extra : extra_sinks) {
     lanes.push_back(std::make_unique<media::ThreadedSink>(std::vector<media::FrameSink*>{extra}));
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "qc/internal/luma_facts.h"
 #include "qc/internal/pixel_ops.h"
 #include "qc/internal/video_planes.h"
 
@@ -14,7 +15,8 @@ namespace {
 constexpr double kTimeSlack = 1e-9;
 }  // namespace
 
-BlackDetector::BlackDetector(BlackOptions options) : options_(options) {}
+BlackDetector::BlackDetector(BlackOptions options, const internal::LumaFacts* facts)
+    : options_(options), facts_(facts) {}
 
 Status BlackDetector::OnVideoFrame(const AVFrame& frame, double time_seconds) {
   clock_.Tick(time_seconds);
@@ -25,16 +27,13 @@ Status BlackDetector::OnVideoFrame(const AVFrame& frame, double time_seconds) {
     CloseRun(time_seconds);
     return Status();
   }
-  const double max = planes.max_value();
-  const double scale = static_cast<double>(1u << (planes.depth - 8));
-  const double threshold = planes.full_range
-                               ? options_.pixel_threshold * max
-                               : 16 * scale + options_.pixel_threshold * (235 - 16) * scale;
   const internal::Plane& luma = planes.luma();
   uint64_t black = 0;  // a negative threshold makes no sample black
-  if (threshold >= 0) {
-    const auto code = static_cast<uint32_t>(std::min(threshold, max));  // truncates
-    black = internal::CountAtMost(luma, planes.bytes_per_sample, code);
+  if (const internal::LumaCounts* counts = facts_ ? facts_->For(frame) : nullptr) {
+    black = counts->at_most;
+  } else if (const int64_t code = internal::BlackCode(planes, options_.pixel_threshold);
+             code >= 0) {
+    black = internal::CountAtMost(luma, planes.bytes_per_sample, static_cast<uint32_t>(code));
   }
   const double ratio = static_cast<double>(black) / (static_cast<double>(luma.width) * luma.height);
 

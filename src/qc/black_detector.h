@@ -39,6 +39,9 @@
 #include "qc/segment.h"
 
 namespace vidgate::qc {
+namespace internal {
+class LumaFacts;
+}
 
 struct BlackOptions {
   double pixel_threshold = 0.10;  // share of the luma range, 0..1
@@ -59,7 +62,9 @@ struct BlackResult {
 // thread-safe; one instance per pass.
 class BlackDetector : public media::FrameSink {
  public:
-  explicit BlackDetector(BlackOptions options = {});
+  // `facts`, when given, supplies each frame's luma counts (see
+  // internal/luma_facts.h); it must use the same pixel threshold.
+  explicit BlackDetector(BlackOptions options = {}, const internal::LumaFacts* facts = nullptr);
 
   Status OnVideoFrame(const AVFrame& frame, double time_seconds) override;
   Status Finish() override;
@@ -73,6 +78,7 @@ class BlackDetector : public media::FrameSink {
   void CloseRun(double end);
 
   BlackOptions options_;
+  const internal::LumaFacts* facts_;
   BlackResult result_;
   internal::FrameClock clock_;
   std::optional<double> run_start_;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <random>
+#include <tuple>
 #include <vector>
 
 namespace vidgate::qc::internal {
@@ -41,6 +42,18 @@ TEST(QcPixelOpsTest, FastPathsMatchScalarOnOddSizes) {
       EXPECT_EQ(CountOutside(a, bytes, 16, 235), scalar::CountOutside(a, bytes, 16, 235));
       EXPECT_EQ(CountOutside(a, bytes, 64, 940), scalar::CountOutside(a, bytes, 64, 940));
       EXPECT_EQ(CountOutside(a, bytes, 0, 255), scalar::CountOutside(a, bytes, 0, 255));
+      for (auto [at_most, low, high] :
+           {std::tuple{37u, 16u, 235u}, std::tuple{0u, 0u, 254u}, std::tuple{254u, 255u, 254u},
+            std::tuple{150u, 64u, 940u}, std::tuple{255u, 16u, 235u}}) {
+        const LumaCounts fast = CountLuma(a, bytes, at_most, low, high);
+        const LumaCounts slow = scalar::CountLuma(a, bytes, at_most, low, high);
+        EXPECT_EQ(fast.at_most, slow.at_most) << at_most;
+        EXPECT_EQ(fast.outside, slow.outside) << low << ".." << high;
+        EXPECT_EQ(fast.sum, slow.sum);
+        EXPECT_EQ(slow.at_most, scalar::CountAtMost(a, bytes, at_most));
+        EXPECT_EQ(slow.outside, scalar::CountOutside(a, bytes, low, high));
+        EXPECT_EQ(slow.sum, scalar::SumSamples(a, bytes));
+      }
     }
   }
 }

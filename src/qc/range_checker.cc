@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "qc/internal/luma_facts.h"
 #include "qc/internal/pixel_ops.h"
 #include "qc/internal/series_json.h"
 #include "qc/internal/video_planes.h"
@@ -36,8 +37,11 @@ Status RangeChecker::OnVideoFrame(const AVFrame& frame, double time_seconds) {
         static_cast<uint64_t>(plane.width) * static_cast<uint64_t>(plane.height);
     if (plane.kind == internal::PlaneKind::kLuma) {
       luma += samples;
-      luma_outside +=
-          internal::CountOutside(plane, planes.bytes_per_sample, 16 * scale, 235 * scale);
+      const internal::LumaCounts* counts = facts_ ? facts_->For(frame) : nullptr;
+      luma_outside += counts ? counts->outside
+                             : internal::CountOutside(plane, planes.bytes_per_sample,
+                                                      internal::LegalLumaLow(planes),
+                                                      internal::LegalLumaHigh(planes));
     } else if (plane.kind == internal::PlaneKind::kChroma) {
       chroma += samples;
       chroma_outside +=

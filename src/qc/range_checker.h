@@ -23,6 +23,9 @@
 #include "qc/internal/per_second.h"
 
 namespace vidgate::qc {
+namespace internal {
+class LumaFacts;
+}
 
 // Shares (0..1) of one frame's samples outside the legal range.
 struct RangeFrame {
@@ -53,7 +56,9 @@ struct RangeResult {
 // thread-safe.
 class RangeChecker : public media::FrameSink {
  public:
-  RangeChecker() = default;
+  // `facts`, when given, supplies each frame's luma counts (see
+  // internal/luma_facts.h).
+  explicit RangeChecker(const internal::LumaFacts* facts = nullptr) : facts_(facts) {}
 
   Status OnVideoFrame(const AVFrame& frame, double time_seconds) override;
 
@@ -71,6 +76,7 @@ class RangeChecker : public media::FrameSink {
   nlohmann::json SeriesJson() const;
 
  private:
+  const internal::LumaFacts* facts_;
   RangeResult result_;
   double worst_share_ = -1;
   internal::PerSecond per_second_;

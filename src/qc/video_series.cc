@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "qc/internal/luma_facts.h"
 #include "qc/internal/pixel_ops.h"
 #include "qc/internal/series_json.h"
 
@@ -21,8 +22,9 @@ Status LuminanceSeries::OnVideoFrame(const AVFrame& frame, double time_seconds) 
   internal::VideoPlanes planes;
   std::string why;
   if (!internal::DescribeVideoFrame(frame, &planes, &why)) return Status();
-  const double sum =
-      static_cast<double>(internal::SumSamples(planes.luma(), planes.bytes_per_sample));
+  const internal::LumaCounts* counts = facts_ ? facts_->For(frame) : nullptr;
+  const double sum = static_cast<double>(
+      counts ? counts->sum : internal::SumSamples(planes.luma(), planes.bytes_per_sample));
   series_.Add(time_seconds, To8Bit(sum / LumaSamples(planes), planes.depth));
   return Status();
 }

@@ -23,9 +23,16 @@
 #include "qc/internal/video_planes.h"
 
 namespace vidgate::qc {
+namespace internal {
+class LumaFacts;
+}
 
 class LuminanceSeries : public media::FrameSink {
  public:
+  // `facts`, when given, supplies each frame's luma sum (see
+  // internal/luma_facts.h).
+  explicit LuminanceSeries(const internal::LumaFacts* facts = nullptr) : facts_(facts) {}
+
   Status OnVideoFrame(const AVFrame& frame, double time_seconds) override;
 
   // The average luma of each second.
@@ -34,6 +41,7 @@ class LuminanceSeries : public media::FrameSink {
   nlohmann::json ToJson() const;
 
  private:
+  const internal::LumaFacts* facts_;
   internal::PerSecond series_;
 };
 

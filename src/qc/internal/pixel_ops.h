@@ -22,6 +22,15 @@ uint64_t SumAbsDiff(const Plane& a, const Plane& b, int bytes_per_sample);
 // Samples of `plane` below `low` or above `high`.
 uint64_t CountOutside(const Plane& plane, int bytes_per_sample, uint32_t low, uint32_t high);
 
+// One pass over a (luma) plane for what several analysers need of it.
+struct LumaCounts {
+  uint64_t at_most = 0;  // samples <= at_most (black)
+  uint64_t outside = 0;  // samples < low or > high (broadcast range)
+  uint64_t sum = 0;      // sum of the samples (average luma)
+};
+LumaCounts CountLuma(const Plane& plane, int bytes_per_sample, uint32_t at_most, uint32_t low,
+                     uint32_t high);
+
 // Combed pixels of three weaves of two frames' luma planes (see
 // interlace_detector.h), counted on odd rows y = 3, 3 + 2 * row_step, ...
 // while y + 2 < height. A pixel of row `mid` combs when, with `up`/`down` the
@@ -42,6 +51,8 @@ CombCounts CountCombing(const Plane& cur, const Plane& prev, int bytes_per_sampl
 // The portable implementations, exposed so tests can check the fast path
 // against them.
 namespace scalar {
+LumaCounts CountLuma(const Plane& plane, int bytes_per_sample, uint32_t at_most, uint32_t low,
+                     uint32_t high);
 uint64_t CountAtMost(const Plane& plane, int bytes_per_sample, uint32_t threshold);
 uint64_t SumSamples(const Plane& plane, int bytes_per_sample);
 uint64_t SumAbsDiff(const Plane& a, const Plane& b, int bytes_per_sample);

@@ -1,0 +1,60 @@
+#include "qc/internal/luma_facts.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "common/util.h"
+#include "media/synthesize.h"
+#include "qc/black_detector.h"
+#include "qc/range_checker.h"
+#include "qc/video_series.h"
+
+namespace vidgate::qc {
+namespace {
+
+// The analysers reading the shared counts report exactly what they report
+// counting on their own.
+TEST(LumaFactsTest, SharedCountsGiveTheSameResults) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("vidgate-facts-" + NewUuid() + ".mp4")).string();
+  media::SynthOptions o;
+  o.width = 320;
+  o.height = 180;
+  o.seconds = 5;
+  o.audio = false;
+  o.black = {{1.0, 3.5}};
+  ASSERT_TRUE(media::SynthesizeClip(path, o).ok());
+
+  internal::LumaFacts facts(0.10);
+  BlackDetector shared_black({}, &facts), own_black;
+  RangeChecker shared_range(&facts), own_range;
+  LuminanceSeries shared_luma(&facts), own_luma;
+  auto stats = media::DecodePass(
+      path, {&facts, &shared_black, &shared_range, &shared_luma, &own_black, &own_range, &own_luma},
+      {});
+  std::filesystem::remove(path);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(shared_black.ToJson(), own_black.ToJson());
+  EXPECT_EQ(shared_black.result().segments.size(), 1u);
+  EXPECT_EQ(shared_range.ToJson(), own_range.ToJson());
+  EXPECT_GT(shared_range.result().luma_outside, 0u) << "testsrc-like colours leave the range";
+  EXPECT_EQ(shared_luma.ToJson(), own_luma.ToJson());
+}
+
+TEST(LumaFactsTest, BlackCodeFollowsDepthAndRange) {
+  internal::VideoPlanes planes;
+  planes.depth = 8;
+  planes.full_range = false;
+  EXPECT_EQ(internal::BlackCode(planes, 0.10), 37);  // 16 + 0.1 * 219, truncated
+  planes.full_range = true;
+  EXPECT_EQ(internal::BlackCode(planes, 0.10), 25);  // 0.1 * 255
+  planes.depth = 10;
+  planes.full_range = false;
+  EXPECT_EQ(internal::BlackCode(planes, 0.10), 151);  // 64 + 0.1 * 876
+  EXPECT_EQ(internal::BlackCode(planes, -1), -1);
+}
+
+}  // namespace
+}  // namespace vidgate::qc
