@@ -15,12 +15,13 @@ extern "C" {
 namespace vidgate::media {
 namespace {
 
-// Scales `frame` into a new full-range 4:2:0 picture of `width` x `height`.
+// Scales `frame` into a new full-range 4:2:0 picture of `width` x `height`
+// (area averaging: the filter for large reductions, and a cheap one).
 Result<FramePtr> ScaleForJpeg(SwsContextPtr& sws, const AVFrame& frame, int width, int height,
                               const std::string& what) {
   sws.reset(sws_getCachedContext(sws.release(), frame.width, frame.height,
                                  static_cast<AVPixelFormat>(frame.format), width, height,
-                                 AV_PIX_FMT_YUVJ420P, SWS_BICUBIC, nullptr, nullptr, nullptr));
+                                 AV_PIX_FMT_YUVJ420P, SWS_AREA, nullptr, nullptr, nullptr));
   if (!sws) return InvalidArgument("cannot convert the video's pixel format for " + what);
   FramePtr scaled(av_frame_alloc());
   if (!scaled) return ResourceExhausted("out of memory");

@@ -26,7 +26,9 @@
 // A pixel on an odd row combs when |above + below - 2 * pixel| exceeds
 // `threshold` (8-bit code values, scaled for higher depths) and twice
 // |two_above + two_below - 2 * pixel|, its own field's curvature. Only luma
-// is used, and only every `row_step`-th odd row, which keeps the cost low.
+// is used, and only every `row_step`-th odd row, which keeps the cost low;
+// tall pictures use a larger step, so that about 135 rows (over 250 000
+// pixels at 1080p) are examined whatever the height.
 //
 // The verdict over the stream: "undetermined" without decided frames, else
 // "progressive" when progressive frames are at least as many as interlaced
@@ -65,7 +67,7 @@ struct InterlaceOptions {
   double order_ratio = 1.5;        // how much less the winning cross weave combs
   double progressive_ratio = 1.5;  // `cur` combs clearly less than both cross weaves
   double min_combed = 0.002;       // share of combed pixels below which nothing is decided
-  int row_step = 2;                // analyse every row_step-th odd row (1 = all)
+  int row_step = 2;  // analyse every row_step-th odd row at least (1 = all); see above
 };
 
 struct InterlaceResult {
