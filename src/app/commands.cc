@@ -78,7 +78,9 @@ std::string Location(const catalog::Video& v) {
 }
 
 // Stops `run` on SIGINT/SIGTERM: the signals are blocked in every thread
-// and taken here synchronously, so no handler touches shared state.
+// and taken here synchronously, so no handler touches shared state. SIGUSR1
+// is only the destructor's wake-up call, so that exiting does not wait out
+// the tick.
 class SignalWatcher {
  public:
   explicit SignalWatcher(std::atomic<bool>* stop) {
@@ -86,17 +88,25 @@ class SignalWatcher {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
     thread_ = std::jthread([stop, set](std::stop_token token) {
       timespec tick{0, 100'000'000};
       while (!token.stop_requested()) {
-        if (sigtimedwait(&set, nullptr, &tick) > 0) {
+        const int sig = sigtimedwait(&set, nullptr, &tick);
+        if (sig == SIGINT || sig == SIGTERM) {
           stop->store(true);
           return;
         }
       }
     });
   }
+  ~SignalWatcher() {
+    thread_.request_stop();
+    pthread_kill(thread_.native_handle(), SIGUSR1);
+  }
+  SignalWatcher(const SignalWatcher&) = delete;
+  SignalWatcher& operator=(const SignalWatcher&) = delete;
 
  private:
   std::jthread thread_;
