@@ -46,7 +46,6 @@ class TableReader {
     return Status();
   }
 
-  // Any number, fractional allowed (every *_seconds key).
   Status Int64(const char* key, int64_t& out, int64_t min, int64_t max) {
     const toml::node* n = Take(key);
     if (!n) return Status();
@@ -57,6 +56,7 @@ class TableReader {
     return Status();
   }
 
+  // Any number, fractional allowed (every *_seconds key).
   Status Seconds(const char* key, double& out, double min = 0) {
     const toml::node* n = Take(key);
     if (!n) return Status();
@@ -270,6 +270,10 @@ Status ReadRoot(const toml::table& root, const std::string& source, Config& c) {
     VG_RETURN_IF_ERROR(t.Bool("sprite", c.output.sprite));
     VG_RETURN_IF_ERROR(t.Bool("hls", c.output.hls));
     VG_RETURN_IF_ERROR(t.Seconds("hls_segment_seconds", c.output.hls_segment_seconds, 1));
+    if (c.output.hls_segment_seconds > 60) {
+      return InvalidArgument("config " + source +
+                             ": 'output.hls_segment_seconds' must be between 1 and 60");
+    }
     if (c.output.hls && c.output.rendition.empty()) {
       return InvalidArgument("config " + source +
                              ": 'output.hls' is on but there is no [[output.rendition]] to stream");

@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 namespace vidgate::media {
 
@@ -18,31 +20,49 @@ Result<SegmentBitRates> MeasureMediaPlaylist(const std::string& path) {
     if (ec) return NotFound("HLS segment '" + (dir / name).string() + "' is missing");
     return static_cast<int64_t>(size);
   };
-  SegmentBitRates out;
-  int64_t init_bytes = 0, total_bytes = 0;
-  double total_seconds = 0, segment_seconds = -1;
+  struct Segment {
+    int64_t bytes;
+    double seconds;
+  };
+  std::vector<Segment> segments;
+  int64_t init_bytes = 0;
+  double target = 0, segment_seconds = -1;
   std::string line;
   while (std::getline(in, line)) {
     if (line.starts_with("#EXT-X-MAP:URI=\"")) {
       const std::string uri = line.substr(16, line.find('"', 16) - 16);
       VG_ASSIGN_OR_RETURN(init_bytes, size_of(uri));
+    } else if (line.starts_with("#EXT-X-TARGETDURATION:")) {
+      target = std::atof(line.c_str() + 22);
     } else if (line.starts_with("#EXTINF:")) {
       segment_seconds = std::atof(line.c_str() + 8);
     } else if (!line.empty() && line[0] != '#' && segment_seconds >= 0) {
       VG_ASSIGN_OR_RETURN(int64_t bytes, size_of(line));
-      bytes += init_bytes;
-      total_bytes += bytes;
-      total_seconds += segment_seconds;
-      if (segment_seconds > 0) {
-        out.peak = std::max(out.peak, static_cast<int64_t>(std::ceil(bytes * 8 / segment_seconds)));
-      }
+      segments.push_back({bytes, segment_seconds});
       segment_seconds = -1;
     }
   }
-  if (total_bytes == 0 || total_seconds <= 0) {
+  int64_t total_bytes = init_bytes;
+  double total_seconds = 0;
+  for (const auto& seg : segments) {
+    total_bytes += seg.bytes;
+    total_seconds += seg.seconds;
+  }
+  if (segments.empty() || total_seconds <= 0) {
     return InvalidArgument("HLS playlist '" + path + "' lists no segment");
   }
-  out.average = static_cast<int64_t>(std::ceil(total_bytes * 8 / total_seconds));
+  SegmentBitRates out;
+  out.average =
+      static_cast<int64_t>(std::ceil(static_cast<double>(total_bytes) * 8 / total_seconds));
+  // The peak over full segments: a short one (the tail) holding a key frame
+  // would overstate it. All short: the average stands for the peak.
+  for (const auto& seg : segments) {
+    if (seg.seconds > 0 && seg.seconds >= target / 2) {
+      out.peak = std::max(out.peak, static_cast<int64_t>(std::ceil(static_cast<double>(seg.bytes) *
+                                                                   8 / seg.seconds)));
+    }
+  }
+  out.peak = std::max(out.peak, out.average);
   return out;
 }
 

@@ -19,10 +19,11 @@ struct HlsVariant {
   std::string codecs;            // CODECS, left out when empty
 };
 
-// Measures a media playlist written on local disk: the peak and the average
-// bit rate over its segments (the init section counted in each), in bits per
-// second. kNotFound / kInvalidArgument when it or a segment is missing or
-// the playlist lists no segment.
+// Measures a media playlist written on local disk, in bits per second: the
+// average over the whole (init section included) and the peak over its
+// segments of at least half the target duration (a short tail segment would
+// overstate it), never below the average. kNotFound / kInvalidArgument when it or a segment is
+// missing or the playlist lists no segment.
 struct SegmentBitRates {
   int64_t peak = 0;
   int64_t average = 0;

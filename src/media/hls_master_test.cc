@@ -27,15 +27,19 @@ class HlsMasterTest : public ::testing::Test {
 
 TEST_F(HlsMasterTest, MeasuresPeakAndAverageOverSegments) {
   Write("init.mp4", 1000);
-  Write("00000.m4s", 99000);   // 100 000 bytes with init over 2 s: 400 kb/s
-  Write("00001.m4s", 149000);  // 150 000 bytes over 1 s: 1200 kb/s
-  std::ofstream(dir_ / "index.m3u8") << "#EXTM3U\n#EXT-X-MAP:URI=\"init.mp4\"\n"
+  Write("00000.m4s", 100000);  // 2 s: 400 kb/s
+  Write("00001.m4s", 150000);  // 1 s: 1200 kb/s, the peak
+  Write("00002.m4s", 9000);    // 0.04 s tail: 1800 kb/s, too short to count
+  std::ofstream(dir_ / "index.m3u8") << "#EXTM3U\n#EXT-X-TARGETDURATION:2\n"
+                                        "#EXT-X-MAP:URI=\"init.mp4\"\n"
                                         "#EXTINF:2.000000,\n00000.m4s\n"
-                                        "#EXTINF:1.000000,\n00001.m4s\n#EXT-X-ENDLIST\n";
+                                        "#EXTINF:1.000000,\n00001.m4s\n"
+                                        "#EXTINF:0.040000,\n00002.m4s\n#EXT-X-ENDLIST\n";
   auto rates = MeasureMediaPlaylist((dir_ / "index.m3u8").string());
   ASSERT_TRUE(rates.ok()) << rates.status().ToString();
   EXPECT_EQ(rates->peak, 1'200'000);
-  EXPECT_EQ(rates->average, 250'000 * 8 / 3 + 1);  // rounded up
+  // 260 000 bytes over 3.04 s, rounded up.
+  EXPECT_EQ(rates->average, 684211);
 }
 
 TEST_F(HlsMasterTest, MissingSegmentOrEmptyPlaylistIsAnError) {

@@ -107,6 +107,8 @@ Result<ProbeResult> Probe(const std::string& path) {
 
   ProbeResult result;
   result.format.name = input->iformat->name;
+  result.format.duration_estimated =
+      input->duration_estimation_method == AVFMT_DURATION_FROM_BITRATE;
   if (input->duration != AV_NOPTS_VALUE) {
     result.format.duration = static_cast<double>(input->duration) / AV_TIME_BASE;
   }

@@ -46,6 +46,9 @@ struct FormatInfo {
   std::optional<double> duration;
   std::optional<int64_t> bit_rate;
   int64_t size = 0;
+  // The durations are guesses from the bit rate (no index or header gave
+  // them): not to be held against what decodes. Not in the JSON.
+  bool duration_estimated = false;
 };
 
 struct ProbeResult {

@@ -211,10 +211,13 @@ struct RenditionEncoder::State {
       c->framerate = av_d2q(frame_rate, 100000);
       video_frame_ticks = std::max<int64_t>(1, std::llround(1000 / frame_rate));
     }
-    // HLS cuts segments at key frames: one at least every segment.
+    if (frame_rate <= 0) c->framerate = AVRational{25, 1};  // rate control needs one
+    // HLS cuts segments at key frames: one at least every segment, each
+    // closing its GOP so that segments decode on their own.
     if (!hls.dir.empty()) {
       c->gop_size = std::max(1, static_cast<int>(std::lround((frame_rate > 0 ? frame_rate : 25) *
                                                              hls.segment_seconds)));
+      c->flags |= AV_CODEC_FLAG_CLOSED_GOP;
     }
     c->thread_count = 0;
     const std::string preset = spec.preset.empty() ? DefaultPreset(spec.codec) : spec.preset;
@@ -223,7 +226,10 @@ struct RenditionEncoder::State {
     if (spec.codec == "h264" || spec.codec == "hevc") {
       av_opt_set(c->priv_data, "preset", preset.c_str(), 0);
       if (spec.bitrate == 0) av_opt_set(c->priv_data, "crf", crf.c_str(), 0);
-      if (spec.codec == "hevc") av_opt_set(c->priv_data, "x265-params", "log-level=error", 0);
+      if (spec.codec == "hevc") {
+        av_opt_set(c->priv_data, "x265-params",
+                   hls.dir.empty() ? "log-level=error" : "log-level=error:open-gop=0", 0);
+      }
     } else if (spec.codec == "av1") {
       av_opt_set(c->priv_data, "preset", preset.c_str(), 0);
       if (spec.bitrate == 0) av_opt_set(c->priv_data, "crf", crf.c_str(), 0);
@@ -253,10 +259,16 @@ struct RenditionEncoder::State {
     aenc.reset(avcodec_alloc_context3(codec));
     if (!aenc) return ResourceExhausted("out of memory");
     AVCodecContext* c = aenc.get();
-    // The encoder's own sample format, planar float when it takes that.
+    // The encoder's own sample format: float (planar, else packed) when it
+    // takes that, so nothing is lost or clipped on the way.
     c->sample_fmt = codec->sample_fmts ? codec->sample_fmts[0] : AV_SAMPLE_FMT_FLTP;
+    int rank = 0;
     for (const AVSampleFormat* f = codec->sample_fmts; f && *f != AV_SAMPLE_FMT_NONE; ++f) {
-      if (*f == AV_SAMPLE_FMT_FLTP) c->sample_fmt = *f;
+      const int r = *f == AV_SAMPLE_FMT_FLTP ? 2 : *f == AV_SAMPLE_FMT_FLT ? 1 : 0;
+      if (r > rank) {
+        rank = r;
+        c->sample_fmt = *f;
+      }
     }
     int rate = std::clamp(*audio.sample_rate, 8000, 96000);
     if (codec->supported_samplerates) {  // Opus: 48 kHz unless the source rate is allowed

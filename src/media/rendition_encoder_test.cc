@@ -142,7 +142,16 @@ TEST_P(RenditionCodecTest, ProbesAsTheConfiguredCodecAndSize) {
   spec.audio_codec = GetParam().second;
   spec.max_height = 144;
   spec.crf = 30;
-  ProbeResult r = Encode(src, spec);
+  // With HLS too: closed GOPs, segments of 0.5 s.
+  std::string dir = Temp("-hls");
+  std::filesystem::create_directories(dir);
+  ProbeResult r = Encode(src, spec, HlsOutput{dir, 0.5});
+  auto playlist = Probe(dir + "/index.m3u8");
+  ASSERT_TRUE(playlist.ok()) << playlist.status().ToString();
+  ASSERT_FALSE(playlist->streams.empty());
+  EXPECT_EQ(playlist->streams[0].codec, spec.codec);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/00001.m4s")) << "a key frame every 0.5 s";
+  std::filesystem::remove_all(dir);
   ASSERT_EQ(r.streams.size(), 2u);
   EXPECT_EQ(r.streams[0].codec, spec.codec);
   EXPECT_EQ(r.streams[0].width, 256);

@@ -53,7 +53,11 @@ void ThreadedSink::Run() {
     {
       std::unique_lock lock(mu_);
       changed_.wait(lock, [&] { return !queue_.empty() || stop_; });
-      if (stop_) return;
+      if (stop_) {
+        done_ = true;
+        changed_.notify_all();
+        return;
+      }
       item = std::move(queue_.front());
       queue_.pop_front();
       changed_.notify_all();

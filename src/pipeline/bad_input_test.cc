@@ -185,11 +185,12 @@ class BadInputTest : public ::testing::Test {
   // Runs the stage with the "web" policy and the default outputs (rendition
   // "main", thumbnails). `stop` stands for the worker's should_stop; the hang
   // guard is checked first.
-  Outcome Process(const std::string& path, std::function<Status()> stop = {}) {
+  Outcome Process(const std::string& path, std::function<Status()> stop = {},
+                  OutputOptions outputs = {}) {
     Result<qc::Policy> policy = qc::PresetPolicy("web");
     EXPECT_TRUE(policy.ok());
     const std::string work_root = ScratchPath("work");
-    std::unique_ptr<MediaStage> stage = NewQcStage(*policy, OutputOptions{}, work_root);
+    std::unique_ptr<MediaStage> stage = NewQcStage(*policy, outputs, work_root);
     Outcome out;
     const auto start = std::chrono::steady_clock::now();
     auto elapsed = [&] {
@@ -559,6 +560,23 @@ TEST_F(BadInputTest, MatroskaAudioStreamWithNoFramesIsReported) {
   EXPECT_NE(r->summary.find("the file has no audio stream"), std::string::npos) << r->summary;
   EXPECT_EQ(VideoFrames(*r), 25);
   EXPECT_NE(Rendition(*r), nullptr);
+}
+
+// HLS keeps an empty audio track in its fMP4 init section, where the MP4
+// has none: the output checks must accept both.
+TEST_F(BadInputTest, AudioStreamWithNoFramesWithHlsIsReported) {
+  const std::string path =
+      Make("no-audio-frames-hls.mkv",
+           Video(1) + " " + Audio(1) + kH264 + " -c:a aac -bsf:a noise=dropamount=1");
+  OutputOptions outputs;
+  outputs.hls = true;
+  outputs.hls_segment_seconds = 1;
+  Outcome o = Process(path, {}, outputs);
+  const StageResult* r = ExpectReport(o, "warn");
+  ASSERT_NE(r, nullptr);
+  bool playlist = false;
+  for (const auto& f : r->files) playlist = playlist || f.relative_key == "hls/main/index.m3u8";
+  EXPECT_TRUE(playlist);
 }
 
 // --------------------------------------------------------- unknown codecs

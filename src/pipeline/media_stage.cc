@@ -30,6 +30,13 @@ Result<std::shared_ptr<WorkDir>> MakeWorkDir(const std::string& root) {
   return std::make_shared<WorkDir>(dir);
 }
 
+Status MakeDirs(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return ErrnoStatus(ec.value(), "create work folder", dir);
+  return Status();
+}
+
 // The catalog's record of an output, from its probe: the first video
 // stream's codec and size, else the first audio stream's codec.
 catalog::Output Describe(const media::ProbeResult& p) {
@@ -68,8 +75,10 @@ Result<catalog::Output> CheckRendition(const std::string& local, const std::stri
     }
     if (st.type == "audio" && audio.empty()) audio = st.codec;
   }
-  if (video != enc.video_codec() || audio != enc.audio_codec() || width != enc.width() ||
-      height != enc.height()) {
+  // An audio stream that gave no frame leaves no track in the MP4 but an
+  // empty one in fMP4 (HLS): audio is only checked when some was encoded.
+  const bool audio_ok = enc.audio_codec().empty() || audio == enc.audio_codec();
+  if (video != enc.video_codec() || !audio_ok || width != enc.width() || height != enc.height()) {
     return Internal(fmt::format(
         "the rendition {} probes as {}/{} {}x{}, not as encoded ({}/{} {}x{})", key, video, audio,
         width, height, enc.video_codec(), enc.audio_codec(), enc.width(), enc.height()));
@@ -126,11 +135,11 @@ class QcStage final : public MediaStage {
       RenditionJob r;
       r.key = "renditions/" + spec.name + ".mp4";
       r.local = out.work_dir->path + "/" + r.key;
-      std::filesystem::create_directories(out.work_dir->path + "/renditions");
+      VG_RETURN_IF_ERROR(MakeDirs(out.work_dir->path + "/renditions"));
       media::HlsOutput hls;
       if (outputs_.hls) {
         r.hls_dir = out.work_dir->path + "/hls/" + spec.name;
-        std::filesystem::create_directories(r.hls_dir);
+        VG_RETURN_IF_ERROR(MakeDirs(r.hls_dir));
         hls = {r.hls_dir, outputs_.hls_segment_seconds};
       }
       VG_ASSIGN_OR_RETURN(r.encoder, media::RenditionEncoder::Create(r.local, spec, probe, hls));
@@ -138,7 +147,7 @@ class QcStage final : public MediaStage {
       renditions.push_back(std::move(r));
     }
     if (outputs_.thumbnails && probe.HasVideo()) {
-      std::filesystem::create_directories(out.work_dir->path + "/thumbnails");
+      VG_RETURN_IF_ERROR(MakeDirs(out.work_dir->path + "/thumbnails"));
       media::ThumbnailSpec spec;
       spec.count = outputs_.thumbnail_count;
       if (!outputs_.sprite) spec.sprite_tiles = 0;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
+#include <tuple>
 
 #include "media/threaded_sink.h"
 #include "qc/black_detector.h"
@@ -217,14 +218,34 @@ Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& prob
                fmt::format("{} clipped samples ({:.3f} %)", clipping.result().total_clipped(),
                            clipped * 100));
   }
-  // A file cut short decodes to less than its container declares; the
-  // tolerance covers encoder delay and rounded durations.
-  if (const double declared = probe.format.duration.value_or(0); declared > 0 && frames > 0) {
-    const double decoded = std::max(stats.video_end, stats.audio_end);
-    const double slack = std::max(0.5, 0.02 * declared);
-    checks.Add(
-        "truncated", decoded >= declared - slack,
-        fmt::format("decoded {:.2f} s of the {:.2f} s the container declares", decoded, declared));
+  // A file cut short decodes to less than its container declares. Each
+  // decoded stream against its own declared duration (both from the
+  // stream's start, so a stream starting late is no matter); not when the
+  // durations are guesses from the bit rate. The tolerance covers encoder
+  // delay and rounded durations.
+  if (!probe.format.duration_estimated && frames > 0) {
+    std::string shortest;
+    bool complete = true, judged = false;
+    for (const auto& [kind, decoded, present] : {std::tuple{"video", stats.video_end, has_video},
+                                                 std::tuple{"audio", stats.audio_end, has_audio}}) {
+      // Without a duration of its own (Matroska), the container's, with a
+      // second more of slack for a stream that starts late.
+      std::optional<double> declared = StreamDuration(probe, kind);
+      double slack = 0.5;
+      if (!declared || *declared <= 0) {
+        declared = probe.format.duration;
+        slack = 1.0;
+      }
+      if (!present || !declared || *declared <= 0) continue;
+      judged = true;
+      const bool whole = decoded >= *declared - std::max(slack, 0.02 * *declared);
+      if (!whole || shortest.empty()) {
+        shortest = fmt::format("{} decoded {:.2f} s of the {:.2f} s the container declares", kind,
+                               decoded, *declared);
+      }
+      complete = complete && whole;
+    }
+    if (judged) checks.Add("truncated", complete, shortest);
   }
   if (has_video && has_audio) {
     auto v = StreamDuration(probe, "video");

@@ -154,6 +154,7 @@ TEST_F(AnalysisTest, AFileCutShortFailsTheTruncatedCheck) {
   EXPECT_EQ(web.verdict, "warn");
   ASSERT_NE(CheckById(web, "truncated"), nullptr);
   EXPECT_EQ((*CheckById(web, "truncated"))["status"], "fail");
+  EXPECT_NE(web.summary.find("video decoded"), std::string::npos) << web.summary;
   EXPECT_NE(web.summary.find("of the 6.00 s the container declares"), std::string::npos)
       << web.summary;
   EXPECT_EQ(Run(path, "broadcast-ebu-r128").verdict, "reject");
