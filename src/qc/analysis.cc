@@ -72,10 +72,17 @@ class CheckList {
 constexpr int64_t kMaxSide = 16384;
 constexpr int64_t kMaxPixels = int64_t{8192} * 8192;
 
-// Kilobits per second of the decoded streams' packets, one value a second.
-nlohmann::json BitRateSeries(const media::DecodeStats& stats) {
+// Kilobits per second of the decoded streams' packets, one value a second,
+// as long as the file lasts: a damaged timestamp far out does not stretch it.
+nlohmann::json BitRateSeries(const media::DecodeStats& stats, const media::ProbeResult& probe) {
+  const double length =
+      std::max({probe.format.duration.value_or(0), stats.video_end, stats.audio_end});
+  const auto seconds =
+      std::min(stats.bytes_per_second.size(), static_cast<size_t>(std::ceil(length)) + 1);
   nlohmann::json out = nlohmann::json::array();
-  for (int64_t bytes : stats.bytes_per_second) out.push_back(static_cast<double>(bytes) * 8 / 1000);
+  for (size_t i = 0; i < seconds; ++i) {
+    out.push_back(static_cast<double>(stats.bytes_per_second[i]) * 8 / 1000);
+  }
   return out;
 }
 
@@ -288,7 +295,7 @@ Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& prob
                   {"motion", motion.ToJson()},
                   {"loudness_momentary", loudness.SeriesJson()},
                   {"range_outside", range.SeriesJson()},
-                  {"bit_rate", BitRateSeries(stats)}}}};
+                  {"bit_rate", BitRateSeries(stats, probe)}}}};
   return out;
 }
 
