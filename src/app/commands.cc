@@ -226,21 +226,15 @@ int SubmitCommand(Context& ctx, const std::string& video,
     return Fail(AlreadyExists(video_key + " already exists; nothing was overwritten"), kExitNo);
   }
   if (metadata) {
-    FILE* f = std::fopen(metadata->c_str(), "rb");
-    if (!f) return Fail(ErrnoStatus(errno, "read metadata file", *metadata), kExitUsage);
-    std::string text;
-    char buf[8192];
-    size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 &&
-           static_cast<int64_t>(text.size()) <= pipeline::kMaxSidecarBytes) {
-      text.append(buf, n);
-    }
-    std::fclose(f);
-    auto valid = pipeline::ValidateSidecar(text, ctx.config.metadata.required);
+    // One byte over the limit is enough for the check to refuse it.
+    auto text = ReadLocalFile(*metadata, "read metadata file",
+                              static_cast<size_t>(pipeline::kMaxSidecarBytes) + 1);
+    if (!text.ok()) return Fail(text.status(), kExitUsage);
+    auto valid = pipeline::ValidateSidecar(*text, ctx.config.metadata.required);
     if (!valid.ok()) return Fail(valid.status().WithContext(*metadata), kExitUsage);
     const std::string sidecar_key = pipeline::SidecarCandidates(video_key)[0];
     // The sidecar goes first, so the video never waits for it.
-    Status s = (*store)->Write(sidecar_key, text);
+    Status s = (*store)->Write(sidecar_key, *text);
     if (!s.ok()) return Fail(s, BackendExit(s));
   }
   Status s = (*store)->Upload(video, video_key);
@@ -307,7 +301,7 @@ int ShowCommand(Context& ctx, const std::string& id_or_name, bool json) {
       {"metadata", v.metadata.is_null() ? nlohmann::json::object() : v.metadata},
       {"probe", v.probe.is_null() ? nlohmann::json::object() : v.probe},
       {"qc", v.qc.is_null() ? nlohmann::json::object() : v.qc},
-      {"outputs", nlohmann::json::array()},
+      {"outputs", catalog::OutputsToJson(*outputs)},
       {"location", Location(v)},
       {"source_key", v.source_key},
       {"sidecar_key",
@@ -320,14 +314,6 @@ int ShowCommand(Context& ctx, const std::string& id_or_name, bool json) {
       {"last_error", v.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.last_error)},
       {"notifications", nlohmann::json::array()},
   };
-  for (const auto& o : *outputs) {
-    out["outputs"].push_back({{"key", o.key},
-                              {"size", o.size},
-                              {"codec", o.codec},
-                              {"width", o.width},
-                              {"height", o.height},
-                              {"duration", o.duration}});
-  }
   for (const auto& n : *notes) {
     out["notifications"].push_back(
         {{"id", n.event_id},

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <set>
 
+#include "common/util.h"
 #include "qc/policy.h"
 
 namespace vidgate::app {
@@ -338,13 +339,7 @@ Result<Config> LoadConfig(const std::optional<std::string>& path) {
     if (!std::filesystem::exists(*file, ec)) {
       return NotFound("config file '" + *file + "' does not exist");
     }
-    FILE* f = std::fopen(file->c_str(), "rb");
-    if (!f) return ErrnoStatus(errno, "read config file", *file);
-    std::string text;
-    char buf[8192];
-    size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-    std::fclose(f);
+    VG_ASSIGN_OR_RETURN(std::string text, ReadLocalFile(*file, "read config file"));
     VG_ASSIGN_OR_RETURN(c, ParseConfig(text, "'" + *file + "'"));
   }
   if (const char* v = std::getenv("VIDGATE_STORAGE_URL"); v && *v) c.storage.url = v;

@@ -79,6 +79,21 @@ struct Output {
   double duration = 0;
 };
 
+// The contract's `outputs` array ({"key","size","codec","width","height",
+// "duration"} each), as `show --json` and report.json carry it.
+inline nlohmann::json OutputsToJson(const std::vector<Output>& outputs) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& o : outputs) {
+    out.push_back({{"key", o.key},
+                   {"size", o.size},
+                   {"codec", o.codec},
+                   {"width", o.width},
+                   {"height", o.height},
+                   {"duration", o.duration}});
+  }
+  return out;
+}
+
 // A notification to deliver to every sink in `sinks`.
 struct OutboxEvent {
   std::string id;  // CloudEvents id, the idempotency key

@@ -1,14 +1,17 @@
 #include "common/util.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <ctime>
-#include <fmt/format.h>
 #include <stdexcept>
 
 namespace vidgate {
@@ -71,6 +74,32 @@ std::string HostName() {
   std::array<char, 256> buf{};
   if (gethostname(buf.data(), buf.size() - 1) != 0) return "localhost";
   return std::string(buf.data());
+}
+
+Result<std::string> ReadLocalFile(const std::string& path, std::string_view operation,
+                                  size_t max_bytes) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return ErrnoStatus(errno, operation, path);
+  std::string data;
+  char buf[65536];
+  while (data.size() < max_bytes) {
+    const size_t n = std::fread(buf, 1, std::min(sizeof buf, max_bytes - data.size()), f);
+    if (n == 0) break;
+    data.append(buf, n);
+  }
+  const bool failed = std::ferror(f) != 0;
+  const int err = errno;
+  std::fclose(f);
+  if (failed) return ErrnoStatus(err, operation, path);
+  return data;
+}
+
+Status WriteLocalFile(const std::string& path, std::string_view bytes) {
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) return ErrnoStatus(errno, "create", path);
+  const bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  if (std::fclose(f) != 0 || !ok) return ErrnoStatus(errno, "write", path);
+  return Status();
 }
 
 }  // namespace vidgate

@@ -1,9 +1,14 @@
-// util.h: small helpers shared by every block: time stamps, ids, hashing.
+// util.h: small helpers shared by every block: time stamps, ids, hashing,
+// whole local files.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
+
+#include "common/status.h"
 
 namespace vidgate {
 
@@ -21,5 +26,15 @@ std::string Sha256Hex(std::string_view data);
 
 // The host name, for worker ids and the CloudEvents source.
 std::string HostName();
+
+// The bytes of the local file `path`, at most `max_bytes` of them (what is
+// beyond is not read). ErrnoStatus(errno, operation, path) when it cannot
+// be opened.
+Result<std::string> ReadLocalFile(const std::string& path, std::string_view operation = "read",
+                                  size_t max_bytes = std::numeric_limits<size_t>::max());
+
+// Creates or replaces the local file `path` with `bytes`; ErrnoStatus
+// ("create" or "write", path) on failure.
+Status WriteLocalFile(const std::string& path, std::string_view bytes);
 
 }  // namespace vidgate

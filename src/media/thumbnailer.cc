@@ -10,6 +10,7 @@ extern "C" {
 #include <cstdio>
 #include <cstring>
 
+#include "common/util.h"
 #include "media/av.h"
 
 namespace vidgate::media {
@@ -155,11 +156,7 @@ Status Thumbnailer::WriteSprite() {
                        x, y, tw, th);
   }
   VG_RETURN_IF_ERROR(EncodeJpeg(*sheet, "sprite.jpg"));
-  const std::string path = dir_ + "/sprite.vtt";
-  FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) return ErrnoStatus(errno, "create", path);
-  const bool ok = std::fwrite(vtt.data(), 1, vtt.size(), f) == vtt.size();
-  if (std::fclose(f) != 0 || !ok) return ErrnoStatus(errno, "write", path);
+  VG_RETURN_IF_ERROR(WriteLocalFile(dir_ + "/sprite.vtt", vtt));
   files_.push_back("sprite.vtt");
   return Status();
 }
@@ -190,16 +187,11 @@ Status Thumbnailer::EncodeJpeg(const AVFrame& picture, const std::string& name) 
   if ((rc = avcodec_send_frame(c.get(), frame.get())) < 0) return AvError(rc, "encode", name);
   if ((rc = avcodec_receive_packet(c.get(), enc_->pkt.get())) < 0)
     return AvError(rc, "encode", name);
-  const std::string path = dir_ + "/" + name;
-  FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) {
-    av_packet_unref(enc_->pkt.get());
-    return ErrnoStatus(errno, "create", path);
-  }
-  const size_t n = static_cast<size_t>(enc_->pkt->size);
-  const bool ok = std::fwrite(enc_->pkt->data, 1, n, f) == n;
+  Status written = WriteLocalFile(dir_ + "/" + name,
+                                  std::string_view(reinterpret_cast<const char*>(enc_->pkt->data),
+                                                   static_cast<size_t>(enc_->pkt->size)));
   av_packet_unref(enc_->pkt.get());
-  if (std::fclose(f) != 0 || !ok) return ErrnoStatus(errno, "write", path);
+  VG_RETURN_IF_ERROR(written);
   files_.push_back(name);
   return Status();
 }

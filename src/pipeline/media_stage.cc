@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "common/util.h"
 #include "media/decode_pass.h"
 #include "media/hls_master.h"
 #include "media/probe.h"
@@ -174,7 +175,7 @@ class QcStage final : public MediaStage {
     }
     if (!variants.empty()) {
       const std::string master = out.work_dir->path + "/hls/master.m3u8";
-      VG_RETURN_IF_ERROR(WriteText(master, media::HlsMasterPlaylist(variants)));
+      VG_RETURN_IF_ERROR(WriteLocalFile(master, media::HlsMasterPlaylist(variants)));
       auto probed = media::Probe(master);
       if (!probed.ok()) {
         return Internal("the HLS master playlist did not probe: " + probed.status().message());
@@ -217,14 +218,6 @@ class QcStage final : public MediaStage {
     variants.push_back(media::HlsVariant{name + "/index.m3u8", rates.peak, rates.average,
                                          r.encoder->width(), r.encoder->height(),
                                          r.encoder->frame_rate(), r.encoder->hls_codecs()});
-    return Status();
-  }
-
-  static Status WriteText(const std::string& path, const std::string& text) {
-    FILE* f = std::fopen(path.c_str(), "wb");
-    if (!f) return ErrnoStatus(errno, "create", path);
-    const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-    if (std::fclose(f) != 0 || !ok) return ErrnoStatus(errno, "write", path);
     return Status();
   }
 

@@ -316,15 +316,7 @@ Status Worker::Publish(const Video& video, int attempt, const StageResult& resul
   report["state"] = "processed";
   report["probe"] = result.probe;
   report["attempts"] = History(video.id);
-  report["outputs"] = nlohmann::json::array();
-  for (const auto& o : done.outputs) {
-    report["outputs"].push_back({{"key", o.key},
-                                 {"size", o.size},
-                                 {"codec", o.codec},
-                                 {"width", o.width},
-                                 {"height", o.height},
-                                 {"duration", o.duration}});
-  }
+  report["outputs"] = catalog::OutputsToJson(done.outputs);
   VG_RETURN_IF_ERROR(deps_.store->Write(folder + "/report.json", report.dump(2)));
   VG_RETURN_IF_ERROR(MoveInto(video, folder));
 

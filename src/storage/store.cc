@@ -132,13 +132,7 @@ class MemoryStore final : public Store {
 
   Status Upload(const std::string& local_path, std::string_view key) override {
     VG_RETURN_IF_ERROR(ValidateKey(key));
-    FILE* f = std::fopen(local_path.c_str(), "rb");
-    if (f == nullptr) return ErrnoStatus(errno, "open", local_path);
-    std::string data;
-    char buf[65536];
-    size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.append(buf, n);
-    std::fclose(f);
+    VG_ASSIGN_OR_RETURN(std::string data, ReadLocalFile(local_path, "open"));
     std::lock_guard lock(mu_);
     if (objects_.contains(std::string(key))) {
       return AlreadyExists("object '" + std::string(key) + "' already exists");
