@@ -205,18 +205,20 @@ Status Worker::ApplyChange(const VideoChange& change) {
   }
 }
 
-nlohmann::json Worker::History(int64_t video_id) {
+nlohmann::json Worker::History(int64_t video_id, const catalog::AttemptEnd& ending, double now) {
   nlohmann::json out = nlohmann::json::array();
   auto attempts = deps_.catalog->Attempts(video_id);
   if (!attempts.ok()) return out;
   for (const auto& a : *attempts) {
+    const bool running = a.outcome == "running";
     out.push_back({{"number", a.number},
                    {"started_at", FormatTime(a.started_at)},
-                   {"finished_at", a.finished_at > 0 ? nlohmann::json(FormatTime(a.finished_at))
-                                                     : nlohmann::json(nullptr)},
-                   {"outcome", a.outcome},
-                   {"error", a.error},
-                   {"retryable", a.retryable}});
+                   {"finished_at", running             ? nlohmann::json(FormatTime(now))
+                                   : a.finished_at > 0 ? nlohmann::json(FormatTime(a.finished_at))
+                                                       : nlohmann::json(nullptr)},
+                   {"outcome", running ? ending.outcome : a.outcome},
+                   {"error", running ? ending.error : a.error},
+                   {"retryable", running ? ending.retryable : a.retryable}});
   }
   return out;
 }
@@ -315,7 +317,8 @@ Status Worker::Publish(const Video& video, int attempt, const StageResult& resul
   report["name"] = video.name;
   report["state"] = "processed";
   report["probe"] = result.probe;
-  report["attempts"] = History(video.id);
+  const catalog::AttemptEnd succeeded{"succeeded", "", false};
+  report["attempts"] = History(video.id, succeeded, now);
   report["outputs"] = catalog::OutputsToJson(done.outputs);
   VG_RETURN_IF_ERROR(deps_.store->Write(folder + "/report.json", report.dump(2)));
   VG_RETURN_IF_ERROR(MoveInto(video, folder));
@@ -324,7 +327,7 @@ Status Worker::Publish(const Video& video, int attempt, const StageResult& resul
   done.probe = result.probe;
   done.qc = result.qc;
   done.last_error = "";
-  done.end_attempt = catalog::AttemptEnd{"succeeded", "", false};
+  done.end_attempt = succeeded;
   done.log = "processed on attempt " + std::to_string(attempt) + " into " + folder;
   done.lease_owner = options_.owner;
   nlohmann::json data = {
@@ -345,15 +348,7 @@ Status Worker::Quarantine(const Video& video, int attempt, State final_state,
   const bool rejected = final_state == State::kRejected;
   const catalog::AttemptEnd end{rejected ? "rejected" : "failed", reason, retryable};
 
-  nlohmann::json history = History(video.id);
-  for (auto& h : history) {  // the running attempt ends now
-    if (h["outcome"] == "running") {
-      h["outcome"] = end.outcome;
-      h["error"] = reason;
-      h["retryable"] = retryable;
-      h["finished_at"] = FormatTime(now);
-    }
-  }
+  nlohmann::json history = History(video.id, end, now);
   nlohmann::json report = qc.is_object() ? qc : nlohmann::json::object();
   report["name"] = video.name;
   report["state"] = std::string(catalog::StateName(final_state));

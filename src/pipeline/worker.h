@@ -62,7 +62,10 @@ class Worker {
   Result<std::string> ReserveFolder(const catalog::Video& video, std::string_view prefix);
   Status MoveInto(const catalog::Video& video, const std::string& folder);
   Result<std::string> LocateOriginal(const catalog::Video& video);
-  nlohmann::json History(int64_t video_id);
+  // The attempt history for a report or event, with the running attempt
+  // shown as ending now with `ending` (the catalog records that only when
+  // the filing change is applied, after the report is written).
+  nlohmann::json History(int64_t video_id, const catalog::AttemptEnd& ending, double now);
   // Catalog::Apply, retried with back-off while the catalog is unavailable.
   Status ApplyChange(const catalog::VideoChange& change);
 

@@ -180,6 +180,10 @@ TEST_F(E2eTest, SeedScenarioSuccessfulProcessing) {
   }
   EXPECT_TRUE(report["audio"].contains("silence_segments"));
   EXPECT_TRUE(report["audio"]["loudness"].contains("integrated_lufs"));
+  // The report's history shows the attempt that produced it as finished.
+  ASSERT_EQ(report["attempts"].size(), 1u) << report["attempts"].dump();
+  EXPECT_EQ(report["attempts"][0].value("outcome", ""), "succeeded");
+  EXPECT_TRUE(report["attempts"][0]["finished_at"].is_string());
   // The default rendition, probed and recorded.
   EXPECT_TRUE(FileExists(Path("processed/clip/renditions/main.mp4")));
   EXPECT_TRUE(FileExists(Path("processed/clip/thumbnails/poster.jpg")));
