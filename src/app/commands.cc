@@ -44,6 +44,14 @@ int BackendExit(const Status& status) {
   return status.code() == Code::kInvalidArgument ? kExitUsage : kExitBackend;
 }
 
+// A local media file's failure: not media (a "no"), missing (bad usage), or
+// the disk's.
+int MediaExit(const Status& status) {
+  return status.code() == Code::kInvalidArgument ? kExitNo
+         : status.code() == Code::kNotFound      ? kExitUsage
+                                                 : kExitBackend;
+}
+
 namespace {
 
 Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(const Config& config) {
@@ -373,9 +381,7 @@ int RetryCommand(Context& ctx, const std::string& id_or_name) {
 int ProbeCommand(const std::string& file, bool json) {
   auto probe = media::Probe(file);
   if (!probe.ok()) {
-    return Fail(probe.status(), probe.status().code() == Code::kInvalidArgument ? kExitNo
-                                : probe.status().code() == Code::kNotFound      ? kExitUsage
-                                                                                : kExitBackend);
+    return Fail(probe.status(), MediaExit(probe.status()));
   }
   nlohmann::json doc = probe->ToJson();
   if (json) {
@@ -420,9 +426,7 @@ int QcCommand(const std::string& file, bool json, const std::optional<std::strin
   auto stage = pipeline::NewQcStage(*policy, qc_only);
   auto result = stage->Process(file, file, [] { return Status(); });
   if (!result.ok()) {
-    return Fail(result.status(), result.status().code() == Code::kInvalidArgument ? kExitNo
-                                 : result.status().code() == Code::kNotFound      ? kExitUsage
-                                                                                  : kExitBackend);
+    return Fail(result.status(), MediaExit(result.status()));
   }
   if (json) {
     std::cout << result->qc.dump(2) << "\n";

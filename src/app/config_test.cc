@@ -75,6 +75,15 @@ listen = "127.0.0.1:0"
   ASSERT_EQ(c->notify.webhook.size(), 2u);
   EXPECT_EQ(c->notify.webhook[0].secret, "env:HOOK_SECRET");
   EXPECT_DOUBLE_EQ(c->intake.poll_seconds, 0.1);
+  EXPECT_EQ(c->storage.url, "file:///tmp/x");
+  EXPECT_EQ(c->database.url, "sqlite:///tmp/x.db");
+  EXPECT_DOUBLE_EQ(c->metadata.wait_seconds, 1);
+  EXPECT_DOUBLE_EQ(c->retry.max_delay_seconds, 10);
+  EXPECT_DOUBLE_EQ(c->workers.lease_seconds, 5);
+  EXPECT_DOUBLE_EQ(c->workers.attempt_timeout_seconds, 60);
+  EXPECT_EQ(c->notify.webhook[0].url, "http://127.0.0.1:9/hook");
+  EXPECT_EQ(c->notify.webhook[1].url, "http://127.0.0.1:10/other");
+  EXPECT_EQ(c->server.listen, "127.0.0.1:0");
 }
 
 TEST(ConfigTest, OutputDefaultsToOneMainRendition) {

@@ -403,7 +403,10 @@ class SqlCatalog final : public Catalog {
       VG_RETURN_IF_ERROR(
           LogLocked(*db, id, now,
                     "attempt " + std::to_string(claim.attempt_number) + " started by " + owner));
-      VG_ASSIGN_OR_RETURN(video, GetLocked(*db, id));
+      // What the UPDATE above changed, without reading the row again.
+      video.attempts = claim.attempt_number;
+      video.state = State::kProcessing;
+      video.updated_at = now;
     }
     claim.video = std::move(video);
     VG_RETURN_IF_ERROR(tx.Commit());

@@ -20,13 +20,6 @@ namespace {
 // stuck on an error cannot loop forever.
 constexpr int kMaxDrainErrors = 64;
 
-// The largest picture a decoder may allocate (AVCodecContext.max_pixels):
-// 8192x8192, twice 8K. A stream claiming more (a damaged or hostile header)
-// gets decode errors instead of frame buffers of gigabytes. qc::CheckProbeLimits
-// rejects such a picture size before the pass; this also covers a size change
-// mid-stream.
-constexpr int64_t kMaxPixels = int64_t{8192} * 8192;
-
 // AVERROR(e) is -e for errno values; libav's own codes are far below.
 constexpr int kMaxErrno = 4095;
 
@@ -169,7 +162,7 @@ class DecodeEngine {
     if (ret < 0) return DecoderError(ret, "configure the decoder of the " + what + " of");
     codec->pkt_timebase = st->time_base;
     codec->thread_count = threads_;
-    codec->max_pixels = kMaxPixels;
+    codec->max_pixels = kMaxDecodedPixels;
     ret = avcodec_open2(codec.get(), decoder, nullptr);
     if (ret < 0) return DecoderError(ret, "open the decoder of the " + what + " of");
     dec.codec = std::move(codec);

@@ -32,6 +32,13 @@ extern "C" {
 
 namespace vidgate::media {
 
+// The largest picture a decoder may allocate (AVCodecContext.max_pixels):
+// 8192x8192, twice 8K. A stream claiming more (a damaged or hostile header)
+// gets decode errors instead of frame buffers of gigabytes;
+// qc::CheckProbeLimits rejects such a size before the pass, and this also
+// covers a size change mid-stream.
+inline constexpr int64_t kMaxDecodedPixels = int64_t{8192} * 8192;
+
 // Receives the frames of a DecodePass. All calls come from the thread that
 // runs DecodePass, in decode order per stream (video and audio interleave as
 // the file does).

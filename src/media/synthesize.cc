@@ -53,11 +53,12 @@ Result<CodecContextPtr> OpenEncoder(const char* name, AVFormatContext* out,
   setup(enc.get());
   if (out->oformat->flags & AVFMT_GLOBALHEADER) enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
   int rc = avcodec_open2(enc.get(), codec, nullptr);
-  if (rc < 0) return AvError(rc, std::string("open encoder ") + name, "");
+  const std::string path = out->url ? out->url : "";
+  if (rc < 0) return AvError(rc, std::string("open encoder ") + name + " for", path);
   *stream = avformat_new_stream(out, nullptr);
   if (!*stream) return ResourceExhausted("out of memory");
   rc = avcodec_parameters_from_context((*stream)->codecpar, enc.get());
-  if (rc < 0) return AvError(rc, "set stream parameters", "");
+  if (rc < 0) return AvError(rc, "set stream parameters of", path);
   (*stream)->time_base = enc->time_base;
   return enc;
 }

@@ -12,6 +12,11 @@
 namespace vidgate::media {
 namespace {
 
+std::string Slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 TEST(ThumbnailerTest, PosterAndEvenlySpacedThumbnails) {
   namespace fs = std::filesystem;
   fs::path dir = fs::temp_directory_path() / ("vidgate-thumbs-" + NewUuid());
@@ -35,12 +40,9 @@ TEST(ThumbnailerTest, PosterAndEvenlySpacedThumbnails) {
   EXPECT_EQ(poster->streams[0].codec, "mjpeg");
   EXPECT_EQ(poster->streams[0].width, 640);  // scaled down, aspect kept
   EXPECT_EQ(poster->streams[0].height, 360);
+  // Taken at different times of a moving picture: not one frame four times.
+  EXPECT_NE(Slurp(dir / "out" / "0001.jpg"), Slurp(dir / "out" / "0004.jpg"));
   fs::remove_all(dir);
-}
-
-std::string Slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 TEST(ThumbnailerTest, SpriteSheetTilesTheVideoWithAWebVttIndex) {

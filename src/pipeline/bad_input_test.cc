@@ -546,11 +546,9 @@ TEST_F(BadInputTest, Mp4VideoTrackWithNoSamplesIsRejected) {
   EXPECT_NE(r->summary.find("no decodable video stream"), std::string::npos) << r->summary;
 }
 
-// Disabled: the stage fails with kInternal ("the rendition renditions/main.mp4
-// probes as h264/ 160x120, not as encoded (h264/aac 160x120)"), a retryable
-// error, because the rendition declares an AAC track that never gets a
-// sample. Enable once the rendition reports no audio codec when it encoded no
-// audio (or the stage checks the audio only when the pass decoded some).
+// An audio stream whose packets are all dropped: the rendition gets no audio
+// track, and the stage must not mistake that for a broken output (it once
+// failed here with a retryable kInternal).
 TEST_F(BadInputTest, MatroskaAudioStreamWithNoFramesIsReported) {
   const std::string path = Make("no-audio-frames.mkv", Video(1) + " " + Audio(1) + kH264 +
                                                            " -c:a aac -bsf:a noise=dropamount=1");

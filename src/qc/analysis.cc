@@ -70,7 +70,7 @@ class CheckList {
 // decoders). Such a size in a header is damage or hostility, and decoding it
 // would allocate frames of gigabytes.
 constexpr int64_t kMaxSide = 16384;
-constexpr int64_t kMaxPixels = int64_t{8192} * 8192;
+constexpr int64_t kMaxPixels = media::kMaxDecodedPixels;
 
 // Kilobits per second of the decoded streams' packets, one value a second,
 // as long as the file lasts: a damaged timestamp far out does not stretch it.

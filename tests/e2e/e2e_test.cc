@@ -170,6 +170,8 @@ TEST_F(E2eTest, SeedScenarioSuccessfulProcessing) {
   const std::string verdict = report.value("verdict", "");
   EXPECT_TRUE(verdict == "pass" || verdict == "warn") << verdict;
   EXPECT_TRUE(report.contains("checks") && report["checks"].is_array());
+  EXPECT_FALSE(report["checks"].empty());
+  EXPECT_EQ(report["video"].value("decode_errors", -1), 0);
   for (const auto& c : report["checks"]) {
     if (c["severity"] == "error") {
       EXPECT_EQ(c["status"], "pass") << c.dump();
