@@ -20,12 +20,8 @@ constexpr int kMaxErrno = 4095;
 
 std::string Quote(std::string_view path) { return "'" + std::string(path) + "'"; }
 
-// A demuxer's failure `err` at `step` on the local file `path`, read through
-// `pb`. The file's own read errors are recorded on `pb`; without one, an
-// errno-style code is the demuxer's verdict on the bytes it read (libav
-// demuxers return AVERROR(EINVAL), AVERROR(EIO), even a miscomputed
-// AVERROR(EBUSY), for headers they refuse), so it is bad media, not a
-// failing disk. Out of memory and interrupts keep their meaning.
+}  // namespace
+
 Status DemuxError(int err, std::string_view step, std::string_view path, const AVIOContext* pb) {
   if (err == AVERROR_EXIT || (pb != nullptr && pb->error == AVERROR_EXIT)) {
     return AvError(AVERROR_EXIT, step, path);
@@ -39,8 +35,6 @@ Status DemuxError(int err, std::string_view step, std::string_view path, const A
   }
   return AvError(err, step, path);
 }
-
-}  // namespace
 
 std::string AvErrorText(int err) {
   char buf[AV_ERROR_MAX_STRING_SIZE] = {};

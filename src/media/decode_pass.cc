@@ -20,9 +20,6 @@ namespace {
 // stuck on an error cannot loop forever.
 constexpr int kMaxDrainErrors = 64;
 
-// AVERROR(e) is -e for errno values; libav's own codes are far below.
-constexpr int kMaxErrno = 4095;
-
 double WallClockNow() {
   using namespace std::chrono;
   return duration<double>(system_clock::now().time_since_epoch()).count();
@@ -206,16 +203,10 @@ class DecodeEngine {
         continue;
       }
       if (ret < 0) {
-        // A failed read of the file itself is recorded on pb.
-        const AVIOContext* pb = input_->pb;
-        if (pb != nullptr && pb->error < 0 && pb->error != AVERROR_EOF) {
-          return AvError(pb->error, "read", path_);
-        }
-        // Otherwise the demuxer refused the data, with AVERROR_INVALIDDATA or
-        // an errno-style code of its choosing (not a failure of the disk).
-        Status status = AvError(ret, "read", path_);
-        const bool refused = status.code() == Code::kInvalidArgument || ret >= -kMaxErrno;
-        if (!refused || ret == AVERROR(ENOMEM)) return status;
+        // A failed read of the file itself, or an interrupt, is returned;
+        // the demuxer refusing the data is not a failure of the disk.
+        Status status = DemuxError(ret, "read", path_, input_->pb);
+        if (status.code() != Code::kInvalidArgument) return status;
         // Damaged container data (a truncated or corrupt tail): what was
         // demuxed so far is the file, as ffmpeg treats it.
         RecordError(last_error_candidate_);
