@@ -20,6 +20,23 @@ std::string FileName(std::string_view key) {
   return std::string(slash == std::string_view::npos ? key : key.substr(slash + 1));
 }
 
+std::string Stem(std::string_view file_name) {
+  return std::string(file_name.substr(0, file_name.size() - Extension(file_name).size()));
+}
+
+std::string Folder(std::string_view key) {
+  auto slash = key.rfind('/');
+  return slash == std::string_view::npos ? std::string() : std::string(key.substr(0, slash + 1));
+}
+
+std::string SidecarNameFor(std::string_view current_sidecar, std::string_view current_video,
+                           std::string_view video_file) {
+  if (FileName(current_sidecar) == FileName(current_video) + ".json") {
+    return std::string(video_file) + ".json";
+  }
+  return Stem(video_file) + ".json";
+}
+
 ParsedKey ParseKey(std::string_view key) {
   ParsedKey out;
   std::string_view rest;

@@ -35,6 +35,19 @@ std::vector<std::string> SidecarCandidates(std::string_view video_key);
 // The key's last component.
 std::string FileName(std::string_view key);
 
+// `file_name` without its extension ("clip.mp4" -> "clip"; ".hidden" and
+// "noext" stay whole).
+std::string Stem(std::string_view file_name);
+
+// The folder part of `key` with its slash ("a/b/clip.mp4" -> "a/b/"), "" for
+// none.
+std::string Folder(std::string_view key);
+
+// The sidecar's file name beside a video called `video_file`, keeping the
+// form the uploader chose ("clip.json" or "clip.mp4.json").
+std::string SidecarNameFor(std::string_view current_sidecar, std::string_view current_video,
+                           std::string_view video_file);
+
 // "processed/NAME" for attempt n = 1, "processed/NAME-n" after that.
 std::string NumberedFolder(std::string_view prefix, std::string_view name, int n);
 

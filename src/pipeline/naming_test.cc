@@ -25,6 +25,19 @@ TEST(NamingTest, InProgressUploadsAreIgnored) {
   }
 }
 
+TEST(NamingTest, StemFolderAndSidecarNames) {
+  EXPECT_EQ(Stem("clip.mp4"), "clip");
+  EXPECT_EQ(Stem("clip.tar.gz"), "clip.tar");
+  EXPECT_EQ(Stem("noext"), "noext");
+  EXPECT_EQ(Stem(".hidden"), ".hidden");
+  EXPECT_EQ(Folder("failed/a/b/clip.mp4"), "failed/a/b/");
+  EXPECT_EQ(Folder("clip.mp4"), "");
+  // The uploader's form is kept: stem.json, or the video's full name + .json.
+  EXPECT_EQ(SidecarNameFor("uploads/clip.json", "uploads/clip.mp4", "clip-2.mp4"), "clip-2.json");
+  EXPECT_EQ(SidecarNameFor("uploads/clip.mp4.json", "uploads/clip.mp4", "clip-2.mp4"),
+            "clip-2.mp4.json");
+}
+
 TEST(NamingTest, SidecarCandidatesKeepTheFolder) {
   EXPECT_EQ(SidecarCandidates("uploads/a/clip.mp4"),
             (std::vector<std::string>{"uploads/a/clip.json", "uploads/a/clip.mp4.json"}));

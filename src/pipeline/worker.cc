@@ -15,25 +15,6 @@ using catalog::State;
 using catalog::Video;
 using catalog::VideoChange;
 
-std::string Stem(std::string_view file_name) {
-  auto dot = file_name.rfind('.');
-  return std::string(dot == std::string_view::npos || dot == 0 ? file_name
-                                                               : file_name.substr(0, dot));
-}
-
-// The sidecar's file name beside a video called `video_file`, keeping the
-// form the uploader chose ("clip.json" or "clip.mp4.json").
-std::string SidecarNameFor(const std::string& current_sidecar, const std::string& current_video,
-                           const std::string& video_file) {
-  if (FileName(current_sidecar) == FileName(current_video) + ".json") return video_file + ".json";
-  return Stem(video_file) + ".json";
-}
-
-std::string Folder(std::string_view key) {
-  auto slash = key.rfind('/');
-  return slash == std::string_view::npos ? std::string() : std::string(key.substr(0, slash + 1));
-}
-
 // Renews a lease every third of its length until destroyed; remembers if the
 // lease was lost, so the attempt stops and never publishes.
 class Heartbeat {
