@@ -497,6 +497,13 @@ class SqlCatalog final : public Catalog {
                                                   double hold_seconds) override {
     auto db = Acquire();
     VG_RETURN_IF_ERROR(db.status());
+    // Most calls find nothing due: a plain read says so without the write
+    // transaction (SQLite's one writer lock) that taking them needs.
+    VG_ASSIGN_OR_RETURN(auto any,
+                        db->Query("SELECT 1 FROM deliveries WHERE delivered_at = 0 AND gave_up = 0 "
+                                  "AND next_attempt_at <= ? LIMIT 1",
+                                  {now}));
+    if (any.empty()) return std::vector<Delivery>();
     Transaction tx(*db);
     VG_RETURN_IF_ERROR(tx.Begin());
     std::string sql =

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "catalog/catalog.h"
+#include "catalog/internal/sqlite_connection.h"
 #include "catalog/testing/catalog_conformance.h"
 #include "common/util.h"
 
@@ -43,6 +44,44 @@ TEST(SqliteCatalogTest, NewerSchemaIsAClearError) {
     EXPECT_EQ(st.code(), Code::kFailedPrecondition);
     EXPECT_NE(st.message().find("newer"), std::string::npos) << st.message();
   }
+  fs::remove_all(dir);
+}
+
+// Statements are kept prepared between calls: each call must see its own
+// parameters, the cache must survive more statements than it keeps, and a
+// statement left behind must not hold a read open that blocks other writers.
+TEST(SqliteConnectionTest, PreparedStatementsAreReusedSafely) {
+  fs::path dir = fs::temp_directory_path() / ("vidgate-catalog-test-" + NewUuid());
+  const std::string path = (dir / "vidgate.db").string();
+  auto conn = std::move(internal::OpenSqlite(path)).value();
+  ASSERT_TRUE(conn->ExecScript("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)").ok());
+  for (int64_t k = 0; k < 5; ++k) {
+    ASSERT_TRUE(
+        conn->Exec("INSERT INTO t (k, v) VALUES (?, ?)", {k, "v" + std::to_string(k)}).ok());
+  }
+  for (int64_t k = 4; k >= 0; --k) {
+    auto rows = conn->Query("SELECT v FROM t WHERE k = ?", {k});
+    ASSERT_TRUE(rows.ok());
+    ASSERT_EQ(rows->size(), 1u);
+    EXPECT_EQ((*rows)[0].Text(0), "v" + std::to_string(k));
+  }
+  // More distinct statements than the cache holds.
+  for (int i = 0; i < 300; ++i) {
+    auto rows = conn->Query("SELECT " + std::to_string(i) + " + ?", {int64_t{1}});
+    ASSERT_TRUE(rows.ok()) << rows.status().message();
+    EXPECT_EQ((*rows)[0].Int(0), i + 1);
+  }
+  // A query stopped part-way (LIMIT leaves rows unread inside SQLite) and a
+  // failed statement leave no transaction behind: another connection writes.
+  ASSERT_TRUE(conn->Query("SELECT k FROM t LIMIT 1", {}).ok());
+  EXPECT_FALSE(conn->Exec("INSERT INTO t (k, v) VALUES (?, ?)", {int64_t{1}, "dup"}).ok());
+  auto other = std::move(internal::OpenSqlite(path)).value();
+  ASSERT_TRUE(other->Begin().ok());
+  ASSERT_TRUE(other->Exec("DELETE FROM t WHERE k = ?", {int64_t{0}}).ok());
+  ASSERT_TRUE(other->Commit().ok());
+  auto rows = conn->Query("SELECT COUNT(*) FROM t", {});
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ((*rows)[0].Int(0), 4);
   fs::remove_all(dir);
 }
 

@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <thread>
+#include <utility>
 
 namespace vidgate::catalog::internal {
 
@@ -84,7 +86,7 @@ class SqliteConnection final : public SqlConnection {
   Dialect dialect() const override { return Dialect::kSqlite; }
 
   Result<int64_t> Exec(std::string_view sql, const SqlParams& params) override {
-    VG_ASSIGN_OR_RETURN(StmtPtr stmt, Prepare(sql, params));
+    VG_ASSIGN_OR_RETURN(Prepared stmt, Prepare(sql, params));
     int rc = 0;
     for (int attempt = 0;; ++attempt) {
       while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
@@ -116,7 +118,7 @@ class SqliteConnection final : public SqlConnection {
   }
 
   Result<std::vector<SqlRow>> Query(std::string_view sql, const SqlParams& params) override {
-    VG_ASSIGN_OR_RETURN(StmtPtr stmt, Prepare(sql, params));
+    VG_ASSIGN_OR_RETURN(Prepared stmt, Prepare(sql, params));
     std::vector<SqlRow> rows;
     int rc = 0;
     for (int attempt = 0; attempt < kBusyRetries; ++attempt) {
@@ -153,18 +155,48 @@ class SqliteConnection final : public SqlConnection {
     return rows;
   }
 
-  Status Begin() override { return ExecScript("BEGIN IMMEDIATE"); }
-  Status Commit() override { return ExecScript("COMMIT"); }
-  Status Rollback() override { return ExecScript("ROLLBACK"); }
+  Status Begin() override { return Exec("BEGIN IMMEDIATE", {}).status(); }
+  Status Commit() override { return Exec("COMMIT", {}).status(); }
+  Status Rollback() override { return Exec("ROLLBACK", {}).status(); }
 
  private:
   std::string Where() const { return "catalog '" + path_ + "'"; }
 
-  Result<StmtPtr> Prepare(std::string_view sql, const SqlParams& params) {
-    sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
-    StmtPtr stmt(raw);
-    if (rc != SQLITE_OK) return SqliteStatus(rc, db_.get(), Where());
+  // A statement borrowed from the cache, reset when the borrower is done so
+  // that it holds no read transaction open.
+  class Prepared {
+   public:
+    explicit Prepared(sqlite3_stmt* stmt) : stmt_(stmt) {}
+    Prepared(Prepared&& other) noexcept : stmt_(std::exchange(other.stmt_, nullptr)) {}
+    Prepared(const Prepared&) = delete;
+    Prepared& operator=(const Prepared&) = delete;
+    Prepared& operator=(Prepared&&) = delete;
+    ~Prepared() {
+      if (stmt_ != nullptr) sqlite3_reset(stmt_);
+    }
+    sqlite3_stmt* get() const { return stmt_; }
+
+   private:
+    sqlite3_stmt* stmt_;
+  };
+
+  // Statements stay prepared, keyed by their text: the catalog runs the same
+  // few dozen again and again, and parsing them was most of an idle poll's
+  // cost.
+  Result<Prepared> Prepare(std::string_view sql, const SqlParams& params) {
+    auto it = statements_.find(sql);
+    if (it == statements_.end()) {
+      sqlite3_stmt* raw = nullptr;
+      int rc =
+          sqlite3_prepare_v2(db_.get(), sql.data(), static_cast<int>(sql.size()), &raw, nullptr);
+      StmtPtr owned(raw);
+      if (rc != SQLITE_OK) return SqliteStatus(rc, db_.get(), Where());
+      if (statements_.size() >= kMaxCachedStatements) statements_.clear();
+      it = statements_.emplace(std::string(sql), std::move(owned)).first;
+    }
+    Prepared stmt(it->second.get());
+    sqlite3_clear_bindings(stmt.get());
+    int rc = SQLITE_OK;
     for (size_t i = 0; i < params.size(); ++i) {
       int idx = static_cast<int>(i) + 1;
       const SqlValue& v = params[i];
@@ -183,8 +215,12 @@ class SqliteConnection final : public SqlConnection {
     return stmt;
   }
 
+  static constexpr size_t kMaxCachedStatements = 128;
+
   DbPtr db_;
   std::string path_;
+  // Declared after db_: the statements are finalized before it closes.
+  std::map<std::string, StmtPtr, std::less<>> statements_;
 };
 
 }  // namespace

@@ -54,7 +54,7 @@ Result<ScanReport> Intake::Scan() {
     }
   }
 
-  VG_RETURN_IF_ERROR(NoticeOrphans(objects, active));
+  VG_RETURN_IF_ERROR(NoticeOrphans(objects, active, report));
 
   VG_ASSIGN_OR_RETURN(auto awaiting, deps_.catalog->ListVideos(State::kAwaitingMetadata));
   for (const auto& video : awaiting) {
@@ -68,7 +68,7 @@ Result<ScanReport> Intake::Scan() {
 // A sidecar with no video beside it, once it is older than wait_seconds, gets
 // one vidgate.metadata.invalid per version (its video may still be coming).
 Status Intake::NoticeOrphans(const std::vector<storage::ObjectInfo>& objects,
-                             const std::set<std::string>& active) {
+                             const std::set<std::string>& active, ScanReport& report) {
   std::set<std::string> claimed(active.begin(), active.end());
   for (const auto& obj : objects) {
     if (ParseKey(obj.key).kind != KeyKind::kVideo) continue;
@@ -89,7 +89,9 @@ Status Intake::NoticeOrphans(const std::vector<storage::ObjectInfo>& objects,
     event.document["data"]["video_id"] = nullptr;
     event.document["data"]["state"] = nullptr;
     VG_ASSIGN_OR_RETURN(bool fresh, deps_.catalog->RecordNotice(obj.key, fingerprint, event, now));
-    if (fresh) deps_.log->warn("{}", error);
+    if (!fresh) continue;
+    ++report.events;
+    deps_.log->warn("{}", error);
   }
   return Status();
 }
@@ -119,6 +121,7 @@ Status Intake::Gate(const Video& video, const std::vector<storage::ObjectInfo>& 
         {{"reason", *gone.last_error}, {"location", nullptr}, {"history", nlohmann::json::array()}},
         now));
     VG_RETURN_IF_ERROR(deps_.catalog->Apply(gone));
+    ++report.events;
     deps_.log->warn("{}: awaiting_metadata -> unable_to_process ({})", video.name,
                     *gone.last_error);
     return Status();
@@ -148,6 +151,7 @@ Status Intake::Gate(const Video& video, const std::vector<storage::ObjectInfo>& 
     change.events.push_back(deps_.events->Make(kMetadataMissing, video, State::kAwaitingMetadata,
                                                video.attempts, data, now));
     VG_RETURN_IF_ERROR(deps_.catalog->Apply(change));
+    ++report.events;
     deps_.log->warn("{}: metadata missing (expected {}); the video waits in {}", video.name,
                     candidates[0], video.current_key);
     return Status();
@@ -179,6 +183,7 @@ Status Intake::Gate(const Video& video, const std::vector<storage::ObjectInfo>& 
     change.events.push_back(deps_.events->Make(kMetadataInvalid, video, State::kAwaitingMetadata,
                                                video.attempts, data, now));
     VG_RETURN_IF_ERROR(deps_.catalog->Apply(change));
+    ++report.events;
     deps_.log->warn("{}: metadata invalid: {}", video.name, problem);
     return Status();
   }

@@ -33,6 +33,7 @@ struct IntakeDeps {
 struct ScanReport {
   int registered = 0;      // new videos
   int queued = 0;          // videos whose metadata passed the gate
+  int events = 0;          // events written to the outbox
   bool unsettled = false;  // files seen that have not settled yet
 };
 
@@ -48,7 +49,7 @@ class Intake {
   Status Gate(const catalog::Video& video, const std::vector<storage::ObjectInfo>& objects,
               ScanReport& report);
   Status NoticeOrphans(const std::vector<storage::ObjectInfo>& objects,
-                       const std::set<std::string>& active);
+                       const std::set<std::string>& active, ScanReport& report);
   bool Settled(const storage::ObjectInfo& info) const;
 
   IntakeDeps deps_;

@@ -77,7 +77,7 @@ Status Runner::Run(const std::atomic<bool>& stop) {
   std::atomic<bool> stopping{false};
   std::atomic<uint64_t> scans{0};
   std::atomic<bool> last_scan_unsettled{true};
-  Doorbell work_bell, outbox_bell, intake_bell;
+  Doorbell work_bell, outbox_bell, intake_bell, scan_bell;
   const double poll = options_.poll_seconds;
 
   std::jthread intake_thread([&] {
@@ -91,9 +91,12 @@ Status Runner::Run(const std::atomic<bool>& stop) {
       } else {
         last_scan_unsettled = report->unsettled;
         if (report->queued > 0) work_bell.Ring();
-        outbox_bell.Ring();
+        if (report->registered > 0 || report->queued > 0 || report->events > 0) {
+          outbox_bell.Ring();
+        }
       }
       ++scans;
+      scan_bell.Ring();
       intake_bell.Wait(poll, stopping);
     }
   });
@@ -149,8 +152,13 @@ Status Runner::Run(const std::atomic<bool>& stop) {
   uint64_t idle_since_scan = 0;
   bool idle_seen = false;
   while (!stop.load()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(options_.until_idle ? 20 : 50));
-    if (!options_.until_idle) continue;
+    if (!options_.until_idle) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    // Woken by each finished scan, so the confirming scans below follow one
+    // another without a pause.
+    scan_bell.Wait(0.02, stop);
     uint64_t scan_now = scans.load();
     if (scan_now == 0) continue;
     auto pending = deps_.catalog->PendingWork();
