@@ -7,7 +7,8 @@
 #                              vs  ffmpeg transcoding with the same encoder settings
 #   D  vidgate run with a 1080p/720p/480p H.264 ladder (+ QC, thumbnails)
 #                              vs  ffmpeg encoding the same ladder from one decode (split)
-# and the peak RSS of each. Usage: bench/media.sh [SECONDS] [RUNS]
+# and the peak RSS of each. A, C and D are medians of the ratios of the
+# pairs run side by side. Usage: bench/media.sh [SECONDS] [RUNS]
 # Needs build/vidgate (make build), ffmpeg and GNU time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,32 +68,71 @@ declare -A cmds=(
   [ladder]="bash -c ladder_vidgate"
   [ffladder]="ffmpeg -v error -y -threads 0 -i $in -filter_complex [0:v]split=3[a][b][c];[b]scale=-2:720[b2];[c]scale=-2:480[c2] -map [a] -map 0:a -c:v libx264 -preset veryfast -crf 23 -pix_fmt yuv420p -c:a aac -b:a 128k -movflags +faststart $work/o1080.mp4 -map [b2] -map 0:a -c:v libx264 -preset veryfast -crf 23 -pix_fmt yuv420p -c:a aac -b:a 128k -movflags +faststart $work/o720.mp4 -map [c2] -map 0:a -c:v libx264 -preset veryfast -crf 23 -pix_fmt yuv420p -c:a aac -b:a 128k -movflags +faststart $work/o480.mp4"
 )
-order=(qc decode filters full transcode ladder ffladder)
+# Each comparison is a block of its two commands: one unmeasured run of each,
+# then RUNS pairs, the order swapped from pair to pair. A run is slowed by a
+# few per cent by what ran just before it on this machine (after the filter
+# chain, whichever command comes next is about 4 % slower), so each command
+# follows the other and itself equally often, and never another block's.
+# MEDIA_BENCH_ONLY="C" (any of A B C D) runs just those blocks.
+declare -A blocks=([A]="qc decode" [B]="filters qc" [C]="full transcode" [D]="ladder ffladder")
+selected="${MEDIA_BENCH_ONLY:-A B C D}"
+order=()
+for b in A B C D; do
+  if [[ " $selected " == *" $b "* ]]; then
+    for name in ${blocks[$b]}; do [[ " ${order[*]} " == *" $name "* ]] || order+=("$name"); done
+  fi
+done
 for name in "${order[@]}"; do : > "$work/$name.wall"; : > "$work/$name.rss"; done
 : > "$work/attempt.wall"
-for _ in $(seq 1 "$runs"); do  # interleaved, so drift hits every command alike
-  for name in "${order[@]}"; do
-    read -r wall rss < <(measure ${cmds[$name]})
-    echo "$wall" >> "$work/$name.wall"
-    echo "$rss" >> "$work/$name.rss"
-    # The attempt alone (claim to filed, from the log), without start-up,
-    # intake and the --until-idle check.
-    if [ "$name" = full ]; then attempt_span "$work/err" >> "$work/attempt.wall"; fi
+run_one() {  # run_one NAME [discard]
+  local wall rss
+  read -r wall rss < <(measure ${cmds[$1]})
+  [ "${2:-}" = discard ] && return 0
+  echo "$wall" >> "$work/$1.wall"
+  echo "$rss" >> "$work/$1.rss"
+  # The attempt alone (claim to filed, from the log), without start-up,
+  # intake and the --until-idle check.
+  if [ "$1" = full ]; then attempt_span "$work/err" >> "$work/attempt.wall"; fi
+}
+for b in A B C D; do
+  [[ " $selected " == *" $b "* ]] || continue
+  read -r first second <<< "${blocks[$b]}"
+  # qc is measured in block A; block B only times the filter chain.
+  keep_second=yes
+  if [ "$b" = B ] && [[ " $selected " == *" A "* ]]; then keep_second=no; fi
+  run_one "$first" discard
+  run_one "$second" discard
+  for i in $(seq 1 "$runs"); do
+    if [ $((i % 2)) = 1 ]; then pair=("$first" "$second"); else pair=("$second" "$first"); fi
+    for name in "${pair[@]}"; do
+      if [ "$name" = "$second" ] && [ "$keep_second" = no ]; then
+        run_one "$name" discard
+      else
+        run_one "$name"
+      fi
+    done
   done
 done
-printf '%-10s %10s %12s\n' command median_s peak_rss_MiB
+printf '%-10s %10s %8s %8s %12s\n' command median_s min_s max_s peak_rss_MiB
 for name in "${order[@]}"; do
-  printf '%-10s %10s %12s\n' "$name" "$(median < "$work/$name.wall")" \
+  printf '%-10s %10s %8s %8s %12s\n' "$name" "$(median < "$work/$name.wall")" \
+    "$(sort -n "$work/$name.wall" | head -1)" "$(sort -n "$work/$name.wall" | tail -1)" \
     "$(awk '{ m = $1 > m ? $1 : m } END { printf "%.0f", m / 1024 }' "$work/$name.rss")"
 done
-printf '%-10s %10s\n' attempt "$(median < "$work/attempt.wall")"
-w() { median < "$work/$1.wall"; }
-awk -v q="$(w qc)" -v d="$(w decode)" -v f="$(w filters)" -v full="$(w full)" -v t="$(w transcode)" \
-  -v a="$(w attempt)" \
-  -v l="$(w ladder)" -v fl="$(w ffladder)" 'BEGIN {
-  printf "A  qc / bare decode        = %.2fx (target <= 1.25)\n", q / d
-  printf "B  filter chain / qc       = %.2fx faster (target >= 3)\n", f / q
-  printf "C  full / ffmpeg transcode = %.2fx (target <= 1.10)\n", full / t
-  printf "C2 attempt / ffmpeg        = %.2fx (the attempt alone, from the log)\n", a / t
-  printf "D  ladder / ffmpeg ladder  = %.2fx\n", l / fl
+[ -s "$work/attempt.wall" ] && printf '%-10s %10s\n' attempt "$(median < "$work/attempt.wall")"
+w() { if [ -s "$work/$1.wall" ]; then median < "$work/$1.wall"; else echo 0; fi; }
+# The median of the per-pair ratios NAME1 / NAME2 (runs side by side, so a
+# drift of the machine's speed cancels), or 0 without both.
+r() {
+  if [ -s "$work/$1.wall" ] && [ -s "$work/$2.wall" ]; then
+    paste "$work/$1.wall" "$work/$2.wall" | awk '{ printf "%.4f\n", $1 / $2 }' | median
+  else echo 0; fi
+}
+awk -v a="$(r qc decode)" -v b="$(w filters)" -v q="$(w qc)" -v c="$(r full transcode)" \
+  -v c2="$(r attempt transcode)" -v d="$(r ladder ffladder)" 'BEGIN {
+  if (a > 0) printf "A  qc / bare decode        = %.2fx (target <= 1.25)\n", a
+  if (b * q > 0) printf "B  filter chain / qc       = %.2fx faster (target >= 3)\n", b / q
+  if (c > 0) printf "C  full / ffmpeg transcode = %.2fx (target <= 1.10)\n", c
+  if (c2 > 0) printf "C2 attempt / ffmpeg        = %.2fx (the attempt alone, from the log)\n", c2
+  if (d > 0) printf "D  ladder / ffmpeg ladder  = %.2fx\n", d
 }'

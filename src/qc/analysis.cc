@@ -144,14 +144,16 @@ std::optional<Analysis> CheckProbeLimits(const media::ProbeResult& probe, const 
 Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& probe,
                          const Policy& policy, const media::DecodeOptions& options,
                          const std::vector<media::FrameSink*>& extra_sinks) {
-  // Each frame's luma counted once for the black, range and luma analysers.
-  internal::LumaFacts luma_facts(0.10);
+  // Each frame's luma swept once for the black, range, interlace, luma and
+  // motion analysers.
+  const InterlaceOptions interlace_options;
+  internal::LumaFacts luma_facts(0.10, {interlace_options.threshold, interlace_options.row_step});
   BlackDetector black(BlackOptions{0.10, 0.98, policy.black_min_seconds}, &luma_facts);
   FreezeDetector freeze(FreezeOptions{0.001, policy.freeze_min_seconds});
   RangeChecker range(&luma_facts);
-  InterlaceDetector interlace;
+  InterlaceDetector interlace(interlace_options, &luma_facts);
   LuminanceSeries luma(&luma_facts);
-  MotionSeries motion;
+  MotionSeries motion(&luma_facts);
   SilenceDetector silence(SilenceOptions{0.001, policy.silence_min_seconds});
   LoudnessMeter loudness;
   ClippingDetector clipping;

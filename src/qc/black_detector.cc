@@ -29,8 +29,8 @@ Status BlackDetector::OnVideoFrame(const AVFrame& frame, double time_seconds) {
   }
   const internal::Plane& luma = planes.luma();
   uint64_t black = 0;  // a negative threshold makes no sample black
-  if (const internal::LumaCounts* counts = facts_ ? facts_->For(frame) : nullptr) {
-    black = counts->at_most;
+  if (const internal::FrameFacts* facts = facts_ ? facts_->For(frame) : nullptr) {
+    black = facts->luma.at_most;
   } else if (const int64_t code = internal::BlackCode(planes, options_.pixel_threshold);
              code >= 0) {
     black = internal::CountAtMost(luma, planes.bytes_per_sample, static_cast<uint32_t>(code));

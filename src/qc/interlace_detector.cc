@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "qc/internal/luma_facts.h"
 #include "qc/internal/pixel_ops.h"
 
 namespace vidgate::qc {
@@ -21,17 +22,16 @@ const char* FieldOrderName(FieldOrder order) {
   return "undetermined";
 }
 
-InterlaceDetector::InterlaceDetector(InterlaceOptions options) : options_(options) {
+InterlaceDetector::InterlaceDetector(InterlaceOptions options, const internal::LumaFacts* facts)
+    : options_(options), facts_(facts) {
   options_.row_step = std::max(1, options_.row_step);
+  if (facts_ != nullptr && (facts_->comb().threshold != options_.threshold ||
+                            facts_->comb().row_step != options_.row_step)) {
+    facts_ = nullptr;  // counted with other parameters: count for ourselves
+  }
 }
 
-FieldOrder InterlaceDetector::Classify(const internal::VideoPlanes& current,
-                                       const internal::VideoPlanes& previous) const {
-  const int threshold = options_.threshold << (current.depth - 8);
-  // 135 odd rows examined: every 4th at 1080 lines, every 8th at 2160.
-  const int row_step = std::max(options_.row_step, current.luma().height / 270);
-  const internal::CombCounts n = internal::CountCombing(
-      current.luma(), previous.luma(), current.bytes_per_sample, threshold, row_step);
+FieldOrder InterlaceDetector::Classify(const internal::CombCounts& n) const {
   const double most = static_cast<double>(std::max({n.cur, n.tff, n.bff}));
   if (n.pixels == 0 || most <= options_.min_combed * static_cast<double>(n.pixels)) {
     return FieldOrder::kUndetermined;
@@ -63,7 +63,16 @@ Status InterlaceDetector::OnVideoFrame(const AVFrame& frame, double time_seconds
   if (frame.interlaced_frame != 0) ++result_.flagged_interlaced;
   FieldOrder order = FieldOrder::kUndetermined;
   if (previous_ != nullptr && internal::SameGeometry(planes, previous_planes_)) {
-    order = Classify(planes, previous_planes_);
+    const internal::FrameFacts* facts = facts_ ? facts_->For(frame) : nullptr;
+    if (facts && facts->has_previous) {
+      order = Classify(facts->combing);
+    } else {
+      // 135 odd rows examined: every 4th at 1080 lines, every 8th at 2160.
+      order = Classify(
+          internal::CountCombing(planes.luma(), previous_planes_.luma(), planes.bytes_per_sample,
+                                 options_.threshold << (planes.depth - 8),
+                                 internal::CombRowStep(options_.row_step, planes.luma().height)));
+    }
   }
   switch (order) {
     case FieldOrder::kProgressive:

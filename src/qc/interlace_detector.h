@@ -47,9 +47,13 @@
 
 #include "media/av.h"
 #include "media/decode_pass.h"
+#include "qc/internal/pixel_ops.h"
 #include "qc/internal/video_planes.h"
 
 namespace vidgate::qc {
+namespace internal {
+class LumaFacts;
+}
 
 enum class FieldOrder { kUndetermined, kProgressive, kTopFieldFirst, kBottomFieldFirst };
 
@@ -84,7 +88,10 @@ struct InterlaceResult {
 
 class InterlaceDetector : public media::FrameSink {
  public:
-  explicit InterlaceDetector(InterlaceOptions options = {});
+  // `facts`, when given, supplies each frame's combing counts (see
+  // internal/luma_facts.h) if it uses the same threshold and row step.
+  explicit InterlaceDetector(InterlaceOptions options = {},
+                             const internal::LumaFacts* facts = nullptr);
 
   Status OnVideoFrame(const AVFrame& frame, double time_seconds) override;
   Status Finish() override;
@@ -97,12 +104,11 @@ class InterlaceDetector : public media::FrameSink {
   nlohmann::json ToJson() const;
 
  private:
-  // Classifies one frame against its predecessor (planes of the same
-  // geometry).
-  FieldOrder Classify(const internal::VideoPlanes& current,
-                      const internal::VideoPlanes& previous) const;
+  // Classifies one frame by its combing counts against its predecessor.
+  FieldOrder Classify(const internal::CombCounts& n) const;
 
   InterlaceOptions options_;
+  const internal::LumaFacts* facts_;
   InterlaceResult result_;
   media::FramePtr previous_;
   internal::VideoPlanes previous_planes_;

@@ -8,6 +8,7 @@
 #include "common/util.h"
 #include "media/synthesize.h"
 #include "qc/black_detector.h"
+#include "qc/interlace_detector.h"
 #include "qc/range_checker.h"
 #include "qc/video_series.h"
 
@@ -27,12 +28,16 @@ TEST(LumaFactsTest, SharedCountsGiveTheSameResults) {
   o.black = {{1.0, 3.5}};
   ASSERT_TRUE(media::SynthesizeClip(path, o).ok());
 
-  internal::LumaFacts facts(0.10);
+  internal::LumaFacts facts(0.10, {});
   BlackDetector shared_black({}, &facts), own_black;
   RangeChecker shared_range(&facts), own_range;
   LuminanceSeries shared_luma(&facts), own_luma;
+  MotionSeries shared_motion(&facts), own_motion;
+  InterlaceDetector shared_interlace({}, &facts), own_interlace;
   auto stats = media::DecodePass(
-      path, {&facts, &shared_black, &shared_range, &shared_luma, &own_black, &own_range, &own_luma},
+      path,
+      {&facts, &shared_black, &shared_range, &shared_luma, &shared_motion, &shared_interlace,
+       &own_black, &own_range, &own_luma, &own_motion, &own_interlace},
       {});
   std::filesystem::remove(path);
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
@@ -41,6 +46,10 @@ TEST(LumaFactsTest, SharedCountsGiveTheSameResults) {
   EXPECT_EQ(shared_range.ToJson(), own_range.ToJson());
   EXPECT_GT(shared_range.result().luma_outside, 0u) << "testsrc-like colours leave the range";
   EXPECT_EQ(shared_luma.ToJson(), own_luma.ToJson());
+  EXPECT_EQ(shared_motion.ToJson(), own_motion.ToJson());
+  EXPECT_GT(own_motion.PerSecond().at(0).value_or(0), 0) << "the pattern moves";
+  EXPECT_EQ(shared_interlace.ToJson(), own_interlace.ToJson());
+  EXPECT_GT(own_interlace.result().progressive, 0);
 }
 
 TEST(LumaFactsTest, BlackCodeFollowsDepthAndRange) {

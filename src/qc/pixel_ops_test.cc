@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <random>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 namespace vidgate::qc::internal {
@@ -75,6 +76,44 @@ TEST(QcPixelOpsTest, CombingFastPathMatchesScalar) {
         EXPECT_EQ(fast.pixels, slow.pixels);
         EXPECT_EQ(slow.pixels,
                   static_cast<uint64_t>(width) * (row_step == 1 ? 9 : 5));  // rows 3..19
+      }
+    }
+  }
+}
+
+// The one-sweep scan gives exactly what the separate whole-plane calls give,
+// at heights that do and do not fill its bands, with and without a previous
+// frame.
+TEST(QcPixelOpsTest, ScanLumaMatchesTheSeparateCalls) {
+  for (int bytes : {1, 2}) {
+    for (auto [width, height] : {std::pair{7, 1}, std::pair{33, 5}, std::pair{64, 6},
+                                 std::pair{333, 16}, std::pair{100, 17}, std::pair{96, 70}}) {
+      for (int row_step : {1, 2, 3}) {
+        std::vector<uint8_t> sa, sb;
+        const uint32_t seed = static_cast<uint32_t>(width * 31 + height);
+        const Plane a = MakePlane(&sa, width, height, bytes, seed);
+        const Plane b = MakePlane(&sb, width, height, bytes, seed + 1);
+        SCOPED_TRACE(::testing::Message() << "bytes=" << bytes << " size=" << width << "x" << height
+                                          << " row_step=" << row_step);
+        const LumaScan alone = ScanLuma(a, nullptr, bytes, 37, 16, 235, 16, row_step);
+        const LumaScan paired = ScanLuma(a, &b, bytes, 37, 16, 235, 16, row_step);
+        const LumaCounts counts = CountLuma(a, bytes, 37, 16, 235);
+        for (const LumaScan* scan : {&alone, &paired}) {
+          EXPECT_EQ(scan->counts.at_most, counts.at_most);
+          EXPECT_EQ(scan->counts.outside, counts.outside);
+          EXPECT_EQ(scan->counts.sum, counts.sum);
+        }
+        EXPECT_EQ(alone.abs_diff, 0u);
+        EXPECT_EQ(alone.combing.pixels, 0u);
+        EXPECT_EQ(paired.abs_diff, SumAbsDiff(a, b, bytes));
+        const CombCounts comb = CountCombing(a, b, bytes, 16, row_step);
+        EXPECT_EQ(paired.combing.cur, comb.cur);
+        EXPECT_EQ(paired.combing.tff, comb.tff);
+        EXPECT_EQ(paired.combing.bff, comb.bff);
+        EXPECT_EQ(paired.combing.pixels, comb.pixels);
+        if (height >= 70) {
+          EXPECT_GT(comb.cur, 0u);
+        }
       }
     }
   }

@@ -37,11 +37,11 @@ Status RangeChecker::OnVideoFrame(const AVFrame& frame, double time_seconds) {
         static_cast<uint64_t>(plane.width) * static_cast<uint64_t>(plane.height);
     if (plane.kind == internal::PlaneKind::kLuma) {
       luma += samples;
-      const internal::LumaCounts* counts = facts_ ? facts_->For(frame) : nullptr;
-      luma_outside += counts ? counts->outside
-                             : internal::CountOutside(plane, planes.bytes_per_sample,
-                                                      internal::LegalLumaLow(planes),
-                                                      internal::LegalLumaHigh(planes));
+      const internal::FrameFacts* facts = facts_ ? facts_->For(frame) : nullptr;
+      luma_outside += facts ? facts->luma.outside
+                            : internal::CountOutside(plane, planes.bytes_per_sample,
+                                                     internal::LegalLumaLow(planes),
+                                                     internal::LegalLumaHigh(planes));
     } else if (plane.kind == internal::PlaneKind::kChroma) {
       chroma += samples;
       chroma_outside +=

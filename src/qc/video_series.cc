@@ -22,9 +22,9 @@ Status LuminanceSeries::OnVideoFrame(const AVFrame& frame, double time_seconds) 
   internal::VideoPlanes planes;
   std::string why;
   if (!internal::DescribeVideoFrame(frame, &planes, &why)) return Status();
-  const internal::LumaCounts* counts = facts_ ? facts_->For(frame) : nullptr;
+  const internal::FrameFacts* facts = facts_ ? facts_->For(frame) : nullptr;
   const double sum = static_cast<double>(
-      counts ? counts->sum : internal::SumSamples(planes.luma(), planes.bytes_per_sample));
+      facts ? facts->luma.sum : internal::SumSamples(planes.luma(), planes.bytes_per_sample));
   series_.Add(time_seconds, To8Bit(sum / LumaSamples(planes), planes.depth));
   return Status();
 }
@@ -39,8 +39,11 @@ Status MotionSeries::OnVideoFrame(const AVFrame& frame, double time_seconds) {
     return Status();
   }
   if (previous_ != nullptr && internal::SameGeometry(planes, previous_planes_)) {
+    const internal::FrameFacts* facts = facts_ ? facts_->For(frame) : nullptr;
     const double sad = static_cast<double>(
-        internal::SumAbsDiff(planes.luma(), previous_planes_.luma(), planes.bytes_per_sample));
+        facts && facts->has_previous ? facts->abs_diff
+                                     : internal::SumAbsDiff(planes.luma(), previous_planes_.luma(),
+                                                            planes.bytes_per_sample));
     series_.Add(time_seconds, To8Bit(sad / LumaSamples(planes), planes.depth));
   }
   VG_RETURN_IF_ERROR(media::KeepFrame(previous_, frame, "motion series"));

@@ -48,6 +48,10 @@ class LuminanceSeries : public media::FrameSink {
 // MotionSeries holds a reference (av_frame_ref) to the previous frame.
 class MotionSeries : public media::FrameSink {
  public:
+  // `facts`, when given, supplies each frame's difference to the previous
+  // one (see internal/luma_facts.h).
+  explicit MotionSeries(const internal::LumaFacts* facts = nullptr) : facts_(facts) {}
+
   Status OnVideoFrame(const AVFrame& frame, double time_seconds) override;
   Status Finish() override;
 
@@ -57,6 +61,7 @@ class MotionSeries : public media::FrameSink {
   nlohmann::json ToJson() const;
 
  private:
+  const internal::LumaFacts* facts_;
   internal::PerSecond series_;
   media::FramePtr previous_;
   internal::VideoPlanes previous_planes_;

@@ -19,16 +19,33 @@ Status LumaFacts::OnVideoFrame(const AVFrame& frame, double time_seconds) {
   valid_ = false;
   VideoPlanes planes;
   std::string why;
-  if (!DescribeVideoFrame(frame, &planes, &why)) return Status();
+  if (!DescribeVideoFrame(frame, &planes, &why)) {
+    previous_.reset();
+    return Status();
+  }
   const int64_t black = BlackCode(planes, black_threshold_);
+  const bool has_previous = previous_ != nullptr && SameGeometry(planes, previous_planes_);
   // No code is black: count nothing (<= 0 and then subtract the zeros).
-  counts_ = CountLuma(planes.luma(), planes.bytes_per_sample,
-                      black < 0 ? 0 : static_cast<uint32_t>(black), LegalLumaLow(planes),
-                      LegalLumaHigh(planes));
-  if (black < 0) counts_.at_most = 0;
+  const LumaScan scan = ScanLuma(
+      planes.luma(), has_previous ? &previous_planes_.luma() : nullptr, planes.bytes_per_sample,
+      black < 0 ? 0 : static_cast<uint32_t>(black), LegalLumaLow(planes), LegalLumaHigh(planes),
+      comb_.threshold << (planes.depth - 8), CombRowStep(comb_.row_step, planes.luma().height));
+  facts_.luma = scan.counts;
+  if (black < 0) facts_.luma.at_most = 0;
+  facts_.has_previous = has_previous;
+  facts_.abs_diff = scan.abs_diff;
+  facts_.combing = scan.combing;
   frame_ = &frame;
   data_ = frame.data[0];
   valid_ = true;
+  VG_RETURN_IF_ERROR(media::KeepFrame(previous_, frame, "luma facts"));
+  if (!DescribeVideoFrame(*previous_, &previous_planes_, &why)) previous_.reset();
+  return Status();
+}
+
+Status LumaFacts::Finish() {
+  previous_.reset();
+  valid_ = false;
   return Status();
 }
 

@@ -1,5 +1,6 @@
 #include "qc/internal/pixel_ops.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 // The SSE2 paths use 64-bit lane moves, so they are for x86-64 only.
@@ -573,5 +574,67 @@ CombCounts CountCombing(const Plane& cur, const Plane& prev, int bytes_per_sampl
   return scalar::CountCombing(cur, prev, bytes_per_sample, threshold, row_step);
 }
 #endif
+
+namespace {
+Plane RowsOf(const Plane& plane, int first, int count) {
+  Plane out = plane;
+  out.data = plane.data + first * plane.linesize;
+  out.height = count;
+  return out;
+}
+
+// Starts loading `plane`'s rows into the cache, a line at a time.
+void Prefetch(const Plane& plane, int bytes_per_sample) {
+  constexpr int kCacheLine = 64;
+  const int bytes = plane.width * bytes_per_sample;
+  for (int y = 0; y < plane.height; ++y) {
+    const uint8_t* row = plane.data + y * plane.linesize;
+    for (int x = 0; x < bytes; x += kCacheLine) __builtin_prefetch(row + x);
+  }
+}
+
+void Add(LumaCounts& to, const LumaCounts& from) {
+  to.at_most += from.at_most;
+  to.outside += from.outside;
+  to.sum += from.sum;
+}
+
+void Add(CombCounts& to, const CombCounts& from) {
+  to.cur += from.cur;
+  to.tff += from.tff;
+  to.bff += from.bff;
+  to.pixels += from.pixels;
+}
+}  // namespace
+
+LumaScan ScanLuma(const Plane& cur, const Plane* prev, int bytes_per_sample, uint32_t at_most,
+                  uint32_t low, uint32_t high, int comb_threshold, int comb_row_step) {
+  // Bands small enough that the kernels after the first find them in cache.
+  constexpr int kBandRows = 16;
+  const int comb_step = 2 * std::max(1, comb_row_step);
+  LumaScan out;
+  int comb_row = 3;  // CountCombing's rows: 3, 3 + comb_step, ... while row + 2 < height
+  for (int y = 0; y < cur.height; y += kBandRows) {
+    const int rows = std::min(kBandRows, cur.height - y);
+    // The next band is fetched while this one is counted: the kernels wait
+    // on memory otherwise (they are several times faster than it).
+    Prefetch(RowsOf(cur, y + rows, std::min(kBandRows, cur.height - y - rows)), bytes_per_sample);
+    if (prev != nullptr) {
+      Prefetch(RowsOf(*prev, y + rows, std::min(kBandRows, cur.height - y - rows)),
+               bytes_per_sample);
+    }
+    const Plane band = RowsOf(cur, y, rows);
+    Add(out.counts, CountLuma(band, bytes_per_sample, at_most, low, high));
+    if (prev == nullptr) continue;
+    out.abs_diff += SumAbsDiff(band, RowsOf(*prev, y, rows), bytes_per_sample);
+    for (; comb_row < y + rows && comb_row + 2 < cur.height; comb_row += comb_step) {
+      // Rows comb_row - 3 .. comb_row + 2, in which comb_row is the only row
+      // CountCombing examines.
+      Add(out.combing, CountCombing(RowsOf(cur, comb_row - 3, 6), RowsOf(*prev, comb_row - 3, 6),
+                                    bytes_per_sample, comb_threshold, 1));
+    }
+  }
+  return out;
+}
 
 }  // namespace vidgate::qc::internal

@@ -48,6 +48,19 @@ struct CombCounts {
 CombCounts CountCombing(const Plane& cur, const Plane& prev, int bytes_per_sample, int threshold,
                         int row_step);
 
+// What the analysers take of a frame's luma, in one sweep over bands of rows
+// so that each row comes from memory once instead of once per statistic:
+// CountLuma(cur), and when `prev` (the previous frame's luma, the same size)
+// is given, SumAbsDiff(cur, prev) and CountCombing(cur, prev). The results
+// are exactly those of the separate calls.
+struct LumaScan {
+  LumaCounts counts;
+  uint64_t abs_diff = 0;
+  CombCounts combing;
+};
+LumaScan ScanLuma(const Plane& cur, const Plane* prev, int bytes_per_sample, uint32_t at_most,
+                  uint32_t low, uint32_t high, int comb_threshold, int comb_row_step);
+
 // The portable implementations, exposed so tests can check the fast path
 // against them.
 namespace scalar {
