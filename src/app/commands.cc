@@ -35,8 +35,9 @@ Result<qc::Policy> PolicyFromConfig(const Config& cfg) {
 
 using catalog::State;
 
-int Fail(const Status& status, int exit_code) {
+int Fail(const Status& status, int exit_code, bool json) {
   std::cerr << "vidgate: " << status.message() << "\n";
+  if (json) std::cout << nlohmann::json{{"error", status.message()}}.dump(2) << "\n";
   return exit_code;
 }
 
@@ -257,13 +258,13 @@ int ListCommand(Context& ctx, const std::optional<std::string>& state, bool json
   std::optional<State> filter;
   if (state) {
     auto parsed = catalog::ParseState(*state);
-    if (!parsed.ok()) return Fail(parsed.status().WithContext("--state"), kExitUsage);
+    if (!parsed.ok()) return Fail(parsed.status().WithContext("--state"), kExitUsage, json);
     filter = *parsed;
   }
   auto cat = OpenCatalog(ctx.config);
-  if (!cat.ok()) return Fail(cat.status(), BackendExit(cat.status()));
+  if (!cat.ok()) return Fail(cat.status(), BackendExit(cat.status()), json);
   auto videos = (*cat)->ListVideos(filter);
-  if (!videos.ok()) return Fail(videos.status(), kExitBackend);
+  if (!videos.ok()) return Fail(videos.status(), kExitBackend, json);
   if (json) {
     nlohmann::json out = {{"videos", nlohmann::json::array()}};
     for (const auto& v : *videos) {
@@ -289,16 +290,16 @@ int ListCommand(Context& ctx, const std::optional<std::string>& state, bool json
 
 int ShowCommand(Context& ctx, const std::string& id_or_name, bool json) {
   auto cat = OpenCatalog(ctx.config);
-  if (!cat.ok()) return Fail(cat.status(), BackendExit(cat.status()));
+  if (!cat.ok()) return Fail(cat.status(), BackendExit(cat.status()), json);
   auto video = (*cat)->FindVideo(id_or_name);
-  if (video.status().code() == Code::kNotFound) return Fail(video.status(), kExitNo);
-  if (!video.ok()) return Fail(video.status(), kExitBackend);
+  if (video.status().code() == Code::kNotFound) return Fail(video.status(), kExitNo, json);
+  if (!video.ok()) return Fail(video.status(), kExitBackend, json);
   auto attempts = (*cat)->Attempts(video->id);
   auto outputs = (*cat)->Outputs(video->id);
   auto notes = (*cat)->Notifications(video->id);
   if (!attempts.ok() || !outputs.ok() || !notes.ok()) {
     return Fail(Unavailable("cannot read video " + std::to_string(video->id) + " from the catalog"),
-                kExitBackend);
+                kExitBackend, json);
   }
   const auto& v = *video;
   nlohmann::json out = {
@@ -381,7 +382,7 @@ int RetryCommand(Context& ctx, const std::string& id_or_name) {
 int ProbeCommand(const std::string& file, bool json) {
   auto probe = media::Probe(file);
   if (!probe.ok()) {
-    return Fail(probe.status(), MediaExit(probe.status()));
+    return Fail(probe.status(), MediaExit(probe.status()), json);
   }
   nlohmann::json doc = probe->ToJson();
   if (json) {
@@ -412,12 +413,12 @@ int QcCommand(const std::string& file, bool json, const std::optional<std::strin
   Result<qc::Policy> policy = Internal("no policy");
   if (preset) {
     policy = qc::PresetPolicy(*preset);
-    if (!policy.ok()) return Fail(policy.status().WithContext("--policy"), kExitUsage);
+    if (!policy.ok()) return Fail(policy.status().WithContext("--policy"), kExitUsage, json);
   } else {
     auto config = LoadConfig(config_path);
-    if (!config.ok()) return Fail(config.status(), kExitUsage);
+    if (!config.ok()) return Fail(config.status(), kExitUsage, json);
     policy = PolicyFromConfig(*config);
-    if (!policy.ok()) return Fail(policy.status().WithContext("qc"), kExitUsage);
+    if (!policy.ok()) return Fail(policy.status().WithContext("qc"), kExitUsage, json);
   }
   const std::string policy_name = policy->name;
   pipeline::OutputOptions qc_only;
@@ -426,7 +427,7 @@ int QcCommand(const std::string& file, bool json, const std::optional<std::strin
   auto stage = pipeline::NewQcStage(*policy, qc_only);
   auto result = stage->Process(file, file, [] { return Status(); });
   if (!result.ok()) {
-    return Fail(result.status(), MediaExit(result.status()));
+    return Fail(result.status(), MediaExit(result.status()), json);
   }
   if (json) {
     std::cout << result->qc.dump(2) << "\n";

@@ -20,8 +20,10 @@ inline constexpr int kExitNo = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitBackend = 3;
 
-// Prints `status` as one sentence on stderr and returns its exit code.
-int Fail(const Status& status, int exit_code);
+// Prints `status` as one sentence on stderr and returns its exit code; with
+// `json`, also {"error": sentence} on stdout, the one document a --json
+// command owes.
+int Fail(const Status& status, int exit_code, bool json = false);
 // The exit code for a store or catalog error.
 int BackendExit(const Status& status);
 

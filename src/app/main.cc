@@ -97,7 +97,7 @@ int Main(int argc, char** argv) {
   if (*qc) return QcCommand(file, json, policy, config_path);
 
   auto config = LoadConfig(config_path);
-  if (!config.ok()) return Fail(config.status(), kExitUsage);
+  if (!config.ok()) return Fail(config.status(), kExitUsage, json && (*list || *show));
   Context ctx{std::move(config).value(),
               MakeLogger(log_format == "json" ? LogFormat::kJson : LogFormat::kText,
                          spdlog::level::from_str(log_level))};
@@ -117,7 +117,9 @@ int main(int argc, char** argv) {
   try {
     return Main(argc, argv);
   } catch (const std::exception& e) {
+    // Not the user's input: the contract's code for a failure of ours or
+    // of a backend.
     std::cerr << "vidgate: internal error: " << e.what() << "\n";
-    return 70;
+    return vidgate::app::kExitBackend;
   }
 }

@@ -135,7 +135,10 @@ std::optional<Analysis> CheckProbeLimits(const media::ProbeResult& probe, const 
                  {{"black_segments", nlohmann::json::array()},
                   {"freeze_segments", nlohmann::json::array()},
                   {"decode_errors", 0}}},
-                {"audio", {{"silence_segments", nlohmann::json::array()}}},
+                // The contract's shape, with nothing measured.
+                {"audio",
+                 {{"silence_segments", nlohmann::json::array()},
+                  {"loudness", LoudnessMeter().ToJson()}}},
                 {"series", nlohmann::json::object()},
                 {"decoded", false}};
   return out;

@@ -114,6 +114,12 @@ TEST_F(AnalysisTest, ProbeLimitsRejectWithoutDecoding) {
   EXPECT_NE(early->summary.find("over the limit of 2 s"), std::string::npos);
   EXPECT_EQ(early->report["decoded"], false);
   EXPECT_TRUE(early->report["video"]["black_segments"].empty());
+  // The contract's shape all the same: loudness fields present, unmeasured.
+  for (const char* key : {"integrated_lufs", "lra", "true_peak_dbtp"}) {
+    ASSERT_TRUE(early->report["audio"]["loudness"].contains(key)) << key;
+    EXPECT_TRUE(early->report["audio"]["loudness"][key].is_null()) << key;
+  }
+  EXPECT_TRUE(early->report["series"].is_object());
 }
 
 TEST_F(AnalysisTest, BitRateSeriesAddsUpToTheStreamsBytes) {

@@ -885,6 +885,22 @@ TEST_F(E2eTest, CliErrors) {
   r = Run({"probe", text});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("notes.txt"), std::string::npos) << "the error must name the file";
+  // With --json, a refusal is still exactly one JSON document on stdout,
+  // carrying the sentence stderr has.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"probe", text, "--json"},
+        {"qc", text, "--json"},
+        {"show", "nosuch", "--json"},
+        {"list", "--state", "bogus", "--json"},
+        {"list", "--json", "--config", root() + "/wrongtype.toml"}}) {
+    r = Run(args);
+    EXPECT_NE(r.exit_code, 0) << args[0];
+    json error = json::parse(r.out, nullptr, false);
+    ASSERT_FALSE(error.is_discarded()) << args[0] << ": stdout is not one JSON document:\n"
+                                       << r.out;
+    ASSERT_TRUE(error.contains("error") && error["error"].is_string()) << r.out;
+    EXPECT_NE(r.err.find(error["error"].get<std::string>()), std::string::npos) << r.err;
+  }
 
   // probe --json: exactly one JSON document on stdout, of the contract shape.
   r = Run({"probe", clip, "--json"});
