@@ -1,5 +1,7 @@
 #include "media/rendition_encoder.h"
 
+#include "media/codec_string.h"
+
 extern "C" {
 #include <libavutil/audio_fifo.h>
 #include <libavutil/channel_layout.h>
@@ -336,24 +338,13 @@ std::string RenditionEncoder::audio_codec() const {
 std::string RenditionEncoder::hls_codecs() const {
   std::string out;
   if (const AVCodecContext* v = s_->venc.get()) {
-    if (v->codec_id != AV_CODEC_ID_H264) return "";
-    // profile_idc, constraint flags, level_idc: the 3 bytes after the SPS's
-    // NAL header, found in x264's Annex B extradata (or an avcC record).
-    const uint8_t* d = v->extradata;
-    const int n = v->extradata_size;
-    const uint8_t* sps = nullptr;
-    if (n >= 4 && d[0] == 1) sps = d + 1;
-    for (int i = 0; !sps && i + 6 < n; ++i) {
-      if (d[i] == 0 && d[i + 1] == 0 && d[i + 2] == 1 && (d[i + 3] & 0x1f) == 7) sps = d + i + 4;
-    }
-    if (!sps) return "";
-    char avc[16];
-    std::snprintf(avc, sizeof avc, "avc1.%02x%02x%02x", sps[0], sps[1], sps[2]);
-    out = avc;
+    out = VideoCodecString(*v, s_->frame_rate);
+    if (out.empty()) return "";  // a partial list would hide the video from players
   }
   if (const AVCodecContext* a = s_->aenc.get(); a && s_->audio_frames_in > 0) {
-    if (!out.empty()) out += ",";
-    out += a->codec_id == AV_CODEC_ID_AAC ? "mp4a.40.2" : "Opus";
+    const std::string audio = AudioCodecString(*a);
+    if (audio.empty()) return "";
+    out += (out.empty() ? "" : ",") + audio;
   }
   return out;
 }

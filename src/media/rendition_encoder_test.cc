@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 
 #include "common/util.h"
 #include "media/synthesize.h"
@@ -24,7 +25,7 @@ class RenditionTest : public ::testing::Test {
   }
   // Encodes `source` in one decode pass; returns the rendition's probe.
   ProbeResult Encode(const std::string& source, const RenditionSpec& spec,
-                     const HlsOutput& hls = {}) {
+                     const HlsOutput& hls = {}, std::string* hls_codecs = nullptr) {
     auto probe = Probe(source);
     EXPECT_TRUE(probe.ok());
     std::string out = Temp(".mp4");
@@ -33,6 +34,7 @@ class RenditionTest : public ::testing::Test {
     if (!enc.ok()) return ProbeResult{};
     auto stats = DecodePass(source, {enc->get()}, {});
     EXPECT_TRUE(stats.ok()) << stats.status().ToString();
+    if (hls_codecs) *hls_codecs = (*enc)->hls_codecs();
     auto written = Probe(out);
     EXPECT_TRUE(written.ok()) << written.status().ToString();
     return written.ok() ? *written : ProbeResult{};
@@ -145,7 +147,14 @@ TEST_P(RenditionCodecTest, ProbesAsTheConfiguredCodecAndSize) {
   // With HLS too: closed GOPs, segments of 0.5 s.
   std::string dir = Temp("-hls");
   std::filesystem::create_directories(dir);
-  ProbeResult r = Encode(src, spec, HlsOutput{dir, 0.5});
+  std::string codecs;
+  ProbeResult r = Encode(src, spec, HlsOutput{dir, 0.5}, &codecs);
+  // The master playlist's CODECS: the video's string from its headers, then
+  // the audio's.
+  const std::map<std::string, std::string> prefix = {
+      {"h264", "avc1.64"}, {"hevc", "hvc1.1.6.L"}, {"av1", "av01.0."}, {"vp9", "vp09.00."}};
+  EXPECT_EQ(codecs.rfind(prefix.at(spec.codec), 0), 0u) << codecs;
+  EXPECT_TRUE(codecs.ends_with(spec.audio_codec == "aac" ? ",mp4a.40.2" : ",Opus")) << codecs;
   auto playlist = Probe(dir + "/index.m3u8");
   ASSERT_TRUE(playlist.ok()) << playlist.status().ToString();
   ASSERT_FALSE(playlist->streams.empty());
