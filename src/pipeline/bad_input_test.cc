@@ -15,6 +15,7 @@ extern "C" {
 #include <sys/resource.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -673,6 +674,35 @@ TEST_F(BadInputTest, AttemptTimeLimitAlreadyPassedStopsBeforeDecoding) {
   EXPECT_EQ(o.result.status().code(), Code::kDeadlineExceeded);
   EXPECT_TRUE(IsRetryable(o.result.status()));
   EXPECT_EQ(polls, 1);
+}
+
+// ------------------------------------------------------------- full disk
+
+// The outputs cannot be written (a file-size limit stands in for a full
+// disk): a retryable error that names the output by its key, not by a path
+// in the work folder that is gone by the time anyone reads it.
+TEST_F(BadInputTest, FullDiskNamesTheOutputByItsKey) {
+  const std::string path = Make("for-a-full-disk.mp4", Video(4, "640x360") + kH264);
+  OutputOptions rendition_only, thumbnails_only;
+  rendition_only.thumbnails = false;
+  thumbnails_only.renditions.clear();
+  for (const auto& [outputs, key] : {std::pair{rendition_only, "renditions/main.mp4"},
+                                     std::pair{thumbnails_only, "thumbnails/poster.jpg"}}) {
+    rlimit before{};
+    ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &before), 0);
+    const auto old_handler = std::signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of the signal
+    rlimit small = before;
+    small.rlim_cur = 8 * 1024;
+    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+    Outcome o = Process(path, {}, outputs);
+    setrlimit(RLIMIT_FSIZE, &before);
+    std::signal(SIGXFSZ, old_handler);
+    ASSERT_FALSE(o.result.ok()) << o.result->summary;
+    const Status& s = o.result.status();
+    EXPECT_TRUE(IsRetryable(s)) << s.ToString();
+    EXPECT_NE(s.message().find(key), std::string::npos) << s.message();
+    EXPECT_EQ(s.message().find(ScratchPath("work")), std::string::npos) << s.message();
+  }
 }
 
 }  // namespace

@@ -87,6 +87,19 @@ Result<catalog::Output> CheckRendition(const std::string& local, const std::stri
   return Describe(*written);
 }
 
+// An encoder's or writer's error names its file in the work folder, a path
+// that means nothing to the reader and is gone by then: name the output by
+// its key under processed/NAME/ instead ("renditions/main.mp4").
+Status InOutputTerms(const Status& status, const std::shared_ptr<WorkDir>& work_dir) {
+  if (!work_dir) return status;
+  std::string message = status.message();
+  const std::string prefix = work_dir->path + "/";
+  for (size_t at = message.find(prefix); at != std::string::npos; at = message.find(prefix, at)) {
+    message.erase(at, prefix.size());
+  }
+  return Status(status.code(), message);
+}
+
 // A rendition being written: its MP4 (and HLS folder) in the work folder.
 struct RenditionJob {
   std::string key, local, hls_dir;
@@ -103,6 +116,17 @@ class QcStage final : public MediaStage {
   Result<StageResult> Process(const std::string& path, const std::string& name,
                               const std::function<Status()>& should_stop) override {
     (void)name;
+    std::shared_ptr<WorkDir> work_dir;
+    Result<StageResult> result = Produce(path, should_stop, work_dir);
+    if (result.ok()) return result;
+    return InOutputTerms(result.status(), work_dir);
+  }
+
+ private:
+  // Process() without its error wording; `work_dir` is set as soon as the
+  // outputs have a folder.
+  Result<StageResult> Produce(const std::string& path, const std::function<Status()>& should_stop,
+                              std::shared_ptr<WorkDir>& work_dir) {
     StageResult out;
     VG_ASSIGN_OR_RETURN(media::ProbeResult probe, media::Probe(path));
     out.probe = probe.ToJson();
@@ -130,6 +154,7 @@ class QcStage final : public MediaStage {
     const bool any_stream = probe.HasVideo() || probe.HasAudio();
     if ((!outputs_.renditions.empty() && any_stream) || (outputs_.thumbnails && probe.HasVideo())) {
       VG_ASSIGN_OR_RETURN(out.work_dir, MakeWorkDir(work_root_));
+      work_dir = out.work_dir;
     }
     for (const auto& spec :
          any_stream ? outputs_.renditions : std::vector<media::RenditionSpec>{}) {
@@ -197,7 +222,6 @@ class QcStage final : public MediaStage {
     return out;
   }
 
- private:
   static Status CollectHls(const RenditionJob& r, StageResult& out,
                            std::vector<media::HlsVariant>& variants) {
     const std::string name = std::filesystem::path(r.hls_dir).filename().string();
