@@ -67,21 +67,6 @@ Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(const Config& config) {
   return cat;
 }
 
-nlohmann::json AttemptsJson(const std::vector<catalog::Attempt>& attempts) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& a : attempts) {
-    out.push_back({{"number", a.number},
-                   {"started_at", FormatTime(a.started_at)},
-                   {"finished_at", a.finished_at > 0 ? nlohmann::json(FormatTime(a.finished_at))
-                                                     : nlohmann::json(nullptr)},
-                   {"outcome", a.outcome},
-                   {"error", a.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.error)},
-                   {"retryable", a.retryable},
-                   {"worker", a.worker}});
-  }
-  return out;
-}
-
 std::string Location(const catalog::Video& v) {
   return catalog::IsTerminal(v.state) && !v.location.empty() ? v.location : v.current_key;
 }
@@ -306,7 +291,7 @@ int ShowCommand(Context& ctx, const std::string& id_or_name, bool json) {
       {"id", v.id},
       {"name", v.name},
       {"state", catalog::StateName(v.state)},
-      {"attempts", AttemptsJson(*attempts)},
+      {"attempts", catalog::AttemptsToJson(*attempts)},
       {"metadata", v.metadata.is_null() ? nlohmann::json::object() : v.metadata},
       {"probe", v.probe.is_null() ? nlohmann::json::object() : v.probe},
       {"qc", v.qc.is_null() ? nlohmann::json::object() : v.qc},

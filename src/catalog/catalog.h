@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/util.h"
 
 namespace vidgate::catalog {
 
@@ -90,6 +91,25 @@ inline nlohmann::json OutputsToJson(const std::vector<Output>& outputs) {
                    {"width", o.width},
                    {"height", o.height},
                    {"duration", o.duration}});
+  }
+  return out;
+}
+
+// The contract's attempt history ({"number","started_at","finished_at",
+// "outcome","error","retryable"} each, plus "worker"; times as ISO 8601,
+// null while running or without an error), as `show --json`, report.json and
+// the unable_to_process event carry it.
+inline nlohmann::json AttemptsToJson(const std::vector<Attempt>& attempts) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& a : attempts) {
+    out.push_back({{"number", a.number},
+                   {"started_at", FormatTime(a.started_at)},
+                   {"finished_at", a.finished_at > 0 ? nlohmann::json(FormatTime(a.finished_at))
+                                                     : nlohmann::json(nullptr)},
+                   {"outcome", a.outcome},
+                   {"error", a.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(a.error)},
+                   {"retryable", a.retryable},
+                   {"worker", a.worker}});
   }
   return out;
 }

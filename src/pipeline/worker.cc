@@ -187,21 +187,17 @@ Status Worker::ApplyChange(const VideoChange& change) {
 }
 
 nlohmann::json Worker::History(int64_t video_id, const catalog::AttemptEnd& ending, double now) {
-  nlohmann::json out = nlohmann::json::array();
   auto attempts = deps_.catalog->Attempts(video_id);
-  if (!attempts.ok()) return out;
-  for (const auto& a : *attempts) {
-    const bool running = a.outcome == "running";
-    out.push_back({{"number", a.number},
-                   {"started_at", FormatTime(a.started_at)},
-                   {"finished_at", running             ? nlohmann::json(FormatTime(now))
-                                   : a.finished_at > 0 ? nlohmann::json(FormatTime(a.finished_at))
-                                                       : nlohmann::json(nullptr)},
-                   {"outcome", running ? ending.outcome : a.outcome},
-                   {"error", running ? ending.error : a.error},
-                   {"retryable", running ? ending.retryable : a.retryable}});
+  if (!attempts.ok()) return nlohmann::json::array();
+  // The running attempt is this one: shown as it is about to end.
+  for (auto& a : *attempts) {
+    if (a.outcome != "running") continue;
+    a.finished_at = now;
+    a.outcome = ending.outcome;
+    a.error = ending.error;
+    a.retryable = ending.retryable;
   }
-  return out;
+  return catalog::AttemptsToJson(*attempts);
 }
 
 Result<std::string> Worker::ReserveFolder(const Video& video, std::string_view prefix) {

@@ -208,6 +208,9 @@ TEST_F(E2eTest, SeedScenarioSuccessfulProcessing) {
   for (const char* key : {"number", "started_at", "finished_at", "outcome", "error", "retryable"}) {
     EXPECT_TRUE(attempt.contains(key)) << "attempt lacks '" << key << "'";
   }
+  // One history, written alike in report.json and show --json.
+  EXPECT_EQ(report["attempts"], shown["attempts"]);
+  EXPECT_TRUE(attempt["error"].is_null()) << attempt.dump();
   EXPECT_EQ(shown["metadata"], Metadata("A clip"));
   ASSERT_TRUE(shown["probe"].contains("format"));
   ASSERT_TRUE(shown["probe"].contains("streams"));
@@ -376,6 +379,7 @@ TEST_F(E2eTest, SeedScenarioRetryLogic) {
   for (const auto& a : shown["attempts"]) {
     EXPECT_EQ(a.value("retryable", false), true) << "show --json attempt: " << a.dump();
   }
+  EXPECT_EQ(report["attempts"], shown["attempts"]) << "one history, written alike";
   EXPECT_TRUE(FilesUnder(Path("failed")).empty());
   EXPECT_TRUE(FilesUnder(Path("uploads")).empty());
   EXPECT_TRUE(FileExists(Path("processed/clip"))) << "the blocking file must be left alone";
