@@ -4,6 +4,8 @@
 
 #include <deque>
 #include <filesystem>
+#include <functional>
+#include <utility>
 
 #include "catalog/catalog.h"
 #include "common/log.h"
@@ -22,6 +24,7 @@ class ScriptedStage final : public MediaStage {
                               const std::function<Status()>& should_stop) override {
     VG_RETURN_IF_ERROR(should_stop());
     ++calls;
+    if (during) std::exchange(during, nullptr)();
     if (script.empty()) return Pass();
     Result<StageResult> next = script.front();
     script.pop_front();
@@ -36,6 +39,7 @@ class ScriptedStage final : public MediaStage {
   }
   std::deque<Result<StageResult>> script;
   int calls = 0;
+  std::function<void()> during;  // run once, inside the next call
 };
 
 class PipelineTest : public ::testing::Test {
@@ -199,6 +203,19 @@ TEST_F(PipelineTest, QcRejectionIsRejected) {
   EXPECT_EQ(v.state, State::kRejected);
   EXPECT_EQ(v.location, "unable_to_process/clip");
   EXPECT_EQ(EventTypes(v.id), std::vector<std::string>{"vidgate.video.rejected"});
+  // The original, its sidecar and the report, set aside; not retried.
+  EXPECT_TRUE(Exists("unable_to_process/clip/clip.mp4"));
+  EXPECT_TRUE(Exists("unable_to_process/clip/clip.json"));
+  auto report = store_->Read("unable_to_process/clip/report.json", 1 << 20);
+  ASSERT_TRUE(report.ok());
+  auto doc = nlohmann::json::parse(*report, nullptr, false);
+  EXPECT_EQ(doc.value("verdict", ""), "reject") << *report;
+  EXPECT_NE(doc.dump().find("the file has no video stream"), std::string::npos) << *report;
+  EXPECT_TRUE(store_->List("uploads/")->empty());
+  EXPECT_TRUE(store_->List("processed/")->empty());
+  clock_.Advance(3600);
+  EXPECT_FALSE(*MakeWorker().RunOnce()) << "a rejection is not retried";
+  EXPECT_EQ(stage_.calls, 1);
 }
 
 TEST_F(PipelineTest, MissingMetadataIsNoticedOnce) {
@@ -279,16 +296,37 @@ TEST_F(PipelineTest, UnsettledUploadWaits) {
 TEST_F(PipelineTest, LostLeaseNeverPublishes) {
   Upload("clip");
   ASSERT_TRUE(MakeIntake().Scan().ok());
-  // Worker w1 claims and "dies"; w2 takes over after the lease.
-  ASSERT_TRUE(catalog_->ClaimNext("w1", clock_.Now(), 30, 3)->has_value());
-  clock_.Advance(31);
-  ASSERT_TRUE(*MakeWorker("w2").RunOnce());
+  // w1 stalls inside its processing past its lease; w2 takes the video over
+  // and files it. Then w1 comes back with a result of its own.
+  Worker w2 = MakeWorker("w2");
+  stage_.during = [&] {
+    clock_.Advance(31);
+    auto ran = w2.RunOnce();
+    ASSERT_TRUE(ran.ok()) << ran.status().ToString();
+    EXPECT_TRUE(*ran);
+  };
+  auto ran = MakeWorker("w1").RunOnce();
+  ASSERT_TRUE(ran.ok()) << "a lost lease is the worker's normal business: "
+                        << ran.status().ToString();
+  EXPECT_TRUE(*ran);
+  EXPECT_EQ(stage_.calls, 2);
   auto v = Find("clip");
   EXPECT_EQ(v.state, State::kProcessed);
+  EXPECT_EQ(v.location, "processed/clip");
   auto attempts = *catalog_->Attempts(v.id);
   ASSERT_EQ(attempts.size(), 2u);
   EXPECT_EQ(attempts[0].outcome, "interrupted");
+  EXPECT_EQ(attempts[0].worker, "w1");
   EXPECT_EQ(attempts[1].outcome, "succeeded");
+  EXPECT_EQ(attempts[1].worker, "w2");
+  // w1 published nothing: one folder, one event, the files where w2 put them.
+  EXPECT_EQ(EventTypes(v.id), std::vector<std::string>{"vidgate.video.processed"});
+  EXPECT_TRUE(Exists("processed/clip/clip.mp4"));
+  EXPECT_TRUE(Exists("processed/clip/report.json"));
+  EXPECT_FALSE(Exists("processed/clip-2/clip.mp4"));
+  EXPECT_TRUE(store_->List("uploads/")->empty());
+  EXPECT_TRUE(store_->List("failed/")->empty());
+  EXPECT_TRUE(store_->List("unable_to_process/")->empty());
 }
 
 TEST_F(PipelineTest, InterruptedOnTheLastAttemptIsSetAside) {
