@@ -25,6 +25,9 @@ case "$cmd" in
     chmod 755 "$dir"
     if [[ $(id -u) -eq 0 ]]; then chown postgres "$dir"; fi
     as_server "$bindir/initdb" -D "$dir/data" -A trust -U vidgate --no-sync -E UTF8 >/dev/null
+    # Every role is trusted but vidgate_pw, which must give its password
+    # (the catalog's password tests create it).
+    sed -i '1i host all vidgate_pw 127.0.0.1/32 scram-sha-256' "$dir/data/pg_hba.conf"
     for _ in $(seq 1 20); do
       port=$((20000 + RANDOM % 30000))
       opts="-p $port -h 127.0.0.1 -k $dir -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=200"

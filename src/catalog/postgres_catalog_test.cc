@@ -137,14 +137,34 @@ TEST(PostgresCatalogTest, BadServerIsUnavailableAndHidesThePassword) {
   EXPECT_NE(c.status().message().find("***"), std::string::npos) << c.status().message();
 }
 
+// The test server makes the role vidgate_pw give its password (scram);
+// every other role is trusted.
 TEST(PostgresCatalogTest, PasswordCanBeGivenApart) {
   std::string url = FreshDatabase();
   ASSERT_FALSE(url.empty());
-  // The test server trusts every local connection: a given password is
-  // accepted and never shows up in messages.
-  auto c = Open(url, "not-used-but-passed");
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
-  EXPECT_TRUE((*c)->Migrate().ok());
+  {
+    PGconn* conn = PQconnectdb(url.c_str());
+    ASSERT_EQ(PQstatus(conn), CONNECTION_OK);
+    for (const char* sql : {"CREATE ROLE vidgate_pw LOGIN SUPERUSER",
+                            "ALTER ROLE vidgate_pw PASSWORD 'right horse battery'"}) {
+      PGresult* res = PQexec(conn, sql);
+      PQclear(res);  // the role may be there from an earlier run
+    }
+    PQfinish(conn);
+  }
+  const std::string with_role = "postgresql://vidgate_pw@" + url.substr(url.find('@') + 1);
+  auto no_password = Open(with_role);
+  ASSERT_FALSE(no_password.ok()) << "the server did not ask for a password";
+  auto wrong = Open(with_role, "wrong horse");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().code(), Code::kUnavailable);
+  EXPECT_NE(wrong.status().message().find("password"), std::string::npos)
+      << wrong.status().message();
+  EXPECT_EQ(wrong.status().message().find("wrong horse"), std::string::npos)
+      << wrong.status().message();
+  auto right = Open(with_role, "right horse battery");
+  ASSERT_TRUE(right.ok()) << right.status().ToString();
+  EXPECT_TRUE((*right)->Migrate().ok());
 }
 
 TEST(PostgresUrlTest, RedactsOnlyThePassword) {
