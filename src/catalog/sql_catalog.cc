@@ -361,11 +361,15 @@ class SqlCatalog final : public Catalog {
                                          int max_attempts) override {
     auto db = Acquire();
     VG_RETURN_IF_ERROR(db.status());
-    Transaction tx(*db);
-    VG_RETURN_IF_ERROR(tx.Begin());
     std::string pick =
         "SELECT video_id, lease_owner FROM jobs WHERE (lease_owner = '' AND available_at <= ?) "
         "OR (lease_owner <> '' AND lease_expires_at <= ?) ORDER BY available_at, video_id LIMIT 1";
+    // An idle worker asks about once a second: a plain read answers "nothing"
+    // without the write transaction (SQLite's one writer lock) a claim needs.
+    VG_ASSIGN_OR_RETURN(auto any, db->Query(pick, {now, now}));
+    if (any.empty()) return std::optional<Claim>();
+    Transaction tx(*db);
+    VG_RETURN_IF_ERROR(tx.Begin());
     if (db->dialect() == internal::Dialect::kPostgres) pick += " FOR UPDATE SKIP LOCKED";
     VG_ASSIGN_OR_RETURN(auto rows, db->Query(pick, {now, now}));
     if (rows.empty()) return std::optional<Claim>();
