@@ -48,7 +48,6 @@ Status BlackDetector::OnVideoFrame(const AVFrame& frame, double time_seconds) {
 }
 
 Status BlackDetector::Finish() {
-  result_.end_time = clock_.end();
   CloseRun(clock_.end());
   return Status();
 }

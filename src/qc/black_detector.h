@@ -55,7 +55,6 @@ struct BlackResult {
   int64_t black_frames = 0;
   int64_t skipped_frames = 0;  // frames in an unsupported format
   std::string skipped_reason;  // why the first skipped frame was skipped
-  double end_time = 0;         // where the last frame ends (after Finish())
 };
 
 // BlackDetector is a FrameSink for the video frames of one decode pass. Not

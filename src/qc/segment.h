@@ -10,8 +10,6 @@ namespace vidgate::qc {
 struct Segment {
   double start = 0;
   double end = 0;
-
-  double duration() const { return end - start; }
 };
 
 // {"start": S, "end": E} (lets nlohmann::json convert a Segment implicitly).

@@ -27,9 +27,7 @@ double MtimeOf(const struct stat& st) {
 
 class FileStore final : public Store {
  public:
-  FileStore(std::string url, fs::path root) : url_(std::move(url)), root_(std::move(root)) {}
-
-  std::string Url() const override { return url_; }
+  explicit FileStore(fs::path root) : root_(std::move(root)) {}
 
   Status Prepare() override {
     for (const char* dir : {"uploads", "failed", "processed", "unable_to_process"}) {
@@ -243,7 +241,6 @@ class FileStore final : public Store {
     }
   }
 
-  std::string url_;
   fs::path root_;
 };
 
@@ -251,8 +248,7 @@ class FileStore final : public Store {
 
 Result<std::unique_ptr<Store>> OpenFileStore(std::string_view url, std::string_view path) {
   if (path.empty()) return InvalidArgument("storage.url '" + std::string(url) + "' has no path");
-  return std::unique_ptr<Store>(
-      std::make_unique<FileStore>(std::string(url), fs::path(std::string(path))));
+  return std::unique_ptr<Store>(std::make_unique<FileStore>(fs::path(std::string(path))));
 }
 
 }  // namespace vidgate::storage

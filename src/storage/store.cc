@@ -90,7 +90,6 @@ struct MemoryObject {
 // Objects in a map; Fetch writes a temporary file. For pipeline unit tests.
 class MemoryStore final : public Store {
  public:
-  std::string Url() const override { return "memory://"; }
   Status Prepare() override { return Status(); }
 
   Result<std::vector<ObjectInfo>> List(std::string_view prefix) override {

@@ -53,9 +53,6 @@ class Store {
   Store& operator=(const Store&) = delete;
   virtual ~Store() = default;
 
-  // The URL the store was opened with, for messages.
-  virtual std::string Url() const = 0;
-
   // Creates what the backend needs before `run` (file://: the four folders).
   virtual Status Prepare() = 0;
 

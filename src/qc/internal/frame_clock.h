@@ -18,8 +18,6 @@ class FrameClock {
     ++frames_;
   }
 
-  int64_t frames() const { return frames_; }
-  double last() const { return last_; }
   double end() const { return last_ + interval_; }
 
  private:
