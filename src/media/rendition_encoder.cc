@@ -125,11 +125,20 @@ Status CheckRenditionSpec(const RenditionSpec& spec) {
 }
 
 struct RenditionEncoder::State {
+  State() = default;
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+  ~State() { av_channel_layout_uninit(&swr_layout); }
+
   std::string path;
   std::vector<Muxer> muxers;  // the MP4, then the HLS playlist if any
   CodecContextPtr venc, aenc;
   SwsContextPtr sws;
   SwrContextPtr swr;
+  // What `swr` was set up for: a decoder may change these mid-stream (an
+  // MPEG-TS that switches from mono 44.1 kHz to stereo 48 kHz).
+  int swr_format = -1, swr_rate = 0;
+  AVChannelLayout swr_layout{};  // freed in ~State
   AudioFifoPtr fifo;
   FramePtr converted;  // resampler output, reused; grows to the largest frame
   int converted_capacity = 0;
@@ -174,6 +183,76 @@ struct RenditionEncoder::State {
 
   // Encodes whole encoder frames from the FIFO (all that is left when
   // `flush`).
+  // (Re)builds the resampler for `frame`'s format, rate and layout, first
+  // draining the old one's tail when they changed.
+  Status SetUpResampler(const AVFrame& frame) {
+    AVChannelLayout in_layout{};
+    if (frame.ch_layout.order == AV_CHANNEL_ORDER_UNSPEC) {
+      av_channel_layout_default(&in_layout, frame.ch_layout.nb_channels);
+    } else if (av_channel_layout_copy(&in_layout, &frame.ch_layout) < 0) {
+      return ResourceExhausted("out of memory");
+    }
+    if (swr && frame.format == swr_format && frame.sample_rate == swr_rate &&
+        av_channel_layout_compare(&in_layout, &swr_layout) == 0) {
+      av_channel_layout_uninit(&in_layout);
+      return Status();
+    }
+    if (swr) {
+      Status tail = Resample(nullptr, 0);
+      if (!tail.ok()) {
+        av_channel_layout_uninit(&in_layout);
+        return tail;
+      }
+    }
+    AVCodecContext* c = aenc.get();
+    SwrContext* raw = nullptr;
+    int rc = swr_alloc_set_opts2(&raw, &c->ch_layout, c->sample_fmt, c->sample_rate, &in_layout,
+                                 static_cast<AVSampleFormat>(frame.format), frame.sample_rate, 0,
+                                 nullptr);
+    swr.reset(raw);
+    av_channel_layout_uninit(&swr_layout);
+    swr_layout = in_layout;  // takes over its allocation, if any
+    swr_format = frame.format;
+    swr_rate = frame.sample_rate;
+    if (rc < 0 || (rc = swr_init(swr.get())) < 0) {
+      swr.reset();
+      return AvError(rc, "set up audio conversion for", path);
+    }
+    return Status();
+  }
+
+  // Converts `samples` input samples (none: what the resampler still holds)
+  // into the FIFO.
+  Status Resample(const uint8_t** in, int samples) {
+    const int max_out = swr_get_out_samples(swr.get(), samples);
+    if (max_out <= 0) return Status();
+    if (max_out > converted_capacity) {
+      AVCodecContext* c = aenc.get();
+      converted.reset(av_frame_alloc());
+      if (!converted) return ResourceExhausted("out of memory");
+      converted->format = c->sample_fmt;
+      converted->sample_rate = c->sample_rate;
+      if (av_channel_layout_copy(&converted->ch_layout, &c->ch_layout) < 0) {
+        return ResourceExhausted("out of memory");
+      }
+      converted->nb_samples = max_out;
+      if (int rc = av_frame_get_buffer(converted.get(), 0); rc < 0) {
+        converted.reset();
+        converted_capacity = 0;
+        return AvError(rc, "allocate", path);
+      }
+      converted_capacity = max_out;
+    }
+    // The FIFO copies the samples, so the buffer is free again right after.
+    const int got = swr_convert(swr.get(), converted->extended_data, max_out, in, samples);
+    if (got < 0) return AvError(got, "convert audio for", path);
+    if (av_audio_fifo_write(fifo.get(), reinterpret_cast<void**>(converted->extended_data), got) <
+        got) {
+      return ResourceExhausted("out of memory");
+    }
+    return Status();
+  }
+
   Status DrainAudio(bool flush) {
     const int frame_size = aenc->frame_size;
     while (av_audio_fifo_size(fifo.get()) >= frame_size ||
@@ -447,48 +526,9 @@ Status RenditionEncoder::OnAudioFrame(const AVFrame& frame, double time_seconds)
   (void)time_seconds;
   if (!s_->aenc || s_->finished) return Status();
   ++s_->audio_frames_in;
-  AVCodecContext* c = s_->aenc.get();
-  if (!s_->swr) {
-    SwrContext* raw = nullptr;
-    AVChannelLayout in_layout{};
-    if (frame.ch_layout.order == AV_CHANNEL_ORDER_UNSPEC) {
-      av_channel_layout_default(&in_layout, frame.ch_layout.nb_channels);
-    } else if (av_channel_layout_copy(&in_layout, &frame.ch_layout) < 0) {
-      return ResourceExhausted("out of memory");
-    }
-    int rc = swr_alloc_set_opts2(&raw, &c->ch_layout, c->sample_fmt, c->sample_rate, &in_layout,
-                                 static_cast<AVSampleFormat>(frame.format), frame.sample_rate, 0,
-                                 nullptr);
-    av_channel_layout_uninit(&in_layout);
-    s_->swr.reset(raw);
-    if (rc < 0 || (rc = swr_init(s_->swr.get())) < 0) {
-      return AvError(rc, "set up audio conversion for", s_->path);
-    }
-  }
-  const int max_out = swr_get_out_samples(s_->swr.get(), frame.nb_samples);
-  if (max_out <= 0) return Status();
-  if (max_out > s_->converted_capacity) {
-    s_->converted.reset(av_frame_alloc());
-    if (!s_->converted) return ResourceExhausted("out of memory");
-    s_->converted->format = c->sample_fmt;
-    s_->converted->sample_rate = c->sample_rate;
-    av_channel_layout_copy(&s_->converted->ch_layout, &c->ch_layout);
-    s_->converted->nb_samples = max_out;
-    if (int rc = av_frame_get_buffer(s_->converted.get(), 0); rc < 0) {
-      s_->converted.reset();
-      s_->converted_capacity = 0;
-      return AvError(rc, "allocate", s_->path);
-    }
-    s_->converted_capacity = max_out;
-  }
-  // The FIFO copies the samples, so the buffer is free again right after.
-  const int got = swr_convert(s_->swr.get(), s_->converted->extended_data, max_out,
-                              const_cast<const uint8_t**>(frame.extended_data), frame.nb_samples);
-  if (got < 0) return AvError(got, "convert audio for", s_->path);
-  if (av_audio_fifo_write(s_->fifo.get(), reinterpret_cast<void**>(s_->converted->extended_data),
-                          got) < got) {
-    return ResourceExhausted("out of memory");
-  }
+  VG_RETURN_IF_ERROR(s_->SetUpResampler(frame));
+  VG_RETURN_IF_ERROR(
+      s_->Resample(const_cast<const uint8_t**>(frame.extended_data), frame.nb_samples));
   return s_->DrainAudio(/*flush=*/false);
 }
 
@@ -496,6 +536,7 @@ Status RenditionEncoder::Finish() {
   if (s_->finished) return Status();
   s_->finished = true;
   if (s_->aenc) {
+    if (s_->swr) VG_RETURN_IF_ERROR(s_->Resample(nullptr, 0));  // the resampler's tail
     VG_RETURN_IF_ERROR(s_->DrainAudio(/*flush=*/true));
     VG_RETURN_IF_ERROR(s_->Write(s_->aenc.get(), nullptr));
   }

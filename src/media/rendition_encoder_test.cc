@@ -4,9 +4,11 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "common/util.h"
+#include "media/media_test_util.h"
 #include "media/synthesize.h"
 
 namespace vidgate::media {
@@ -216,6 +218,40 @@ TEST_F(RenditionTest, HlsPlaylistCarriesTheSamePackets) {
   EXPECT_TRUE(std::filesystem::exists(dir + "/00002.m4s"));
   EXPECT_FALSE(std::filesystem::exists(dir + "/00003.m4s"));
   std::filesystem::remove_all(dir);
+}
+
+// An MPEG-TS whose audio switches from mono 44.1 kHz to stereo 48 kHz half
+// way (two recordings joined): the resampler is rebuilt at the switch, so
+// the second half keeps its speed and the rendition's audio lasts as long
+// as the source's 4 s (it stretched to 4.25 s when the first half's
+// resampler read on).
+TEST_F(RenditionTest, AudioThatChangesRateAndLayoutMidStreamKeepsItsLength) {
+  const std::string first = testing::ScratchPath("mono44.ts");
+  const std::string second = testing::ScratchPath("stereo48.ts");
+  ASSERT_EQ(testing::RunFfmpeg("-f lavfi -i testsrc2=s=160x90:r=25:d=2 -f lavfi -i "
+                               "sine=f=440:r=44100:d=2 -ac 1 -c:v libx264 -c:a aac -f mpegts",
+                               first),
+            "");
+  ASSERT_EQ(testing::RunFfmpeg("-f lavfi -i testsrc2=s=160x90:r=25:d=2 -f lavfi -i "
+                               "sine=f=440:r=48000:d=2 -ac 2 -c:v libx264 -c:a aac "
+                               "-output_ts_offset 2 -f mpegts",
+                               second),
+            "");
+  const std::string joined = Temp(".ts");
+  {
+    std::ofstream out(joined, std::ios::binary);
+    for (const auto& part : {first, second}) {
+      std::ifstream in(part, std::ios::binary);
+      out << in.rdbuf();
+    }
+  }
+  for (const char* audio : {"aac", "opus"}) {
+    RenditionSpec spec;
+    spec.audio_codec = audio;
+    ProbeResult r = Encode(joined, spec);
+    ASSERT_EQ(r.streams.size(), 2u) << audio;
+    EXPECT_NEAR(r.streams[1].duration.value_or(0), 4.0, 0.1) << audio;
+  }
 }
 
 TEST_F(RenditionTest, BadSpecsAreRefusedNamingTheField) {
