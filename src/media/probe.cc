@@ -53,6 +53,9 @@ StreamInfo DescribeStream(const AVStream& st) {
     } else if (IsSet(st.r_frame_rate)) {
       info.frame_rate = av_q2d(st.r_frame_rate);
     }
+    const AVRational sar =
+        IsSet(st.sample_aspect_ratio) ? st.sample_aspect_ratio : par.sample_aspect_ratio;
+    if (IsSet(sar) && av_q2d(sar) > 0.1 && av_q2d(sar) < 10) info.sample_aspect_ratio = av_q2d(sar);
     const char* pix = av_get_pix_fmt_name(static_cast<AVPixelFormat>(par.format));
     if (pix != nullptr) info.pix_fmt = pix;
   } else if (par.codec_type == AVMEDIA_TYPE_AUDIO) {

@@ -39,6 +39,9 @@ struct StreamInfo {
   std::optional<std::string> pix_fmt;
   std::optional<int> sample_rate, channels;
   std::optional<double> duration;
+  // The width of a pixel against its height (non-square pixels: 32/27 for
+  // 16:9 NTSC DV); 1 when unset. Not in the JSON.
+  double sample_aspect_ratio = 1;
 };
 
 struct FormatInfo {

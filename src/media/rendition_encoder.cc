@@ -280,11 +280,14 @@ struct RenditionEncoder::State {
     venc.reset(avcodec_alloc_context3(codec));
     if (!venc) return ResourceExhausted("out of memory");
     AVCodecContext* c = venc.get();
-    // Never upscale; keep the aspect ratio; even sizes for 4:2:0.
+    // Never upscale; keep the displayed aspect ratio, in square pixels (a
+    // source of non-square ones is widened or narrowed); even sizes for 4:2:0.
     const int out_h = Even(std::min(*video.height, spec.max_height));
-    const int out_w = Even(static_cast<double>(*video.width) * out_h / *video.height);
+    const int out_w =
+        Even(static_cast<double>(*video.width) * video.sample_aspect_ratio * out_h / *video.height);
     c->width = out_w;
     c->height = out_h;
+    c->sample_aspect_ratio = AVRational{1, 1};
     c->pix_fmt = AV_PIX_FMT_YUV420P;
     c->time_base = AVRational{1, 1000};
     if (video.frame_rate && *video.frame_rate > 0 && *video.frame_rate < 1000) {

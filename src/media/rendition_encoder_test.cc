@@ -254,6 +254,24 @@ TEST_F(RenditionTest, AudioThatChangesRateAndLayoutMidStreamKeepsItsLength) {
   }
 }
 
+// Non-square pixels (720x480 DV at 32:27, shown 16:9): the rendition keeps
+// the shape people see, in square pixels.
+TEST_F(RenditionTest, NonSquarePixelsBecomeSquareKeepingTheDisplayedShape) {
+  const std::string src = testing::ScratchPath("anamorphic.mp4");
+  ASSERT_EQ(testing::RunFfmpeg("-f lavfi -i testsrc2=s=720x480:r=25:d=1 -vf setsar=32/27 "
+                               "-c:v libx264 -preset ultrafast",
+                               src),
+            "");
+  auto probe = Probe(src);
+  ASSERT_TRUE(probe.ok());
+  EXPECT_NEAR(probe->streams[0].sample_aspect_ratio, 32.0 / 27, 1e-9);
+  ProbeResult r = Encode(src, RenditionSpec{});
+  ASSERT_EQ(r.streams.size(), 1u);
+  EXPECT_EQ(r.streams[0].height, 480);
+  EXPECT_EQ(r.streams[0].width, 852);  // 720 * 32 / 27 = 853.3, even
+  EXPECT_EQ(r.streams[0].sample_aspect_ratio, 1.0);
+}
+
 TEST_F(RenditionTest, BadSpecsAreRefusedNamingTheField) {
   RenditionSpec spec;
   EXPECT_TRUE(CheckRenditionSpec(spec).ok());

@@ -6,6 +6,7 @@ extern "C" {
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -41,11 +42,19 @@ std::string VttTime(double seconds) {
                      ms % 1000);
 }
 
-// Even, at least 2: `height` for `width` at the frame's aspect ratio.
+// The frame's width as displayed: its pixels may not be square.
+int DisplayWidth(const AVFrame& frame) {
+  const AVRational sar = frame.sample_aspect_ratio;
+  const double ratio = sar.num > 0 && sar.den > 0 ? av_q2d(sar) : 1.0;
+  return std::max(1, static_cast<int>(std::lround(frame.width * std::clamp(ratio, 0.1, 10.0))));
+}
+
+// Even, at least 2: the height for `width` at the frame's displayed aspect
+// ratio.
 int EvenHeightFor(const AVFrame& frame, int width) {
   return std::max(
-      2, static_cast<int>(static_cast<int64_t>(frame.height) * width / std::max(1, frame.width)) /
-             2 * 2);
+      2,
+      static_cast<int>(static_cast<int64_t>(frame.height) * width / DisplayWidth(frame)) / 2 * 2);
 }
 
 }  // namespace
@@ -98,7 +107,7 @@ Status Thumbnailer::OnVideoFrame(const AVFrame& frame, double time_seconds) {
 
 Status Thumbnailer::AddTile(const AVFrame& frame) {
   // Every tile the size of the first, so the grid stays regular.
-  int width = std::min(spec_.sprite_tile_width, frame.width) / 2 * 2;
+  int width = std::min(spec_.sprite_tile_width, DisplayWidth(frame)) / 2 * 2;
   int height = EvenHeightFor(frame, width);
   if (!enc_->tiles.empty()) {
     width = enc_->tiles[0]->width;
@@ -162,7 +171,7 @@ Status Thumbnailer::WriteSprite() {
 }
 
 Status Thumbnailer::WriteJpeg(const AVFrame& frame, const std::string& name) {
-  const int width = std::max(2, std::min(spec_.max_width, frame.width) / 2 * 2);
+  const int width = std::max(2, std::min(spec_.max_width, DisplayWidth(frame)) / 2 * 2);
   VG_ASSIGN_OR_RETURN(FramePtr scaled,
                       ScaleForJpeg(enc_->sws, frame, width, EvenHeightFor(frame, width), name));
   return EncodeJpeg(*scaled, name);

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "common/util.h"
+#include "media/media_test_util.h"
 #include "media/probe.h"
 #include "media/synthesize.h"
 
@@ -43,6 +44,30 @@ TEST(ThumbnailerTest, PosterAndEvenlySpacedThumbnails) {
   // Taken at different times of a moving picture: not one frame four times.
   EXPECT_NE(Slurp(dir / "out" / "0001.jpg"), Slurp(dir / "out" / "0004.jpg"));
   fs::remove_all(dir);
+}
+
+// Non-square pixels (720x480 at 32:27, shown 16:9): the images have the
+// shape people see.
+TEST(ThumbnailerTest, NonSquarePixelsGiveImagesOfTheDisplayedShape) {
+  namespace fs = std::filesystem;
+  const std::string src = testing::ScratchPath("anamorphic.mp4");
+  ASSERT_EQ(testing::RunFfmpeg("-f lavfi -i testsrc2=s=720x480:r=25:d=1 -vf setsar=32/27 "
+                               "-c:v libx264 -preset ultrafast",
+                               src),
+            "");
+  const fs::path out = testing::ScratchPath("anamorphic-thumbs");
+  fs::create_directories(out);
+  Thumbnailer thumbs(out.string(), 1.0);
+  ASSERT_TRUE(DecodePass(src, {&thumbs}, {}).ok());
+  auto poster = Probe((out / "poster.jpg").string());
+  ASSERT_TRUE(poster.ok());
+  EXPECT_EQ(poster->streams[0].width, 640);
+  EXPECT_EQ(poster->streams[0].height, 360);
+  auto sprite = Probe((out / "sprite.jpg").string());
+  ASSERT_TRUE(sprite.ok());
+  // 160-wide tiles, 90 high.
+  EXPECT_EQ(sprite->streams[0].width.value_or(0) % 160, 0);
+  EXPECT_EQ(sprite->streams[0].height.value_or(0) % 90, 0);
 }
 
 TEST(ThumbnailerTest, SpriteSheetTilesTheVideoWithAWebVttIndex) {
