@@ -3,12 +3,14 @@
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
+#include <libavutil/display.h>
 #include <libavutil/pixdesc.h>
 }
 
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "media/av.h"
 
@@ -56,6 +58,15 @@ StreamInfo DescribeStream(const AVStream& st) {
     const AVRational sar =
         IsSet(st.sample_aspect_ratio) ? st.sample_aspect_ratio : par.sample_aspect_ratio;
     if (IsSet(sar) && av_q2d(sar) > 0.1 && av_q2d(sar) < 10) info.sample_aspect_ratio = av_q2d(sar);
+    size_t size = 0;
+    const uint8_t* matrix = av_stream_get_side_data(&st, AV_PKT_DATA_DISPLAYMATRIX, &size);
+    if (matrix != nullptr && size >= 9 * sizeof(int32_t)) {
+      // av_display_rotation_get turns counterclockwise; the nearest quarter
+      // turn, clockwise, as ffmpeg's own autorotation reads it.
+      const double ccw = av_display_rotation_get(reinterpret_cast<const int32_t*>(matrix));
+      if (!std::isnan(ccw))
+        info.rotation = (static_cast<int>(std::lround(-ccw / 90)) % 4 + 4) % 4 * 90;
+    }
     const char* pix = av_get_pix_fmt_name(static_cast<AVPixelFormat>(par.format));
     if (pix != nullptr) info.pix_fmt = pix;
   } else if (par.codec_type == AVMEDIA_TYPE_AUDIO) {

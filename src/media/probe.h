@@ -42,6 +42,10 @@ struct StreamInfo {
   // The width of a pixel against its height (non-square pixels: 32/27 for
   // 16:9 NTSC DV); 1 when unset. Not in the JSON.
   double sample_aspect_ratio = 1;
+  // Degrees (0, 90, 180 or 270) the picture is turned clockwise for display,
+  // from the container's display matrix (phones record portrait video as
+  // landscape pictures and say so there). Not in the JSON.
+  int rotation = 0;
 };
 
 struct FormatInfo {

@@ -5,6 +5,7 @@
 extern "C" {
 #include <libavutil/audio_fifo.h>
 #include <libavutil/channel_layout.h>
+#include <libavutil/display.h>
 #include <libavutil/opt.h>
 #include <libswresample/swresample.h>
 #include <libswscale/swscale.h>
@@ -13,8 +14,11 @@ extern "C" {
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <optional>
+#include <utility>
 #include <vector>
 
+#include "common/util.h"
 #include "media/av.h"
 
 namespace vidgate::media {
@@ -69,6 +73,50 @@ struct Muxer {
   AVStream* audio = nullptr;
   std::string path;
 };
+
+// Big-endian reads and writes in an MP4's bytes.
+uint32_t Be32(const std::string& b, size_t at) {
+  return (uint32_t{static_cast<uint8_t>(b[at])} << 24) |
+         (uint32_t{static_cast<uint8_t>(b[at + 1])} << 16) |
+         (uint32_t{static_cast<uint8_t>(b[at + 2])} << 8) |
+         uint32_t{static_cast<uint8_t>(b[at + 3])};
+}
+void PutBe32(std::string& b, size_t at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) b[at + static_cast<size_t>(i)] = static_cast<char>(v >> (24 - 8 * i));
+}
+
+// The first box of `type` among those in [from, to) of `b`, as the span of
+// its payload; nullopt when there is none.
+std::optional<std::pair<size_t, size_t>> FindBox(const std::string& b, size_t from, size_t to,
+                                                 const char* type) {
+  for (size_t at = from; at + 8 <= to;) {
+    const size_t size = Be32(b, at);
+    if (size < 8 || at + size > to) return std::nullopt;
+    if (b.compare(at + 4, 4, type) == 0) return std::pair{at + 8, at + size};
+    at += size;
+  }
+  return std::nullopt;
+}
+
+// Writes the display matrix of a `rotation` (clockwise degrees) into the
+// first track's header of the MP4 at `path`. FFmpeg 5.1's HLS muxer does not
+// pass the stream's display matrix on to the init segment it writes.
+Status SetFirstTrackRotation(const std::string& path, int rotation) {
+  VG_ASSIGN_OR_RETURN(std::string b, ReadLocalFile(path, "read", 1 << 20));
+  auto moov = FindBox(b, 0, b.size(), "moov");
+  auto trak = moov ? FindBox(b, moov->first, moov->second, "trak") : std::nullopt;
+  auto tkhd = trak ? FindBox(b, trak->first, trak->second, "tkhd") : std::nullopt;
+  // After version/flags, times, track id, duration, and 16 bytes of
+  // reserved, layer, group and volume fields.
+  const size_t matrix_at = tkhd ? tkhd->first + (b[tkhd->first] == 1 ? 52 : 40) : 0;
+  if (!tkhd || matrix_at + 36 > tkhd->second) {
+    return Internal("no video track header in " + path + " to set its rotation in");
+  }
+  int32_t matrix[9];
+  av_display_rotation_set(matrix, rotation);
+  for (size_t i = 0; i < 9; ++i) PutBe32(b, matrix_at + 4 * i, static_cast<uint32_t>(matrix[i]));
+  return WriteLocalFile(path, b);
+}
 
 }  // namespace
 
@@ -137,6 +185,8 @@ struct RenditionEncoder::State {
   SwrContextPtr swr;
   // What `swr` was set up for: a decoder may change these mid-stream (an
   // MPEG-TS that switches from mono 44.1 kHz to stereo 48 kHz).
+  int rotation = 0;     // clockwise degrees for display, as the source's
+  std::string hls_dir;  // where the HLS variant goes, if any
   int swr_format = -1, swr_rate = 0;
   AVChannelLayout swr_layout{};  // freed in ~State
   AudioFifoPtr fifo;
@@ -397,6 +447,13 @@ struct RenditionEncoder::State {
       st->time_base = c->time_base;
       // Apple players want HEVC tagged hvc1 (parameter sets in the sample entry).
       if (c == venc.get() && hevc) st->codecpar->codec_tag = MKTAG('h', 'v', 'c', '1');
+      // Pictures stay as recorded; players turn them as the source said.
+      if (c == venc.get() && rotation != 0) {
+        auto* matrix = reinterpret_cast<int32_t*>(
+            av_stream_new_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, 9 * sizeof(int32_t)));
+        if (!matrix) return ResourceExhausted("out of memory");
+        av_display_rotation_set(matrix, rotation);
+      }
       (c == venc.get() ? m.video : m.audio) = st;
     }
     return Status();
@@ -456,7 +513,10 @@ Result<std::unique_ptr<RenditionEncoder>> RenditionEncoder::Create(const std::st
   if (!video && !audio) return InvalidArgument("no stream to encode into " + path);
 
   // Both MP4 and fMP4 HLS want the parameter sets out of band.
-  if (video) VG_RETURN_IF_ERROR(s->OpenVideo(spec, *video, hls, /*global_header=*/true));
+  if (video) {
+    s->rotation = video->rotation;
+    VG_RETURN_IF_ERROR(s->OpenVideo(spec, *video, hls, /*global_header=*/true));
+  }
   if (audio) VG_RETURN_IF_ERROR(s->OpenAudio(spec, *audio, /*global_header=*/true));
 
   s->muxers.emplace_back();
@@ -481,6 +541,7 @@ Result<std::unique_ptr<RenditionEncoder>> RenditionEncoder::Create(const std::st
       av_dict_set(&opts, "hls_playlist_type", "vod", 0);
       av_dict_set(&opts, "hls_segment_type", "fmp4", 0);
       av_dict_set(&opts, "hls_fmp4_init_filename", "init.mp4", 0);
+      s->hls_dir = hls.dir;
       av_dict_set(&opts, "hls_segment_filename", (hls.dir + "/%05d.m4s").c_str(), 0);
     } else {
       if ((rc = avio_open(&m.ctx->pb, m.path.c_str(), AVIO_FLAG_WRITE)) < 0) {
@@ -546,6 +607,9 @@ Status RenditionEncoder::Finish() {
   if (s_->venc) VG_RETURN_IF_ERROR(s_->Write(s_->venc.get(), nullptr));
   for (Muxer& m : s_->muxers) {
     if (int rc = av_write_trailer(m.ctx.get()); rc < 0) return AvError(rc, "finish", m.path);
+  }
+  if (s_->venc && s_->rotation != 0 && !s_->hls_dir.empty()) {
+    VG_RETURN_IF_ERROR(SetFirstTrackRotation(s_->hls_dir + "/init.mp4", s_->rotation));
   }
   return Status();
 }

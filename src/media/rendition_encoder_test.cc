@@ -272,6 +272,31 @@ TEST_F(RenditionTest, NonSquarePixelsBecomeSquareKeepingTheDisplayedShape) {
   EXPECT_EQ(r.streams[0].sample_aspect_ratio, 1.0);
 }
 
+// A phone video's display matrix (portrait shot as landscape pictures) is
+// carried over, so players turn the rendition as they turn the source.
+TEST_F(RenditionTest, RotationIsCarriedOver) {
+  const std::string flat = testing::ScratchPath("flat.mp4");
+  ASSERT_EQ(testing::RunFfmpeg("-f lavfi -i testsrc2=s=320x180:r=25:d=1 -c:v libx264 "
+                               "-preset ultrafast",
+                               flat),
+            "");
+  const std::string src = testing::ScratchPath("turned.mp4");
+  ASSERT_EQ(testing::RunFfmpeg("-i " + flat + " -c copy -metadata:s:v:0 rotate=90", src), "");
+  auto probe = Probe(src);
+  ASSERT_TRUE(probe.ok());
+  ASSERT_NE(probe->streams[0].rotation, 0);
+  std::string dir = Temp("-hls");
+  std::filesystem::create_directories(dir);
+  ProbeResult r = Encode(src, RenditionSpec{}, HlsOutput{dir, 1});
+  ASSERT_EQ(r.streams.size(), 1u);
+  EXPECT_EQ(r.streams[0].rotation, probe->streams[0].rotation);
+  EXPECT_EQ(r.streams[0].width, 320);
+  auto playlist = Probe(dir + "/index.m3u8");
+  ASSERT_TRUE(playlist.ok());
+  EXPECT_EQ(playlist->streams[0].rotation, probe->streams[0].rotation) << "HLS too";
+  std::filesystem::remove_all(dir);
+}
+
 TEST_F(RenditionTest, BadSpecsAreRefusedNamingTheField) {
   RenditionSpec spec;
   EXPECT_TRUE(CheckRenditionSpec(spec).ok());

@@ -42,19 +42,60 @@ std::string VttTime(double seconds) {
                      ms % 1000);
 }
 
-// The frame's width as displayed: its pixels may not be square.
-int DisplayWidth(const AVFrame& frame) {
+// The frame's size as people see it: pixels made square, then turned.
+struct Size {
+  int width, height;
+};
+Size Shown(const AVFrame& frame, int rotation) {
   const AVRational sar = frame.sample_aspect_ratio;
   const double ratio = sar.num > 0 && sar.den > 0 ? av_q2d(sar) : 1.0;
-  return std::max(1, static_cast<int>(std::lround(frame.width * std::clamp(ratio, 0.1, 10.0))));
+  const int width =
+      std::max(1, static_cast<int>(std::lround(frame.width * std::clamp(ratio, 0.1, 10.0))));
+  const int height = std::max(1, frame.height);
+  return rotation == 90 || rotation == 270 ? Size{height, width} : Size{width, height};
 }
 
-// Even, at least 2: the height for `width` at the frame's displayed aspect
-// ratio.
-int EvenHeightFor(const AVFrame& frame, int width) {
+// Even, at least 2: the height for `width` at the shown aspect ratio.
+int EvenHeightFor(Size shown, int width) {
   return std::max(
-      2,
-      static_cast<int>(static_cast<int64_t>(frame.height) * width / DisplayWidth(frame)) / 2 * 2);
+      2, static_cast<int>(static_cast<int64_t>(shown.height) * width / shown.width) / 2 * 2);
+}
+
+// `in` (4:2:0, even sizes) turned clockwise by 90, 180 or 270 degrees.
+Result<FramePtr> Turn(const AVFrame& in, int rotation, const std::string& what) {
+  const bool quarter = rotation == 90 || rotation == 270;
+  FramePtr out(av_frame_alloc());
+  if (!out) return ResourceExhausted("out of memory");
+  out->format = in.format;
+  out->width = quarter ? in.height : in.width;
+  out->height = quarter ? in.width : in.height;
+  if (int rc = av_frame_get_buffer(out.get(), 0); rc < 0) return AvError(rc, "allocate", what);
+  for (int p = 0; p < 3; ++p) {
+    const int w = p == 0 ? in.width : in.width / 2;
+    const int h = p == 0 ? in.height : in.height / 2;
+    for (int y = 0; y < h; ++y) {
+      const uint8_t* row = in.data[p] + static_cast<ptrdiff_t>(y) * in.linesize[p];
+      for (int x = 0; x < w; ++x) {
+        // Where (x, y) lands: a quarter turn clockwise takes the top-left
+        // corner to the top-right.
+        const int to_x = rotation == 90 ? h - 1 - y : rotation == 180 ? w - 1 - x : y;
+        const int to_y = rotation == 90 ? x : rotation == 180 ? h - 1 - y : w - 1 - x;
+        out->data[p][static_cast<ptrdiff_t>(to_y) * out->linesize[p] + to_x] = row[x];
+      }
+    }
+  }
+  return out;
+}
+
+// `frame` as a full-range 4:2:0 image of `size` as shown (scaled, then
+// turned by `rotation`).
+Result<FramePtr> Image(SwsContextPtr& sws, const AVFrame& frame, Size size, int rotation,
+                       const std::string& what) {
+  const bool quarter = rotation == 90 || rotation == 270;
+  VG_ASSIGN_OR_RETURN(FramePtr scaled, ScaleForJpeg(sws, frame, quarter ? size.height : size.width,
+                                                    quarter ? size.width : size.height, what));
+  if (rotation != 90 && rotation != 180 && rotation != 270) return scaled;
+  return Turn(*scaled, rotation, what);
 }
 
 }  // namespace
@@ -107,14 +148,15 @@ Status Thumbnailer::OnVideoFrame(const AVFrame& frame, double time_seconds) {
 
 Status Thumbnailer::AddTile(const AVFrame& frame) {
   // Every tile the size of the first, so the grid stays regular.
-  int width = std::min(spec_.sprite_tile_width, DisplayWidth(frame)) / 2 * 2;
-  int height = EvenHeightFor(frame, width);
+  const Size shown = Shown(frame, spec_.rotation);
+  int width = std::max(2, std::min(spec_.sprite_tile_width, shown.width) / 2 * 2);
+  int height = EvenHeightFor(shown, width);
   if (!enc_->tiles.empty()) {
     width = enc_->tiles[0]->width;
     height = enc_->tiles[0]->height;
   }
-  VG_ASSIGN_OR_RETURN(
-      FramePtr tile, ScaleForJpeg(enc_->tile_sws, frame, std::max(2, width), height, "sprite.jpg"));
+  VG_ASSIGN_OR_RETURN(FramePtr tile, Image(enc_->tile_sws, frame, Size{width, height},
+                                           spec_.rotation, "sprite.jpg"));
   enc_->tiles.push_back(std::move(tile));
   return Status();
 }
@@ -171,9 +213,11 @@ Status Thumbnailer::WriteSprite() {
 }
 
 Status Thumbnailer::WriteJpeg(const AVFrame& frame, const std::string& name) {
-  const int width = std::max(2, std::min(spec_.max_width, DisplayWidth(frame)) / 2 * 2);
-  VG_ASSIGN_OR_RETURN(FramePtr scaled,
-                      ScaleForJpeg(enc_->sws, frame, width, EvenHeightFor(frame, width), name));
+  const Size shown = Shown(frame, spec_.rotation);
+  const int width = std::max(2, std::min(spec_.max_width, shown.width) / 2 * 2);
+  VG_ASSIGN_OR_RETURN(
+      FramePtr scaled,
+      Image(enc_->sws, frame, Size{width, EvenHeightFor(shown, width)}, spec_.rotation, name));
   return EncodeJpeg(*scaled, name);
 }
 

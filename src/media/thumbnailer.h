@@ -23,6 +23,9 @@ struct ThumbnailSpec {
   int sprite_tiles = 100;
   int sprite_tile_width = 160;
   int sprite_columns = 10;
+  // Degrees the pictures are turned clockwise for display (ProbeResult's
+  // StreamInfo::rotation): the images come out as people see the video.
+  int rotation = 0;
 };
 
 class Thumbnailer final : public FrameSink {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <filesystem>
 #include <fstream>
 
@@ -68,6 +70,67 @@ TEST(ThumbnailerTest, NonSquarePixelsGiveImagesOfTheDisplayedShape) {
   // 160-wide tiles, 90 high.
   EXPECT_EQ(sprite->streams[0].width.value_or(0) % 160, 0);
   EXPECT_EQ(sprite->streams[0].height.value_or(0) % 90, 0);
+}
+
+// Which quarter of a gray picture (0 top-left, 1 top-right, 2 bottom-left,
+// 3 bottom-right) is the brightest; `path` is converted with the ffmpeg CLI
+// (which turns a video as its display matrix says) to `width` x `height`.
+int BrightestQuarter(const std::string& path, int width, int height) {
+  const std::string raw = testing::ScratchPath("quarter-" + NewUuid() + ".gray");
+  EXPECT_EQ(testing::RunFfmpeg("-i " + path + " -frames:v 1 -vf scale=" + std::to_string(width) +
+                                   ":" + std::to_string(height) + " -f rawvideo -pix_fmt gray",
+                               raw),
+            "");
+  const std::string bytes = Slurp(raw);
+  if (bytes.size() != static_cast<size_t>(width) * height) return -1;
+  std::array<int64_t, 4> sums{};
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      sums[static_cast<size_t>((y < height / 2 ? 0 : 2) + (x < width / 2 ? 0 : 1))] +=
+          static_cast<uint8_t>(bytes[static_cast<size_t>(y) * width + x]);
+    }
+  }
+  return static_cast<int>(std::max_element(sums.begin(), sums.end()) - sums.begin());
+}
+
+// A phone video: landscape pictures with a display matrix that turns them.
+// The images come out turned as ffmpeg shows the video, at its shown size.
+TEST(ThumbnailerTest, RotatedVideoGivesImagesTurnedAsShown) {
+  namespace fs = std::filesystem;
+  // A white box in the top-left corner of a black 320x180 picture.
+  const std::string flat = testing::ScratchPath("corner.mp4");
+  ASSERT_EQ(testing::RunFfmpeg("-f lavfi -i color=black:s=320x180:r=25:d=1 -vf "
+                               "drawbox=x=0:y=0:w=80:h=45:color=white:t=fill -c:v libx264 "
+                               "-preset ultrafast -pix_fmt yuv420p",
+                               flat),
+            "");
+  for (int tag : {90, 180, 270}) {
+    SCOPED_TRACE(::testing::Message() << "rotate=" << tag);
+    const std::string src = testing::ScratchPath("corner-" + std::to_string(tag) + ".mp4");
+    ASSERT_EQ(testing::RunFfmpeg(
+                  "-i " + flat + " -c copy -metadata:s:v:0 rotate=" + std::to_string(tag), src),
+              "");
+    auto probe = Probe(src);
+    ASSERT_TRUE(probe.ok());
+    const int rotation = probe->streams[0].rotation;
+    EXPECT_NE(rotation, 0);
+    const bool quarter = rotation == 90 || rotation == 270;
+    const fs::path out = testing::ScratchPath("corner-thumbs-" + std::to_string(tag));
+    fs::create_directories(out);
+    ThumbnailSpec spec;
+    spec.rotation = rotation;
+    Thumbnailer thumbs(out.string(), 1.0, spec);
+    ASSERT_TRUE(DecodePass(src, {&thumbs}, {}).ok());
+    auto poster = Probe((out / "poster.jpg").string());
+    ASSERT_TRUE(poster.ok());
+    const int width = poster->streams[0].width.value_or(0);
+    const int height = poster->streams[0].height.value_or(0);
+    EXPECT_EQ(width, quarter ? 180 : 320);
+    EXPECT_EQ(height, quarter ? 320 : 180);
+    const int expected = BrightestQuarter(src, width, height);
+    EXPECT_NE(expected, 0) << "ffmpeg shows the box moved";
+    EXPECT_EQ(BrightestQuarter((out / "poster.jpg").string(), width, height), expected);
+  }
 }
 
 TEST(ThumbnailerTest, SpriteSheetTilesTheVideoWithAWebVttIndex) {

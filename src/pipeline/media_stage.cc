@@ -177,6 +177,12 @@ class QcStage final : public MediaStage {
       media::ThumbnailSpec spec;
       spec.count = outputs_.thumbnail_count;
       if (!outputs_.sprite) spec.sprite_tiles = 0;
+      for (const auto& st : probe.streams) {
+        if (st.type == "video") {
+          spec.rotation = st.rotation;
+          break;
+        }
+      }
       thumbnails = std::make_unique<media::Thumbnailer>(out.work_dir->path + "/thumbnails",
                                                         probe.format.duration.value_or(0), spec);
       extra.push_back(thumbnails.get());
