@@ -1,6 +1,7 @@
 #include "media/rendition_encoder.h"
 
 #include "media/codec_string.h"
+#include "media/deinterlacer.h"
 
 extern "C" {
 #include <libavutil/audio_fifo.h>
@@ -185,6 +186,8 @@ struct RenditionEncoder::State {
   SwrContextPtr swr;
   // What `swr` was set up for: a decoder may change these mid-stream (an
   // MPEG-TS that switches from mono 44.1 kHz to stereo 48 kHz).
+  std::unique_ptr<Deinterlacer> deinterlacer;  // from the first interlaced picture on
+  FramePtr to_deinterlace, deinterlaced;
   int rotation = 0;     // clockwise degrees for display, as the source's
   std::string hls_dir;  // where the HLS variant goes, if any
   int swr_format = -1, swr_rate = 0;
@@ -233,6 +236,49 @@ struct RenditionEncoder::State {
 
   // Encodes whole encoder frames from the FIFO (all that is left when
   // `flush`).
+  // Encodes one picture at `pts` (milliseconds), scaled and converted to the
+  // rendition's size and format unless it has them already.
+  Status EncodePicture(const AVFrame& frame, int64_t pts) {
+    AVCodecContext* c = venc.get();
+    if (frame.width == c->width && frame.height == c->height && frame.format == c->pix_fmt) {
+      // Already the size and format wanted: the decoded picture itself (a
+      // reference, no copy). Its picture type is cleared, or the encoder
+      // would copy the source's key frames.
+      VG_RETURN_IF_ERROR(KeepFrame(passthrough, frame, "rendition"));
+      passthrough->pict_type = AV_PICTURE_TYPE_NONE;
+      passthrough->pts = pts;
+      Status st = Write(c, passthrough.get());
+      av_frame_unref(passthrough.get());
+      return st;
+    }
+    sws.reset(sws_getCachedContext(sws.release(), frame.width, frame.height,
+                                   static_cast<AVPixelFormat>(frame.format), c->width, c->height,
+                                   c->pix_fmt, SWS_BICUBIC, nullptr, nullptr, nullptr));
+    if (!sws) return InvalidArgument("cannot convert the video's pixel format for " + path);
+    int rc = av_frame_make_writable(scaled.get());
+    if (rc < 0) return AvError(rc, "encode rendition", path);
+    sws_scale(sws.get(), frame.data, frame.linesize, 0, frame.height, scaled->data,
+              scaled->linesize);
+    scaled->pts = pts;
+    return Write(c, scaled.get());
+  }
+
+  // Encodes what the deinterlacer has ready; with `flush`, all it holds.
+  Status DrainDeinterlacer(bool flush) {
+    if (flush) VG_RETURN_IF_ERROR(deinterlacer->Push(nullptr));
+    if (!deinterlaced) {
+      deinterlaced.reset(av_frame_alloc());
+      if (!deinterlaced) return ResourceExhausted("out of memory");
+    }
+    for (;;) {
+      VG_ASSIGN_OR_RETURN(bool got, deinterlacer->Pull(deinterlaced.get()));
+      if (!got) return Status();
+      Status st = EncodePicture(*deinterlaced, deinterlaced->pts);
+      av_frame_unref(deinterlaced.get());
+      VG_RETURN_IF_ERROR(st);
+    }
+  }
+
   // (Re)builds the resampler for `frame`'s format, rate and layout, first
   // draining the old one's tail when they changed.
   Status SetUpResampler(const AVFrame& frame) {
@@ -558,32 +604,27 @@ Result<std::unique_ptr<RenditionEncoder>> RenditionEncoder::Create(const std::st
 
 Status RenditionEncoder::OnVideoFrame(const AVFrame& frame, double time_seconds) {
   if (!s_->venc || s_->finished) return Status();
-  AVCodecContext* c = s_->venc.get();
   // Milliseconds, strictly increasing whatever the source's timestamps do.
   int64_t pts = std::llround(time_seconds * 1000);
   if (pts <= s_->last_video_pts) pts = s_->last_video_pts + 1;
   s_->last_video_pts = pts;
-  if (frame.width == c->width && frame.height == c->height && frame.format == c->pix_fmt) {
-    // Already the size and format wanted: the decoded picture itself (a
-    // reference, no copy). Its picture type is cleared, or the encoder
-    // would copy the source's key frames.
-    VG_RETURN_IF_ERROR(KeepFrame(s_->passthrough, frame, "rendition"));
-    s_->passthrough->pict_type = AV_PICTURE_TYPE_NONE;
-    s_->passthrough->pts = pts;
-    Status st = s_->Write(c, s_->passthrough.get());
-    av_frame_unref(s_->passthrough.get());
-    return st;
+  // From the first picture flagged interlaced on, every picture goes through
+  // the deinterlacer (which lets progressive ones through as they are); a
+  // change of size or format starts it anew.
+  if (s_->deinterlacer && !s_->deinterlacer->Fits(frame)) {
+    VG_RETURN_IF_ERROR(s_->DrainDeinterlacer(/*flush=*/true));
+    s_->deinterlacer.reset();
   }
-  s_->sws.reset(sws_getCachedContext(s_->sws.release(), frame.width, frame.height,
-                                     static_cast<AVPixelFormat>(frame.format), c->width, c->height,
-                                     c->pix_fmt, SWS_BICUBIC, nullptr, nullptr, nullptr));
-  if (!s_->sws) return InvalidArgument("cannot convert the video's pixel format for " + s_->path);
-  int rc = av_frame_make_writable(s_->scaled.get());
-  if (rc < 0) return AvError(rc, "encode rendition", s_->path);
-  sws_scale(s_->sws.get(), frame.data, frame.linesize, 0, frame.height, s_->scaled->data,
-            s_->scaled->linesize);
-  s_->scaled->pts = pts;
-  return s_->Write(c, s_->scaled.get());
+  if (!s_->deinterlacer && frame.interlaced_frame != 0) {
+    VG_ASSIGN_OR_RETURN(s_->deinterlacer, Deinterlacer::Create(frame, s_->path));
+  }
+  if (!s_->deinterlacer) return s_->EncodePicture(frame, pts);
+  VG_RETURN_IF_ERROR(KeepFrame(s_->to_deinterlace, frame, "rendition"));
+  s_->to_deinterlace->pts = pts;
+  Status pushed = s_->deinterlacer->Push(s_->to_deinterlace.get());
+  av_frame_unref(s_->to_deinterlace.get());
+  VG_RETURN_IF_ERROR(pushed);
+  return s_->DrainDeinterlacer(/*flush=*/false);
 }
 
 Status RenditionEncoder::OnAudioFrame(const AVFrame& frame, double time_seconds) {
@@ -604,6 +645,7 @@ Status RenditionEncoder::Finish() {
     VG_RETURN_IF_ERROR(s_->DrainAudio(/*flush=*/true));
     VG_RETURN_IF_ERROR(s_->Write(s_->aenc.get(), nullptr));
   }
+  if (s_->deinterlacer) VG_RETURN_IF_ERROR(s_->DrainDeinterlacer(/*flush=*/true));
   if (s_->venc) VG_RETURN_IF_ERROR(s_->Write(s_->venc.get(), nullptr));
   for (Muxer& m : s_->muxers) {
     if (int rc = av_write_trailer(m.ctx.get()); rc < 0) return AvError(rc, "finish", m.path);

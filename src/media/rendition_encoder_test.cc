@@ -297,6 +297,43 @@ TEST_F(RenditionTest, RotationIsCarriedOver) {
   std::filesystem::remove_all(dir);
 }
 
+// ffmpeg's idet verdict counts on `path`: "TFF: n BFF: n Progressive: n".
+std::string IdetCounts(const std::string& path) {
+  int code = 0;
+  const std::string out = testing::RunCommand(
+      "ffmpeg -hide_banner -nostdin -i " + path + " -vf idet -f null - 2>&1", &code);
+  const size_t at = out.find("Multi frame detection:");
+  if (at == std::string::npos) return "";
+  const std::string line = out.substr(at, out.find('\n', at) - at);
+  std::string compact;  // without the padding spaces
+  for (size_t i = 0; i < line.size(); ++i) {
+    if (line[i] != ' ' || (i > 0 && line[i - 1] != ' ' && line[i - 1] != ':')) compact += line[i];
+  }
+  return compact;
+}
+
+// An interlaced source (woven fields, coded interlaced): the rendition is
+// progressive, frame for frame, with the source's timing.
+TEST_F(RenditionTest, InterlacedSourceGivesAProgressiveRendition) {
+  const std::string src = testing::ScratchPath("woven.mp4");
+  ASSERT_EQ(testing::RunFfmpeg("-f lavfi -i testsrc2=s=320x240:r=50:d=2,interlace=scan=tff "
+                               "-c:v libx264 -preset veryfast -pix_fmt yuv420p "
+                               "-flags +ildct+ilme -x264opts tff=1",
+                               src),
+            "");
+  ASSERT_EQ(IdetCounts(src), "Multi frame detection:TFF:50 BFF:0 Progressive:0 Undetermined:0");
+  const std::string out = Temp(".mp4");
+  auto probe = Probe(src);
+  ASSERT_TRUE(probe.ok());
+  auto enc = RenditionEncoder::Create(out, RenditionSpec{}, *probe, {});
+  ASSERT_TRUE(enc.ok()) << enc.status().ToString();
+  ASSERT_TRUE(DecodePass(src, {enc->get()}, {}).ok());
+  EXPECT_EQ(IdetCounts(out), "Multi frame detection:TFF:0 BFF:0 Progressive:50 Undetermined:0");
+  auto written = Probe(out);
+  ASSERT_TRUE(written.ok());
+  EXPECT_NEAR(written->streams[0].duration.value_or(0), 2.0, 0.05);
+}
+
 TEST_F(RenditionTest, BadSpecsAreRefusedNamingTheField) {
   RenditionSpec spec;
   EXPECT_TRUE(CheckRenditionSpec(spec).ok());
