@@ -354,10 +354,13 @@ int RetryCommand(Context& ctx, const std::string& id_or_name) {
   SystemClock clock;
   Status s = (*cat)->RetryNow(video->id, clock.Now());
   if (s.code() == Code::kFailedPrecondition) {
-    return Fail(
-        FailedPrecondition(video->name + " is " + std::string(catalog::StateName(video->state)) +
-                           "; only a video waiting for a retry can be retried now"),
-        kExitNo);
+    std::string why = video->name + " is " + std::string(catalog::StateName(video->state)) +
+                      "; only a video waiting for a retry can be retried now";
+    if (catalog::IsTerminal(video->state)) {
+      why += "; to process it again, put its file and sidecar from " + Location(*video) +
+             " into uploads/ (a new video)";
+    }
+    return Fail(FailedPrecondition(why), kExitNo);
   }
   if (!s.ok()) return Fail(s, kExitBackend);
   std::cout << video->name << ": queued for another attempt now\n";

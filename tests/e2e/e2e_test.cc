@@ -341,6 +341,41 @@ TEST_F(E2eTest, QcCommandUsesTheConfigOrTheNamedPreset) {
   EXPECT_NE(missing.err.find("nope.mp4"), std::string::npos) << missing.err;
 }
 
+// `vidgate retry` brings a video waiting out a long back-off forward; a
+// finished one is refused with a sentence saying how to process it again.
+TEST_F(E2eTest, RetryCommandQueuesAWaitingVideoNow) {
+  settings_.retry_base_delay_seconds = 3600;
+  settings_.retry_max_delay_seconds = 3600;
+  WriteConfig();
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+  // The first attempt fails on a real storage error: processed/clip is a file.
+  fs::create_directories(Path("processed"));
+  WriteFile(Path("processed/clip"), "a file where the folder processed/clip would go\n");
+  Upload("clip.mp4", clip, "Soon");
+  pid_t daemon = StartDaemon({"run"});
+  ASSERT_GT(daemon, 0);
+  ASSERT_TRUE(WaitUntil([&] { return StateOf("clip") == "retry_wait"; }, Seconds(30),
+                        "clip to wait for its retry"));
+  EXPECT_EQ(Signal(daemon, SIGTERM, Seconds(10)), 0);
+
+  fs::remove(Path("processed/clip"));
+  RunResult r = Run({"retry", "clip"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(StateOf("clip"), "queued");
+  RunUntilIdle(Seconds(60));  // would wait an hour for the back-off otherwise
+  json shown = Show("clip");
+  EXPECT_EQ(shown.value("state", ""), "processed");
+  EXPECT_EQ(Outcomes(shown), (std::vector<std::string>{"failed", "succeeded"}));
+
+  r = Run({"retry", "clip"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("clip is processed"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("uploads/"), std::string::npos) << "say how: " << r.err;
+  r = Run({"retry", "nosuch"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+}
+
 // ---------------------------------------------------------------------------
 // 3. A retry put into failed/ by hand is adopted; every attempt fails on a
 // real storage error (processed/NAME is a file, so the folder cannot be
