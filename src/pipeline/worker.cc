@@ -273,6 +273,27 @@ static void FiledChange(const Video& video, const std::string& folder, State sta
   change.job = VideoChange::Job::kRemove;
 }
 
+// report.json of a video being filed: its QC report with who it is, where
+// it ended, its probe and its attempts.
+static nlohmann::json FiledReport(const Video& video, State state, const nlohmann::json& qc,
+                                  const nlohmann::json& probe, nlohmann::json attempts) {
+  nlohmann::json report = qc.is_object() ? qc : nlohmann::json::object();
+  report["name"] = video.name;
+  report["state"] = std::string(catalog::StateName(state));
+  report["probe"] = probe;
+  report["attempts"] = std::move(attempts);
+  return report;
+}
+
+Status Worker::File(const Video& video, const std::string& folder, State state,
+                    const nlohmann::json& report, double now, VideoChange& done) {
+  VG_RETURN_IF_ERROR(deps_.store->Write(folder + "/report.json", report.dump(2)));
+  VG_RETURN_IF_ERROR(MoveInto(video, folder));
+  FiledChange(video, folder, state, now, done);
+  done.lease_owner = options_.owner;
+  return ApplyChange(done);
+}
+
 Status Worker::Publish(const Video& video, int attempt, const StageResult& result) {
   VG_ASSIGN_OR_RETURN(std::string folder, ReserveFolder(video, kProcessed));
   const double now = deps_.clock->Now();
@@ -290,29 +311,22 @@ Status Worker::Publish(const Video& video, int attempt, const StageResult& resul
     out.key = key;
     done.outputs.push_back(std::move(out));
   }
-  nlohmann::json report = result.qc.is_object() ? result.qc : nlohmann::json::object();
-  report["name"] = video.name;
-  report["state"] = "processed";
-  report["probe"] = result.probe;
   const catalog::AttemptEnd succeeded{"succeeded", "", false};
-  report["attempts"] = History(video.id, succeeded, now);
+  nlohmann::json report = FiledReport(video, State::kProcessed, result.qc, result.probe,
+                                      History(video.id, succeeded, now));
   report["outputs"] = catalog::OutputsToJson(done.outputs);
-  VG_RETURN_IF_ERROR(deps_.store->Write(folder + "/report.json", report.dump(2)));
-  VG_RETURN_IF_ERROR(MoveInto(video, folder));
 
-  FiledChange(video, folder, State::kProcessed, now, done);
   done.probe = result.probe;
   done.qc = result.qc;
   done.last_error = "";
   done.end_attempt = succeeded;
   done.log = "processed on attempt " + std::to_string(attempt) + " into " + folder;
-  done.lease_owner = options_.owner;
   nlohmann::json data = {
       {"location", folder}, {"verdict", result.verdict}, {"max_attempts", options_.max_attempts}};
   if (!result.summary.empty()) data["summary"] = result.summary;
   done.events.push_back(
       deps_.events->Make(kVideoProcessed, video, State::kProcessed, attempt, data, now));
-  VG_RETURN_IF_ERROR(ApplyChange(done));
+  VG_RETURN_IF_ERROR(File(video, folder, State::kProcessed, report, now, done));
   deps_.log->info("{}: processing -> processed (attempt {}, {})", video.name, attempt, folder);
   return Status();
 }
@@ -324,33 +338,24 @@ Status Worker::Quarantine(const Video& video, int attempt, State final_state,
   const double now = deps_.clock->Now();
   const bool rejected = final_state == State::kRejected;
   const catalog::AttemptEnd end{rejected ? "rejected" : "failed", reason, retryable};
-
   nlohmann::json history = History(video.id, end, now);
-  nlohmann::json report = qc.is_object() ? qc : nlohmann::json::object();
-  report["name"] = video.name;
-  report["state"] = std::string(catalog::StateName(final_state));
+  nlohmann::json report = FiledReport(video, final_state, qc, probe, history);
   report["reason"] = reason;
-  report["probe"] = probe;
-  report["attempts"] = history;
-  VG_RETURN_IF_ERROR(deps_.store->Write(folder + "/report.json", report.dump(2)));
-  VG_RETURN_IF_ERROR(MoveInto(video, folder));
 
   VideoChange done;
-  FiledChange(video, folder, final_state, now, done);
   if (!probe.is_null()) done.probe = probe;
   if (!qc.is_null()) done.qc = qc;
   done.last_error = reason;
   if (attempt > 0 && video.attempts >= attempt) done.end_attempt = end;
   done.log = std::string(rejected ? "rejected" : "unable to process") + ": " + reason;
-  done.lease_owner = options_.owner;
   nlohmann::json data = {{"reason", reason},
                          {"location", folder},
-                         {"history", history},
+                         {"history", std::move(history)},
                          {"max_attempts", options_.max_attempts}};
   if (rejected && qc.is_object()) data["verdict"] = qc.value("verdict", "reject");
   done.events.push_back(deps_.events->Make(rejected ? kVideoRejected : kVideoUnable, video,
                                            final_state, video.attempts, data, now));
-  VG_RETURN_IF_ERROR(ApplyChange(done));
+  VG_RETURN_IF_ERROR(File(video, folder, final_state, report, now, done));
   deps_.log->info("{}: processing -> {} ({}): {}", video.name, catalog::StateName(final_state),
                   folder, reason);
   return Status();

@@ -61,6 +61,11 @@ class Worker {
   Status Release(const catalog::Video& video);
   Result<std::string> ReserveFolder(const catalog::Video& video, std::string_view prefix);
   Status MoveInto(const catalog::Video& video, const std::string& folder);
+  // Files `video` into `folder`: writes `report` as report.json, moves the
+  // original and sidecar there, then applies `done` with where they now are
+  // and in `state`.
+  Status File(const catalog::Video& video, const std::string& folder, catalog::State state,
+              const nlohmann::json& report, double now, catalog::VideoChange& done);
   Result<std::string> LocateOriginal(const catalog::Video& video);
   // The attempt history for a report or event, with the running attempt
   // shown as ending now with `ending` (the catalog records that only when
