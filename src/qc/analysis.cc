@@ -128,19 +128,19 @@ std::optional<Analysis> CheckProbeLimits(const media::ProbeResult& probe, const 
     checks.push_back(
         {{"id", "probe_limits"}, {"severity", "error"}, {"status", "fail"}, {"message", m}});
   }
-  out.report = {{"verdict", "reject"},
-                {"policy", policy.name},
-                {"checks", checks},
-                {"video",
-                 {{"black_segments", nlohmann::json::array()},
-                  {"freeze_segments", nlohmann::json::array()},
-                  {"decode_errors", 0}}},
-                // The contract's shape, with nothing measured.
-                {"audio",
-                 {{"silence_segments", nlohmann::json::array()},
-                  {"loudness", LoudnessMeter().ToJson()}}},
-                {"series", nlohmann::json::object()},
-                {"decoded", false}};
+  out.report = {
+      {"verdict", "reject"},
+      {"policy", policy.name},
+      {"checks", checks},
+      {"video",
+       {{"black_segments", nlohmann::json::array()},
+        {"freeze_segments", nlohmann::json::array()},
+        {"decode_errors", 0}}},
+      // The contract's shape, with nothing measured.
+      {"audio",
+       {{"silence_segments", nlohmann::json::array()}, {"loudness", LoudnessMeter().ToJson()}}},
+      {"series", nlohmann::json::object()},
+      {"decoded", false}};
   return out;
 }
 

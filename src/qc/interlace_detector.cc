@@ -62,17 +62,16 @@ Status InterlaceDetector::OnVideoFrame(const AVFrame& frame, double time_seconds
   ++result_.frames;
   if (frame.interlaced_frame != 0) ++result_.flagged_interlaced;
   FieldOrder order = FieldOrder::kUndetermined;
-  if (previous_ != nullptr && internal::SameGeometry(planes, previous_planes_)) {
-    const internal::FrameFacts* facts = facts_ ? facts_->For(frame) : nullptr;
-    if (facts && facts->has_previous) {
-      order = Classify(facts->combing);
-    } else {
-      // 135 odd rows examined: every 4th at 1080 lines, every 8th at 2160.
-      order = Classify(
-          internal::CountCombing(planes.luma(), previous_planes_.luma(), planes.bytes_per_sample,
-                                 options_.threshold << (planes.depth - 8),
-                                 internal::CombRowStep(options_.row_step, planes.luma().height)));
-    }
+  if (facts_ != nullptr) {
+    // The facts keep the previous frame and counted the combing already.
+    const internal::FrameFacts* facts = facts_->For(frame);
+    if (facts != nullptr && facts->has_previous) order = Classify(facts->combing);
+  } else if (previous_ != nullptr && internal::SameGeometry(planes, previous_planes_)) {
+    // 135 odd rows examined: every 4th at 1080 lines, every 8th at 2160.
+    order = Classify(
+        internal::CountCombing(planes.luma(), previous_planes_.luma(), planes.bytes_per_sample,
+                               options_.threshold << (planes.depth - 8),
+                               internal::CombRowStep(options_.row_step, planes.luma().height)));
   }
   switch (order) {
     case FieldOrder::kProgressive:
@@ -89,6 +88,7 @@ Status InterlaceDetector::OnVideoFrame(const AVFrame& frame, double time_seconds
       break;
   }
 
+  if (facts_ != nullptr) return Status();
   VG_RETURN_IF_ERROR(media::KeepFrame(previous_, frame, "interlace detector"));
   if (!internal::DescribeVideoFrame(*previous_, &previous_planes_, &why)) previous_.reset();
   return Status();

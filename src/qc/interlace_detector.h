@@ -38,7 +38,8 @@
 //
 // The first frame, and a frame whose geometry differs from its predecessor's,
 // is undetermined. Frames in an unsupported pixel format are skipped. Holds a
-// reference (av_frame_ref) to the previous frame. Not thread-safe.
+// reference (av_frame_ref) to the previous frame, unless given the luma facts,
+// which hold it for every analyser. Not thread-safe.
 #pragma once
 
 #include <cstdint>

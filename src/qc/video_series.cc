@@ -38,12 +38,18 @@ Status MotionSeries::OnVideoFrame(const AVFrame& frame, double time_seconds) {
     previous_.reset();
     return Status();
   }
+  if (facts_ != nullptr) {
+    // The facts keep the previous frame and took the difference already.
+    const internal::FrameFacts* facts = facts_->For(frame);
+    if (facts != nullptr && facts->has_previous) {
+      series_.Add(time_seconds,
+                  To8Bit(static_cast<double>(facts->abs_diff) / LumaSamples(planes), planes.depth));
+    }
+    return Status();
+  }
   if (previous_ != nullptr && internal::SameGeometry(planes, previous_planes_)) {
-    const internal::FrameFacts* facts = facts_ ? facts_->For(frame) : nullptr;
     const double sad = static_cast<double>(
-        facts && facts->has_previous ? facts->abs_diff
-                                     : internal::SumAbsDiff(planes.luma(), previous_planes_.luma(),
-                                                            planes.bytes_per_sample));
+        internal::SumAbsDiff(planes.luma(), previous_planes_.luma(), planes.bytes_per_sample));
     series_.Add(time_seconds, To8Bit(sad / LumaSamples(planes), planes.depth));
   }
   VG_RETURN_IF_ERROR(media::KeepFrame(previous_, frame, "motion series"));

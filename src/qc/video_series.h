@@ -45,7 +45,8 @@ class LuminanceSeries : public media::FrameSink {
   internal::PerSecond series_;
 };
 
-// MotionSeries holds a reference (av_frame_ref) to the previous frame.
+// MotionSeries holds a reference (av_frame_ref) to the previous frame,
+// unless given the luma facts, which hold it for every analyser.
 class MotionSeries : public media::FrameSink {
  public:
   // `facts`, when given, supplies each frame's difference to the previous
