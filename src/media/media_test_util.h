@@ -24,6 +24,11 @@ std::string RunFfmpeg(const std::string& args, const std::string& output);
 std::string VideoSource(double seconds, int fps = 25);  // testsrc2 320x240
 std::string AudioSource(double seconds);                // 440 Hz sine, 48 kHz
 
+// ffmpeg arguments for 1 s of 720x480 H.264 with 32:27 pixels (NTSC DV
+// shown 16:9): a source whose pixels are not square.
+inline constexpr const char* kAnamorphicSource =
+    "-f lavfi -i testsrc2=s=720x480:r=25:d=1 -vf setsar=32/27 -c:v libx264 -preset ultrafast";
+
 // Writes `bytes` to `path`; returns false on failure.
 bool WriteFile(const std::string& path, const std::string& bytes);
 

@@ -258,10 +258,7 @@ TEST_F(RenditionTest, AudioThatChangesRateAndLayoutMidStreamKeepsItsLength) {
 // the shape people see, in square pixels.
 TEST_F(RenditionTest, NonSquarePixelsBecomeSquareKeepingTheDisplayedShape) {
   const std::string src = testing::ScratchPath("anamorphic.mp4");
-  ASSERT_EQ(testing::RunFfmpeg("-f lavfi -i testsrc2=s=720x480:r=25:d=1 -vf setsar=32/27 "
-                               "-c:v libx264 -preset ultrafast",
-                               src),
-            "");
+  ASSERT_EQ(testing::RunFfmpeg(testing::kAnamorphicSource, src), "");
   auto probe = Probe(src);
   ASSERT_TRUE(probe.ok());
   EXPECT_NEAR(probe->streams[0].sample_aspect_ratio, 32.0 / 27, 1e-9);

@@ -53,10 +53,7 @@ TEST(ThumbnailerTest, PosterAndEvenlySpacedThumbnails) {
 TEST(ThumbnailerTest, NonSquarePixelsGiveImagesOfTheDisplayedShape) {
   namespace fs = std::filesystem;
   const std::string src = testing::ScratchPath("anamorphic.mp4");
-  ASSERT_EQ(testing::RunFfmpeg("-f lavfi -i testsrc2=s=720x480:r=25:d=1 -vf setsar=32/27 "
-                               "-c:v libx264 -preset ultrafast",
-                               src),
-            "");
+  ASSERT_EQ(testing::RunFfmpeg(testing::kAnamorphicSource, src), "");
   const fs::path out = testing::ScratchPath("anamorphic-thumbs");
   fs::create_directories(out);
   Thumbnailer thumbs(out.string(), 1.0);
