@@ -132,6 +132,14 @@ Status KeepFrame(FramePtr& slot, const AVFrame& frame, std::string_view who);
 // `err` >= 0 is a caller bug and yields kInternal.
 Status AvError(int err, std::string_view step, std::string_view path,
                Code on_interrupt = Code::kCancelled);
+// A demuxer's failure `err` at `step` on the local file `path`, read through
+// `pb` (may be null). The file's own read errors are recorded on `pb`;
+// without one, an errno-style code is the demuxer's verdict on the bytes it
+// read (libav demuxers return AVERROR(EINVAL), AVERROR(EIO), even a
+// miscomputed AVERROR(EBUSY), for headers they refuse): kInvalidArgument,
+// bad media, not a failing disk. Out of memory and interrupts keep their
+// meaning; anything else as AvError.
+Status DemuxError(int err, std::string_view step, std::string_view path, const AVIOContext* pb);
 
 // Opens the local file `path` for demuxing and reads its stream parameters
 // (avformat_open_input + avformat_find_stream_info). The path is always read
@@ -150,15 +158,6 @@ Status AvError(int err, std::string_view step, std::string_view path,
 //                     demuxers answer EINVAL, EIO, even EBUSY for bad headers);
 //   AvError codes otherwise (AVERROR_EXIT maps to kCancelled: a caller using an
 //   interrupt callback should replace it with its own reason).
-// A demuxer's failure `err` at `step` on the local file `path`, read through
-// `pb` (may be null). The file's own read errors are recorded on `pb`;
-// without one, an errno-style code is the demuxer's verdict on the bytes it
-// read (libav demuxers return AVERROR(EINVAL), AVERROR(EIO), even a
-// miscomputed AVERROR(EBUSY), for headers they refuse): kInvalidArgument,
-// bad media, not a failing disk. Out of memory and interrupts keep their
-// meaning; anything else as AvError.
-Status DemuxError(int err, std::string_view step, std::string_view path, const AVIOContext* pb);
-
 Result<InputFormatPtr> OpenMediaInput(const std::string& path,
                                       const AVIOInterruptCB* interrupt = nullptr);
 

@@ -55,10 +55,8 @@ bool Deinterlacer::Fits(const AVFrame& frame) const {
   return frame.width == width_ && frame.height == height_ && frame.format == format_;
 }
 
-Status Deinterlacer::Push(const AVFrame* frame) {
-  // KEEP_REF: the caller's picture stays the caller's.
-  const int rc = av_buffersrc_add_frame_flags(source_, const_cast<AVFrame*>(frame),
-                                              frame ? AV_BUFFERSRC_FLAG_KEEP_REF : 0);
+Status Deinterlacer::Push(AVFrame* frame) {
+  const int rc = av_buffersrc_add_frame_flags(source_, frame, 0);
   if (rc < 0) return AvError(rc, "deinterlace for", what_);
   return Status();
 }

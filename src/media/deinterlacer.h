@@ -28,8 +28,9 @@ class Deinterlacer {
 
   // Whether `frame` has the size and format this was set up for.
   bool Fits(const AVFrame& frame) const;
-  // Gives a picture (its pts is kept), or null at the end.
-  Status Push(const AVFrame* frame);
+  // Gives a picture (pts in milliseconds, kept), or null at the end. The
+  // deinterlacer takes over the picture's references, leaving it blank.
+  Status Push(AVFrame* frame);
   // The next progressive picture into `out`; false when none is ready.
   Result<bool> Pull(AVFrame* out);
 

@@ -103,7 +103,9 @@ std::optional<std::pair<size_t, size_t>> FindBox(const std::string& b, size_t fr
 // first track's header of the MP4 at `path`. FFmpeg 5.1's HLS muxer does not
 // pass the stream's display matrix on to the init segment it writes.
 Status SetFirstTrackRotation(const std::string& path, int rotation) {
-  VG_ASSIGN_OR_RETURN(std::string b, ReadLocalFile(path, "read", 1 << 20));
+  constexpr size_t kMaxInitBytes = 1 << 20;  // an init segment is a few KiB
+  VG_ASSIGN_OR_RETURN(std::string b, ReadLocalFile(path, "read", kMaxInitBytes));
+  if (b.size() >= kMaxInitBytes) return Internal(path + " is too large for an init segment");
   auto moov = FindBox(b, 0, b.size(), "moov");
   auto trak = moov ? FindBox(b, moov->first, moov->second, "trak") : std::nullopt;
   auto tkhd = trak ? FindBox(b, trak->first, trak->second, "tkhd") : std::nullopt;
@@ -186,12 +188,12 @@ struct RenditionEncoder::State {
   SwrContextPtr swr;
   // What `swr` was set up for: a decoder may change these mid-stream (an
   // MPEG-TS that switches from mono 44.1 kHz to stereo 48 kHz).
+  int swr_format = -1, swr_rate = 0;
+  AVChannelLayout swr_layout{};                // freed in ~State
   std::unique_ptr<Deinterlacer> deinterlacer;  // from the first interlaced picture on
   FramePtr to_deinterlace, deinterlaced;
   int rotation = 0;     // clockwise degrees for display, as the source's
   std::string hls_dir;  // where the HLS variant goes, if any
-  int swr_format = -1, swr_rate = 0;
-  AVChannelLayout swr_layout{};  // freed in ~State
   AudioFifoPtr fifo;
   FramePtr converted;  // resampler output, reused; grows to the largest frame
   int converted_capacity = 0;
@@ -234,8 +236,6 @@ struct RenditionEncoder::State {
     }
   }
 
-  // Encodes whole encoder frames from the FIFO (all that is left when
-  // `flush`).
   // Encodes one picture at `pts` (milliseconds), scaled and converted to the
   // rendition's size and format unless it has them already.
   Status EncodePicture(const AVFrame& frame, int64_t pts) {
@@ -349,6 +349,8 @@ struct RenditionEncoder::State {
     return Status();
   }
 
+  // Encodes whole encoder frames from the FIFO (all that is left when
+  // `flush`).
   Status DrainAudio(bool flush) {
     const int frame_size = aenc->frame_size;
     while (av_audio_fifo_size(fifo.get()) >= frame_size ||
@@ -619,10 +621,12 @@ Status RenditionEncoder::OnVideoFrame(const AVFrame& frame, double time_seconds)
     VG_ASSIGN_OR_RETURN(s_->deinterlacer, Deinterlacer::Create(frame, s_->path));
   }
   if (!s_->deinterlacer) return s_->EncodePicture(frame, pts);
+  // A reference of our own to stamp with the rendition's time; the
+  // deinterlacer takes it over.
   VG_RETURN_IF_ERROR(KeepFrame(s_->to_deinterlace, frame, "rendition"));
   s_->to_deinterlace->pts = pts;
   Status pushed = s_->deinterlacer->Push(s_->to_deinterlace.get());
-  av_frame_unref(s_->to_deinterlace.get());
+  av_frame_unref(s_->to_deinterlace.get());  // blank already, unless Push failed
   VG_RETURN_IF_ERROR(pushed);
   return s_->DrainDeinterlacer(/*flush=*/false);
 }

@@ -2,10 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 #include "common/util.h"
 #include "media/media_test_util.h"
@@ -66,13 +66,10 @@ TEST_F(RenditionTest, ScalesDownKeepingTheAspectAndTheDuration) {
 TEST_F(RenditionTest, NeverUpscalesAndKeepsSizesEven) {
   std::string src = Temp(".mkv");
   // An odd-sized 4:4:4 10-bit source (lossless FFV1), video only.
-  ASSERT_EQ(
-      std::system(
-          ("ffmpeg -v error -f lavfi -i testsrc2=size=720x406:rate=25:duration=1 -vf scale=719:405 "
-           "-pix_fmt yuv444p10le -c:v ffv1 -y '" +
-           src + "'")
-              .c_str()),
-      0);
+  ASSERT_EQ(testing::RunFfmpeg("-f lavfi -i testsrc2=size=720x406:rate=25:duration=1 -vf "
+                               "scale=719:405 -pix_fmt yuv444p10le -c:v ffv1",
+                               src),
+            "");
   ProbeResult r = Encode(src, RenditionSpec{});
   ASSERT_EQ(r.streams.size(), 1u);
   EXPECT_EQ(r.streams[0].height, 404);
@@ -84,11 +81,10 @@ TEST_F(RenditionTest, NeverUpscalesAndKeepsSizesEven) {
 // decoded pictures themselves; the source's key frames must not carry over.
 TEST_F(RenditionTest, SameSizeSourceDoesNotCopyTheSourceKeyFrames) {
   std::string src = Temp(".mp4");
-  ASSERT_EQ(std::system(("ffmpeg -v error -f lavfi -i testsrc2=size=320x240:rate=25:duration=2 "
-                         "-c:v libx264 -g 5 -pix_fmt yuv420p -y '" +
-                         src + "'")
-                            .c_str()),
-            0);
+  ASSERT_EQ(testing::RunFfmpeg("-f lavfi -i testsrc2=size=320x240:rate=25:duration=2 -c:v libx264 "
+                               "-g 5 -pix_fmt yuv420p",
+                               src),
+            "");
   std::string out = Temp(".mp4");
   auto probe = Probe(src);
   ASSERT_TRUE(probe.ok());
@@ -99,29 +95,24 @@ TEST_F(RenditionTest, SameSizeSourceDoesNotCopyTheSourceKeyFrames) {
   ASSERT_TRUE(written.ok());
   EXPECT_EQ(written->streams[0].width, 320);
   // Packet flags: one line per packet, "K" marks a key frame.
-  FILE* p = popen(
-      ("ffprobe -v error -select_streams v -show_entries packet=flags -of csv=p=0 '" + out + "'")
-          .c_str(),
-      "r");
-  ASSERT_NE(p, nullptr);
+  int code = 0;
+  const std::string flags = testing::RunCommand(
+      "ffprobe -v error -select_streams v -show_entries packet=flags -of csv=p=0 '" + out + "'",
+      &code);
+  ASSERT_EQ(code, 0);
   int packets = 0, keys = 0;
-  char line[64];
-  while (fgets(line, sizeof line, p)) {
+  std::istringstream lines(flags);
+  for (std::string line; std::getline(lines, line);) {
     ++packets;
-    if (line[0] == 'K') ++keys;
+    if (!line.empty() && line[0] == 'K') ++keys;
   }
-  pclose(p);
   EXPECT_EQ(packets, 50);
   EXPECT_EQ(keys, 1) << "the encoder's own GOP (250 frames), not the source's (5)";
 }
 
 TEST_F(RenditionTest, AudioOnlySourceGivesAnAudioRendition) {
   std::string src = Temp(".wav");
-  ASSERT_EQ(
-      std::system(
-          ("ffmpeg -v error -f lavfi -i sine=duration=1:sample_rate=44100 -ac 1 -y '" + src + "'")
-              .c_str()),
-      0);
+  ASSERT_EQ(testing::RunFfmpeg("-f lavfi -i sine=duration=1:sample_rate=44100 -ac 1", src), "");
   ProbeResult r = Encode(src, RenditionSpec{});
   ASSERT_EQ(r.streams.size(), 1u);
   EXPECT_EQ(r.streams[0].codec, "aac");
@@ -162,6 +153,29 @@ TEST_P(RenditionCodecTest, ProbesAsTheConfiguredCodecAndSize) {
   ASSERT_FALSE(playlist->streams.empty());
   EXPECT_EQ(playlist->streams[0].codec, spec.codec);
   EXPECT_TRUE(std::filesystem::exists(dir + "/00001.m4s")) << "a key frame every 0.5 s";
+  // A segment decodes on its own: the init section and the second segment
+  // alone give every picture they carry (an open GOP's leading pictures
+  // would be dropped, wanting the segment before).
+  const std::string alone = Temp(".mp4");
+  {
+    std::ofstream out(alone, std::ios::binary);
+    for (const char* part : {"/init.mp4", "/00001.m4s"}) {
+      std::ifstream in(dir + part, std::ios::binary);
+      out << in.rdbuf();
+    }
+  }
+  int code = 0;
+  const std::string counts = testing::RunCommand(
+      "ffprobe -v error -count_frames -count_packets -select_streams v -show_entries "
+      "stream=nb_read_frames,nb_read_packets -of csv=p=0 '" +
+          alone + "'",
+      &code);
+  ASSERT_EQ(code, 0);
+  const size_t comma = counts.find(',');
+  ASSERT_NE(comma, std::string::npos) << counts;
+  EXPECT_GT(std::stoi(counts.substr(comma + 1)), 0) << counts;
+  EXPECT_EQ(std::stoi(counts.substr(0, comma)), std::stoi(counts.substr(comma + 1)))
+      << "frames,packets: " << counts;
   std::filesystem::remove_all(dir);
   ASSERT_EQ(r.streams.size(), 2u);
   EXPECT_EQ(r.streams[0].codec, spec.codec);
