@@ -37,7 +37,8 @@ namespace vidgate::media {
 // gets decode errors instead of frame buffers of gigabytes;
 // qc::CheckProbeLimits rejects such a size before the pass, and this also
 // covers a size change mid-stream.
-inline constexpr int64_t kMaxDecodedPixels = int64_t{8192} * 8192;
+inline constexpr int64_t kMaxDecodedSquare = 8192;  // the side of the largest square picture
+inline constexpr int64_t kMaxDecodedPixels = kMaxDecodedSquare * kMaxDecodedSquare;
 
 // Receives the frames of a DecodePass. All calls come from the thread that
 // runs DecodePass, in decode order per stream (video and audio interleave as

@@ -103,11 +103,11 @@ std::optional<Analysis> CheckProbeLimits(const media::ProbeResult& probe, const 
     if (width > kMaxSide || height > kMaxSide || width * height > kMaxPixels) {
       broken.push_back(fmt::format(
           "video stream #{} claims a {}x{} picture, larger than vidgate processes (at most {} "
-          "pixels a side and 8192x8192 in all)",
-          st.index, width, height, kMaxSide));
-    } else if (policy.max_height > 0 && st.height.value_or(0) > policy.max_height) {
-      broken.push_back(fmt::format("video is {} lines high, over the limit of {}",
-                                   st.height.value_or(0), policy.max_height));
+          "pixels a side and {}x{} in all)",
+          st.index, width, height, kMaxSide, media::kMaxDecodedSquare, media::kMaxDecodedSquare));
+    } else if (policy.max_height > 0 && height > policy.max_height) {
+      broken.push_back(
+          fmt::format("video is {} lines high, over the limit of {}", height, policy.max_height));
     }
     const auto& allowed = policy.allowed_video_codecs;
     if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), st.codec) == allowed.end()) {
@@ -149,9 +149,11 @@ Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& prob
                          const std::vector<media::FrameSink*>& extra_sinks) {
   // Each frame's luma swept once for the black, range, interlace, luma and
   // motion analysers.
+  const BlackOptions black_options{0.10, 0.98, policy.black_min_seconds};
   const InterlaceOptions interlace_options;
-  internal::LumaFacts luma_facts(0.10, {interlace_options.threshold, interlace_options.row_step});
-  BlackDetector black(BlackOptions{0.10, 0.98, policy.black_min_seconds}, &luma_facts);
+  internal::LumaFacts luma_facts(black_options.pixel_threshold,
+                                 {interlace_options.threshold, interlace_options.row_step});
+  BlackDetector black(black_options, &luma_facts);
   FreezeDetector freeze(FreezeOptions{0.001, policy.freeze_min_seconds});
   RangeChecker range(&luma_facts);
   InterlaceDetector interlace(interlace_options, &luma_facts);

@@ -16,7 +16,11 @@ constexpr double kTimeSlack = 1e-9;
 }  // namespace
 
 BlackDetector::BlackDetector(BlackOptions options, const internal::LumaFacts* facts)
-    : options_(options), facts_(facts) {}
+    : options_(options), facts_(facts) {
+  if (facts_ != nullptr && facts_->black_threshold() != options_.pixel_threshold) {
+    facts_ = nullptr;  // counted with another threshold: count for ourselves
+  }
+}
 
 Status BlackDetector::OnVideoFrame(const AVFrame& frame, double time_seconds) {
   clock_.Tick(time_seconds);

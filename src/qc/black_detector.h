@@ -62,7 +62,7 @@ struct BlackResult {
 class BlackDetector : public media::FrameSink {
  public:
   // `facts`, when given, supplies each frame's luma counts (see
-  // internal/luma_facts.h); it must use the same pixel threshold.
+  // internal/luma_facts.h) if it uses the same pixel threshold.
   explicit BlackDetector(BlackOptions options = {}, const internal::LumaFacts* facts = nullptr);
 
   Status OnVideoFrame(const AVFrame& frame, double time_seconds) override;

@@ -26,15 +26,12 @@ bool WithinNoise(const internal::VideoPlanes& a, const internal::VideoPlanes& b,
   constexpr int kBandRows = 32;
   uint64_t sad = 0;
   for (int p = 0; p < a.count; ++p) {
-    internal::Plane pa = a.planes[static_cast<size_t>(p)];
-    internal::Plane pb = b.planes[static_cast<size_t>(p)];
-    const int height = pa.height;
-    for (int y = 0; y < height; y += kBandRows) {
-      internal::Plane ba = pa, bb = pb;
-      ba.data = pa.data + y * pa.linesize;
-      bb.data = pb.data + y * pb.linesize;
-      ba.height = bb.height = std::min(kBandRows, height - y);
-      sad += internal::SumAbsDiff(ba, bb, a.bytes_per_sample);
+    const internal::Plane& pa = a.planes[static_cast<size_t>(p)];
+    const internal::Plane& pb = b.planes[static_cast<size_t>(p)];
+    for (int y = 0; y < pa.height; y += kBandRows) {
+      const int rows = std::min(kBandRows, pa.height - y);
+      sad += internal::SumAbsDiff(internal::RowsOf(pa, y, rows), internal::RowsOf(pb, y, rows),
+                                  a.bytes_per_sample);
       if (static_cast<double>(sad) > limit) return false;
     }
   }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "qc/internal/luma_facts.h"
 #include "qc/testing/qc_test_util.h"
 
 namespace vidgate::qc {
@@ -59,6 +60,10 @@ TEST(QcInterlaceDetectorTest, TallPicturesAreJudgedOnSampledRows) {
       Detect("interlace 1080 progressive", Source("p1080.mp4", "", "1920x1080", 1));
   EXPECT_EQ(p.verdict, FieldOrder::kProgressive);
   EXPECT_EQ(p.tff + p.bff, 0);
+  // The sampling itself: about 135 odd rows whatever the height.
+  EXPECT_EQ(internal::CombRowStep(2, 240), 2);
+  EXPECT_EQ(internal::CombRowStep(2, 1080), 4);
+  EXPECT_EQ(internal::CombRowStep(2, 2160), 8);
 }
 
 TEST(QcInterlaceDetectorTest, InterlacedBottomFieldFirst) {

@@ -29,6 +29,18 @@ TEST(LumaFactsTest, SharedCountsGiveTheSameResults) {
   ASSERT_TRUE(media::SynthesizeClip(path, o).ok());
 
   internal::LumaFacts facts(0.10, {});
+  // Right after the facts: they were taken for every frame, so the shared
+  // analysers below did not fall back to counting for themselves.
+  struct FactsSeen final : media::FrameSink {
+    explicit FactsSeen(const internal::LumaFacts& f) : facts(f) {}
+    Status OnVideoFrame(const AVFrame& frame, double) override {
+      ++frames;
+      if (facts.For(frame) != nullptr) ++with_facts;
+      return Status();
+    }
+    const internal::LumaFacts& facts;
+    int frames = 0, with_facts = 0;
+  } seen(facts);
   BlackDetector shared_black({}, &facts), own_black;
   RangeChecker shared_range(&facts), own_range;
   LuminanceSeries shared_luma(&facts), own_luma;
@@ -36,11 +48,13 @@ TEST(LumaFactsTest, SharedCountsGiveTheSameResults) {
   InterlaceDetector shared_interlace({}, &facts), own_interlace;
   auto stats = media::DecodePass(
       path,
-      {&facts, &shared_black, &shared_range, &shared_luma, &shared_motion, &shared_interlace,
+      {&facts, &seen, &shared_black, &shared_range, &shared_luma, &shared_motion, &shared_interlace,
        &own_black, &own_range, &own_luma, &own_motion, &own_interlace},
       {});
   std::filesystem::remove(path);
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_GT(seen.frames, 0);
+  EXPECT_EQ(seen.with_facts, seen.frames);
   EXPECT_EQ(shared_black.ToJson(), own_black.ToJson());
   EXPECT_EQ(shared_black.result().segments.size(), 1u);
   EXPECT_EQ(shared_range.ToJson(), own_range.ToJson());

@@ -25,7 +25,7 @@ Status LumaFacts::OnVideoFrame(const AVFrame& frame, double time_seconds) {
   }
   const int64_t black = BlackCode(planes, black_threshold_);
   const bool has_previous = previous_ != nullptr && SameGeometry(planes, previous_planes_);
-  // No code is black: count nothing (<= 0 and then subtract the zeros).
+  // No code is black: count <= 0 and then drop that count.
   const LumaScan scan = ScanLuma(
       planes.luma(), has_previous ? &previous_planes_.luma() : nullptr, planes.bytes_per_sample,
       black < 0 ? 0 : static_cast<uint32_t>(black), LegalLumaLow(planes), LegalLumaHigh(planes),

@@ -60,6 +60,7 @@ class LumaFacts final : public media::FrameSink {
   const FrameFacts* For(const AVFrame& frame) const {
     return valid_ && &frame == frame_ && frame.data[0] == data_ ? &facts_ : nullptr;
   }
+  double black_threshold() const { return black_threshold_; }
   const CombOptions& comb() const { return comb_; }
 
  private:

@@ -576,13 +576,6 @@ CombCounts CountCombing(const Plane& cur, const Plane& prev, int bytes_per_sampl
 #endif
 
 namespace {
-Plane RowsOf(const Plane& plane, int first, int count) {
-  Plane out = plane;
-  out.data = plane.data + first * plane.linesize;
-  out.height = count;
-  return out;
-}
-
 // Starts loading `plane`'s rows into the cache, a line at a time.
 void Prefetch(const Plane& plane, int bytes_per_sample) {
   constexpr int kCacheLine = 64;

@@ -10,6 +10,14 @@
 
 namespace vidgate::qc::internal {
 
+// Rows first .. first + count - 1 of `plane`, as a plane of their own.
+inline Plane RowsOf(const Plane& plane, int first, int count) {
+  Plane out = plane;
+  out.data = plane.data + first * plane.linesize;
+  out.height = count;
+  return out;
+}
+
 // Samples of `plane` whose value is <= threshold.
 uint64_t CountAtMost(const Plane& plane, int bytes_per_sample, uint32_t threshold);
 
