@@ -45,6 +45,8 @@ int BackendExit(const Status& status) {
   return status.code() == Code::kInvalidArgument ? kExitUsage : kExitBackend;
 }
 
+namespace {
+
 // A local media file's failure: not media (a "no"), missing (bad usage), or
 // the disk's.
 int MediaExit(const Status& status) {
@@ -52,8 +54,6 @@ int MediaExit(const Status& status) {
          : status.code() == Code::kNotFound      ? kExitUsage
                                                  : kExitBackend;
 }
-
-namespace {
 
 Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(const Config& config) {
   std::string password;

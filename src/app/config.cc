@@ -1,5 +1,6 @@
 #include "app/config.h"
 
+#include <fmt/format.h>
 #include <toml++/toml.h>
 
 #include <cstdlib>
@@ -58,12 +59,15 @@ class TableReader {
   }
 
   // Any number, fractional allowed (every *_seconds key).
-  Status Seconds(const char* key, double& out, double min = 0) {
+  Status Seconds(const char* key, double& out, double min = 0, double max = 1e9) {
     const toml::node* n = Take(key);
     if (!n) return Status();
     if (!n->is_number()) return TypeError(key, "a number of seconds");
     double v = n->is_integer() ? static_cast<double>(*n->value<int64_t>()) : *n->value<double>();
-    if (!(v >= min) || v > 1e9) return RangeError(key, std::to_string(min), "1e9");
+    if (!(v >= min) || v > max) {
+      return RangeError(key, fmt::format("{:g}", min),
+                        max == 1e9 ? std::string("1e9") : fmt::format("{:g}", max));
+    }
     out = v;
     return Status();
   }
@@ -270,11 +274,7 @@ Status ReadRoot(const toml::table& root, const std::string& source, Config& c) {
     VG_RETURN_IF_ERROR(t.Int("thumbnails", c.output.thumbnails, 0, 1000));
     VG_RETURN_IF_ERROR(t.Bool("sprite", c.output.sprite));
     VG_RETURN_IF_ERROR(t.Bool("hls", c.output.hls));
-    VG_RETURN_IF_ERROR(t.Seconds("hls_segment_seconds", c.output.hls_segment_seconds, 1));
-    if (c.output.hls_segment_seconds > 60) {
-      return InvalidArgument("config " + source +
-                             ": 'output.hls_segment_seconds' must be between 1 and 60");
-    }
+    VG_RETURN_IF_ERROR(t.Seconds("hls_segment_seconds", c.output.hls_segment_seconds, 1, 60));
     if (c.output.hls && c.output.rendition.empty()) {
       return InvalidArgument("config " + source +
                              ": 'output.hls' is on but there is no [[output.rendition]] to stream");

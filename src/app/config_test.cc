@@ -183,7 +183,10 @@ INSTANTIATE_TEST_SUITE_P(
                 "name = \"a\"\n",
                 "two renditions are named 'a'"},
         BadCase{"[output]\nhls = true\nrendition = []\n", "output.hls"},
-        BadCase{"[output]\nthumbnails = -1\n", "output.thumbnails"}));
+        BadCase{"[output]\nthumbnails = -1\n", "output.thumbnails"},
+        BadCase{"[output]\nhls_segment_seconds = 61\n",
+                "'output.hls_segment_seconds' must be between 1 and 60"},
+        BadCase{"[storage]\nsettle_seconds = -1\n", "between 0 and 1e9"}));
 
 }  // namespace
 }  // namespace vidgate::app

@@ -6,14 +6,23 @@ extern "C" {
 #include <libavutil/log.h>
 }
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <string_view>
 
 #include "app/commands.h"
 #include "app/config.h"
 #include "common/log.h"
 
 namespace {
+
+// Whether the command line asks for --json, read before (or without) the
+// parser: its own errors owe the one JSON document too.
+bool AsksForJson(int argc, char** argv) {
+  return std::any_of(argv + 1, argv + argc,
+                     [](const char* arg) { return std::string_view(arg) == "--json"; });
+}
 
 using namespace vidgate;
 using namespace vidgate::app;
@@ -82,8 +91,8 @@ int Main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "vidgate: " << e.what() << " (see vidgate --help)\n";
-    return kExitUsage;
+    return Fail(InvalidArgument(std::string(e.what()) + " (see vidgate --help)"), kExitUsage,
+                AsksForJson(argc, argv));
   }
 
   // libav's own messages would interleave with ours; its errors reach the
@@ -119,7 +128,7 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     // Not the user's input: the contract's code for a failure of ours or
     // of a backend.
-    std::cerr << "vidgate: internal error: " << e.what() << "\n";
-    return vidgate::app::kExitBackend;
+    return vidgate::app::Fail(vidgate::Internal(std::string("internal error: ") + e.what()),
+                              vidgate::app::kExitBackend, AsksForJson(argc, argv));
   }
 }

@@ -91,9 +91,7 @@ Status Runner::Run(const std::atomic<bool>& stop) {
       } else {
         last_scan_unsettled = report->unsettled;
         if (report->queued > 0) work_bell.Ring();
-        if (report->registered > 0 || report->queued > 0 || report->events > 0) {
-          outbox_bell.Ring();
-        }
+        if (report->events > 0) outbox_bell.Ring();
       }
       ++scans;
       scan_bell.Ring();

@@ -331,6 +331,18 @@ TEST_F(E2eTest, QcCommandUsesTheConfigOrTheNamedPreset) {
   EXPECT_EQ(named.exit_code, 0) << named.err;
   EXPECT_NE(named.out.find("(policy web)"), std::string::npos) << named.out;
 
+  // The config's [qc] limits too: a picture over max_height is rejected
+  // from the probe.
+  settings_.extra_toml = "[qc]\nmax_height = 100\n";
+  WriteConfig();
+  RunResult limited = Run({"qc", clip, "--json"});
+  EXPECT_EQ(limited.exit_code, 1) << limited.err;
+  report = json::parse(limited.out, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << limited.out;
+  EXPECT_NE(report["checks"].dump().find("probe_limits"), std::string::npos) << limited.out;
+  settings_.extra_toml = "";
+  WriteConfig();
+
   const std::string text = root() + "/notes.mp4";
   WriteFile(text, "not a video at all\n");
   RunResult bad = Run({"qc", text});
@@ -928,14 +940,16 @@ TEST_F(E2eTest, CliErrors) {
   EXPECT_NE(r.err.find("notes.txt"), std::string::npos) << "the error must name the file";
   // With --json, a refusal is still exactly one JSON document on stdout,
   // carrying the sentence stderr has.
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"probe", text, "--json"},
-        {"qc", text, "--json"},
-        {"show", "nosuch", "--json"},
-        {"list", "--state", "bogus", "--json"},
-        {"list", "--json", "--config", root() + "/wrongtype.toml"}}) {
+  for (const auto& [args, code] :
+       {std::pair{std::vector<std::string>{"probe", text, "--json"}, 1},
+        std::pair{std::vector<std::string>{"qc", text, "--json"}, 1},
+        std::pair{std::vector<std::string>{"show", "nosuch", "--json"}, 1},
+        std::pair{std::vector<std::string>{"list", "--state", "bogus", "--json"}, 2},
+        std::pair{
+            std::vector<std::string>{"list", "--json", "--config", root() + "/wrongtype.toml"}, 2},
+        std::pair{std::vector<std::string>{"list", "--json", "--state"}, 2}}) {
     r = Run(args);
-    EXPECT_NE(r.exit_code, 0) << args[0];
+    EXPECT_EQ(r.exit_code, code) << args[0] << " " << args.back();
     json error = json::parse(r.out, nullptr, false);
     ASSERT_FALSE(error.is_discarded()) << args[0] << ": stdout is not one JSON document:\n"
                                        << r.out;
