@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/text.h"
+
 namespace vidgate {
 namespace {
 
@@ -24,6 +26,20 @@ class JsonMessageFlag final : public spdlog::custom_flag_formatter {
   }
 };
 
+// Writes the message through Printable, so a name holding a newline or an
+// escape sequence can neither forge a log line nor drive the terminal.
+class PrintableMessageFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    std::string printable = Printable(std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(printable.data(), printable.data() + printable.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<PrintableMessageFlag>();
+  }
+};
+
 }  // namespace
 
 std::shared_ptr<spdlog::logger> MakeLogger(LogFormat format, spdlog::level::level_enum level) {
@@ -35,7 +51,9 @@ std::shared_ptr<spdlog::logger> MakeLogger(LogFormat format, spdlog::level::leve
         R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":%*})");
     logger->set_formatter(std::move(formatter));
   } else {
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %-5l %v", spdlog::pattern_time_type::utc);
+    auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+    formatter->add_flag<PrintableMessageFlag>('*').set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %-5l %*");
+    logger->set_formatter(std::move(formatter));
   }
   logger->set_level(level);
   logger->flush_on(spdlog::level::trace);

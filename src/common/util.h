@@ -18,8 +18,14 @@ std::string FormatTime(double epoch_seconds);
 // A random RFC 4122 version 4 UUID from OpenSSL's CSPRNG.
 std::string NewUuid();
 
-// Lower-case hex of HMAC-SHA256(key, data).
+// HMAC-SHA256(key, data): its 32 bytes, and their lower-case hex.
+std::string HmacSha256(std::string_view key, std::string_view data);
 std::string HmacSha256Hex(std::string_view key, std::string_view data);
+
+// Standard base64 (RFC 4648, padded); Decode: kInvalidArgument if `text` is
+// not that.
+std::string Base64Encode(std::string_view bytes);
+Result<std::string> Base64Decode(std::string_view text);
 
 // Lower-case hex of SHA-256(data).
 std::string Sha256Hex(std::string_view data);

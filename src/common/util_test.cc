@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <regex>
+#include <vector>
 
 namespace vidgate {
 namespace {
@@ -23,6 +24,19 @@ TEST(UtilTest, UuidsAreV4AndDistinct) {
 TEST(UtilTest, HmacMatchesRfc4231Case2) {
   EXPECT_EQ(HmacSha256Hex("Jefe", "what do ya want for nothing?"),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(UtilTest, Base64RoundTripsAndRefusesGarbage) {
+  EXPECT_EQ(Base64Encode(""), "");
+  EXPECT_EQ(Base64Encode("f"), "Zg==");
+  EXPECT_EQ(Base64Encode("fo"), "Zm8=");
+  EXPECT_EQ(Base64Encode("foo"), "Zm9v");
+  for (const std::string& s :
+       std::vector<std::string>{"", "f", "fo", "foo", std::string("\0\xff\x10", 3)}) {
+    EXPECT_EQ(*Base64Decode(Base64Encode(s)), s);
+  }
+  EXPECT_FALSE(Base64Decode("Zm9").ok());
+  EXPECT_FALSE(Base64Decode("Zm9!").ok());
 }
 
 }  // namespace

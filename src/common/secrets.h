@@ -1,0 +1,32 @@
+// secrets.h: keeping secrets out of every message, log line and record.
+//
+// A URL can carry a secret in several places: its user name (a token used
+// as one), its password, its query (?token=..., ?sig=...) and its fragment.
+// RedactUrl hides them; which query parameters count as secret is the
+// caller's to say (a webhook's: all of them; PostgreSQL's: the ones libpq
+// marks secret).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace vidgate {
+
+struct UrlRedaction {
+  bool hide_user = false;  // hide the user name too (tokens often go there)
+  // Whether the query parameter `key` holds a secret; a parameter with no
+  // '=' is asked about with its whole text.
+  std::function<bool(std::string_view key)> secret_parameter = [](std::string_view) {
+    return true;
+  };
+};
+
+inline constexpr std::string_view kRedacted = "***";
+
+// `url` with its password (and with `hide_user` its user name), the values
+// of its secret query parameters and its fragment replaced by "***". Text
+// that is not a URL (no "scheme://") is returned as it is.
+std::string RedactUrl(std::string_view url, const UrlRedaction& how = {});
+
+}  // namespace vidgate
