@@ -1,4 +1,14 @@
 // file:// backend: keys are paths under a root folder.
+//
+// The store's boundary: only regular files inside the root are objects.
+// Every path is resolved one component at a time from the root with
+// O_NOFOLLOW, so a symbolic link anywhere below the root (to a folder of the
+// store or to anything outside it) is never followed: it is not listed as an
+// object (List reports it as refused), read, fetched, moved or written
+// through. The root itself may be reached through a link: that is the
+// operator's choice. File names on disk are bytes; keys are their
+// BytesToKey form (common/text.h), so every key is valid UTF-8.
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -6,9 +16,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "common/text.h"
 #include "common/util.h"
 #include "storage/internal/backends.h"
 
@@ -25,17 +34,84 @@ double MtimeOf(const struct stat& st) {
   return static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) * 1e-9;
 }
 
+// An owned file descriptor.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  Fd& operator=(Fd&& o) noexcept {
+    if (this != &o) {
+      if (fd_ >= 0) ::close(fd_);
+      fd_ = std::exchange(o.fd_, -1);
+    }
+    return *this;
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_ = -1;
+};
+
+struct Split {
+  std::string parent;  // "" for a key at the root
+  std::string leaf;    // bytes on disk
+};
+
+Split SplitKey(std::string_view key) {
+  auto slash = key.rfind('/');
+  if (slash == std::string_view::npos) return {"", KeyToBytes(key)};
+  return {std::string(key.substr(0, slash)), KeyToBytes(key.substr(slash + 1))};
+}
+
+// Why an entry that is there is no object, from its lstat mode.
+std::string WhyRefused(mode_t mode) {
+  if (S_ISLNK(mode)) return "a symbolic link (vidgate does not follow links inside its store)";
+  if (S_ISFIFO(mode)) return "a FIFO, not a regular file";
+  if (S_ISSOCK(mode)) return "a socket, not a regular file";
+  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device, not a regular file";
+  return "not a regular file";
+}
+
+Status WriteAll(int fd, std::string_view data, const std::string& what) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "write", what);
+    }
+    done += static_cast<size_t>(n);
+  }
+  return Status();
+}
+
 class FileStore final : public Store {
  public:
   explicit FileStore(fs::path root) : root_(std::move(root)) {}
 
   Status Prepare() override {
+    std::error_code ec;
+    fs::create_directories(root_, ec);
+    if (ec) return ErrnoStatus(ec.value(), "create folder", root_.string());
+    VG_ASSIGN_OR_RETURN(Fd root, OpenRoot());
     for (const char* dir : {"uploads", "failed", "processed", "unable_to_process"}) {
-      std::error_code ec;
-      fs::create_directories(root_ / dir, ec);
-      if (ec) return ErrnoStatus(ec.value(), "create folder", (root_ / dir).string());
-      if (!fs::is_directory(root_ / dir)) {
-        return FailedPrecondition((root_ / dir).string() + " exists and is not a folder");
+      if (::mkdirat(root.get(), dir, 0755) != 0 && errno != EEXIST) {
+        return ErrnoStatus(errno, "create folder", (root_ / dir).string());
+      }
+      struct stat st {};
+      if (::fstatat(root.get(), dir, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        return ErrnoStatus(errno, "stat", (root_ / dir).string());
+      }
+      if (!S_ISDIR(st.st_mode)) {
+        return FailedPrecondition((root_ / dir).string() + " is " + WhyRefused(st.st_mode) +
+                                  "; it must be a folder inside the store");
       }
     }
     return Status();
@@ -55,82 +131,139 @@ class FileStore final : public Store {
 
   Result<ObjectInfo> Stat(std::string_view key) override {
     VG_RETURN_IF_ERROR(ValidateKey(key));
+    const Split at = SplitKey(key);
+    VG_ASSIGN_OR_RETURN(Fd dir, OpenDir(at.parent, /*create=*/false));
     struct stat st {};
-    if (::stat(PathOf(key).c_str(), &st) != 0) return ErrnoStatus(errno, "stat", Describe(key));
-    if (!S_ISREG(st.st_mode)) return NotFound(Describe(key) + " is not a file");
-    return ObjectInfo{std::string(key), static_cast<int64_t>(st.st_size), MtimeOf(st)};
+    if (::fstatat(dir.get(), at.leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      return ErrnoStatus(errno, "stat", Describe(key));
+    }
+    if (!S_ISREG(st.st_mode)) return NotFound(Describe(key) + " is " + WhyRefused(st.st_mode));
+    return ObjectInfo{std::string(key), static_cast<int64_t>(st.st_size), MtimeOf(st), ""};
   }
 
   Result<std::string> Read(std::string_view key, int64_t max_bytes) override {
-    VG_ASSIGN_OR_RETURN(ObjectInfo info, Stat(key));
-    if (info.size > max_bytes) {
-      return InvalidArgument(Describe(key) + " is " + std::to_string(info.size) +
+    VG_ASSIGN_OR_RETURN(Fd fd, OpenObject(key));
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return ErrnoStatus(errno, "stat", Describe(key));
+    if (st.st_size > max_bytes) {
+      return InvalidArgument(Describe(key) + " is " + std::to_string(st.st_size) +
                              " bytes, over the limit of " + std::to_string(max_bytes));
     }
-    std::ifstream in(PathOf(key), std::ios::binary);
-    if (!in) return ErrnoStatus(errno, "open", Describe(key));
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    if (in.bad()) return Unavailable("cannot read " + Describe(key));
-    std::string data = std::move(buf).str();
-    if (static_cast<int64_t>(data.size()) > max_bytes) {
-      return InvalidArgument(Describe(key) + " grew over the limit of " +
-                             std::to_string(max_bytes) + " bytes while being read");
+    std::string data;
+    char buf[65536];
+    for (;;) {
+      ssize_t n = ::read(fd.get(), buf, sizeof buf);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus(errno, "read", Describe(key));
+      }
+      if (n == 0) break;
+      data.append(buf, static_cast<size_t>(n));
+      if (static_cast<int64_t>(data.size()) > max_bytes) {
+        return InvalidArgument(Describe(key) + " grew over the limit of " +
+                               std::to_string(max_bytes) + " bytes while being read");
+      }
     }
     return data;
   }
 
   Status Write(std::string_view key, std::string_view data) override {
     VG_RETURN_IF_ERROR(ValidateKey(key));
-    VG_ASSIGN_OR_RETURN(fs::path tmp, WriteTemp(data));
-    VG_RETURN_IF_ERROR(MakeParents(key));
-    if (::rename(tmp.c_str(), PathOf(key).c_str()) != 0) {
-      int err = errno;
-      ::unlink(tmp.c_str());
-      return ErrnoStatus(err, "write", Describe(key));
+    VG_ASSIGN_OR_RETURN(Fd tmp_dir, OpenDir(std::string(kTmpDir), /*create=*/true));
+    const std::string tmp = NewWorkFileName();
+    {
+      Fd fd(::openat(tmp_dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+      if (fd.get() < 0) return ErrnoStatus(errno, "create", Describe(std::string(kTmpDir)));
+      Status s = WriteAll(fd.get(), data, Describe(key));
+      if (s.ok() && ::close(fd.release()) != 0) s = ErrnoStatus(errno, "write", Describe(key));
+      if (!s.ok()) {
+        ::unlinkat(tmp_dir.get(), tmp.c_str(), 0);
+        return s;
+      }
     }
-    return Status();
+    const Split at = SplitKey(key);
+    Result<Fd> dir = OpenDir(at.parent, /*create=*/true);
+    Status s = dir.status();
+    if (s.ok() && ::renameat(tmp_dir.get(), tmp.c_str(), dir->get(), at.leaf.c_str()) != 0) {
+      s = ErrnoStatus(errno, "write", Describe(key));
+    }
+    if (!s.ok()) ::unlinkat(tmp_dir.get(), tmp.c_str(), 0);
+    return s;
   }
 
   Status Upload(const std::string& local_path, std::string_view key) override {
     VG_RETURN_IF_ERROR(ValidateKey(key));
-    VG_RETURN_IF_ERROR(MakeTmpDir());
-    fs::path tmp = root_ / kTmpDir / NewWorkFileName();
-    std::error_code ec;
-    fs::copy_file(local_path, tmp, ec);
-    if (ec) return ErrnoStatus(ec.value(), "copy", local_path);
-    Status st = RenameNoReplace(tmp, key);
-    ::unlink(tmp.c_str());
-    return st;
+    Fd in(::open(local_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (in.get() < 0) return ErrnoStatus(errno, "open", local_path);
+    struct stat st {};
+    if (::fstat(in.get(), &st) != 0) return ErrnoStatus(errno, "stat", local_path);
+    if (!S_ISREG(st.st_mode)) {
+      return InvalidArgument("'" + local_path + "' is " + WhyRefused(st.st_mode));
+    }
+    VG_ASSIGN_OR_RETURN(Fd tmp_dir, OpenDir(std::string(kTmpDir), /*create=*/true));
+    const std::string tmp = NewWorkFileName();
+    Status s = [&]() -> Status {
+      Fd out(::openat(tmp_dir.get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+      if (out.get() < 0) return ErrnoStatus(errno, "create", Describe(std::string(kTmpDir)));
+      char buf[1 << 16];
+      for (;;) {
+        ssize_t n = ::read(in.get(), buf, sizeof buf);
+        if (n < 0) {
+          if (errno == EINTR) continue;
+          return ErrnoStatus(errno, "read", local_path);
+        }
+        if (n == 0) break;
+        VG_RETURN_IF_ERROR(WriteAll(out.get(), {buf, static_cast<size_t>(n)}, Describe(key)));
+      }
+      if (::close(out.release()) != 0) return ErrnoStatus(errno, "write", Describe(key));
+      return RenameNoReplace(tmp_dir.get(), tmp, key);
+    }();
+    ::unlinkat(tmp_dir.get(), tmp.c_str(), 0);
+    return s;
   }
 
   std::string LocalWorkRoot() const override { return (root_ / ".vidgate" / "work").string(); }
 
   Status Import(const std::string& local_path, std::string_view key) override {
     VG_RETURN_IF_ERROR(ValidateKey(key));
-    Status s = RenameNoReplace(local_path, key);
-    if (s.ok() || s.code() == Code::kAlreadyExists) return s;
+    Status s = RenameNoReplace(AT_FDCWD, local_path, key);
+    if (s.ok() || s.code() == Code::kAlreadyExists || s.code() == Code::kNotFound) return s;
     // Another file system (EXDEV): copy, then remove.
     return Store::Import(local_path, key);
   }
 
   Result<LocalFile> Fetch(std::string_view key) override {
-    VG_RETURN_IF_ERROR(Stat(key).status());
-    return LocalFile(PathOf(key).string(), /*temporary=*/false);
+    VG_ASSIGN_OR_RETURN(Fd fd, OpenObject(key));
+    // Reads block again (OpenObject opened without blocking, for FIFOs' sake).
+    int flags = ::fcntl(fd.get(), F_GETFL);
+    if (flags >= 0) ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
+    std::string path = "/proc/self/fd/" + std::to_string(fd.get());
+    if (::access(path.c_str(), F_OK) != 0) path = PathOf(key).string();  // no /proc
+    return LocalFile(std::move(path), /*temporary=*/false, fd.release());
   }
 
   Status Move(std::string_view from, std::string_view to) override {
     VG_RETURN_IF_ERROR(ValidateKey(from));
     VG_RETURN_IF_ERROR(ValidateKey(to));
-    VG_RETURN_IF_ERROR(Stat(from).status());
-    VG_RETURN_IF_ERROR(RenameNoReplace(PathOf(from), to));
+    const Split src = SplitKey(from);
+    VG_ASSIGN_OR_RETURN(Fd src_dir, OpenDir(src.parent, /*create=*/false));
+    struct stat st {};
+    if (::fstatat(src_dir.get(), src.leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      return ErrnoStatus(errno, "stat", Describe(from));
+    }
+    if (!S_ISREG(st.st_mode)) return NotFound(Describe(from) + " is " + WhyRefused(st.st_mode));
+    VG_RETURN_IF_ERROR(RenameNoReplace(src_dir.get(), src.leaf, to));
     RemoveEmptyParents(from);
     return Status();
   }
 
   Status Delete(std::string_view key) override {
     VG_RETURN_IF_ERROR(ValidateKey(key));
-    if (::unlink(PathOf(key).c_str()) != 0 && errno != ENOENT) {
+    const Split at = SplitKey(key);
+    Result<Fd> dir = OpenDir(at.parent, /*create=*/false);
+    if (dir.status().code() == Code::kNotFound) return Status();
+    VG_RETURN_IF_ERROR(dir.status());
+    if (::unlinkat(dir->get(), at.leaf.c_str(), 0) != 0 && errno != ENOENT) {
       return ErrnoStatus(errno, "delete", Describe(key));
     }
     RemoveEmptyParents(key);
@@ -138,95 +271,147 @@ class FileStore final : public Store {
   }
 
  private:
-  fs::path PathOf(std::string_view key) const { return root_ / fs::path(std::string(key)); }
-  std::string Describe(std::string_view key) const { return "'" + PathOf(key).string() + "'"; }
+  fs::path PathOf(std::string_view key) const { return root_ / fs::path(KeyToBytes(key)); }
+  std::string Describe(std::string_view key) const {
+    return "'" + root_.string() + "/" + std::string(key) + "'";
+  }
+
+  Result<Fd> OpenRoot() const {
+    Fd root(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (root.get() < 0) return ErrnoStatus(errno, "open the store's folder", root_.string());
+    return root;
+  }
+
+  // The folder `dir_key` ("" = the root), reached without following links;
+  // kNotFound when a component is missing, a link or no folder. With
+  // `create`, missing folders are made.
+  Result<Fd> OpenDir(std::string_view dir_key, bool create) const {
+    Result<Fd> root = OpenRoot();
+    if (root.status().code() == Code::kNotFound && create) {
+      std::error_code ec;
+      fs::create_directories(root_, ec);
+      if (ec) return ErrnoStatus(ec.value(), "create folder", root_.string());
+      root = OpenRoot();
+    }
+    VG_RETURN_IF_ERROR(root.status());
+    Fd fd = std::move(root).value();
+    size_t start = 0;
+    while (start < dir_key.size()) {
+      size_t end = dir_key.find('/', start);
+      if (end == std::string_view::npos) end = dir_key.size();
+      const std::string part = KeyToBytes(dir_key.substr(start, end - start));
+      const std::string_view so_far = dir_key.substr(0, end);
+      int next = ::openat(fd.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (next < 0 && errno == ENOENT && create) {
+        if (::mkdirat(fd.get(), part.c_str(), 0755) != 0 && errno != EEXIST) {
+          return ErrnoStatus(errno, "create folder", Describe(so_far));
+        }
+        next = ::openat(fd.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      }
+      if (next < 0) {
+        const int err = errno;
+        struct stat st {};
+        if ((err == ELOOP || err == ENOTDIR) &&
+            ::fstatat(fd.get(), part.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+          return NotFound(Describe(so_far) + " is " +
+                          (S_ISDIR(st.st_mode) ? std::string("a folder") : WhyRefused(st.st_mode)) +
+                          (S_ISLNK(st.st_mode) ? "" : ", not a folder"));
+        }
+        return ErrnoStatus(err, "open folder", Describe(so_far));
+      }
+      fd = Fd(next);
+      start = end + 1;
+    }
+    return fd;
+  }
+
+  // An object opened for reading: a regular file, reached without following
+  // links, opened without blocking (a FIFO must not hang the caller).
+  Result<Fd> OpenObject(std::string_view key) const {
+    VG_RETURN_IF_ERROR(ValidateKey(key));
+    const Split at = SplitKey(key);
+    VG_ASSIGN_OR_RETURN(Fd dir, OpenDir(at.parent, /*create=*/false));
+    Fd fd(::openat(dir.get(), at.leaf.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (fd.get() < 0) {
+      const int err = errno;
+      struct stat st {};
+      if (err == ELOOP && ::fstatat(dir.get(), at.leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        return NotFound(Describe(key) + " is " + WhyRefused(st.st_mode));
+      }
+      return ErrnoStatus(err, "open", Describe(key));
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return ErrnoStatus(errno, "stat", Describe(key));
+    if (!S_ISREG(st.st_mode)) return NotFound(Describe(key) + " is " + WhyRefused(st.st_mode));
+    return fd;
+  }
 
   Status Walk(const std::string& dir_key, std::string_view prefix, std::vector<ObjectInfo>& out) {
-    fs::path dir = dir_key.empty() ? root_ : PathOf(dir_key);
-    std::error_code ec;
-    fs::directory_iterator it(dir, ec);
-    if (ec) {
-      // A folder that is absent or vanished while walking holds no objects.
-      if (ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory) {
-        return Status();
+    Result<Fd> dir_fd = OpenDir(dir_key, /*create=*/false);
+    // A folder that is absent, vanished while walking, or is no folder holds
+    // no objects.
+    if (dir_fd.status().code() == Code::kNotFound) return Status();
+    VG_RETURN_IF_ERROR(dir_fd.status());
+    DIR* dir = ::fdopendir(dir_fd->get());
+    if (dir == nullptr) return ErrnoStatus(errno, "list", Describe(dir_key));
+    dir_fd->release();  // the DIR owns it now
+    std::unique_ptr<DIR, int (*)(DIR*)> closer(dir, &::closedir);
+    struct Entry {
+      std::string key;
+      bool is_dir;
+    };
+    std::vector<Entry> subdirs;
+    for (;;) {
+      errno = 0;
+      const dirent* entry = ::readdir(dir);
+      if (entry == nullptr) {
+        if (errno != 0) return ErrnoStatus(errno, "list", Describe(dir_key));
+        break;
       }
-      return ErrnoStatus(ec.value(), "list", dir.string());
-    }
-    for (const fs::directory_entry& entry : it) {
-      std::string name = entry.path().filename().string();
-      std::string key = dir_key.empty() ? name : dir_key + "/" + name;
+      const std::string_view name = entry->d_name;
+      if (name == "." || name == "..") continue;
+      const std::string key = dir_key.empty() ? BytesToKey(name) : dir_key + "/" + BytesToKey(name);
       struct stat st {};
-      if (::stat(entry.path().c_str(), &st) != 0) continue;  // vanished meanwhile
+      if (::fstatat(::dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
       if (S_ISDIR(st.st_mode)) {
         // Descend only where keys under this folder can match the prefix.
-        std::string as_dir = key + "/";
+        const std::string as_dir = key + "/";
         if (prefix.starts_with(as_dir) || std::string_view(as_dir).starts_with(prefix)) {
-          VG_RETURN_IF_ERROR(Walk(key, prefix, out));
+          subdirs.push_back({key, true});
         }
-      } else if (S_ISREG(st.st_mode) && key.starts_with(prefix)) {
-        out.push_back(ObjectInfo{key, static_cast<int64_t>(st.st_size), MtimeOf(st)});
+      } else if (key.starts_with(prefix)) {
+        ObjectInfo info{key, static_cast<int64_t>(st.st_size), MtimeOf(st), ""};
+        if (!S_ISREG(st.st_mode)) info.refused = WhyRefused(st.st_mode);
+        out.push_back(std::move(info));
       }
     }
+    closer.reset();  // one open folder at a time, however deep the tree
+    for (const auto& sub : subdirs) VG_RETURN_IF_ERROR(Walk(sub.key, prefix, out));
     return Status();
   }
 
-  Status MakeParents(std::string_view key) {
-    fs::path parent = PathOf(key).parent_path();
-    std::error_code ec;
-    fs::create_directories(parent, ec);
-    if (ec) return ErrnoStatus(ec.value(), "create folder", parent.string());
-    return Status();
-  }
-
-  Status MakeTmpDir() {
-    std::error_code ec;
-    fs::create_directories(root_ / kTmpDir, ec);
-    if (ec) return ErrnoStatus(ec.value(), "create folder", (root_ / kTmpDir).string());
-    return Status();
-  }
-
-  Result<fs::path> WriteTemp(std::string_view data) {
-    VG_RETURN_IF_ERROR(MakeTmpDir());
-    fs::path tmp = root_ / kTmpDir / NewWorkFileName();
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) return ErrnoStatus(errno, "create", tmp.string());
-    size_t done = 0;
-    while (done < data.size()) {
-      ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        int err = errno;
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        return ErrnoStatus(err, "write", tmp.string());
-      }
-      done += static_cast<size_t>(n);
-    }
-    if (::close(fd) != 0) {
-      int err = errno;
-      ::unlink(tmp.c_str());
-      return ErrnoStatus(err, "write", tmp.string());
-    }
-    return tmp;
-  }
-
-  // Renames without ever replacing the target: rename(2) would overwrite, so
-  // use renameat2(RENAME_NOREPLACE), or link+unlink where the file system
-  // lacks it.
-  Status RenameNoReplace(const fs::path& from, std::string_view to_key) {
-    VG_RETURN_IF_ERROR(MakeParents(to_key));
-    fs::path to = PathOf(to_key);
-    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) {
+  // Renames (from_dir, from_name) to `to_key` without ever replacing the
+  // target: renameat2(RENAME_NOREPLACE), or link+unlink where the file
+  // system lacks it.
+  Status RenameNoReplace(int from_dir, const std::string& from_name, std::string_view to_key) {
+    const Split to = SplitKey(to_key);
+    VG_ASSIGN_OR_RETURN(Fd to_dir, OpenDir(to.parent, /*create=*/true));
+    if (::renameat2(from_dir, from_name.c_str(), to_dir.get(), to.leaf.c_str(), RENAME_NOREPLACE) ==
+        0) {
       return Status();
     }
     int err = errno;
     if (err == EINVAL || err == ENOSYS) {
-      if (::link(from.c_str(), to.c_str()) != 0)
-        return ErrnoStatus(errno, "move to", Describe(to_key));
-      ::unlink(from.c_str());
+      if (::linkat(from_dir, from_name.c_str(), to_dir.get(), to.leaf.c_str(), 0) != 0) {
+        err = errno;
+        if (err == EEXIST) return AlreadyExists(Describe(to_key) + " already exists");
+        return ErrnoStatus(err, "move to", Describe(to_key));
+      }
+      ::unlinkat(from_dir, from_name.c_str(), 0);
       return Status();
     }
     if (err == EEXIST) return AlreadyExists(Describe(to_key) + " already exists");
+    if (err == EXDEV) return Unavailable("cannot move to " + Describe(to_key) + ": EXDEV");
     return ErrnoStatus(err, "move to", Describe(to_key));
   }
 
@@ -237,7 +422,10 @@ class FileStore final : public Store {
     for (auto slash = k.rfind('/'); slash != std::string::npos; slash = k.rfind('/')) {
       k.resize(slash);
       if (k.find('/') == std::string::npos) break;  // keep the top-level folder
-      if (::rmdir(PathOf(k).c_str()) != 0) break;   // not empty (or raced): stop
+      const Split at = SplitKey(k);
+      Result<Fd> parent = OpenDir(at.parent, /*create=*/false);
+      if (!parent.ok()) break;
+      if (::unlinkat(parent->get(), at.leaf.c_str(), AT_REMOVEDIR) != 0) break;  // not empty
     }
   }
 
@@ -248,6 +436,12 @@ class FileStore final : public Store {
 
 Result<std::unique_ptr<Store>> OpenFileStore(std::string_view url, std::string_view path) {
   if (path.empty()) return InvalidArgument("storage.url '" + std::string(url) + "' has no path");
+  std::error_code ec;
+  const fs::path resolved = fs::weakly_canonical(fs::absolute(fs::path(std::string(path))), ec);
+  if (!ec && resolved == resolved.root_path()) {
+    return InvalidArgument("storage.url '" + std::string(url) +
+                           "' is the file system's root; give vidgate a folder of its own");
+  }
   return std::unique_ptr<Store>(std::make_unique<FileStore>(fs::path(std::string(path))));
 }
 

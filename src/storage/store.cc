@@ -12,22 +12,27 @@
 namespace vidgate::storage {
 
 LocalFile::LocalFile(LocalFile&& other) noexcept
-    : path_(std::move(other.path_)), temporary_(other.temporary_) {
+    : path_(std::move(other.path_)), temporary_(other.temporary_), fd_(other.fd_) {
   other.temporary_ = false;
+  other.fd_ = -1;
 }
 
 LocalFile& LocalFile::operator=(LocalFile&& other) noexcept {
   if (this != &other) {
     if (temporary_) ::unlink(path_.c_str());
+    if (fd_ >= 0) ::close(fd_);
     path_ = std::move(other.path_);
     temporary_ = other.temporary_;
+    fd_ = other.fd_;
     other.temporary_ = false;
+    other.fd_ = -1;
   }
   return *this;
 }
 
 LocalFile::~LocalFile() {
   if (temporary_) ::unlink(path_.c_str());
+  if (fd_ >= 0) ::close(fd_);
 }
 
 std::string NewWorkFileName() {
@@ -97,7 +102,8 @@ class MemoryStore final : public Store {
     std::vector<ObjectInfo> out;
     for (auto it = objects_.lower_bound(std::string(prefix));
          it != objects_.end() && it->first.starts_with(prefix); ++it) {
-      out.push_back({it->first, static_cast<int64_t>(it->second.data.size()), it->second.mtime});
+      out.push_back(
+          {it->first, static_cast<int64_t>(it->second.data.size()), it->second.mtime, ""});
     }
     return out;
   }
@@ -107,7 +113,8 @@ class MemoryStore final : public Store {
     std::lock_guard lock(mu_);
     auto it = objects_.find(std::string(key));
     if (it == objects_.end()) return NotFound("no object '" + std::string(key) + "'");
-    return ObjectInfo{it->first, static_cast<int64_t>(it->second.data.size()), it->second.mtime};
+    return ObjectInfo{it->first, static_cast<int64_t>(it->second.data.size()), it->second.mtime,
+                      ""};
   }
 
   Result<std::string> Read(std::string_view key, int64_t max_bytes) override {

@@ -25,14 +25,21 @@ struct ObjectInfo {
   std::string key;
   int64_t size = 0;
   double mtime = 0;  // seconds since the epoch of the last write
+  // Set by List for an entry that is there but is not an object vidgate
+  // takes (file://: a symbolic link, a FIFO, a socket, a device): why not.
+  // Such an entry still occupies its key.
+  std::string refused;
 };
 
 // A file on local disk holding an object's bytes, for the media engine. A
 // temporary copy is deleted when the LocalFile is destroyed; a backend whose
-// objects are already local files hands out the file itself.
+// objects are already local files hands out the file itself, held open
+// (`fd`, closed with the LocalFile) and named "/proc/self/fd/N", so what is
+// read is the file that was checked, whatever happens to its name meanwhile.
 class LocalFile {
  public:
-  LocalFile(std::string path, bool temporary) : path_(std::move(path)), temporary_(temporary) {}
+  LocalFile(std::string path, bool temporary, int fd = -1)
+      : path_(std::move(path)), temporary_(temporary), fd_(fd) {}
   LocalFile(LocalFile&& other) noexcept;
   LocalFile& operator=(LocalFile&& other) noexcept;
   LocalFile(const LocalFile&) = delete;
@@ -40,10 +47,13 @@ class LocalFile {
   ~LocalFile();
 
   const std::string& path() const { return path_; }
+  // The open file, or -1 for a temporary copy.
+  int fd() const { return fd_; }
 
  private:
   std::string path_;
   bool temporary_ = false;
+  int fd_ = -1;
 };
 
 class Store {
@@ -56,11 +66,13 @@ class Store {
   // Creates what the backend needs before `run` (file://: the four folders).
   virtual Status Prepare() = 0;
 
-  // Every object whose key starts with `prefix`, at any depth, sorted by key.
-  // A prefix with nothing under it is an empty list, not an error.
+  // Every object whose key starts with `prefix`, at any depth, sorted by key,
+  // and the entries there that are no objects (with `refused` set; never
+  // descended into). A prefix with nothing under it is an empty list.
   virtual Result<std::vector<ObjectInfo>> List(std::string_view prefix) = 0;
 
-  // Size and mtime of one object; kNotFound if absent.
+  // Size and mtime of one object; kNotFound if absent or not an object (a
+  // symbolic link or anything but a regular file, on file://).
   virtual Result<ObjectInfo> Stat(std::string_view key) = 0;
 
   // The whole object; kNotFound if absent; kInvalidArgument if it is larger
