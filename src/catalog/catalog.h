@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -219,14 +220,21 @@ class Catalog {
 
   // Current, sidecar and pending keys of every active video.
   virtual Result<std::vector<std::string>> ActiveKeys() = 0;
-  // Every video (or those in `state`), newest first.
+  // Every video (or those in `state`), newest first, without its documents
+  // (metadata, probe and qc are null: GetVideo reads them for one video).
   virtual Result<std::vector<Video>> ListVideos(std::optional<State> state) = 0;
+  // kNotFound if there is no video with that id.
   virtual Result<Video> GetVideo(int64_t id) = 0;
-  // By numeric id, else the newest video of that name; kNotFound otherwise.
-  virtual Result<Video> FindVideo(std::string_view id_or_name) = 0;
+  // The newest video of that name; kNotFound if there is none.
+  virtual Result<Video> FindVideoByName(std::string_view name) = 0;
+
+  // The folders of videos other than `video_id` that `folder` would clash
+  // with: the same folder, one inside it, or one holding it. Sorted.
+  virtual Result<std::vector<std::string>> FolderClashes(std::string_view folder,
+                                                         int64_t video_id) = 0;
 
   // See VideoChange. kNotFound if the video does not exist; kAlreadyExists
-  // if `location` is another video's.
+  // if `location` clashes with another video's folder (FolderClashes).
   virtual Status Apply(const VideoChange& change) = 0;
 
   // Takes the job due first (available and unleased, or whose lease expired)
@@ -243,10 +251,22 @@ class Catalog {
   virtual Result<std::vector<Output>> Outputs(int64_t video_id) = 0;
   virtual Result<std::vector<NotificationRecord>> Notifications(int64_t video_id) = 0;
 
-  // Takes up to `limit` due deliveries, hiding them from other callers until
-  // now + hold_seconds.
+  // Takes up to `limit` due deliveries (to `sink` only, unless it is ""),
+  // oldest first, hiding them from other callers until now + hold_seconds.
   virtual Result<std::vector<Delivery>> TakeDueDeliveries(double now, int limit,
-                                                          double hold_seconds) = 0;
+                                                          double hold_seconds,
+                                                          const std::string& sink = "") = 0;
+  // A sink that just failed: every delivery to it that is due at `now` (not
+  // taken elsewhere) counts a failed try with `error`, is due again at
+  // `next_at`, and is given up at its `max_attempts`th try. So a sink that
+  // is down costs one time-out per round, whatever its backlog. Returns how
+  // many deliveries it marked.
+  virtual Result<int> MarkSinkFailed(const std::string& sink, double now, double next_at,
+                                     const std::string& error, int max_attempts) = 0;
+  // Gives up every undelivered delivery to a sink not in `sinks` (no longer
+  // configured), with `error`. Returns how many.
+  virtual Result<int> GiveUpUnknownSinks(const std::vector<std::string>& sinks,
+                                         const std::string& error) = 0;
   virtual Status MarkDelivered(int64_t delivery_id, double now) = 0;
   // Records a failed delivery; retried at `next_at` unless `give_up`.
   virtual Status MarkDeliveryFailed(int64_t delivery_id, double next_at, const std::string& error,
@@ -279,7 +299,18 @@ class Catalog {
 // in `password`, comes from PGPASSWORD or ~/.pgpass as libpq finds it).
 // kInvalidArgument for an unknown scheme; the schema is not migrated until
 // Migrate(). Messages never show a password.
-Result<std::unique_ptr<Catalog>> Open(std::string_view url, const std::string& password = "");
+// Called by a catalog at named points inside its transactions, so a test
+// can pause one there ("apply:fenced": Apply, after its lease check, before
+// its writes). Empty outside tests.
+using TestHook = std::function<void(std::string_view point)>;
+
+Result<std::unique_ptr<Catalog>> Open(std::string_view url, const std::string& password = "",
+                                      TestHook test_hook = {});
+
+// The video a user means by `ref`: "id:N", "name:NAME", or a bare NAME; a
+// bare number is the id when no video has that name, the name when no video
+// has that id, and kInvalidArgument (naming both spellings) when it is both.
+Result<Video> FindVideo(Catalog& catalog, std::string_view ref);
 
 // `url` with any password replaced by "***", for messages and logs.
 std::string RedactUrl(const std::string& url);

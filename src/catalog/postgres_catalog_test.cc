@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
+#include <condition_variable>
 #include <fstream>
+#include <future>
+#include <mutex>
 #include <thread>
 
 #include "catalog/catalog.h"
@@ -50,6 +53,61 @@ std::unique_ptr<Catalog> MakePostgres() {
 using conformance::CatalogConformance;
 INSTANTIATE_TEST_SUITE_P(Postgres, CatalogConformance, ::testing::Values(MakePostgres),
                          [](const auto&) { return std::string("postgres"); });
+
+// A worker whose lease is taken over between Apply's lease check and its
+// writes must not write: the check locks what it reads. The worker is
+// paused there (a test hook) while another claims the job.
+TEST(PostgresCatalogTest, ALeaseTakenOverMidApplyIsNeverWrittenThrough) {
+  std::string url = FreshDatabase();
+  ASSERT_FALSE(url.empty());
+  std::mutex mu;
+  std::condition_variable cv;
+  bool paused = false, resume = false;
+  auto slow = std::move(Open(url, "", [&](std::string_view point) {
+                if (point != "apply:fenced") return;
+                std::unique_lock lock(mu);
+                paused = true;
+                cv.notify_all();
+                cv.wait_for(lock, std::chrono::seconds(5), [&] { return resume; });
+              })).value();
+  ASSERT_TRUE(slow->Migrate().ok());
+  auto other = std::move(Open(url)).value();
+  const int64_t id = **slow->Register(NewVideo{"v", "uploads/v.mp4", State::kQueued, 100}, {});
+  ASSERT_TRUE(slow->ClaimNext("w1", 100, 30, 5)->has_value());
+
+  // w1, its lease run out at 131 unknown to it, files the video...
+  VideoChange publish;
+  publish.video_id = id;
+  publish.now = 131;
+  publish.state = State::kProcessed;
+  publish.end_attempt = AttemptEnd{"succeeded", "", false};
+  publish.job = VideoChange::Job::kRemove;
+  publish.lease_owner = "w1";
+  auto applied = std::async(std::launch::async, [&] { return slow->Apply(publish); });
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return paused; }));
+  }
+  // ...while w2 tries to take the expired job over. It must not get it
+  // while w1's check holds; once w1 has committed, there is nothing to take.
+  auto claimed = std::async(std::launch::async, [&] { return other->ClaimNext("w2", 131, 30, 5); });
+  EXPECT_EQ(claimed.wait_for(std::chrono::milliseconds(300)), std::future_status::ready);
+  {
+    std::lock_guard lock(mu);
+    resume = true;
+  }
+  cv.notify_all();
+  EXPECT_TRUE(applied.get().ok());
+  auto claim = claimed.get();
+  ASSERT_TRUE(claim.ok());
+  EXPECT_FALSE(claim->has_value()) << "w2 took a job whose lease w1 was writing under";
+  // One attempt, w1's, succeeded; nothing of w2's.
+  auto attempts = *other->Attempts(id);
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0].worker, "w1");
+  EXPECT_EQ(attempts[0].outcome, "succeeded");
+  EXPECT_EQ(other->GetVideo(id)->state, State::kProcessed);
+}
 
 TEST(PostgresCatalogTest, ConcurrentMigrationsDoNotRace) {
   std::string url = FreshDatabase();
@@ -171,6 +229,22 @@ TEST(PostgresUrlTest, RedactsOnlyThePassword) {
   EXPECT_EQ(internal::RedactUrl("postgresql://u:pw@h:5432/db"), "postgresql://u:***@h:5432/db");
   EXPECT_EQ(internal::RedactUrl("postgresql://u@h:5432/db"), "postgresql://u@h:5432/db");
   EXPECT_EQ(internal::RedactUrl("postgresql://h:5432/db"), "postgresql://h:5432/db");
+}
+
+TEST(PostgresUrlTest, APasswordInTheQueryOrAConninfoIsHiddenToo) {
+  EXPECT_EQ(internal::RedactUrl("postgresql://u@h/db?sslmode=require&password=hunter2"),
+            "postgresql://u@h/db?sslmode=require&password=***");
+  EXPECT_EQ(internal::RedactUrl("host=h user=u password=hunter2 dbname=db"),
+            "user=u password=*** dbname=db host=h");
+  EXPECT_EQ(internal::RedactUrl("host=h password='hunter 2'").find("hunter"), std::string::npos);
+  EXPECT_EQ(internal::RedactUrl("host=h password='unclosed").find("unclosed"), std::string::npos);
+  // Whatever the form, an unknown scheme's error does not show it.
+  auto r = Open("host=h password=hunter2");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().find("hunter2"), std::string::npos) << r.status().message();
+  r = Open("postgresql://u@127.0.0.1:1/db?password=hunter2&connect_timeout=2");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message().find("hunter2"), std::string::npos) << r.status().message();
 }
 
 TEST(PostgresUrlTest, NumbersPlaceholdersOutsideQuotes) {

@@ -6,8 +6,12 @@
 
 #include <cerrno>
 #include <chrono>
+#include <memory>
+#include <set>
 #include <thread>
 #include <unordered_map>
+
+#include "common/secrets.h"
 
 namespace vidgate::catalog::internal {
 namespace {
@@ -208,14 +212,45 @@ class PostgresConnection final : public SqlConnection {
 }  // namespace
 
 std::string RedactUrl(const std::string& url) {
-  auto scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  auto at = url.find('@', scheme + 3);
-  auto slash = url.find('/', scheme + 3);
-  if (at == std::string::npos || (slash != std::string::npos && slash < at)) return url;
-  auto colon = url.find(':', scheme + 3);
-  if (colon == std::string::npos || colon > at) return url;
-  return url.substr(0, colon + 1) + "***" + url.substr(at);
+  if (url.starts_with("sqlite://")) return url;
+  // libpq knows which of its settings are secret (password, sslpassword...):
+  // those are hidden wherever the text carries them.
+  char* error = nullptr;
+  std::unique_ptr<PQconninfoOption, void (*)(PQconninfoOption*)> options(
+      PQconninfoParse(url.c_str(), &error), &PQconninfoFree);
+  if (error != nullptr) PQfreemem(error);
+  if (!options) {
+    // Unparseable: no telling where a secret sits; show only what it is.
+    const auto scheme = url.find("://");
+    return scheme == std::string::npos ? "(a connection string libpq cannot parse)"
+                                       : url.substr(0, scheme + 3) + std::string(kRedacted);
+  }
+  std::set<std::string, std::less<>> secret;
+  for (auto* o = options.get(); o->keyword != nullptr; ++o) {
+    if (o->dispchar != nullptr && std::string_view(o->dispchar).find('*') != std::string::npos) {
+      secret.insert(o->keyword);
+    }
+  }
+  if (url.find("://") != std::string::npos) {
+    UrlRedaction how;
+    how.secret_parameter = [&](std::string_view key) { return secret.contains(key); };
+    return vidgate::RedactUrl(url, how);
+  }
+  // A "key=value ..." string: rebuilt from what libpq read, secrets hidden.
+  std::string out;
+  for (auto* o = options.get(); o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    std::string value = secret.contains(o->keyword) ? std::string(kRedacted) : o->val;
+    if (value.empty() || value.find_first_of(" '\\") != std::string::npos) {
+      std::string quoted = "'";
+      for (char c : value)
+        quoted += (c == '\'' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+      value = quoted + "'";
+    }
+    if (!out.empty()) out += ' ';
+    out += std::string(o->keyword) + "=" + value;
+  }
+  return out;
 }
 
 std::string NumberPlaceholders(std::string_view sql) {

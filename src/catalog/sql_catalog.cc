@@ -1,5 +1,6 @@
 // Catalog over SqlConnection: the queries are written once for every SQL
 // backend (see internal/sql.h for the shared subset).
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <mutex>
@@ -61,6 +62,14 @@ constexpr const char* kVideoColumns =
     "v.created_at, v.updated_at, COALESCE(j.available_at, 0), v.pending_key, "
     "v.pending_sidecar_key "
     "FROM videos v LEFT JOIN jobs j ON j.video_id = v.id";
+// The same columns, the documents (metadata, probe, QC report) left out: a
+// list of thousands of videos reads no report.
+constexpr const char* kVideoListColumns =
+    "v.id, v.name, v.source_key, v.current_key, v.sidecar_key, v.state, v.attempts, NULL, "
+    "NULL, NULL, v.location, v.sidecar_fingerprint, v.metadata_notice_sent, v.last_error, "
+    "v.created_at, v.updated_at, COALESCE(j.available_at, 0), v.pending_key, "
+    "v.pending_sidecar_key "
+    "FROM videos v LEFT JOIN jobs j ON j.video_id = v.id";
 
 nlohmann::json ParseJsonColumn(const SqlRow& row, size_t i) {
   if (row.IsNull(i)) return nullptr;
@@ -99,13 +108,18 @@ constexpr const char* kWorkChannel = "vidgate_work";
 
 // pg_advisory_xact_lock key for migrations ("vidg" in ASCII).
 constexpr int64_t kMigrationLockKey = 0x76696467;
+// pg_advisory_xact_lock key for folder reservations ("vidf").
+constexpr int64_t kLocationLockKey = 0x76696466;
 
 class SqlCatalog final : public Catalog {
  public:
   using Connector = std::function<Result<std::unique_ptr<SqlConnection>>()>;
 
-  SqlCatalog(std::unique_ptr<SqlConnection> db, std::string url, Connector connect)
-      : dialect_(db->dialect()), url_(std::move(url)), connect_(std::move(connect)) {
+  SqlCatalog(std::unique_ptr<SqlConnection> db, std::string url, Connector connect, TestHook hook)
+      : dialect_(db->dialect()),
+        url_(std::move(url)),
+        connect_(std::move(connect)),
+        hook_(std::move(hook)) {
     idle_.push_back(std::move(db));
   }
 
@@ -221,7 +235,7 @@ class SqlCatalog final : public Catalog {
   Result<std::vector<Video>> ListVideos(std::optional<State> state) override {
     auto db = Acquire();
     VG_RETURN_IF_ERROR(db.status());
-    std::string sql = std::string("SELECT ") + kVideoColumns;
+    std::string sql = std::string("SELECT ") + kVideoListColumns;
     SqlParams params;
     if (state) {
       sql += " WHERE v.state = ?";
@@ -240,20 +254,21 @@ class SqlCatalog final : public Catalog {
     return GetLocked(*db, id);
   }
 
-  Result<Video> FindVideo(std::string_view id_or_name) override {
+  Result<Video> FindVideoByName(std::string_view name) override {
     auto db = Acquire();
     VG_RETURN_IF_ERROR(db.status());
-    bool numeric = !id_or_name.empty() && id_or_name.size() < 18 &&
-                   id_or_name.find_first_not_of("0123456789") == std::string_view::npos;
-    if (numeric) {
-      auto v = GetLocked(*db, std::stoll(std::string(id_or_name)));
-      if (v.ok()) return v;
-    }
     VG_ASSIGN_OR_RETURN(auto rows, db->Query(std::string("SELECT ") + kVideoColumns +
                                                  " WHERE v.name = ? ORDER BY v.id DESC LIMIT 1",
-                                             {Str(id_or_name)}));
-    if (rows.empty()) return NotFound("no video with id or name '" + Str(id_or_name) + "'");
+                                             {Str(name)}));
+    if (rows.empty()) return NotFound("no video named '" + Str(name) + "'");
     return VideoFromRow(rows[0]);
+  }
+
+  Result<std::vector<std::string>> FolderClashes(std::string_view folder,
+                                                 int64_t video_id) override {
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    return ClashesLocked(*db, folder, video_id);
   }
 
   Status Apply(const VideoChange& c) override {
@@ -261,12 +276,33 @@ class SqlCatalog final : public Catalog {
     VG_RETURN_IF_ERROR(db.status());
     Transaction tx(*db);
     VG_RETURN_IF_ERROR(tx.Begin());
+    const bool postgres = db->dialect() == internal::Dialect::kPostgres;
     if (!c.lease_owner.empty()) {
-      VG_ASSIGN_OR_RETURN(
-          auto rows, db->Query("SELECT lease_owner FROM jobs WHERE video_id = ?", {c.video_id}));
+      // The row stays locked until the commit (PostgreSQL; SQLite's write
+      // transaction already excludes every other writer), so a ClaimNext
+      // cannot take the lease between this check and the writes below.
+      VG_ASSIGN_OR_RETURN(auto rows,
+                          db->Query(std::string("SELECT lease_owner FROM jobs WHERE video_id = ?") +
+                                        (postgres ? " FOR UPDATE" : ""),
+                                    {c.video_id}));
       if (rows.empty() || rows[0].Text(0) != c.lease_owner) {
         return FailedPrecondition("video " + std::to_string(c.video_id) +
                                   ": this worker's lease was taken over; not applying");
+      }
+      if (hook_) hook_("apply:fenced");  // tests pause here
+    }
+    if (c.location && !c.location->empty()) {
+      // A video's folder never holds another video's folder, nor lies inside
+      // one: deleting one must never delete another. Reservations take turns
+      // (PostgreSQL: a transaction lock; SQLite: its one writer).
+      if (postgres) {
+        VG_RETURN_IF_ERROR(
+            db->Query("SELECT pg_advisory_xact_lock(?)", {kLocationLockKey}).status());
+      }
+      VG_ASSIGN_OR_RETURN(auto clash, ClashesLocked(*db, *c.location, c.video_id));
+      if (!clash.empty()) {
+        return AlreadyExists("folder " + *c.location + " clashes with " + clash[0] +
+                             ", another video's folder");
       }
     }
     std::string sql = "UPDATE videos SET updated_at = ?";
@@ -498,26 +534,32 @@ class SqlCatalog final : public Catalog {
     return out;
   }
 
-  Result<std::vector<Delivery>> TakeDueDeliveries(double now, int limit,
-                                                  double hold_seconds) override {
+  Result<std::vector<Delivery>> TakeDueDeliveries(double now, int limit, double hold_seconds,
+                                                  const std::string& sink) override {
     auto db = Acquire();
     VG_RETURN_IF_ERROR(db.status());
+    const std::string for_sink = sink.empty() ? "" : " AND sink = ?";
+    SqlParams params{now};
+    if (!sink.empty()) params.emplace_back(sink);
     // Most calls find nothing due: a plain read says so without the write
     // transaction that taking them needs (SQLite's one writer lock; on
     // PostgreSQL one round trip instead of three).
     VG_ASSIGN_OR_RETURN(auto any,
                         db->Query("SELECT 1 FROM deliveries WHERE delivered_at = 0 AND gave_up = 0 "
-                                  "AND next_attempt_at <= ? LIMIT 1",
-                                  {now}));
+                                  "AND next_attempt_at <= ?" +
+                                      for_sink + " LIMIT 1",
+                                  params));
     if (any.empty()) return std::vector<Delivery>();
     Transaction tx(*db);
     VG_RETURN_IF_ERROR(tx.Begin());
     std::string sql =
         "SELECT d.id, d.sink, d.attempts, o.document FROM deliveries d JOIN outbox o ON o.id = "
-        "d.outbox_id WHERE d.delivered_at = 0 AND d.gave_up = 0 AND d.next_attempt_at <= ? "
-        "ORDER BY d.next_attempt_at, d.id LIMIT ?";
+        "d.outbox_id WHERE d.delivered_at = 0 AND d.gave_up = 0 AND d.next_attempt_at <= ?" +
+        (sink.empty() ? std::string() : " AND d.sink = ?") +
+        " ORDER BY d.next_attempt_at, d.id LIMIT ?";
     if (db->dialect() == internal::Dialect::kPostgres) sql += " FOR UPDATE OF d SKIP LOCKED";
-    VG_ASSIGN_OR_RETURN(auto rows, db->Query(sql, {now, int64_t{limit}}));
+    params.emplace_back(int64_t{limit});
+    VG_ASSIGN_OR_RETURN(auto rows, db->Query(sql, params));
     std::vector<Delivery> out;
     for (const auto& r : rows) {
       VG_RETURN_IF_ERROR(db->Exec("UPDATE deliveries SET next_attempt_at = ? WHERE id = ?",
@@ -551,6 +593,38 @@ class SqlCatalog final : public Catalog {
             "last_error = ?, gave_up = ? WHERE id = ?",
             {next_at, error, int64_t{give_up ? 1 : 0}, delivery_id})
         .status();
+  }
+
+  Result<int> MarkSinkFailed(const std::string& sink, double now, double next_at,
+                             const std::string& error, int max_attempts) override {
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    VG_ASSIGN_OR_RETURN(
+        int64_t marked,
+        db->Exec("UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?, "
+                 "last_error = ?, gave_up = CASE WHEN attempts + 1 >= ? THEN 1 ELSE 0 END "
+                 "WHERE sink = ? AND delivered_at = 0 AND gave_up = 0 AND next_attempt_at <= ?",
+                 {next_at, error, int64_t{max_attempts}, sink, now}));
+    return static_cast<int>(marked);
+  }
+
+  Result<int> GiveUpUnknownSinks(const std::vector<std::string>& sinks,
+                                 const std::string& error) override {
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    std::string sql =
+        "UPDATE deliveries SET gave_up = 1, last_error = ? WHERE delivered_at = 0 AND gave_up = 0";
+    SqlParams params{error};
+    if (!sinks.empty()) {
+      sql += " AND sink NOT IN (";
+      for (size_t i = 0; i < sinks.size(); ++i) {
+        sql += i == 0 ? "?" : ", ?";
+        params.emplace_back(sinks[i]);
+      }
+      sql += ")";
+    }
+    VG_ASSIGN_OR_RETURN(int64_t given_up, db->Exec(sql, params));
+    return static_cast<int>(given_up);
   }
 
   Status DeferDelivery(int64_t delivery_id, double at) override {
@@ -620,6 +694,22 @@ class SqlCatalog final : public Catalog {
     VG_ASSIGN_OR_RETURN(auto rows,
                         db.Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
     return static_cast<int>(rows[0].Int(0));
+  }
+
+  // Other videos' folders equal to `folder`, inside it or holding it.
+  Result<std::vector<std::string>> ClashesLocked(SqlConnection& db, std::string_view folder,
+                                                 int64_t video_id) {
+    const std::string f(folder);
+    VG_ASSIGN_OR_RETURN(
+        auto rows,
+        db.Query("SELECT location FROM videos WHERE id <> ? AND location <> '' AND "
+                 "(location = ? OR substr(location, 1, length(CAST(? AS TEXT)) + 1) = ? OR "
+                 "substr(CAST(? AS TEXT), 1, length(location) + 1) = location || '/')",
+                 {video_id, f, f, f + "/", f}));
+    std::vector<std::string> out;
+    for (const auto& r : rows) out.push_back(r.Text(0));
+    std::sort(out.begin(), out.end());  // bytewise, whatever the database's collation
+    return out;
   }
 
   Result<Video> GetLocked(SqlConnection& db, int64_t id) {
@@ -710,6 +800,7 @@ class SqlCatalog final : public Catalog {
   std::vector<std::unique_ptr<SqlConnection>> idle_;  // guarded by mu_
   std::string url_;
   Connector connect_;
+  TestHook hook_;                            // called at named points; empty outside tests
   std::unique_ptr<SqlConnection> listener_;  // WaitForWork's own connection
 };
 
@@ -717,20 +808,50 @@ class SqlCatalog final : public Catalog {
 
 std::string RedactUrl(const std::string& url) { return internal::RedactUrl(url); }
 
-Result<std::unique_ptr<Catalog>> Open(std::string_view url, const std::string& password) {
+Result<Video> FindVideo(Catalog& catalog, std::string_view ref) {
+  auto parse_id = [](std::string_view digits) -> std::optional<int64_t> {
+    if (digits.empty() || digits.size() > 18 ||
+        digits.find_first_not_of("0123456789") != std::string_view::npos) {
+      return std::nullopt;
+    }
+    return std::stoll(std::string(digits));
+  };
+  if (ref.starts_with("id:")) {
+    auto id = parse_id(ref.substr(3));
+    if (!id) return InvalidArgument("'" + Str(ref) + "': an id is a number, as in id:12");
+    return catalog.GetVideo(*id);
+  }
+  if (ref.starts_with("name:")) return catalog.FindVideoByName(ref.substr(5));
+  auto by_name = catalog.FindVideoByName(ref);
+  auto id = parse_id(ref);
+  if (!id) return by_name;
+  auto by_id = catalog.GetVideo(*id);
+  if (by_id.status().code() == Code::kNotFound) return by_name;
+  if (by_name.status().code() == Code::kNotFound) return by_id;
+  VG_RETURN_IF_ERROR(by_name.status());
+  VG_RETURN_IF_ERROR(by_id.status());
+  if (by_id->id == by_name->id) return by_id;
+  return InvalidArgument("'" + Str(ref) + "' is both the id of the video named '" + by_id->name +
+                         "' and the name of video " + std::to_string(by_name->id) +
+                         "; say id:" + Str(ref) + " or name:" + Str(ref));
+}
+
+Result<std::unique_ptr<Catalog>> Open(std::string_view url, const std::string& password,
+                                      TestHook test_hook) {
   if (url.starts_with("sqlite://")) {
     std::string path(url.substr(9));
     if (path.empty()) return InvalidArgument("database.url '" + std::string(url) + "' has no path");
     VG_ASSIGN_OR_RETURN(auto conn, internal::OpenSqlite(path));
     return std::unique_ptr<Catalog>(std::make_unique<SqlCatalog>(
-        std::move(conn), std::string(url), [path] { return internal::OpenSqlite(path); }));
+        std::move(conn), std::string(url), [path] { return internal::OpenSqlite(path); },
+        std::move(test_hook)));
   }
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
     std::string full(url);
     VG_ASSIGN_OR_RETURN(auto conn, internal::OpenPostgres(full, password));
     return std::unique_ptr<Catalog>(std::make_unique<SqlCatalog>(
         std::move(conn), internal::RedactUrl(full),
-        [full, password] { return internal::OpenPostgres(full, password); }));
+        [full, password] { return internal::OpenPostgres(full, password); }, std::move(test_hook)));
   }
   return InvalidArgument("database.url '" + internal::RedactUrl(std::string(url)) +
                          "' has an unknown scheme (expected sqlite:// or postgresql://)");

@@ -61,9 +61,41 @@ TEST_P(CatalogConformance, ActiveKeyIsRegisteredOnce) {
       catalog_->Register(NewVideo{"clip", "uploads/clip.mp4", State::kAwaitingMetadata, 4}, {});
   ASSERT_TRUE(third.ok() && third->has_value());
   EXPECT_NE(**third, **first);
-  auto found = catalog_->FindVideo("clip");
+  auto found = catalog_->FindVideoByName("clip");
   ASSERT_TRUE(found.ok());
   EXPECT_EQ(found->id, **third);
+}
+
+TEST_P(CatalogConformance, AFolderNeverNestsInAnotherVideosFolder) {
+  auto reserve = [&](int64_t id, const std::string& folder) {
+    VideoChange c;
+    c.video_id = id;
+    c.now = 5;
+    c.location = folder;
+    return catalog_->Apply(c);
+  };
+  const int64_t a = RegisterQueued("uploads/a.mp4");
+  const int64_t nested = RegisterQueued("uploads/a/clip.mp4");
+  const int64_t other = RegisterQueued("uploads/ab.mp4");
+  const int64_t odd = RegisterQueued("uploads/x.mp4");
+  ASSERT_TRUE(reserve(a, "processed/a").ok());
+  // Inside a's folder, or a's folder itself: taken.
+  EXPECT_EQ(reserve(nested, "processed/a/clip").code(), Code::kAlreadyExists);
+  EXPECT_EQ(reserve(nested, "processed/a").code(), Code::kAlreadyExists);
+  EXPECT_EQ(*catalog_->FolderClashes("processed/a/clip", nested),
+            std::vector<std::string>{"processed/a"});
+  EXPECT_TRUE(catalog_->FolderClashes("processed/a", a)->empty());  // its own
+  // A name that only starts the same way is no clash.
+  ASSERT_TRUE(reserve(other, "processed/ab").ok());
+  EXPECT_TRUE(reserve(nested, "processed/a-2/clip").ok());
+  // Holding another video's folder is a clash too.
+  EXPECT_EQ(*catalog_->FolderClashes("processed", odd),
+            (std::vector<std::string>{"processed/a", "processed/a-2/clip", "processed/ab"}));
+  // LIKE's and SQL's special characters are plain characters here.
+  ASSERT_TRUE(reserve(odd, "processed/%_\\'\xc3\xa9").ok());
+  EXPECT_TRUE(catalog_->FolderClashes("processed/%", a)->empty());
+  EXPECT_TRUE(catalog_->FolderClashes("processed/_", a)->empty());
+  EXPECT_EQ(catalog_->FolderClashes("processed/%_\\'\xc3\xa9/x", a)->size(), 1u);
 }
 
 TEST_P(CatalogConformance, ActiveKeysIncludeMovesInProgress) {
@@ -98,8 +130,44 @@ TEST_P(CatalogConformance, ListIsNewestFirstAndFilters) {
   EXPECT_EQ((*all)[1].id, a);
   EXPECT_EQ(catalog_->ListVideos(State::kProcessed)->size(), 0u);
   EXPECT_EQ(catalog_->ListVideos(State::kQueued)->size(), 2u);
-  EXPECT_EQ(catalog_->FindVideo(std::to_string(a))->current_key, "uploads/a.mp4");
-  EXPECT_EQ(catalog_->FindVideo("nope").status().code(), Code::kNotFound);
+  EXPECT_EQ(FindVideo(*catalog_, std::to_string(a))->current_key, "uploads/a.mp4");
+  EXPECT_EQ(FindVideo(*catalog_, "id:" + std::to_string(a))->current_key, "uploads/a.mp4");
+  EXPECT_EQ(FindVideo(*catalog_, "nope").status().code(), Code::kNotFound);
+  // A list reads no documents; one video has them all.
+  VideoChange c;
+  c.video_id = a;
+  c.now = 3;
+  c.qc = nlohmann::json{{"verdict", "pass"}, {"series", {{"luma", {1, 2, 3}}}}};
+  c.metadata = nlohmann::json{{"title", "A"}};
+  ASSERT_TRUE(catalog_->Apply(c).ok());
+  const auto listed = catalog_->ListVideos(std::nullopt);
+  ASSERT_TRUE(listed.ok());
+  for (const auto& v : *listed) {
+    EXPECT_TRUE(v.qc.is_null() && v.metadata.is_null() && v.probe.is_null());
+  }
+  EXPECT_EQ(catalog_->GetVideo(a)->qc["verdict"], "pass");
+  EXPECT_EQ(catalog_->GetVideo(a)->metadata["title"], "A");
+}
+
+TEST_P(CatalogConformance, AnAllDigitNameIsNeverShadowedByAnId) {
+  const int64_t first = RegisterQueued("uploads/first.mp4");  // named "n/uploads/first.mp4"
+  auto digits =
+      catalog_->Register(NewVideo{std::to_string(first),
+                                  "uploads/" + std::to_string(first) + ".mp4", State::kQueued, 3},
+                         {});
+  ASSERT_TRUE(digits.ok() && digits->has_value());
+  const std::string ref = std::to_string(first);
+  auto ambiguous = FindVideo(*catalog_, ref);
+  ASSERT_FALSE(ambiguous.ok());
+  EXPECT_EQ(ambiguous.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(ambiguous.status().message().find("id:" + ref), std::string::npos);
+  EXPECT_NE(ambiguous.status().message().find("name:" + ref), std::string::npos);
+  EXPECT_EQ(FindVideo(*catalog_, "id:" + ref)->id, first);
+  EXPECT_EQ(FindVideo(*catalog_, "name:" + ref)->id, **digits);
+  // A number nobody is named is an id; a number that is no id, a name.
+  EXPECT_EQ(FindVideo(*catalog_, std::to_string(**digits))->id, **digits);
+  EXPECT_EQ(FindVideo(*catalog_, "id:x").status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(FindVideo(*catalog_, "id:999999").status().code(), Code::kNotFound);
 }
 
 TEST_P(CatalogConformance, ClaimStartsAnAttemptAndHoldsTheLease) {
@@ -223,6 +291,34 @@ TEST_P(CatalogConformance, OutboxDeliversOncePerSink) {
   EXPECT_GT((*records)[0].delivered_at, 0);
   EXPECT_TRUE((*records)[1].gave_up);
   EXPECT_EQ((*records)[1].last_error, "HTTP 503");
+}
+
+TEST_P(CatalogConformance, ASinkThatFailsMovesItsWholeBacklogOneTry) {
+  int64_t id = RegisterQueued("uploads/a.mp4");
+  VideoChange c;
+  c.video_id = id;
+  c.now = 200;
+  for (int i = 0; i < 5; ++i) c.events.push_back(Event("e" + std::to_string(i), {"log", "hook"}));
+  ASSERT_TRUE(catalog_->Apply(c).ok());
+  // One lane per sink: each takes only its own.
+  auto hook = catalog_->TakeDueDeliveries(200, 2, 60, "hook");
+  ASSERT_EQ(hook->size(), 2u);
+  for (const auto& d : *hook) EXPECT_EQ(d.sink, "hook");
+  // The first fails: the sink's due backlog (not what another lane holds)
+  // counts a try and waits; the log's deliveries are untouched.
+  ASSERT_TRUE(catalog_->MarkDeliveryFailed((*hook)[0].id, 210, "timed out", false).ok());
+  EXPECT_EQ(*catalog_->MarkSinkFailed("hook", 200, 210, "not sent: hook failed", 2), 3);
+  EXPECT_TRUE(catalog_->TakeDueDeliveries(209, 10, 60, "hook")->empty());
+  EXPECT_EQ(catalog_->TakeDueDeliveries(209, 10, 60, "log")->size(), 5u);
+  // At the second try, the backlog is given up (max 2 tries).
+  EXPECT_EQ(*catalog_->MarkSinkFailed("hook", 211, 220, "still down", 2), 4);
+  auto records = *catalog_->Notifications(id);
+  int given_up = 0;
+  for (const auto& r : records) given_up += r.sink == "hook" && r.gave_up;
+  EXPECT_EQ(given_up, 4);  // the one still held (taken at 200, hold 60) waits for its lane
+  // Deliveries to a sink that is no longer configured are given up.
+  EXPECT_EQ(*catalog_->GiveUpUnknownSinks({"log"}, "no such sink"), 1);
+  EXPECT_EQ(catalog_->PendingWork()->deliveries, 5);  // the log's
 }
 
 TEST_P(CatalogConformance, RegisterWritesEventsInTheSameTransaction) {
