@@ -12,6 +12,7 @@
 //   kDeadlineExceeded   the destination did not answer in time; try again.
 //   kInvalidArgument    the event itself can never be delivered (not a JSON
 //                       object, no string "id"); do not retry.
+//   kCancelled          Cancel() was called: not delivered, no try counted.
 //
 // Any HTTP status, 4xx included, counts as "try later": endpoints get
 // misconfigured (a bad route, a rotated secret, auth) and fixed again, and
@@ -54,6 +55,14 @@ class Sink {
   // naming the destination (never a secret). The event's "id" is the
   // idempotency key: the same event may be delivered more than once.
   virtual Status Deliver(const nlohmann::json& event) = 0;
+
+  // The longest one Deliver can take, in seconds (a webhook's time-out): the
+  // dispatcher hides what it took from other processes for that long.
+  virtual double max_seconds() const { return 1; }
+
+  // Makes a Deliver in progress, and every later one, return kCancelled at
+  // once (shutdown must not wait on a slow peer). Any thread may call it.
+  virtual void Cancel() {}
 };
 
 }  // namespace vidgate::notify

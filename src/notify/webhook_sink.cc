@@ -14,6 +14,7 @@
 #include <string>
 #include <utility>
 
+#include "common/secrets.h"
 #include "common/util.h"
 
 namespace vidgate::notify {
@@ -65,6 +66,11 @@ std::string OneLine(std::string s) {
   return s.substr(begin, end - begin + 1);
 }
 
+// libcurl's progress callback: non-zero aborts the transfer.
+int AbortIfCancelled(void* cancelled, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<std::atomic<bool>*>(cancelled)->load() ? 1 : 0;
+}
+
 // Appends one header line to `list`.
 Status AppendHeader(SlistPtr& list, const std::string& line) {
   curl_slist* head = curl_slist_append(list.get(), line.c_str());
@@ -81,12 +87,13 @@ Result<std::string> DisplayUrl(const std::string& url) {
   if (!handle) return Internal("cannot parse the webhook url: out of memory");
   CURLUcode rc = curl_url_set(handle.get(), CURLUPART_URL, url.c_str(), 0);
   if (rc != CURLUE_OK) {
-    return InvalidArgument(
-        fmt::format("webhook url \"{}\" is not a valid URL: {}", url, curl_url_strerror(rc)));
+    return InvalidArgument(fmt::format("webhook url \"{}\" is not a valid URL: {}",
+                                       RedactUrl(url, {.hide_user = true}), curl_url_strerror(rc)));
   }
   char* raw = nullptr;
   if (curl_url_get(handle.get(), CURLUPART_SCHEME, &raw, 0) != CURLUE_OK) {
-    return InvalidArgument(fmt::format("webhook url \"{}\" has no scheme", url));
+    return InvalidArgument(
+        fmt::format("webhook url \"{}\" has no scheme", RedactUrl(url, {.hide_user = true})));
   }
   CurlString scheme(raw);
   std::string_view s(scheme.get());
@@ -94,24 +101,8 @@ Result<std::string> DisplayUrl(const std::string& url) {
     return InvalidArgument(
         fmt::format("webhook url must start with http:// or https://, not {}://", s));
   }
-  raw = nullptr;
-  bool has_user = curl_url_get(handle.get(), CURLUPART_USER, &raw, 0) == CURLUE_OK;
-  CurlString user(raw);
-  raw = nullptr;
-  bool has_password = curl_url_get(handle.get(), CURLUPART_PASSWORD, &raw, 0) == CURLUE_OK;
-  CurlString password(raw);
-  if (!has_user && !has_password) return url;
-
-  if (curl_url_set(handle.get(), CURLUPART_USER, nullptr, 0) != CURLUE_OK ||
-      curl_url_set(handle.get(), CURLUPART_PASSWORD, nullptr, 0) != CURLUE_OK) {
-    return Internal("cannot remove the credentials from the webhook url");
-  }
-  raw = nullptr;
-  if (curl_url_get(handle.get(), CURLUPART_URL, &raw, 0) != CURLUE_OK) {
-    return Internal("cannot rebuild the webhook url without its credentials");
-  }
-  CurlString redacted(raw);
-  return std::string(redacted.get());
+  // Tokens ride in user names, passwords, query strings and fragments.
+  return RedactUrl(url, {.hide_user = true});
 }
 
 Result<std::string> ReadSecretFile(const std::string& path) {
@@ -163,13 +154,26 @@ Result<std::unique_ptr<WebhookSink>> WebhookSink::Create(WebhookOptions options)
                                        options.timeout_seconds));
   }
   VG_ASSIGN_OR_RETURN(std::string display_url, DisplayUrl(options.url));
-  return std::unique_ptr<WebhookSink>(new WebhookSink(std::move(options), std::move(display_url)));
+  // Standard Webhooks' "whsec_<base64>" secrets sign with the decoded bytes;
+  // any other secret signs with its own bytes.
+  std::string signing_key = options.secret;
+  if (options.secret.starts_with("whsec_")) {
+    auto decoded = Base64Decode(std::string_view(options.secret).substr(6));
+    if (!decoded.ok() || decoded->empty()) {
+      return InvalidArgument("webhook secret starts with whsec_ but the rest is not base64");
+    }
+    signing_key = std::move(decoded).value();
+  }
+  return std::unique_ptr<WebhookSink>(
+      new WebhookSink(std::move(options), std::move(display_url), std::move(signing_key)));
 }
 
-WebhookSink::WebhookSink(WebhookOptions options, std::string display_url)
+WebhookSink::WebhookSink(WebhookOptions options, std::string display_url, std::string signing_key)
     : options_(std::move(options)),
       display_url_(std::move(display_url)),
-      id_("webhook:" + display_url_) {}
+      signing_key_(std::move(signing_key)),
+      id_("webhook:" + display_url_ + (options_.label.empty() ? "" : " #" + options_.label)),
+      clock_(options_.clock != nullptr ? options_.clock : &system_clock_) {}
 
 Status WebhookSink::Deliver(const nlohmann::json& event) {
   if (!event.is_object()) {
@@ -192,6 +196,15 @@ Status WebhookSink::Deliver(const nlohmann::json& event) {
   if (!options_.secret.empty()) {
     VG_RETURN_IF_ERROR(AppendHeader(
         headers, "X-Vidgate-Signature: sha256=" + HmacSha256Hex(options_.secret, body)));
+    // Standard Webhooks: the id and the time are signed with the body, so a
+    // receiver can refuse a replay.
+    const std::string id = OneLine(id_it->get<std::string>());
+    const std::string timestamp = std::to_string(static_cast<int64_t>(std::floor(clock_->Now())));
+    VG_RETURN_IF_ERROR(AppendHeader(headers, "webhook-id: " + id));
+    VG_RETURN_IF_ERROR(AppendHeader(headers, "webhook-timestamp: " + timestamp));
+    VG_RETURN_IF_ERROR(AppendHeader(
+        headers, "webhook-signature: v1," +
+                     Base64Encode(HmacSha256(signing_key_, id + "." + timestamp + "." + body))));
   }
   VG_RETURN_IF_ERROR(AppendHeader(headers, "Expect:"));  // no 100-continue round trip
 
@@ -209,11 +222,8 @@ Status WebhookSink::Deliver(const nlohmann::json& event) {
   set(curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error.data()));
   set(curl_easy_setopt(h, CURLOPT_URL, options_.url.c_str()));
   set(curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https"));
-  set(curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"));
-  set(curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L));
-  set(curl_easy_setopt(h, CURLOPT_MAXREDIRS, 3L));
-  set(curl_easy_setopt(h, CURLOPT_POSTREDIR,
-                       static_cast<long>(CURL_REDIR_POST_301 | CURL_REDIR_POST_302)));
+  // A signed body goes to the configured URL only: never follow a redirect.
+  set(curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L));
   set(curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L));
   set(curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms));
   set(curl_easy_setopt(h, CURLOPT_USERAGENT, "vidgate"));
@@ -221,6 +231,11 @@ Status WebhookSink::Deliver(const nlohmann::json& event) {
   set(curl_easy_setopt(h, CURLOPT_POST, 1L));
   set(curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data()));
   set(curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size())));
+  // Checked about once a second and on every transfer: Cancel() cuts the
+  // request short.
+  set(curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L));
+  set(curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, AbortIfCancelled));
+  set(curl_easy_setopt(h, CURLOPT_XFERINFODATA, &cancelled_));
   set(curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, KeepSnippet));
   set(curl_easy_setopt(h, CURLOPT_WRITEDATA, &snippet));
   if (rc != CURLE_OK) {
@@ -228,7 +243,11 @@ Status WebhookSink::Deliver(const nlohmann::json& event) {
                                 curl_easy_strerror(rc)));
   }
 
+  if (cancelled_) return Cancelled(fmt::format("webhook {}: vidgate is stopping", display_url_));
   rc = curl_easy_perform(h);
+  if (rc == CURLE_ABORTED_BY_CALLBACK) {
+    return Cancelled(fmt::format("webhook {}: cut short, vidgate is stopping", display_url_));
+  }
   if (rc != CURLE_OK) {
     std::string text = error[0] != '\0' ? OneLine(error.data()) : curl_easy_strerror(rc);
     std::string message = fmt::format("webhook {}: {}", display_url_, text);
@@ -239,7 +258,11 @@ Status WebhookSink::Deliver(const nlohmann::json& event) {
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http_status);
   if (http_status >= 200 && http_status < 300) return Status::Ok();
   std::string message = fmt::format("webhook {} answered HTTP {}", display_url_, http_status);
-  if (std::string line = OneLine(std::move(snippet)); !line.empty()) message += ": " + line;
+  if (http_status >= 300 && http_status < 400) {
+    message += " (a redirect: not followed, a signed delivery goes only to the configured URL)";
+  } else if (std::string line = OneLine(std::move(snippet)); !line.empty()) {
+    message += ": " + line;
+  }
   return Unavailable(std::move(message));
 }
 

@@ -9,11 +9,13 @@
 //       {.url = config.url, .secret = secret, .timeout_seconds = 10}));
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
+#include "common/clock.h"
 #include "common/status.h"
 #include "notify/sink.h"
 
@@ -42,6 +44,10 @@ struct WebhookOptions {
   std::string url;              // http:// or https:// endpoint
   std::string secret;           // resolved value (see ResolveSecret); empty = no signature
   double timeout_seconds = 10;  // whole request, connect included; > 0
+  // Told apart in the sink's id when two webhooks look alike once their
+  // secrets are hidden ("webhook:URL #label").
+  std::string label;
+  const Clock* clock = nullptr;  // for webhook-timestamp; nullptr = the system clock
 };
 
 // WebhookSink POSTs the event's compact JSON (invalid UTF-8 replaced by
@@ -49,38 +55,52 @@ struct WebhookOptions {
 //   Content-Type: application/cloudevents+json; charset=utf-8
 //   X-Vidgate-Event-Id: <event id>
 //   X-Vidgate-Signature: sha256=<lower-case hex HMAC-SHA256(secret, body)>
-// the last only when the secret is non-empty. Up to 3 redirects are followed
-// (http and https only; 301/302 keep the POST, 303 turns it into a GET as the
-// server asks). Any 2xx final answer is delivery.
+// and, as Standard Webhooks (standardwebhooks.com) receivers expect,
+//   webhook-id: <event id>
+//   webhook-timestamp: <seconds since the epoch>
+//   webhook-signature: v1,<base64 HMAC-SHA256(key, id "." timestamp "." body)>
+// where the key is the secret's bytes, or for a "whsec_<base64>" secret the
+// decoded bytes; the signatures only when the secret is non-empty. Redirects
+// are never followed: a signed body goes to the configured URL only, and a
+// 3xx answer is a failed try. Any 2xx answer is delivery.
 //
-// Errors of Deliver (messages name the URL, user:password removed, never the
-// secret):
+// Errors of Deliver (messages name the URL with its user, password, query
+// values and fragment hidden, never the secret):
 //   kUnavailable       a non-2xx answer ("webhook URL answered HTTP 503", then
 //                      the start of the response body if any), a connection
-//                      or TLS failure, too many redirects (curl's text).
+//                      or TLS failure (curl's text).
 //   kDeadlineExceeded  no complete answer within timeout_seconds.
 //   kInvalidArgument   the event is not a JSON object with a string "id".
 //   kInternal          libcurl could not be set up (out of memory).
+//   kCancelled         Cancel() was called (the request in flight is cut).
 //
 // Thread-safe: the sink is immutable and each Deliver uses its own curl easy
 // handle (no connection reuse across calls). Requires a live CurlGlobal.
 class WebhookSink final : public Sink {
  public:
   // Create checks the options: kInvalidArgument if the URL does not parse, is
-  // not http(s), or timeout_seconds is not a positive number.
+  // not http(s), timeout_seconds is not a positive number, or a "whsec_"
+  // secret is not base64.
   static Result<std::unique_ptr<WebhookSink>> Create(WebhookOptions options);
 
-  // "webhook:" followed by the URL without any user:password part.
+  // "webhook:" followed by the URL with its secrets hidden (see above), and
+  // " #label" when a label is set.
   const std::string& id() const override { return id_; }
 
   Status Deliver(const nlohmann::json& event) override;
+  double max_seconds() const override { return options_.timeout_seconds; }
+  void Cancel() override { cancelled_ = true; }
 
  private:
-  WebhookSink(WebhookOptions options, std::string display_url);
+  WebhookSink(WebhookOptions options, std::string display_url, std::string signing_key);
 
   const WebhookOptions options_;
-  const std::string display_url_;  // the URL for messages: no credentials
+  const std::string display_url_;  // the URL for messages: no secrets
+  const std::string signing_key_;  // Standard Webhooks' HMAC key
   const std::string id_;
+  SystemClock system_clock_;
+  const Clock* clock_;
+  std::atomic<bool> cancelled_{false};
 };
 
 // ResolveSecret turns a configured secret spec into its value:

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/util.h"
 
 namespace vidgate::notify {
@@ -44,6 +45,7 @@ struct Received {
   std::string content_type;
   std::optional<std::string> signature;
   std::optional<std::string> event_id;
+  std::optional<std::string> webhook_id, webhook_timestamp, webhook_signature;
 };
 
 // A cpp-httplib server on 127.0.0.1 and a free port, serving in its own thread.
@@ -56,7 +58,12 @@ class WebhookSinkTest : public ::testing::Test {
   void SetUp() override {
     server_.set_keep_alive_timeout(1);
     server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
-      Received r{req.body, req.get_header_value("Content-Type"), std::nullopt, std::nullopt};
+      Received r{req.body, req.get_header_value("Content-Type"), {}, {}, {}, {}, {}};
+      for (auto [name, field] : {std::pair{"webhook-id", &r.webhook_id},
+                                 std::pair{"webhook-timestamp", &r.webhook_timestamp},
+                                 std::pair{"webhook-signature", &r.webhook_signature}}) {
+        if (req.has_header(name)) *field = req.get_header_value(name);
+      }
       if (req.has_header("X-Vidgate-Signature")) {
         r.signature = req.get_header_value("X-Vidgate-Signature");
       }
@@ -104,7 +111,7 @@ class WebhookSinkTest : public ::testing::Test {
 
   std::unique_ptr<WebhookSink> MakeSink(const std::string& path, std::string secret = "",
                                         double timeout_seconds = 5) {
-    auto sink = WebhookSink::Create({Url(path), std::move(secret), timeout_seconds});
+    auto sink = WebhookSink::Create({Url(path), std::move(secret), timeout_seconds, "", nullptr});
     EXPECT_TRUE(sink.ok()) << sink.status().ToString();
     return sink.ok() ? std::move(sink).value() : nullptr;
   }
@@ -194,15 +201,40 @@ TEST_F(WebhookSinkTest, ClientErrorIsRetryable) {
   EXPECT_NE(s.message().find("HTTP 404"), std::string::npos) << s.message();
 }
 
-TEST_F(WebhookSinkTest, FollowsRedirectKeepingThePost) {
+// A signed body goes to the configured URL and nowhere else: a redirect is
+// a failed try, and the place it points to never sees the body.
+TEST_F(WebhookSinkTest, NeverFollowsARedirect) {
   auto sink = MakeSink("/moved", "k");
   ASSERT_NE(sink, nullptr);
   Status s = sink->Deliver(Event());
-  ASSERT_TRUE(s.ok()) << s.ToString();
-  auto got = TakeReceived();
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].body, Event().dump());
-  EXPECT_EQ(got[0].signature, "sha256=" + HmacSha256Hex("k", got[0].body));
+  EXPECT_EQ(s.code(), Code::kUnavailable) << s.ToString();
+  EXPECT_NE(s.message().find("HTTP 307"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("not followed"), std::string::npos) << s.message();
+  EXPECT_TRUE(TakeReceived().empty());
+}
+
+TEST_F(WebhookSinkTest, SignsAsStandardWebhooks) {
+  FakeClock clock(1767225600.75);
+  const std::string raw_key = std::string("\x01\x02secret\xff", 9);
+  for (const std::string& secret :
+       {std::string("plain-secret"), "whsec_" + Base64Encode(raw_key)}) {
+    auto sink = WebhookSink::Create({Url("/hook"), secret, 5, "", &clock});
+    ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+    ASSERT_TRUE((*sink)->Deliver(Event()).ok());
+    auto got = TakeReceived();
+    ASSERT_EQ(got.size(), 1u);
+    const std::string key = secret.starts_with("whsec_") ? raw_key : secret;
+    EXPECT_EQ(got[0].webhook_id, Event()["id"].get<std::string>());
+    EXPECT_EQ(got[0].webhook_timestamp, "1767225600");
+    EXPECT_EQ(
+        got[0].webhook_signature,
+        "v1," + Base64Encode(HmacSha256(key, *got[0].webhook_id + ".1767225600." + got[0].body)));
+    // The old header stays for existing receivers: HMAC of the body with the
+    // secret as given.
+    EXPECT_EQ(got[0].signature, "sha256=" + HmacSha256Hex(secret, got[0].body));
+  }
+  EXPECT_EQ(WebhookSink::Create({Url("/hook"), "whsec_!!!", 5, "", &clock}).status().code(),
+            Code::kInvalidArgument);
 }
 
 TEST_F(WebhookSinkTest, RedirectLoopIsUnavailable) {
@@ -248,7 +280,7 @@ TEST(WebhookSinkConnectTest, ConnectionRefusedIsUnavailable) {
   ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
   std::string url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/hook";
 
-  auto sink = WebhookSink::Create({url, "s3cr3t", 2});
+  auto sink = WebhookSink::Create({url, "s3cr3t", 2, "", nullptr});
   ASSERT_TRUE(sink.ok()) << sink.status().ToString();
   Status s = (*sink)->Deliver({{"id", "x"}});
   close(fd);
@@ -258,21 +290,27 @@ TEST(WebhookSinkConnectTest, ConnectionRefusedIsUnavailable) {
 }
 
 TEST(WebhookSinkCreateTest, RejectsBadOptions) {
-  EXPECT_EQ(WebhookSink::Create({"not a url", "", 10}).status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(WebhookSink::Create({"ftp://example.com/x", "", 10}).status().code(),
+  EXPECT_EQ(WebhookSink::Create({"not a url", "", 10, "", nullptr}).status().code(),
             Code::kInvalidArgument);
-  EXPECT_EQ(WebhookSink::Create({"", "", 10}).status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(WebhookSink::Create({"http://example.com/x", "", 0}).status().code(),
+  EXPECT_EQ(WebhookSink::Create({"ftp://example.com/x", "", 10, "", nullptr}).status().code(),
             Code::kInvalidArgument);
-  EXPECT_EQ(WebhookSink::Create({"http://example.com/x", "", -1}).status().code(),
+  EXPECT_EQ(WebhookSink::Create({"", "", 10, "", nullptr}).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(WebhookSink::Create({"http://example.com/x", "", 0, "", nullptr}).status().code(),
             Code::kInvalidArgument);
-  EXPECT_TRUE(WebhookSink::Create({"https://example.com/x", "", 10}).ok());
+  EXPECT_EQ(WebhookSink::Create({"http://example.com/x", "", -1, "", nullptr}).status().code(),
+            Code::kInvalidArgument);
+  EXPECT_TRUE(WebhookSink::Create({"https://example.com/x", "", 10, "", nullptr}).ok());
 }
 
-TEST(WebhookSinkCreateTest, IdHidesCredentials) {
-  auto sink = WebhookSink::Create({"https://user:pa55@example.com/hook?x=1", "", 10});
+TEST(WebhookSinkCreateTest, IdHidesEverySecretAUrlCarries) {
+  auto sink = WebhookSink::Create(
+      {"https://user:pa55@example.com/hook?token=t0k3n#f", "", 10, "", nullptr});
   ASSERT_TRUE(sink.ok()) << sink.status().ToString();
-  EXPECT_EQ((*sink)->id(), "webhook:https://example.com/hook?x=1");
+  EXPECT_EQ((*sink)->id(), "webhook:https://***@example.com/hook?token=***#***");
+  // A bad URL's error does not show the token either.
+  auto bad = WebhookSink::Create({"http://exa mple.com/?token=t0k3n", "", 10, "", nullptr});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message().find("t0k3n"), std::string::npos) << bad.status().message();
 }
 
 class ResolveSecretTest : public ::testing::Test {

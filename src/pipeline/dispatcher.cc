@@ -1,7 +1,6 @@
 #include "pipeline/dispatcher.h"
 
 #include <future>
-#include <vector>
 
 namespace vidgate::pipeline {
 
@@ -9,64 +8,152 @@ Dispatcher::Dispatcher(catalog::Catalog* catalog, std::map<std::string, notify::
                        const Clock* clock, spdlog::logger* log, DeliveryPolicy policy)
     : catalog_(catalog), sinks_(std::move(sinks)), clock_(clock), log_(log), policy_(policy) {}
 
+Dispatcher::~Dispatcher() {
+  if (!lanes_.empty()) Stop(std::chrono::steady_clock::now());
+}
+
 Result<int> Dispatcher::RunOnce() {
-  VG_ASSIGN_OR_RETURN(auto due,
-                      catalog_->TakeDueDeliveries(clock_->Now(), 64, policy_.hold_seconds));
-  // One thread per sink, so a slow webhook does not hold up the others. After
-  // a failure the rest of that sink's batch waits as long as the failed one,
-  // without counting a try.
-  std::map<std::string, std::vector<const catalog::Delivery*>> by_sink;
-  for (const auto& d : due) by_sink[d.sink].push_back(&d);
-  std::vector<std::future<Status>> results;
-  for (auto& [sink, deliveries] : by_sink) {
-    results.push_back(std::async(std::launch::async, [this, list = deliveries] {
-      for (size_t i = 0; i < list.size(); ++i) {
-        Result<std::optional<double>> retry_at = DeliverOne(*list[i]);
-        if (!retry_at.ok()) return retry_at.status();
-        if (!*retry_at) continue;
-        // Due with the failed one, and after it, so events keep their order.
-        for (size_t j = i + 1; j < list.size(); ++j) {
-          VG_RETURN_IF_ERROR(catalog_->DeferDelivery(list[j]->id, **retry_at));
-        }
-        break;
+  std::vector<std::string> known;
+  for (const auto& [id, sink] : sinks_) known.push_back(id);
+  VG_ASSIGN_OR_RETURN(int unknown,
+                      catalog_->GiveUpUnknownSinks(known, "the sink is no longer configured"));
+  std::vector<std::future<Result<int>>> rounds;
+  for (const auto& [id, sink] : sinks_) {
+    rounds.push_back(std::async(std::launch::async, [this, &id = id, sink = sink]() -> Result<int> {
+      int tried = 0;
+      for (;;) {
+        VG_ASSIGN_OR_RETURN(int n, RunSink(id, sink));
+        if (n == 0) return tried;
+        tried += n;
       }
-      return Status();
     }));
   }
+  int tried = unknown;
   Status first_error;
-  for (auto& r : results) {
-    Status s = r.get();
-    if (first_error.ok() && !s.ok()) first_error = s;
+  for (auto& r : rounds) {
+    Result<int> n = r.get();
+    if (n.ok()) {
+      tried += *n;
+    } else if (first_error.ok()) {
+      first_error = n.status();
+    }
   }
   VG_RETURN_IF_ERROR(first_error);
+  return tried;
+}
+
+Result<int> Dispatcher::RunSink(const std::string& id, notify::Sink* sink) {
+  // Hidden from other processes while this batch may still be in flight.
+  const double hold = policy_.batch * sink->max_seconds() + 5;
+  VG_ASSIGN_OR_RETURN(auto due,
+                      catalog_->TakeDueDeliveries(clock_->Now(), policy_.batch, hold, id));
+  for (size_t i = 0; i < due.size(); ++i) {
+    const catalog::Delivery& d = due[i];
+    Status s = sink->Deliver(d.document);
+    if (s.ok()) {
+      VG_RETURN_IF_ERROR(catalog_->MarkDelivered(d.id, clock_->Now()));
+      continue;
+    }
+    if (s.code() == Code::kCancelled) {
+      // Shutting down: what was not sent is released as it was.
+      for (size_t j = i; j < due.size(); ++j) {
+        VG_RETURN_IF_ERROR(catalog_->DeferDelivery(due[j].id, clock_->Now()));
+      }
+      return static_cast<int>(i);
+    }
+    const int attempt = d.attempts + 1;
+    const bool give_up = s.code() == Code::kInvalidArgument || attempt >= policy_.max_attempts;
+    double unit = 0;
+    {
+      std::lock_guard lock(rng_mu_);
+      unit = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+    }
+    const double now = clock_->Now();
+    const double next = now + BackoffDelay(policy_.backoff, attempt, unit);
+    VG_RETURN_IF_ERROR(catalog_->MarkDeliveryFailed(d.id, next, s.message(), give_up));
+    if (give_up) {
+      log_->error("notification {} to {} given up after {} tries: {}", d.document.value("id", ""),
+                  d.sink, attempt, s.message());
+    } else {
+      log_->warn("notification {} to {} failed (try {} of {}): {}", d.document.value("id", ""),
+                 d.sink, attempt, policy_.max_attempts, s.message());
+    }
+    if (s.code() == Code::kInvalidArgument) continue;  // this event's fault, not the sink's
+    // The sink is down: the rest of this batch is released, and everything
+    // due to it counts this try and waits with it, in order.
+    for (size_t j = i + 1; j < due.size(); ++j) {
+      VG_RETURN_IF_ERROR(catalog_->DeferDelivery(due[j].id, now));
+    }
+    VG_ASSIGN_OR_RETURN(
+        int waiting,
+        catalog_->MarkSinkFailed(id, now, next, "not sent: " + s.message(), policy_.max_attempts));
+    if (waiting > 0) {
+      log_->warn("{} more notifications to {} wait for its next try", waiting, id);
+    }
+    return static_cast<int>(i + 1);
+  }
   return static_cast<int>(due.size());
 }
 
-Result<std::optional<double>> Dispatcher::DeliverOne(const catalog::Delivery& d) {
-  auto it = sinks_.find(d.sink);
-  const int attempt = d.attempts + 1;
-  Status s = it == sinks_.end() ? InvalidArgument("sink '" + d.sink + "' is no longer configured")
-                                : it->second->Deliver(d.document);
-  if (s.ok()) {
-    VG_RETURN_IF_ERROR(catalog_->MarkDelivered(d.id, clock_->Now()));
-    return std::optional<double>();
+void Dispatcher::Start() {
+  for (const auto& [id, sink] : sinks_) {
+    lanes_.emplace_back([this, &id = id, sink = sink] { Lane(id, sink); });
   }
-  const bool give_up = s.code() == Code::kInvalidArgument || attempt >= policy_.max_attempts;
-  double unit = 0;
+}
+
+void Dispatcher::Wake() {
   {
-    std::lock_guard lock(rng_mu_);
-    unit = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+    std::lock_guard lock(mu_);
+    ++wakes_;
   }
-  const double next = clock_->Now() + BackoffDelay(policy_.backoff, attempt, unit);
-  VG_RETURN_IF_ERROR(catalog_->MarkDeliveryFailed(d.id, next, s.message(), give_up));
-  if (give_up) {
-    log_->error("notification {} to {} given up after {} tries: {}", d.document.value("id", ""),
-                d.sink, attempt, s.message());
-  } else {
-    log_->warn("notification {} to {} failed (try {} of {}): {}", d.document.value("id", ""),
-               d.sink, attempt, policy_.max_attempts, s.message());
+  cv_.notify_all();
+}
+
+void Dispatcher::Lane(const std::string& id, notify::Sink* sink) {
+  uint64_t seen = 0;
+  for (;;) {
+    const bool stopping = stopping_.load();
+    if (stopping) {
+      std::lock_guard lock(mu_);
+      if (!flush_until_ || std::chrono::steady_clock::now() >= *flush_until_) return;
+    }
+    Result<int> n = RunSink(id, sink);
+    if (!n.ok()) log_->error("notify {}: {}", id, n.status().message());
+    if (n.ok() && *n > 0) continue;
+    if (stopping) return;  // flushed: nothing more is due
+    // Nothing due: wait for new events, or poll for retries coming due.
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(100),
+                 [&] { return wakes_ != seen || stopping_.load(); });
+    seen = wakes_;
   }
-  return std::optional<double>(next);
+}
+
+void Dispatcher::Stop(std::chrono::steady_clock::time_point flush_until) {
+  {
+    std::lock_guard lock(mu_);
+    flush_until_ = flush_until;
+  }
+  stopping_ = true;
+  cv_.notify_all();
+  // Past the deadline, requests still in flight are cut short.
+  std::mutex done_mu;
+  std::condition_variable done_cv;
+  bool done = false;
+  std::thread watchdog([&] {
+    std::unique_lock lock(done_mu);
+    if (!done_cv.wait_until(lock, flush_until, [&] { return done; })) {
+      for (const auto& [id, sink] : sinks_) sink->Cancel();
+    }
+  });
+  for (auto& lane : lanes_) lane.join();
+  lanes_.clear();
+  {
+    std::lock_guard lock(done_mu);
+    done = true;
+  }
+  done_cv.notify_all();
+  watchdog.join();
 }
 
 }  // namespace vidgate::pipeline

@@ -1,14 +1,28 @@
 // dispatcher.h: delivers the notification outbox to the sinks, at least
 // once, with back-off between tries of a failing sink.
+//
+// Each sink has a lane of its own (a thread), so a slow or silent webhook
+// never holds back another sink, the log included. A lane takes a small
+// batch of its sink's due deliveries, hidden from other processes for as
+// long as the batch can take (batch x the sink's time-out), and delivers
+// them in order. When a delivery fails, the sink is taken to be down: every
+// delivery due to it counts that failed try at once and waits out the same
+// back-off, so a sink that is down costs one time-out per round, whatever its
+// backlog, and gives up after max_attempts rounds.
 #pragma once
 
 #include <spdlog/logger.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "catalog/catalog.h"
 #include "common/clock.h"
@@ -20,7 +34,7 @@ namespace vidgate::pipeline {
 struct DeliveryPolicy {
   int max_attempts = 12;  // per sink, first one included
   BackoffPolicy backoff{1, 60};
-  double hold_seconds = 60;  // how long a taken delivery is hidden from other dispatchers
+  int batch = 16;  // deliveries a lane takes at once
 };
 
 class Dispatcher {
@@ -28,13 +42,29 @@ class Dispatcher {
   // `sinks` by id; borrowed, must outlive the dispatcher.
   Dispatcher(catalog::Catalog* catalog, std::map<std::string, notify::Sink*> sinks,
              const Clock* clock, spdlog::logger* log, DeliveryPolicy policy);
+  ~Dispatcher();  // stops the lanes, if started, without a flush
+  Dispatcher(const Dispatcher&) = delete;
+  Dispatcher& operator=(const Dispatcher&) = delete;
 
-  // Delivers what is due now. Returns how many deliveries were tried.
+  // Delivers what is due now, every sink side by side, until each has nothing
+  // due; gives up deliveries to sinks no longer configured. Returns how many
+  // deliveries were tried. For tests and one-shot use; `run` uses lanes.
   Result<int> RunOnce();
 
+  // Starts one lane per sink, each delivering whatever becomes due for it.
+  void Start();
+  // Tells the lanes that new events are in the outbox.
+  void Wake();
+  // Stops the lanes: they go on delivering what is due until `flush_until`,
+  // then a request still in flight is cut short (Sink::Cancel; its
+  // deliveries are released, no try counted) and the lanes are joined.
+  void Stop(std::chrono::steady_clock::time_point flush_until);
+
  private:
-  // Nothing if delivered; else when the failed delivery is tried again.
-  Result<std::optional<double>> DeliverOne(const catalog::Delivery& delivery);
+  // One round for one sink: takes a batch and delivers it in order. Returns
+  // how many deliveries were tried.
+  Result<int> RunSink(const std::string& id, notify::Sink* sink);
+  void Lane(const std::string& id, notify::Sink* sink);
 
   catalog::Catalog* catalog_;
   std::map<std::string, notify::Sink*> sinks_;
@@ -43,6 +73,13 @@ class Dispatcher {
   DeliveryPolicy policy_;
   std::mutex rng_mu_;
   std::mt19937_64 rng_{std::random_device{}()};
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t wakes_ = 0;                                                // guarded by mu_
+  std::atomic<bool> stopping_{false};                                 // lanes: stop after the flush
+  std::optional<std::chrono::steady_clock::time_point> flush_until_;  // guarded by mu_
+  std::vector<std::thread> lanes_;
 };
 
 }  // namespace vidgate::pipeline

@@ -2,7 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <future>
+#include <mutex>
+#include <thread>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -16,11 +22,18 @@ class RecordingSink final : public notify::Sink {
   explicit RecordingSink(std::string id) : id_(std::move(id)) {}
   const std::string& id() const override { return id_; }
   Status Deliver(const nlohmann::json& event) override {
+    std::lock_guard lock(mu);
     ++calls;
     if (down) return Unavailable("endpoint down");
     received.push_back(event.value("id", ""));
     return Status();
   }
+  // What it got so far, while other threads deliver.
+  std::vector<std::string> Snapshot() {
+    std::lock_guard lock(mu);
+    return received;
+  }
+  std::mutex mu;
   bool down = false;
   int calls = 0;
   std::vector<std::string> received;
@@ -98,7 +111,7 @@ TEST_F(DispatcherTest, GivesUpAfterMaxAttempts) {
   }
   EXPECT_EQ(hook_.calls, 3);
   EXPECT_EQ(catalog_->PendingWork()->deliveries, 0);
-  auto v = catalog_->FindVideo("a");
+  auto v = catalog_->FindVideoByName("a");
   auto notes = catalog_->Notifications(v->id);
   bool gave_up = false;
   for (const auto& n : *notes) {
@@ -115,6 +128,110 @@ TEST_F(DispatcherTest, UnknownSinkIsGivenUpAtOnce) {
   Dispatcher d = Make(5);
   ASSERT_TRUE(d.RunOnce().ok());
   EXPECT_EQ(catalog_->PendingWork()->deliveries, 0);
+}
+
+// A sink whose Deliver takes `delay` (cut short by Cancel), counting what it
+// got, for the lanes' tests on the real clock.
+class SlowSink final : public notify::Sink {
+ public:
+  SlowSink(std::string id, std::chrono::milliseconds delay) : id_(std::move(id)), delay_(delay) {}
+  const std::string& id() const override { return id_; }
+  double max_seconds() const override { return 1; }
+  Status Deliver(const nlohmann::json& event) override {
+    std::unique_lock lock(mu_);
+    ++entered;
+    cv_.notify_all();
+    if (cv_.wait_for(lock, delay_, [&] { return cancelled_; })) return Cancelled("cut short");
+    received.push_back(event.value("id", ""));
+    return Status();
+  }
+  void Cancel() override {
+    std::lock_guard lock(mu_);
+    cancelled_ = true;
+    cv_.notify_all();
+  }
+  bool WaitEntered(int n, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return entered >= n; });
+  }
+  std::vector<std::string> Received() {
+    std::lock_guard lock(mu_);
+    return received;
+  }
+
+ private:
+  std::string id_;
+  std::chrono::milliseconds delay_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool cancelled_ = false;
+  int entered = 0;
+  std::vector<std::string> received;
+};
+
+TEST_F(DispatcherTest, ADeadSinksBacklogCostsOneTryPerRoundNotOnePerEvent) {
+  for (int i = 0; i < 50; ++i) Emit("e" + std::to_string(i));
+  hook_.down = true;
+  Dispatcher d = Make(3);
+  for (int round = 0; round < 4; ++round) {
+    ASSERT_TRUE(d.RunOnce().ok());
+    clock_.Advance(20);
+  }
+  EXPECT_EQ(hook_.calls, 3) << "three tries in all, not three per event";
+  EXPECT_EQ(log_sink_.received.size(), 50u);
+  EXPECT_EQ(catalog_->PendingWork()->deliveries, 0) << "every event given up after 3 tries";
+  auto notes = *catalog_->Notifications(catalog_->FindVideoByName("e49")->id);
+  for (const auto& n : notes) {
+    EXPECT_TRUE(n.sink != "hook" || (n.gave_up && n.attempts == 3)) << n.last_error;
+  }
+}
+
+TEST_F(DispatcherTest, ASlowSinkNeverHoldsBackTheLog) {
+  SystemClock real;
+  SlowSink slow("hook", std::chrono::milliseconds(3000));
+  RecordingSink log_sink("log");
+  Dispatcher d(catalog_.get(), {{"log", &log_sink}, {"hook", &slow}}, &real, log_.get(), {});
+  Emit("a");
+  d.Start();
+  d.Wake();
+  ASSERT_TRUE(slow.WaitEntered(1, std::chrono::seconds(5)));
+  // The webhook is still busy with "a"; the log has it already.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (log_sink.Snapshot().empty() && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(log_sink.Snapshot(), std::vector<std::string>{"a"});
+  EXPECT_TRUE(slow.Received().empty());
+  // Shutdown takes the flush's deadline, not the slow request's time.
+  const auto start = std::chrono::steady_clock::now();
+  d.Stop(start + std::chrono::milliseconds(200));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
+  // Cut short: released for the next run, no try counted.
+  auto notes = *catalog_->Notifications(catalog_->FindVideoByName("a")->id);
+  for (const auto& n : notes) {
+    EXPECT_TRUE(n.sink != "hook" || (n.delivered_at == 0 && n.attempts == 0 && !n.gave_up));
+  }
+  EXPECT_EQ(catalog_->TakeDueDeliveries(real.Now(), 10, 1, "hook")->size(), 1u);
+}
+
+TEST_F(DispatcherTest, TwoProcessesDoNotDeliverTheSameEventTwice) {
+  for (int i = 0; i < 40; ++i) Emit("e" + std::to_string(i));
+  SystemClock real;
+  SlowSink slow("hook", std::chrono::milliseconds(20));  // answers in 20 ms
+  RecordingSink log1("log"), log2("log");
+  // Two processes: two connections to one catalog, two dispatchers.
+  auto other = std::move(catalog::Open("sqlite://" + (dir_ / "c.db").string())).value();
+  Dispatcher d1(catalog_.get(), {{"log", &log1}, {"hook", &slow}}, &real, log_.get(), {});
+  Dispatcher d2(other.get(), {{"log", &log2}, {"hook", &slow}}, &real, log_.get(), {});
+  auto r1 = std::async(std::launch::async, [&] { return d1.RunOnce(); });
+  auto r2 = std::async(std::launch::async, [&] { return d2.RunOnce(); });
+  ASSERT_TRUE(r1.get().ok());
+  ASSERT_TRUE(r2.get().ok());
+  auto got = slow.Received();
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got.size(), 40u);
+  EXPECT_EQ(std::adjacent_find(got.begin(), got.end()), got.end()) << "an event went twice";
+  EXPECT_EQ(log1.received.size() + log2.received.size(), 40u);
 }
 
 }  // namespace

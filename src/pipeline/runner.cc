@@ -77,7 +77,7 @@ Status Runner::Run(const std::atomic<bool>& stop) {
   std::atomic<bool> stopping{false};
   std::atomic<uint64_t> scans{0};
   std::atomic<bool> last_scan_unsettled{true};
-  Doorbell work_bell, outbox_bell, intake_bell, scan_bell;
+  Doorbell work_bell, intake_bell, scan_bell;
   const double poll = options_.poll_seconds;
 
   std::jthread intake_thread([&] {
@@ -91,7 +91,7 @@ Status Runner::Run(const std::atomic<bool>& stop) {
       } else {
         last_scan_unsettled = report->unsettled;
         if (report->queued > 0) work_bell.Ring();
-        if (report->events > 0) outbox_bell.Ring();
+        if (report->events > 0) deps_.dispatcher->Wake();
       }
       ++scans;
       scan_bell.Ring();
@@ -112,7 +112,7 @@ Status Runner::Run(const std::atomic<bool>& stop) {
           log.error("worker {}: {}", wo.owner, ran.status().message());
           work_bell.Wait(std::min(poll, 1.0), stopping);
         } else if (*ran) {
-          outbox_bell.Ring();
+          deps_.dispatcher->Wake();
         } else {
           // Sleep until the next job can be claimed (at most a second);
           // intake here or a NOTIFY from another process rings earlier.
@@ -137,14 +137,7 @@ Status Runner::Run(const std::atomic<bool>& stop) {
     }
   });
 
-  std::atomic<bool> dispatcher_stop{false};
-  std::jthread dispatcher_thread([&] {
-    while (!dispatcher_stop.load()) {
-      auto n = deps_.dispatcher->RunOnce();
-      if (!n.ok()) log.error("notify: {}", n.status().message());
-      if (!n.ok() || *n == 0) outbox_bell.Wait(0.1, dispatcher_stop);
-    }
-  });
+  deps_.dispatcher->Start();  // a lane per sink
 
   // Main loop: wait for a stop, or for idleness confirmed by a full scan.
   uint64_t idle_since_scan = 0;
@@ -184,15 +177,9 @@ Status Runner::Run(const std::atomic<bool>& stop) {
   intake_thread.join();
   waker_thread.join();
   workers.clear();  // joins; each in-flight attempt is finished or released
-  // Flush what can be delivered now, for a few seconds at most.
-  dispatcher_stop = true;
-  outbox_bell.Ring();
-  dispatcher_thread.join();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto n = deps_.dispatcher->RunOnce();
-    if (!n.ok() || *n == 0) break;
-  }
+  // Flush what can be delivered now, for five seconds at most, whatever the
+  // peers do: a request still running then is cut short.
+  deps_.dispatcher->Stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
   return Status();
 }
 
