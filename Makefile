@@ -7,7 +7,7 @@ ifneq ($(CCACHE),)
 CMAKE_FLAGS += -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache
 endif
 
-.PHONY: all build run test demo deps test-deps asan bench format clean
+.PHONY: all build run test demo deps test-deps asan fuzz bench format clean
 
 all: build
 
@@ -36,6 +36,7 @@ test: test-deps
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 	@$(MAKE) --no-print-directory asan ASAN_CTEST_ARGS="-E ^e2e"
+	@scripts/fuzz.sh $(FUZZ_TEST_SECONDS)
 
 # The suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 ASAN_CTEST_ARGS ?=
@@ -44,6 +45,13 @@ asan: test-deps
 	@cmake --build build-asan -j $(JOBS)
 	@cd build-asan && LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  ctest --output-on-failure -j $(JOBS) --timeout 900 $(ASAN_CTEST_ARGS)
+
+# The libFuzzer targets (clang, in build-fuzz/), each for FUZZ_SECONDS; `make
+# test` runs each for FUZZ_TEST_SECONDS.
+FUZZ_SECONDS ?= 300
+FUZZ_TEST_SECONDS ?= 15
+fuzz: test-deps
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # Benchmarks on the optimised build; figures and commands in docs/benchmarks.md.
 bench: test-deps build
@@ -56,4 +64,4 @@ format:
 	@find src tests -name '*.cc' -o -name '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR) build-asan
+	rm -rf $(BUILD_DIR) build-asan build-fuzz

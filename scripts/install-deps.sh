@@ -13,7 +13,9 @@ packages=(
 if [[ "$mode" == "test" ]]; then
   # ffmpeg/ffprobe CLIs only make fixtures and serve as the reference in tests;
   # vidgate itself never shells out to them.
-  packages+=(libgtest-dev libgmock-dev libbenchmark-dev ffmpeg postgresql)
+  # nodejs (with npm) runs the independent verifiers the tests use, from the
+  # committed lockfiles (npm ci).
+  packages+=(libgtest-dev libgmock-dev libbenchmark-dev ffmpeg postgresql nodejs clang)
 fi
 
 missing=()
@@ -22,11 +24,28 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+# Debian's nodejs comes without npm; other builds of nodejs bring their own.
+if [[ "$mode" == "test" ]] && ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
 
-echo "install-deps: installing ${missing[*]}" >&2
-sudo=""
-if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq >/dev/null
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [[ ${#missing[@]} -gt 0 ]]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >/dev/null
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The tests' npm packages, exactly as locked; again only when the lockfile
+# changed since the last install.
+if [[ "$mode" == "test" ]]; then
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  for dir in "$root"/tests/webhook-verify; do
+    stamp="$dir/node_modules/.package-lock.json"
+    if [[ ! -f "$stamp" || "$dir/package-lock.json" -nt "$stamp" ]]; then
+      (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null)
+    fi
+  done
+fi

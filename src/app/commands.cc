@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -10,6 +11,7 @@
 
 #include "catalog/catalog.h"
 #include "common/clock.h"
+#include "common/text.h"
 #include "common/util.h"
 #include "media/probe.h"
 #include "media/synthesize.h"
@@ -36,7 +38,7 @@ Result<qc::Policy> PolicyFromConfig(const Config& cfg) {
 using catalog::State;
 
 int Fail(const Status& status, int exit_code, bool json) {
-  std::cerr << "vidgate: " << status.message() << "\n";
+  std::cerr << "vidgate: " << Printable(status.message()) << "\n";
   if (json) std::cout << nlohmann::json{{"error", status.message()}}.dump(2) << "\n";
   return exit_code;
 }
@@ -53,6 +55,22 @@ int MediaExit(const Status& status) {
   return status.code() == Code::kInvalidArgument ? kExitNo
          : status.code() == Code::kNotFound      ? kExitUsage
                                                  : kExitBackend;
+}
+
+// Local media commands read regular files only: a FIFO, a device or a
+// folder would hang or mislead the decoder.
+Status CheckRegularFile(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return ErrnoStatus(errno, "open", path);
+  if (!S_ISREG(st.st_mode)) {
+    return FailedPrecondition("'" + path + "' is not a regular file (" +
+                              (S_ISDIR(st.st_mode)    ? "a folder"
+                               : S_ISFIFO(st.st_mode) ? "a FIFO"
+                               : S_ISSOCK(st.st_mode) ? "a socket"
+                                                      : "a device") +
+                              "); give a video file");
+  }
+  return Status();
 }
 
 Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(const Config& config) {
@@ -136,7 +154,17 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
       }
       secret = *resolved;
     }
-    auto sink = notify::WebhookSink::Create({w.url, secret, w.timeout_seconds});
+    notify::WebhookOptions options{w.url, secret, w.timeout_seconds, "", nullptr};
+    auto sink = notify::WebhookSink::Create(options);
+    if (sink.ok()) {
+      // Two URLs that differ only in their hidden secrets need told apart.
+      for (const auto& other : sinks) {
+        if (other->id() != (*sink)->id()) continue;
+        options.label = std::to_string(i + 1);
+        sink = notify::WebhookSink::Create(options);
+        break;
+      }
+    }
     if (!sink.ok()) {
       return Fail(sink.status().WithContext("notify.webhook[" + std::to_string(i) + "]"),
                   kExitUsage);
@@ -156,11 +184,6 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
   pipeline::DeliveryPolicy delivery;
   delivery.max_attempts = cfg.notify.delivery_attempts;
   delivery.backoff = {cfg.notify.base_delay_seconds, cfg.notify.max_delay_seconds};
-  // A taken delivery stays hidden from other processes while it may still be
-  // in flight; after that (its process died) another one delivers it.
-  double max_timeout = 1;
-  for (const auto& w : cfg.notify.webhook) max_timeout = std::max(max_timeout, w.timeout_seconds);
-  delivery.hold_seconds = max_timeout + 5;
   pipeline::Dispatcher dispatcher(cat->get(), sink_map, &clock, ctx.log.get(), delivery);
   auto policy = PolicyFromConfig(cfg);
   if (!policy.ok()) return Fail(policy.status().WithContext("qc"), kExitUsage);
@@ -184,6 +207,7 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
   opts.worker.retry_qc_rejections = cfg.retry.retry_qc_rejections;
   opts.worker.lease_seconds = cfg.workers.lease_seconds;
   opts.worker.attempt_timeout_seconds = cfg.workers.attempt_timeout_seconds;
+  opts.worker.settle_seconds = cfg.storage.settle_seconds;
   opts.intake.settle_seconds = cfg.storage.settle_seconds;
   opts.intake.wait_seconds = cfg.metadata.wait_seconds;
   opts.intake.required = cfg.metadata.required;
@@ -204,8 +228,16 @@ int SubmitCommand(Context& ctx, const std::string& video,
   if (!fs::is_regular_file(video, ec)) {
     return Fail(NotFound("'" + video + "' is not a file"), kExitUsage);
   }
-  const std::string file = fs::path(video).filename().string();
-  auto parsed = pipeline::ParseKey(std::string(pipeline::kUploads) + file);
+  // The name's bytes, as the file store lists them (common/text.h).
+  const std::string file = BytesToKey(fs::path(video).filename().string());
+  const std::string video_key = std::string(pipeline::kUploads) + file;
+  auto parsed = pipeline::ParseKey(video_key);
+  if (parsed.kind == pipeline::KeyKind::kRefused) {
+    return Fail(InvalidArgument("'" + file +
+                                "' without an extension would clash with vidgate's own folder "
+                                "of that name; rename it"),
+                kExitUsage);
+  }
   if (parsed.kind != pipeline::KeyKind::kVideo) {
     return Fail(InvalidArgument("'" + file +
                                 "' would be ignored in uploads/ (a hidden, .json, "
@@ -215,7 +247,6 @@ int SubmitCommand(Context& ctx, const std::string& video,
   auto store = storage::Open(ctx.config.storage.url);
   if (!store.ok()) return Fail(store.status(), BackendExit(store.status()));
   if (Status s = (*store)->Prepare(); !s.ok()) return Fail(s, BackendExit(s));
-  const std::string video_key = std::string(pipeline::kUploads) + file;
   if ((*store)->Stat(video_key).ok()) {
     return Fail(AlreadyExists(video_key + " already exists; nothing was overwritten"), kExitNo);
   }
@@ -226,9 +257,19 @@ int SubmitCommand(Context& ctx, const std::string& video,
     if (!text.ok()) return Fail(text.status(), kExitUsage);
     auto valid = pipeline::ValidateSidecar(*text, ctx.config.metadata.required);
     if (!valid.ok()) return Fail(valid.status().WithContext(*metadata), kExitUsage);
+    // The sidecar goes first, so the video never waits for it; like the
+    // video, it never replaces a file that is there (another upload's).
+    for (const auto& sidecar_key : pipeline::SidecarCandidates(video_key)) {
+      if (!(*store)->Stat(sidecar_key).ok()) continue;
+      return Fail(AlreadyExists(sidecar_key + " already exists (the sidecar of another upload?); "
+                                              "nothing was overwritten"),
+                  kExitNo);
+    }
     const std::string sidecar_key = pipeline::SidecarCandidates(video_key)[0];
-    // The sidecar goes first, so the video never waits for it.
-    Status s = (*store)->Write(sidecar_key, *text);
+    Status s = (*store)->Upload(*metadata, sidecar_key);
+    if (s.code() == Code::kAlreadyExists) {
+      return Fail(AlreadyExists(sidecar_key + " already exists; nothing was overwritten"), kExitNo);
+    }
     if (!s.ok()) return Fail(s, BackendExit(s));
   }
   Status s = (*store)->Upload(video, video_key);
@@ -268,7 +309,7 @@ int ListCommand(Context& ctx, const std::optional<std::string>& state, bool json
                            "UPDATED", "NAME");
   for (const auto& v : *videos) {
     std::cout << fmt::format("{:>6}  {:<18} {:>8}  {:<24}  {}\n", v.id, catalog::StateName(v.state),
-                             v.attempts, FormatTime(v.updated_at), v.name);
+                             v.attempts, FormatTime(v.updated_at), Printable(v.name));
   }
   return kExitOk;
 }
@@ -276,9 +317,9 @@ int ListCommand(Context& ctx, const std::optional<std::string>& state, bool json
 int ShowCommand(Context& ctx, const std::string& id_or_name, bool json) {
   auto cat = OpenCatalog(ctx.config);
   if (!cat.ok()) return Fail(cat.status(), BackendExit(cat.status()), json);
-  auto video = (*cat)->FindVideo(id_or_name);
+  auto video = catalog::FindVideo(**cat, id_or_name);
   if (video.status().code() == Code::kNotFound) return Fail(video.status(), kExitNo, json);
-  if (!video.ok()) return Fail(video.status(), kExitBackend, json);
+  if (!video.ok()) return Fail(video.status(), BackendExit(video.status()), json);
   auto attempts = (*cat)->Attempts(video->id);
   auto outputs = (*cat)->Outputs(video->id);
   auto notes = (*cat)->Notifications(video->id);
@@ -325,21 +366,24 @@ int ShowCommand(Context& ctx, const std::string& id_or_name, bool json) {
     std::cout << out.dump(2) << "\n";
     return kExitOk;
   }
-  std::cout << fmt::format("video {}  {}\n  state     {}\n  location  {}\n", v.id, v.name,
-                           catalog::StateName(v.state), Location(v));
-  if (!v.last_error.empty()) std::cout << "  error     " << v.last_error << "\n";
+  // Everything from outside (names, errors, metadata) goes through
+  // Printable: a terminal acts on what it is sent.
+  std::cout << fmt::format("video {}  {}\n  state     {}\n  location  {}\n", v.id,
+                           Printable(v.name), catalog::StateName(v.state), Printable(Location(v)));
+  if (!v.last_error.empty()) std::cout << "  error     " << Printable(v.last_error) << "\n";
   if (v.state == State::kRetryWait) {
     std::cout << "  next try  " << FormatTime(v.next_attempt_at) << "\n";
   }
-  std::cout << "  metadata  " << out["metadata"].dump() << "\n";
+  std::cout << "  metadata  " << Printable(out["metadata"].dump()) << "\n";
   for (const auto& a : *attempts) {
     std::cout << fmt::format("  attempt {}  {}  {}{}\n", a.number, a.outcome,
-                             FormatTime(a.started_at), a.error.empty() ? "" : "  " + a.error);
+                             FormatTime(a.started_at),
+                             a.error.empty() ? "" : "  " + Printable(a.error));
   }
   for (const auto& n : *notes) {
-    std::cout << fmt::format("  event {}  -> {}  {}\n", n.type, n.sink,
+    std::cout << fmt::format("  event {}  -> {}  {}\n", n.type, Printable(n.sink),
                              n.delivered_at > 0 ? "delivered"
-                             : n.gave_up        ? "gave up: " + n.last_error
+                             : n.gave_up        ? "gave up: " + Printable(n.last_error)
                                                 : "pending");
   }
   return kExitOk;
@@ -348,9 +392,9 @@ int ShowCommand(Context& ctx, const std::string& id_or_name, bool json) {
 int RetryCommand(Context& ctx, const std::string& id_or_name) {
   auto cat = OpenCatalog(ctx.config);
   if (!cat.ok()) return Fail(cat.status(), BackendExit(cat.status()));
-  auto video = (*cat)->FindVideo(id_or_name);
+  auto video = catalog::FindVideo(**cat, id_or_name);
   if (video.status().code() == Code::kNotFound) return Fail(video.status(), kExitNo);
-  if (!video.ok()) return Fail(video.status(), kExitBackend);
+  if (!video.ok()) return Fail(video.status(), BackendExit(video.status()));
   SystemClock clock;
   Status s = (*cat)->RetryNow(video->id, clock.Now());
   if (s.code() == Code::kFailedPrecondition) {
@@ -363,11 +407,12 @@ int RetryCommand(Context& ctx, const std::string& id_or_name) {
     return Fail(FailedPrecondition(why), kExitNo);
   }
   if (!s.ok()) return Fail(s, kExitBackend);
-  std::cout << video->name << ": queued for another attempt now\n";
+  std::cout << Printable(video->name) << ": queued for another attempt now\n";
   return kExitOk;
 }
 
 int ProbeCommand(const std::string& file, bool json) {
+  if (Status s = CheckRegularFile(file); !s.ok()) return Fail(s, kExitUsage, json);
   auto probe = media::Probe(file);
   if (!probe.ok()) {
     return Fail(probe.status(), MediaExit(probe.status()), json);
@@ -378,8 +423,9 @@ int ProbeCommand(const std::string& file, bool json) {
     return kExitOk;
   }
   const auto& f = doc["format"];
-  std::cout << fmt::format("{}: {}, {} s, {} bytes, {} bit/s\n", file, f["name"].get<std::string>(),
-                           f["duration"].dump(), f["size"].dump(), f["bit_rate"].dump());
+  std::cout << fmt::format("{}: {}, {} s, {} bytes, {} bit/s\n", Printable(file),
+                           f["name"].get<std::string>(), f["duration"].dump(), f["size"].dump(),
+                           f["bit_rate"].dump());
   for (const auto& s : doc["streams"]) {
     std::cout << fmt::format("  #{} {} {}", s["index"].dump(), s["type"].get<std::string>(),
                              s["codec"].get<std::string>());
@@ -408,6 +454,7 @@ int QcCommand(const std::string& file, bool json, const std::optional<std::strin
     policy = PolicyFromConfig(*config);
     if (!policy.ok()) return Fail(policy.status().WithContext("qc"), kExitUsage, json);
   }
+  if (Status s = CheckRegularFile(file); !s.ok()) return Fail(s, kExitUsage, json);
   const std::string policy_name = policy->name;
   pipeline::OutputOptions qc_only;
   qc_only.renditions.clear();
@@ -420,7 +467,7 @@ int QcCommand(const std::string& file, bool json, const std::optional<std::strin
   if (json) {
     std::cout << result->qc.dump(2) << "\n";
   } else {
-    std::cout << file << ": " << result->verdict << " (policy " << policy_name << ")\n";
+    std::cout << Printable(file) << ": " << result->verdict << " (policy " << policy_name << ")\n";
     for (const auto& c : result->qc["checks"]) {
       std::cout << fmt::format("  {:<4} {:<7} {:<16} {}\n", c["status"].get<std::string>(),
                                c["severity"].get<std::string>(), c["id"].get<std::string>(),

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -308,6 +309,36 @@ Status CheckSupported(const Config& c) {
   return Status();
 }
 
+// A SQLite catalog inside one of the store's four folders would be taken
+// for uploads (or moved with a video): refuse it, naming both keys.
+Status CheckCatalogOutsideTheFolders(const Config& c) {
+  namespace fs = std::filesystem;
+  std::string store = c.storage.url;
+  if (store.starts_with("file://")) {
+    store = store.substr(7);
+  } else if (store.find("://") != std::string::npos) {
+    return Status();
+  }
+  if (!c.database.url.starts_with("sqlite://")) return Status();
+  std::error_code ec;
+  const fs::path db = fs::weakly_canonical(fs::absolute(c.database.url.substr(9)), ec);
+  if (ec) return Status();
+  const fs::path root = fs::weakly_canonical(fs::absolute(store), ec);
+  if (ec) return Status();
+  for (const char* folder : {"uploads", "failed", "processed", "unable_to_process"}) {
+    const fs::path inside = root / folder;
+    auto [end, _] = std::mismatch(inside.begin(), inside.end(), db.begin(), db.end());
+    if (end == inside.end()) {
+      return InvalidArgument("config " + c.source + ": 'database.url' (" + db.string() +
+                             ") lies inside the store's " + folder +
+                             "/ folder, where vidgate would take it for a video; put the "
+                             "catalog elsewhere, e.g. " +
+                             (root / "vidgate.db").string());
+    }
+  }
+  return Status();
+}
+
 }  // namespace
 
 Result<Config> ParseConfig(const std::string& toml_text, const std::string& source) {
@@ -355,6 +386,7 @@ Result<Config> LoadConfig(const std::optional<std::string>& path) {
     }
     c.database.url = "sqlite://" + (std::filesystem::path(root) / "vidgate.db").string();
   }
+  VG_RETURN_IF_ERROR(CheckCatalogOutsideTheFolders(c));
   return c;
 }
 

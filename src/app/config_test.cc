@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
+#include "common/util.h"
+
 namespace vidgate::app {
 namespace {
 
@@ -187,6 +191,37 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"[output]\nhls_segment_seconds = 61\n",
                 "'output.hls_segment_seconds' must be between 1 and 60"},
         BadCase{"[storage]\nsettle_seconds = -1\n", "between 0 and 1e9"}));
+
+}  // namespace
+}  // namespace vidgate::app
+
+namespace vidgate::app {
+namespace {
+
+TEST(ConfigTest, ACatalogInsideTheStoresFoldersIsRefused) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("vidgate-config-" + NewUuid());
+  fs::create_directories(dir);
+  const fs::path file = dir / "vidgate.toml";
+  auto load = [&](const std::string& store, const std::string& db) {
+    EXPECT_TRUE(WriteLocalFile(file.string(), "[storage]\nurl = \"file://" + store +
+                                                  "\"\n[database]\nurl = \"sqlite://" + db + "\"\n")
+                    .ok());
+    return LoadConfig(file.string());
+  };
+  const std::string store = (dir / "data").string();
+  for (const std::string& db : {store + "/uploads/vidgate.db", store + "/failed/x/../cat.db",
+                                store + "/processed/a.db", store + "/unable_to_process/b.db"}) {
+    auto c = load(store, db);
+    ASSERT_FALSE(c.ok()) << db;
+    EXPECT_EQ(c.status().code(), Code::kInvalidArgument);
+    EXPECT_NE(c.status().message().find("database.url"), std::string::npos);
+  }
+  EXPECT_TRUE(load(store, store + "/vidgate.db").ok());
+  EXPECT_TRUE(load(store, store + "/uploads-archive.db").ok());
+  EXPECT_TRUE(load(store, (dir / "elsewhere.db").string()).ok());
+  fs::remove_all(dir);
+}
 
 }  // namespace
 }  // namespace vidgate::app

@@ -537,14 +537,18 @@ TEST_F(BadInputTest, MatroskaVideoStreamWithNoFramesIsFinal) {
 }
 
 // The same in MP4: the muxer leaves out a track without samples, so the file
-// is audio only, and QC rejects it for having no picture.
-TEST_F(BadInputTest, Mp4VideoTrackWithNoSamplesIsRejected) {
+// is audio only, and QC rejects it for having no picture, from the probe,
+// without decoding the audio (an audio-only file of hours is answered at
+// once).
+TEST_F(BadInputTest, Mp4VideoTrackWithNoSamplesIsRejectedFromTheProbe) {
   const std::string path = Make("no-video-samples.mp4", Video(1) + " " + Audio(1) + kH264 +
                                                             " -bsf:v noise=dropamount=1 -c:a aac");
   Outcome o = Process(path);
   const StageResult* r = ExpectReport(o, "reject");
   ASSERT_NE(r, nullptr);
-  EXPECT_NE(r->summary.find("no decodable video stream"), std::string::npos) << r->summary;
+  EXPECT_NE(r->summary.find("the file has no video stream"), std::string::npos) << r->summary;
+  EXPECT_EQ(r->qc.value("decoded", true), false) << r->qc.dump();
+  EXPECT_EQ(r->qc["checks"][0].value("id", ""), "video_present");
 }
 
 // An audio stream whose packets are all dropped: the rendition gets no audio

@@ -14,8 +14,27 @@ using catalog::State;
 using catalog::Video;
 using catalog::VideoChange;
 
-bool Intake::Settled(const storage::ObjectInfo& info) const {
-  return deps_.clock->Now() - info.mtime >= options_.settle_seconds;
+bool Intake::Settled(const storage::ObjectInfo& info) {
+  const double now = deps_.clock->Now();
+  auto [it, first] = watched_.try_emplace(info.key, Watched{info.size, info.mtime, now});
+  Watched& w = it->second;
+  if (!first && (w.size != info.size || w.mtime != info.mtime)) {
+    w = Watched{info.size, info.mtime, now};  // it changed: watch it again
+    return false;
+  }
+  // Seen unchanged for settle_seconds by vidgate's own clock (and on two
+  // scans at least): settled, whatever the file's clock says.
+  if (!first && now - w.since >= options_.settle_seconds) return true;
+  if (info.mtime > now + 1 && first) {
+    deps_.log->warn(
+        "{} was modified {:.0f} s in the future (a clock out of step?); it is taken "
+        "once it has stayed unchanged for {:g} s",
+        info.key, info.mtime - now, options_.settle_seconds);
+  }
+  // Before that, the file's own time may vouch for it, when it is sane: in
+  // the past, by settle_seconds at least (0 trusts no single look).
+  return options_.settle_seconds > 0 && info.mtime <= now &&
+         now - info.mtime >= options_.settle_seconds;
 }
 
 Result<ScanReport> Intake::Scan() {
@@ -24,16 +43,40 @@ Result<ScanReport> Intake::Scan() {
   // before making it, so a file seen here at its new key is already known.
   VG_ASSIGN_OR_RETURN(auto uploads, deps_.store->List(kUploads));
   VG_ASSIGN_OR_RETURN(auto failed, deps_.store->List(kFailed));
-  std::vector<storage::ObjectInfo> objects = std::move(uploads);
-  objects.insert(objects.end(), failed.begin(), failed.end());
+  std::vector<storage::ObjectInfo> objects;
+  for (auto* listing : {&uploads, &failed}) {
+    for (auto& obj : *listing) {
+      if (obj.refused.empty()) {
+        objects.push_back(std::move(obj));
+      } else if (ParseKey(obj.key).kind != KeyKind::kIgnored &&
+                 refused_noticed_.insert(obj.key).second) {
+        // Said once per process: the entry is left alone, and holds nothing.
+        deps_.log->warn("{} is {}; it is left where it is and not processed", obj.key, obj.refused);
+      }
+    }
+  }
   std::sort(
       objects.begin(), objects.end(),
       [](const storage::ObjectInfo& a, const storage::ObjectInfo& b) { return a.key < b.key; });
+  // Forget files that are gone.
+  std::erase_if(watched_, [&](const auto& entry) {
+    auto it = std::lower_bound(
+        objects.begin(), objects.end(), entry.first,
+        [](const storage::ObjectInfo& o, const std::string& k) { return o.key < k; });
+    return it == objects.end() || it->key != entry.first;
+  });
   VG_ASSIGN_OR_RETURN(auto active_list, deps_.catalog->ActiveKeys());
   std::set<std::string> active(active_list.begin(), active_list.end());
 
   for (const auto& obj : objects) {
     ParsedKey parsed = ParseKey(obj.key);
+    if (parsed.kind == KeyKind::kRefused && refused_noticed_.insert(obj.key).second) {
+      deps_.log->warn(
+          "{} cannot be taken: a file called '{}' without an extension would clash "
+          "with vidgate's own folder of that name; rename it (e.g. add its "
+          "extension) and it will be processed",
+          obj.key, parsed.file_name);
+    }
     if (parsed.kind != KeyKind::kVideo || active.contains(obj.key)) continue;
     if (!Settled(obj)) {
       report.unsettled = true;
@@ -59,8 +102,18 @@ Result<ScanReport> Intake::Scan() {
   VG_ASSIGN_OR_RETURN(auto awaiting, deps_.catalog->ListVideos(State::kAwaitingMetadata));
   for (const auto& video : awaiting) {
     Status s = Gate(video, objects, report);
-    if (s.code() == Code::kNotFound || s.code() == Code::kFailedPrecondition) continue;
-    VG_RETURN_IF_ERROR(s);
+    if (s.ok() || s.code() == Code::kNotFound || s.code() == Code::kFailedPrecondition) {
+      gate_errors_.erase(video.id);
+      continue;
+    }
+    // One sidecar that cannot be read (permissions, a flaky disk) must not
+    // hold back the others: it is tried again on the next scan, and said
+    // once per distinct error.
+    if (auto [it, fresh] = gate_errors_.try_emplace(video.id, s.message());
+        fresh || it->second != s.message()) {
+      it->second = s.message();
+      deps_.log->warn("{}: cannot judge its metadata yet: {}", video.name, s.message());
+    }
   }
   return report;
 }

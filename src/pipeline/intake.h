@@ -5,6 +5,7 @@
 
 #include <spdlog/logger.h>
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -50,10 +51,21 @@ class Intake {
               ScanReport& report);
   Status NoticeOrphans(const std::vector<storage::ObjectInfo>& objects,
                        const std::set<std::string>& active, ScanReport& report);
-  bool Settled(const storage::ObjectInfo& info) const;
+  // Whether a file has stopped changing (see storage.settle_seconds): seen
+  // with the same size and mtime for settle_seconds of vidgate's clock, or
+  // on first sight, an mtime that far in the past.
+  bool Settled(const storage::ObjectInfo& info);
 
   IntakeDeps deps_;
   IntakeOptions options_;
+  std::set<std::string> refused_noticed_;       // entries that are no objects, already logged
+  std::map<int64_t, std::string> gate_errors_;  // video id -> the error last logged
+  struct Watched {
+    int64_t size;
+    double mtime;
+    double since;  // vidgate's clock when first seen like this
+  };
+  std::map<std::string, Watched> watched_;  // files being settled, by key
 };
 
 }  // namespace vidgate::pipeline

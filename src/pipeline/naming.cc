@@ -1,5 +1,8 @@
 #include "pipeline/naming.h"
 
+#include <algorithm>
+#include <cctype>
+
 namespace vidgate::pipeline {
 namespace {
 
@@ -62,6 +65,12 @@ ParsedKey ParseKey(std::string_view key) {
   std::string_view ext = Extension(out.file_name);
   out.name = std::string(rest.substr(0, rest.size() - ext.size()));
   out.kind = ext == ".json" ? KeyKind::kSidecar : KeyKind::kVideo;
+  // Compared without case, for file systems that ignore it.
+  if (out.kind == KeyKind::kVideo && out.file_name.size() == kOwnFolder.size() &&
+      std::equal(out.file_name.begin(), out.file_name.end(), kOwnFolder.begin(),
+                 [](char a, char b) { return std::tolower(a) == b; })) {
+    out.kind = KeyKind::kRefused;
+  }
   return out;
 }
 
@@ -72,10 +81,14 @@ std::vector<std::string> SidecarCandidates(std::string_view video_key) {
   return {stem + ".json", std::string(video_key) + ".json"};
 }
 
-std::string NumberedFolder(std::string_view prefix, std::string_view name, int n) {
-  std::string out = std::string(prefix) + std::string(name);
+std::string Numbered(std::string_view part, int n) {
+  std::string out(part);
   if (n > 1) out += "-" + std::to_string(n);
   return out;
+}
+
+std::string OwnKey(std::string_view folder, std::string_view relative) {
+  return std::string(folder) + "/" + std::string(kOwnFolder) + "/" + std::string(relative);
 }
 
 std::string NumberedFile(std::string_view prefix, std::string_view name, std::string_view file_name,

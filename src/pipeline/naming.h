@@ -15,7 +15,20 @@ inline constexpr std::string_view kProcessed = "processed/";
 inline constexpr std::string_view kUnable = "unable_to_process/";
 inline constexpr std::string_view kWork = ".vidgate/";
 
-enum class KeyKind { kVideo, kSidecar, kIgnored };
+// Inside a filed folder (processed/NAME/, unable_to_process/NAME/), the
+// original and its sidecar keep their own file names, and everything vidgate
+// writes (report.json, renditions/, hls/, thumbnails/) sits under this one
+// folder. Every original's and sidecar's file name there starts with NAME's
+// last component followed by nothing or a '.', so the one name that could
+// clash is an extensionless upload called "vidgate": ParseKey refuses it.
+inline constexpr std::string_view kOwnFolder = "vidgate";
+
+// `folder`/vidgate/`relative`: where vidgate's own file `relative`
+// ("report.json", "renditions/main.mp4") of a filed video lives.
+std::string OwnKey(std::string_view folder, std::string_view relative);
+
+// kRefused: a name vidgate cannot take (see kOwnFolder); left where it is.
+enum class KeyKind { kVideo, kSidecar, kIgnored, kRefused };
 
 struct ParsedKey {
   KeyKind kind = KeyKind::kIgnored;
@@ -48,8 +61,9 @@ std::string Folder(std::string_view key);
 std::string SidecarNameFor(std::string_view current_sidecar, std::string_view current_video,
                            std::string_view video_file);
 
-// "processed/NAME" for attempt n = 1, "processed/NAME-n" after that.
-std::string NumberedFolder(std::string_view prefix, std::string_view name, int n);
+// `part` for n = 1, "part-n" after that: the forms a taken folder name
+// takes ("clip", "clip-2", ...).
+std::string Numbered(std::string_view part, int n);
 
 // "failed/a/clip.mp4" for n = 1, "failed/a/clip-n.mp4" after that.
 std::string NumberedFile(std::string_view prefix, std::string_view name, std::string_view file_name,

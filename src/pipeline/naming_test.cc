@@ -25,6 +25,43 @@ TEST(NamingTest, InProgressUploadsAreIgnored) {
   }
 }
 
+TEST(NamingTest, TheOneNameThatWouldClashWithVidgatesFolderIsRefused) {
+  EXPECT_EQ(ParseKey("uploads/vidgate").kind, KeyKind::kRefused);
+  EXPECT_EQ(ParseKey("uploads/a/VidGate").kind, KeyKind::kRefused);
+  // With an extension, the original is "vidgate.mp4" beside vidgate/: fine.
+  EXPECT_EQ(ParseKey("uploads/vidgate.mp4").kind, KeyKind::kVideo);
+  EXPECT_EQ(ParseKey("uploads/vidgate.json").kind, KeyKind::kSidecar);
+  EXPECT_EQ(ParseKey("uploads/vidgate/clip.mp4").kind, KeyKind::kVideo);
+  // Vidgate's own names are ordinary upload names: they live under vidgate/.
+  for (const char* key : {"uploads/report.mp4", "uploads/renditions", "uploads/hls",
+                          "uploads/thumbnails", "uploads/manifest-sha256.txt"}) {
+    EXPECT_EQ(ParseKey(key).kind, KeyKind::kVideo) << key;
+  }
+}
+
+// Whatever a video's file and sidecar are called, no two files of a filed
+// folder share a name: the original and sidecar start with NAME's last
+// component, and vidgate's files are all under vidgate/.
+TEST(NamingTest, NoUploadNameCollidesWithVidgatesFiles) {
+  for (const char* key : {"uploads/report.mp4", "uploads/vidgate.mp4", "uploads/a/renditions",
+                          "uploads/thumbnails.mov", "uploads/hls", "uploads/x.mp4"}) {
+    ParsedKey p = ParseKey(key);
+    ASSERT_EQ(p.kind, KeyKind::kVideo) << key;
+    const std::string folder = "processed/" + p.name;
+    const std::string original = folder + "/" + p.file_name;
+    for (const auto& sidecar : SidecarCandidates(key)) {
+      const std::string filed_sidecar = folder + "/" + FileName(sidecar);
+      for (const std::string& own :
+           {OwnKey(folder, "report.json"), OwnKey(folder, "renditions/a.mp4")}) {
+        EXPECT_NE(original, own);
+        EXPECT_NE(filed_sidecar, own);
+        EXPECT_FALSE(own.starts_with(original + "/")) << key;
+        EXPECT_FALSE(own.starts_with(filed_sidecar + "/")) << key;
+      }
+    }
+  }
+}
+
 TEST(NamingTest, StemFolderAndSidecarNames) {
   EXPECT_EQ(Stem("clip.mp4"), "clip");
   EXPECT_EQ(Stem("clip.tar.gz"), "clip.tar");
@@ -45,8 +82,9 @@ TEST(NamingTest, SidecarCandidatesKeepTheFolder) {
 }
 
 TEST(NamingTest, NumberedDestinations) {
-  EXPECT_EQ(NumberedFolder("processed/", "a/clip", 1), "processed/a/clip");
-  EXPECT_EQ(NumberedFolder("processed/", "a/clip", 3), "processed/a/clip-3");
+  EXPECT_EQ(Numbered("clip", 1), "clip");
+  EXPECT_EQ(Numbered("clip", 3), "clip-3");
+  EXPECT_EQ(OwnKey("processed/a/clip", "report.json"), "processed/a/clip/vidgate/report.json");
   EXPECT_EQ(NumberedFile("failed/", "a/clip", "clip.mp4", 1), "failed/a/clip.mp4");
   EXPECT_EQ(NumberedFile("failed/", "a/clip", "clip.mp4", 2), "failed/a/clip-2.mp4");
 }

@@ -1,6 +1,8 @@
 // The pipeline's state machine on an in-memory store, a real SQLite catalog
 // and a fake clock; the media stage is scripted so each path can be forced.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <deque>
 #include <filesystem>
@@ -72,7 +74,7 @@ class PipelineTest : public ::testing::Test {
     }
     clock_.Advance(2);  // past settle_seconds
   }
-  catalog::Video Find(const std::string& name) { return *catalog_->FindVideo(name); }
+  catalog::Video Find(const std::string& name) { return *catalog_->FindVideoByName(name); }
   std::vector<std::string> EventTypes(int64_t id) {
     std::vector<std::string> types;
     auto notes = catalog_->Notifications(id);
@@ -105,7 +107,7 @@ TEST_F(PipelineTest, UploadWithSidecarIsProcessed) {
   EXPECT_EQ(v.metadata["title"], "T");
   EXPECT_TRUE(Exists("processed/clip/clip.mp4"));
   EXPECT_TRUE(Exists("processed/clip/clip.json"));
-  EXPECT_TRUE(Exists("processed/clip/report.json"));
+  EXPECT_TRUE(Exists("processed/clip/vidgate/report.json"));
   EXPECT_TRUE(store_->List("uploads/")->empty());
   EXPECT_EQ(EventTypes(v.id), std::vector<std::string>{"vidgate.video.processed"});
   EXPECT_FALSE(*worker.RunOnce());
@@ -146,7 +148,8 @@ TEST_F(PipelineTest, RetryableFailuresBackOffThenGiveUp) {
   EXPECT_EQ(v.attempts, 3);
   EXPECT_TRUE(Exists("unable_to_process/clip/clip.mp4"));
   EXPECT_TRUE(Exists("unable_to_process/clip/clip.json"));
-  auto report = nlohmann::json::parse(*store_->Read("unable_to_process/clip/report.json", 1 << 20));
+  auto report =
+      nlohmann::json::parse(*store_->Read("unable_to_process/clip/vidgate/report.json", 1 << 20));
   ASSERT_EQ(report["attempts"].size(), 3u);
   EXPECT_EQ(report["attempts"][2]["outcome"], "failed");
   EXPECT_EQ(report["reason"], "disk unplugged");
@@ -206,7 +209,7 @@ TEST_F(PipelineTest, QcRejectionIsRejected) {
   // The original, its sidecar and the report, set aside; not retried.
   EXPECT_TRUE(Exists("unable_to_process/clip/clip.mp4"));
   EXPECT_TRUE(Exists("unable_to_process/clip/clip.json"));
-  auto report = store_->Read("unable_to_process/clip/report.json", 1 << 20);
+  auto report = store_->Read("unable_to_process/clip/vidgate/report.json", 1 << 20);
   ASSERT_TRUE(report.ok());
   auto doc = nlohmann::json::parse(*report, nullptr, false);
   EXPECT_EQ(doc.value("verdict", ""), "reject") << *report;
@@ -251,6 +254,7 @@ TEST_F(PipelineTest, InvalidSidecarIsReportedAndReReadWhenItChanges) {
   EXPECT_NE(due[0].document["data"]["error"].get<std::string>().find("'title'"), std::string::npos);
   std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a new mtime
   ASSERT_TRUE(store_->Write("uploads/clip.json", R"({"title":"fixed"})").ok());
+  EXPECT_EQ(intake.Scan()->queued, 0);  // it changed: it must settle again
   clock_.Advance(2);
   EXPECT_EQ(intake.Scan()->queued, 1);
 }
@@ -322,11 +326,33 @@ TEST_F(PipelineTest, LostLeaseNeverPublishes) {
   // w1 published nothing: one folder, one event, the files where w2 put them.
   EXPECT_EQ(EventTypes(v.id), std::vector<std::string>{"vidgate.video.processed"});
   EXPECT_TRUE(Exists("processed/clip/clip.mp4"));
-  EXPECT_TRUE(Exists("processed/clip/report.json"));
+  EXPECT_TRUE(Exists("processed/clip/vidgate/report.json"));
   EXPECT_FALSE(Exists("processed/clip-2/clip.mp4"));
   EXPECT_TRUE(store_->List("uploads/")->empty());
   EXPECT_TRUE(store_->List("failed/")->empty());
   EXPECT_TRUE(store_->List("unable_to_process/")->empty());
+}
+
+// The original is replaced while it is processed: what was found is
+// forgotten (the attempt not counted) and the new bytes are processed.
+TEST_F(PipelineTest, AnOriginalReplacedMidAttemptIsProcessedAnew) {
+  Upload("clip");
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  stage_.during = [&] { ASSERT_TRUE(store_->Write("uploads/clip.mp4", "new bytes!").ok()); };
+  Worker worker = MakeWorker();
+  ASSERT_TRUE(*worker.RunOnce());
+  auto v = Find("clip");
+  EXPECT_EQ(v.state, State::kQueued);
+  EXPECT_EQ(v.attempts, 0);
+  EXPECT_TRUE(catalog_->Attempts(v.id)->empty());
+  EXPECT_TRUE(EventTypes(v.id).empty());
+  clock_.Advance(3);
+  ASSERT_TRUE(*worker.RunOnce());
+  v = Find("clip");
+  EXPECT_EQ(v.state, State::kProcessed);
+  EXPECT_EQ(v.attempts, 1);
+  EXPECT_EQ(*store_->Read("processed/clip/clip.mp4", 100), "new bytes!");
+  EXPECT_EQ(stage_.calls, 2);
 }
 
 TEST_F(PipelineTest, InterruptedOnTheLastAttemptIsSetAside) {
@@ -389,8 +415,82 @@ TEST_F(PipelineTest, CrashMidPublishIsFinishedByTheNextAttempt) {
   EXPECT_EQ(v.state, State::kProcessed);
   EXPECT_EQ(v.location, "processed/clip");
   EXPECT_EQ(v.current_key, "processed/clip/clip.mp4");
-  EXPECT_TRUE(Exists("processed/clip/report.json"));
+  EXPECT_TRUE(Exists("processed/clip/vidgate/report.json"));
   EXPECT_EQ(store_->List("processed/")->size(), 3u);
+}
+
+}  // namespace
+}  // namespace vidgate::pipeline
+
+namespace vidgate::pipeline {
+namespace {
+
+// Settling on a real folder: a file counts once it stopped changing, as
+// vidgate's clock sees it, whatever the file's own time says.
+class SettleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("vidgate-settle-test-" + NewUuid());
+    catalog_ = std::move(catalog::Open("sqlite://" + (dir_ / "c.db").string())).value();
+    ASSERT_TRUE(catalog_->Migrate().ok());
+    store_ = std::move(storage::Open("file://" + (dir_ / "store").string())).value();
+    ASSERT_TRUE(store_->Prepare().ok());
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  Intake MakeIntake(double settle_seconds) {
+    return Intake({store_.get(), catalog_.get(), &events_, &clock_, log_.get()},
+                  IntakeOptions{settle_seconds, 60, {"title"}});
+  }
+  void SetMtime(const std::string& key, double epoch) {
+    const std::string path = (dir_ / "store" / key).string();
+    timespec times[2];
+    for (auto& t : times) {
+      t.tv_sec = static_cast<time_t>(epoch);
+      t.tv_nsec = 0;
+    }
+    ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, 0), 0);
+  }
+  size_t Videos() { return catalog_->ListVideos(std::nullopt)->size(); }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<storage::Store> store_;
+  FakeClock clock_{SystemClock().Now()};
+  EventFactory events_{"test", {"log"}};
+  std::shared_ptr<spdlog::logger> log_ = NullLogger();
+};
+
+TEST_F(SettleTest, AFileFromTheFutureIsTakenOnceItStopsChanging) {
+  ASSERT_TRUE(store_->Write("uploads/clip.mp4", "bytes").ok());
+  SetMtime("uploads/clip.mp4", clock_.Now() + 86400);  // a camera a day ahead
+  Intake intake = MakeIntake(2);
+  auto scan = intake.Scan();
+  ASSERT_TRUE(scan.ok());
+  EXPECT_TRUE(scan->unsettled);
+  EXPECT_EQ(Videos(), 0u);
+  clock_.Advance(2);
+  scan = intake.Scan();
+  EXPECT_FALSE(scan->unsettled);
+  EXPECT_EQ(Videos(), 1u);
+}
+
+TEST_F(SettleTest, ZeroSecondsStillWaitsForAFileThatIsBeingWritten) {
+  ASSERT_TRUE(store_->Write("uploads/clip.mp4", "first bytes").ok());
+  Intake intake = MakeIntake(0);
+  EXPECT_TRUE(intake.Scan()->unsettled);  // one look is not enough
+  ASSERT_TRUE(store_->Write("uploads/clip.mp4", "first bytes, and more").ok());
+  EXPECT_TRUE(intake.Scan()->unsettled);  // it changed since
+  EXPECT_EQ(Videos(), 0u);
+  EXPECT_FALSE(intake.Scan()->unsettled);  // unchanged on two looks
+  EXPECT_EQ(Videos(), 1u);
+}
+
+TEST_F(SettleTest, AnOldFileIsTakenAtFirstSight) {
+  ASSERT_TRUE(store_->Write("uploads/clip.mp4", "bytes").ok());
+  SetMtime("uploads/clip.mp4", clock_.Now() - 60);
+  Intake intake = MakeIntake(2);
+  EXPECT_FALSE(intake.Scan()->unsettled);
+  EXPECT_EQ(Videos(), 1u);
 }
 
 }  // namespace

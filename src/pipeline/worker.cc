@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -65,10 +66,9 @@ Result<bool> Worker::RunOnce() {
 void Worker::Handle(const catalog::Claim& claim) {
   Video video = claim.video;
   auto& log = *deps_.log;
+  FollowPendingMove(video);
   if (claim.exhausted) {
-    std::string reason = "gave up after " + std::to_string(video.attempts) +
-                         " attempts; the last one was interrupted";
-    Status s = Quarantine(video, video.attempts, State::kUnableToProcess, reason,
+    Status s = Quarantine(video, video.attempts, State::kUnableToProcess, GaveUpReason(video),
                           /*retryable=*/true, nullptr, video.probe);
     if (!s.ok()) log.error("{}: cannot set aside: {}", video.name, s.message());
     return;
@@ -80,25 +80,9 @@ void Worker::Handle(const catalog::Claim& claim) {
   }
   log.info("{}: queued -> processing (attempt {} of {})", video.name, attempt,
            options_.max_attempts);
-
-  // A previous attempt may have moved the files and died before recording
-  // it: follow them to where they went.
-  if (!video.pending_key.empty() && !deps_.store->Stat(video.current_key).ok() &&
-      deps_.store->Stat(video.pending_key).ok()) {
-    VideoChange fix;
-    fix.video_id = video.id;
-    fix.now = deps_.clock->Now();
-    fix.current_key = video.pending_key;
-    if (!video.pending_sidecar_key.empty() && deps_.store->Stat(video.pending_sidecar_key).ok()) {
-      fix.sidecar_key = video.pending_sidecar_key;
-    }
-    fix.pending_key = "";
-    fix.pending_sidecar_key = "";
-    fix.lease_owner = options_.owner;
-    if (Status s = ApplyChange(fix); s.ok()) {
-      video.current_key = video.pending_key;
-      if (fix.sidecar_key) video.sidecar_key = *fix.sidecar_key;
-    }
+  if (OriginalVanished(video)) {
+    SetAsideVanished(video, attempt);
+    return;
   }
 
   Result<StageResult> result = Status();
@@ -115,10 +99,20 @@ void Worker::Handle(const catalog::Claim& claim) {
       }
       return Status();
     };
+    // What the original looked like as it was read, to tell afterwards
+    // whether it changed (replaced, or still being written).
+    Result<storage::ObjectInfo> read_as = deps_.store->Stat(video.current_key);
     result = [&]() -> Result<StageResult> {
       VG_ASSIGN_OR_RETURN(storage::LocalFile local, deps_.store->Fetch(video.current_key));
       return deps_.media->Process(local.path(), video.name, should_stop);
     }();
+    if (read_as.ok() && !(result.status().code() == Code::kCancelled && stopping_->load())) {
+      Result<storage::ObjectInfo> now_as = deps_.store->Stat(video.current_key);
+      if (now_as.ok() && (now_as->size != read_as->size || now_as->mtime != read_as->mtime)) {
+        StartOver(video, attempt);
+        return;
+      }
+    }
     if (heartbeat.lost()) {
       log.warn("{}: lease lost during attempt {}; leaving the video to its new worker", video.name,
                attempt);
@@ -127,6 +121,10 @@ void Worker::Handle(const catalog::Claim& claim) {
   }
 
   Status outcome;
+  if (!result.ok() && result.status().code() == Code::kNotFound && OriginalVanished(video)) {
+    SetAsideVanished(video, attempt);
+    return;
+  }
   if (!result.ok()) {
     Status error = result.status();
     if (error.code() == Code::kCancelled && stopping_->load()) {
@@ -146,6 +144,10 @@ void Worker::Handle(const catalog::Claim& claim) {
     }
   } else {
     outcome = Publish(video, attempt, *result);
+    if (!outcome.ok() && outcome.code() != Code::kFailedPrecondition && OriginalVanished(video)) {
+      SetAsideVanished(video, attempt);
+      return;
+    }
     if (!outcome.ok() && outcome.code() != Code::kFailedPrecondition) {
       log.warn("{}: publishing failed: {}", video.name, outcome.message());
       outcome = attempt < options_.max_attempts
@@ -157,33 +159,174 @@ void Worker::Handle(const catalog::Claim& claim) {
   if (outcome.code() == Code::kFailedPrecondition) {
     log.warn("{}: {}", video.name, outcome.message());
   } else if (!outcome.ok()) {
-    // The job keeps its lease until it expires; then it is taken again and
-    // this attempt is recorded as interrupted.
-    log.error("{}: cannot record the outcome of attempt {}: {}", video.name, attempt,
+    log.error("{}: cannot file the outcome of attempt {}: {}", video.name, attempt,
               outcome.message());
+    RecordUnfiled(video, attempt, outcome);
   }
 }
 
-Status Worker::ApplyChange(const VideoChange& change) {
+void Worker::RecordUnfiled(const Video& video, int attempt, const Status& error) {
+  // The files could not be moved (a full disk, a store that is down): the
+  // attempt still ends with what happened, and the video is tried again
+  // after its back-off, where its files are. Without this the lease would
+  // run out and the attempt read "interrupted".
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const double now = deps_.clock->Now();
+  const double next = now + BackoffDelay(options_.backoff, attempt, unit(rng_));
+  VideoChange change;
+  change.video_id = video.id;
+  change.now = now;
+  change.state = State::kRetryWait;
+  change.last_error = error.message();
+  change.job = VideoChange::Job::kSchedule;
+  change.job_available_at = next;
+  change.end_attempt = catalog::AttemptEnd{"failed", error.message(), true};
+  change.log = "attempt " + std::to_string(attempt) + " could not be filed: " + error.message();
+  change.lease_owner = options_.owner;
+  change.events.push_back(deps_.events->Make(kVideoFailed, video, State::kRetryWait, attempt,
+                                             {{"attempt", attempt},
+                                              {"max_attempts", options_.max_attempts},
+                                              {"next_attempt_at", FormatTime(next)},
+                                              {"error", error.message()},
+                                              {"location", video.current_key}},
+                                             now));
+  if (Status s = ApplyChange(change); !s.ok()) {
+    // Then the lease runs out and the next worker records it as interrupted.
+    deps_.log->error("{}: cannot record attempt {} either: {}", video.name, attempt, s.message());
+  }
+}
+
+void Worker::StartOver(const Video& video, int attempt) {
+  // Whatever this attempt found was found in bytes that are no longer the
+  // original's: forget it (not counted) and look again once the file has
+  // had time to settle.
+  VideoChange change;
+  change.video_id = video.id;
+  change.now = deps_.clock->Now();
+  change.state = State::kQueued;
+  change.job = VideoChange::Job::kSchedule;
+  change.job_available_at = change.now + options_.settle_seconds;
+  change.release_attempt = true;
+  change.log = "the original " + video.current_key + " changed during attempt " +
+               std::to_string(attempt) + "; starting over with its new bytes";
+  change.lease_owner = options_.owner;
+  if (Status s = ApplyChange(change); !s.ok()) {
+    deps_.log->warn("{}: {}", video.name, s.message());
+    return;
+  }
+  deps_.log->warn("{}: {}", video.name, change.log);
+}
+
+void Worker::FollowPendingMove(Video& video) {
+  // A previous attempt may have moved the files and died before recording
+  // it: follow them to where they went.
+  if (video.pending_key.empty() || deps_.store->Stat(video.current_key).ok() ||
+      !deps_.store->Stat(video.pending_key).ok()) {
+    return;
+  }
+  VideoChange fix;
+  fix.video_id = video.id;
+  fix.now = deps_.clock->Now();
+  fix.current_key = video.pending_key;
+  if (!video.pending_sidecar_key.empty() && deps_.store->Stat(video.pending_sidecar_key).ok()) {
+    fix.sidecar_key = video.pending_sidecar_key;
+  }
+  fix.pending_key = "";
+  fix.pending_sidecar_key = "";
+  fix.lease_owner = options_.owner;
+  if (Status s = ApplyChange(fix); s.ok()) {
+    video.current_key = video.pending_key;
+    if (fix.sidecar_key) video.sidecar_key = *fix.sidecar_key;
+    video.pending_key.clear();
+    video.pending_sidecar_key.clear();
+  }
+}
+
+bool Worker::OriginalVanished(const Video& video) {
+  auto gone = [&](const std::string& key) {
+    return key.empty() || deps_.store->Stat(key).status().code() == Code::kNotFound;
+  };
+  return gone(video.current_key) && gone(video.pending_key);
+}
+
+void Worker::SetAsideVanished(const Video& video, int attempt) {
+  const std::string reason = "the original " + video.current_key +
+                             " disappeared from the store (deleted or moved by someone else) "
+                             "during attempt " +
+                             std::to_string(attempt) + "; there is nothing left to process";
+  // Only while this worker holds the lease: a worker that lost it sees the
+  // original "gone" because its new worker filed it.
+  VideoChange note;
+  note.video_id = video.id;
+  note.now = deps_.clock->Now();
+  note.lease_owner = options_.owner;
+  note.log = reason;
+  if (Status s = ApplyChange(note); !s.ok()) {
+    deps_.log->warn("{}: {}", video.name, s.message());
+    return;
+  }
+  // A publish the vanishing interrupted leaves no outputs behind (its folder
+  // was reserved in the catalog, after `video` was read).
+  auto current = deps_.catalog->GetVideo(video.id);
+  if (current.ok() && current->location.starts_with(kProcessed)) {
+    if (auto written = deps_.store->List(OwnKey(current->location, "")); written.ok()) {
+      for (const auto& obj : *written) deps_.store->Delete(obj.key).IgnoreError();
+    }
+  }
+  Status s = Quarantine(video, attempt, State::kUnableToProcess, reason, /*retryable=*/false,
+                        nullptr, video.probe);
+  if (!s.ok()) deps_.log->error("{}: cannot set aside: {}", video.name, s.message());
+}
+
+std::string Worker::GaveUpReason(const Video& video) {
+  std::string reason = "gave up after " + std::to_string(video.attempts) + " attempts";
+  auto attempts = deps_.catalog->Attempts(video.id);
+  if (!attempts.ok() || attempts->empty()) return reason;
+  int interrupted = 0;
+  std::string last_error;
+  for (const auto& a : *attempts) {
+    if (a.outcome == "interrupted") ++interrupted;
+    if (a.outcome == "failed" && !a.error.empty()) last_error = a.error;
+  }
+  if (interrupted == static_cast<int>(attempts->size())) {
+    reason +=
+        ": each one was interrupted, its worker stopping before it finished (a crash, a "
+        "kill, running out of memory, or a lease that could not be renewed)";
+  } else if (interrupted > 0) {
+    reason += ": " + std::to_string(interrupted) +
+              " were interrupted (their worker stopped before finishing)";
+  }
+  if (!last_error.empty()) reason += "; the last recorded error: " + last_error;
+  return reason;
+}
+
+Status Worker::RetryWhileUnavailable(int64_t video_id, const std::function<Status()>& call) {
   // A catalog that blinks (restart, network cut) must not cost the video an
   // attempt: keep the work and try again with back-off, for a while.
   const auto give_up_at = std::chrono::steady_clock::now() + std::chrono::minutes(5);
   double pause = 0.1;
-  bool retried = false;
   for (;;) {
-    Status s = deps_.catalog->Apply(change);
-    // A commit whose answer was lost: the events' ids are already there.
-    if (retried && s.code() == Code::kAlreadyExists && !change.events.empty()) return Status();
+    Status s = call();
     if (s.code() != Code::kUnavailable || stopping_->load() ||
         std::chrono::steady_clock::now() > give_up_at) {
       return s;
     }
-    deps_.log->warn("video {}: catalog unavailable ({}); retrying in {:.1f} s", change.video_id,
+    deps_.log->warn("video {}: catalog unavailable ({}); retrying in {:.1f} s", video_id,
                     s.message(), pause);
     std::this_thread::sleep_for(std::chrono::duration<double>(pause));
     pause = std::min(pause * 2, 5.0);
-    retried = true;
   }
+}
+
+Status Worker::ApplyChange(const VideoChange& change) {
+  bool retried = false;
+  return RetryWhileUnavailable(change.video_id, [&]() -> Status {
+    Status s = deps_.catalog->Apply(change);
+    // A commit whose answer was lost: the events' ids are already there.
+    if (retried && s.code() == Code::kAlreadyExists && !change.events.empty()) return Status();
+    retried = true;
+    return s;
+  });
 }
 
 nlohmann::json Worker::History(int64_t video_id, const catalog::AttemptEnd& ending, double now) {
@@ -202,19 +345,51 @@ nlohmann::json Worker::History(int64_t video_id, const catalog::AttemptEnd& endi
 
 Result<std::string> Worker::ReserveFolder(const Video& video, std::string_view prefix) {
   if (video.location.starts_with(prefix)) return video.location;
-  for (int n = 1; n < 10000; ++n) {
-    std::string folder = NumberedFolder(prefix, video.name, n);
-    VG_ASSIGN_OR_RETURN(auto existing, deps_.store->List(folder + "/"));
-    if (!existing.empty()) continue;
-    VideoChange reserve;
-    reserve.video_id = video.id;
-    reserve.now = deps_.clock->Now();
-    reserve.location = folder;
-    reserve.lease_owner = options_.owner;
-    Status s = ApplyChange(reserve);
-    if (s.code() == Code::kAlreadyExists) continue;  // another video took it first
-    VG_RETURN_IF_ERROR(s);
-    return folder;
+  // NAME's components from the top, each in its first free form: a folder
+  // on the way must not be another video's (nor a file), and the last one
+  // must hold nothing yet. So "a/clip" goes to a/clip/, to a/clip-2/ when
+  // that is taken, and to a-2/clip/ when a/ is the video "a"'s folder.
+  std::string folder(prefix.substr(0, prefix.size() - 1));
+  std::string_view rest = video.name;
+  while (!rest.empty()) {
+    const auto slash = rest.find('/');
+    const std::string_view part = rest.substr(0, slash);
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+    const bool last = rest.empty();
+    bool placed = false;
+    for (int n = 1; n < 10000 && !placed; ++n) {
+      const std::string candidate = folder + "/" + Numbered(part, n);
+      if (deps_.store->Stat(candidate).ok()) continue;  // a file of that name
+      std::vector<std::string> clashes;
+      VG_RETURN_IF_ERROR(RetryWhileUnavailable(video.id, [&]() -> Status {
+        auto found = deps_.catalog->FolderClashes(candidate, video.id);
+        if (found.ok()) clashes = std::move(found).value();
+        return found.status();
+      }));
+      if (!last) {
+        // On the way down only another video's folder (at or above) is in
+        // the way; other videos below it are its neighbours.
+        bool in_the_way = false;
+        for (const auto& c : clashes) in_the_way |= !c.starts_with(candidate + "/");
+        if (in_the_way) continue;
+        folder = candidate;
+        placed = true;
+        continue;
+      }
+      if (!clashes.empty()) continue;
+      VG_ASSIGN_OR_RETURN(auto existing, deps_.store->List(candidate + "/"));
+      if (!existing.empty()) continue;
+      VideoChange reserve;
+      reserve.video_id = video.id;
+      reserve.now = deps_.clock->Now();
+      reserve.location = candidate;
+      reserve.lease_owner = options_.owner;
+      Status s = ApplyChange(reserve);
+      if (s.code() == Code::kAlreadyExists) continue;  // another video took it first
+      VG_RETURN_IF_ERROR(s);
+      return candidate;
+    }
+    if (!placed) break;
   }
   return ResourceExhausted("no free folder for '" + video.name + "' under " + std::string(prefix));
 }
@@ -229,7 +404,7 @@ static Status MoveIdempotent(storage::Store& store, const std::string& from,
   return s;
 }
 
-Status Worker::MoveInto(const Video& video, const std::string& folder) {
+Status Worker::MoveInto(const Video& video, const std::string& folder, bool original_may_be_gone) {
   const std::string video_file = FileName(video.source_key);
   const std::string to = folder + "/" + video_file;
   std::string sidecar_to;
@@ -245,14 +420,23 @@ Status Worker::MoveInto(const Video& video, const std::string& folder) {
   VG_RETURN_IF_ERROR(ApplyChange(pending));
   if (!sidecar_to.empty()) {
     Status s = MoveIdempotent(*deps_.store, video.sidecar_key, sidecar_to);
-    if (s.code() == Code::kNotFound) {
+    // Gone for good only if it is nowhere: a "not found" while the sidecar
+    // is still there (a flaky store) is an error like any other.
+    if (s.code() == Code::kNotFound &&
+        deps_.store->Stat(video.sidecar_key).status().code() == Code::kNotFound) {
       deps_.log->warn("{}: sidecar {} vanished before it could be moved", video.name,
                       video.sidecar_key);
     } else {
       VG_RETURN_IF_ERROR(s);
     }
   }
-  return MoveIdempotent(*deps_.store, video.current_key, to);
+  Status s = MoveIdempotent(*deps_.store, video.current_key, to);
+  if (s.code() == Code::kNotFound && original_may_be_gone && OriginalVanished(video)) {
+    deps_.log->warn("{}: the original {} is gone; filing what is left", video.name,
+                    video.current_key);
+    return Status();
+  }
+  return s;
 }
 
 // The part of the final change that says where the files now are.
@@ -287,19 +471,21 @@ static nlohmann::json FiledReport(const Video& video, State state, const nlohman
 
 Status Worker::File(const Video& video, const std::string& folder, State state,
                     const nlohmann::json& report, double now, VideoChange& done) {
-  VG_RETURN_IF_ERROR(deps_.store->Write(folder + "/report.json", report.dump(2)));
-  VG_RETURN_IF_ERROR(MoveInto(video, folder));
+  VG_RETURN_IF_ERROR(deps_.store->Write(OwnKey(folder, "report.json"), report.dump(2)));
+  // Setting aside files what is left; publishing needs the original.
+  VG_RETURN_IF_ERROR(MoveInto(video, folder, /*original_may_be_gone=*/state != State::kProcessed));
   FiledChange(video, folder, state, now, done);
   done.lease_owner = options_.owner;
   return ApplyChange(done);
 }
 
 Status Worker::Publish(const Video& video, int attempt, const StageResult& result) {
+  if (OriginalVanished(video)) return NotFound("the original " + video.current_key + " is gone");
   VG_ASSIGN_OR_RETURN(std::string folder, ReserveFolder(video, kProcessed));
   const double now = deps_.clock->Now();
   VideoChange done;
   for (const auto& file : result.files) {
-    std::string key = folder + "/" + file.relative_key;
+    std::string key = OwnKey(folder, file.relative_key);
     Status s = deps_.store->Import(file.local_path, key);
     if (s.code() == Code::kAlreadyExists) {  // left by a crashed attempt
       VG_RETURN_IF_ERROR(deps_.store->Delete(key));

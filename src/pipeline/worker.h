@@ -10,6 +10,7 @@
 #include <spdlog/logger.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,7 @@ struct WorkerOptions {
   bool retry_qc_rejections = false;
   double lease_seconds = 30;
   double attempt_timeout_seconds = 3600;
+  double settle_seconds = 2;  // how long a changed original is left to settle
 };
 
 // Everything a worker uses; borrowed, must outlive the worker.
@@ -60,7 +62,25 @@ class Worker {
   Status ScheduleRetry(const catalog::Video& video, int attempt, const Status& error);
   Status Release(const catalog::Video& video);
   Result<std::string> ReserveFolder(const catalog::Video& video, std::string_view prefix);
-  Status MoveInto(const catalog::Video& video, const std::string& folder);
+  // Moves the original and sidecar into `folder`; with
+  // `original_may_be_gone`, a vanished original is no error.
+  Status MoveInto(const catalog::Video& video, const std::string& folder,
+                  bool original_may_be_gone);
+  // The original changed while it was processed: the attempt is forgotten
+  // (not counted) and the video queued again after settle_seconds.
+  void StartOver(const catalog::Video& video, int attempt);
+  // Follows a move that a crashed attempt made but did not record.
+  void FollowPendingMove(catalog::Video& video);
+  // Whether the original is gone from the store (neither at its key nor
+  // where a move was taking it).
+  bool OriginalVanished(const catalog::Video& video);
+  // Sets a video whose original vanished aside as unable_to_process, once.
+  void SetAsideVanished(const catalog::Video& video, int attempt);
+  // Ends an attempt whose outcome could not be filed with that error, and
+  // schedules the next one (or, after the last, the setting aside).
+  void RecordUnfiled(const catalog::Video& video, int attempt, const Status& error);
+  // Why a video whose attempts ran out was given up, from its history.
+  std::string GaveUpReason(const catalog::Video& video);
   // Files `video` into `folder`: writes `report` as report.json, moves the
   // original and sidecar there, then applies `done` with where they now are
   // and in `state`.
@@ -73,6 +93,9 @@ class Worker {
   nlohmann::json History(int64_t video_id, const catalog::AttemptEnd& ending, double now);
   // Catalog::Apply, retried with back-off while the catalog is unavailable.
   Status ApplyChange(const catalog::VideoChange& change);
+  // Runs `call` until it answers anything but kUnavailable (for up to five
+  // minutes, and not once vidgate is stopping).
+  Status RetryWhileUnavailable(int64_t video_id, const std::function<Status()>& call);
 
   WorkerDeps deps_;
   WorkerOptions options_;

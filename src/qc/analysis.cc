@@ -96,37 +96,48 @@ std::optional<double> StreamDuration(const media::ProbeResult& probe, const std:
 }  // namespace
 
 std::optional<Analysis> CheckProbeLimits(const media::ProbeResult& probe, const Policy& policy) {
-  std::vector<std::string> broken;
+  std::vector<std::pair<std::string, std::string>> broken;  // check id, message
+  // A stream the policy requires that the file does not even declare: no
+  // decoding can change that answer.
+  if (policy.SeverityOf("video_present") == Severity::kError && !probe.HasVideo()) {
+    broken.emplace_back("video_present", "the file has no video stream");
+  }
+  if (policy.SeverityOf("audio_present") == Severity::kError && !probe.HasAudio()) {
+    broken.emplace_back("audio_present", "the file has no audio stream");
+  }
   for (const auto& st : probe.streams) {
     if (st.type != "video") continue;
     const int64_t width = st.width.value_or(0), height = st.height.value_or(0);
     if (width > kMaxSide || height > kMaxSide || width * height > kMaxPixels) {
-      broken.push_back(fmt::format(
-          "video stream #{} claims a {}x{} picture, larger than vidgate processes (at most {} "
-          "pixels a side and {}x{} in all)",
-          st.index, width, height, kMaxSide, media::kMaxDecodedSquare, media::kMaxDecodedSquare));
+      broken.emplace_back(
+          "probe_limits",
+          fmt::format(
+              "video stream #{} claims a {}x{} picture, larger than vidgate processes (at most {} "
+              "pixels a side and {}x{} in all)",
+              st.index, width, height, kMaxSide, media::kMaxDecodedSquare,
+              media::kMaxDecodedSquare));
     } else if (policy.max_height > 0 && height > policy.max_height) {
-      broken.push_back(
+      broken.emplace_back(
+          "probe_limits",
           fmt::format("video is {} lines high, over the limit of {}", height, policy.max_height));
     }
     const auto& allowed = policy.allowed_video_codecs;
     if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), st.codec) == allowed.end()) {
-      broken.push_back("video codec " + st.codec + " is not allowed");
+      broken.emplace_back("probe_limits", "video codec " + st.codec + " is not allowed");
     }
   }
   const double duration = probe.format.duration.value_or(0);
   if (policy.max_duration_seconds > 0 && duration > policy.max_duration_seconds) {
-    broken.push_back(fmt::format("duration {:.1f} s is over the limit of {:g} s", duration,
-                                 policy.max_duration_seconds));
+    broken.emplace_back("probe_limits", fmt::format("duration {:.1f} s is over the limit of {:g} s",
+                                                    duration, policy.max_duration_seconds));
   }
   if (broken.empty()) return std::nullopt;
   Analysis out;
   out.verdict = "reject";
   nlohmann::json checks = nlohmann::json::array();
-  for (const auto& m : broken) {
+  for (const auto& [id, m] : broken) {
     out.summary += (out.summary.empty() ? "" : "; ") + m;
-    checks.push_back(
-        {{"id", "probe_limits"}, {"severity", "error"}, {"status", "fail"}, {"message", m}});
+    checks.push_back({{"id", id}, {"severity", "error"}, {"status", "fail"}, {"message", m}});
   }
   out.report = {
       {"verdict", "reject"},

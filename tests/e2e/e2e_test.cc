@@ -20,10 +20,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-nlohmann::json Metadata(const std::string& title) {
-  return {{"title", title}, {"description", "an end-to-end test clip"}, {"tags", {"e2e"}}};
-}
-
 // The outcomes of the attempts in a `show --json` document.
 std::vector<std::string> Outcomes(const json& shown) {
   std::vector<std::string> out;
@@ -71,25 +67,16 @@ class E2eTest : public VidgateTest {
   void TearDown() override {
     // Whatever the test: every request vidgate made to the webhook was
     // signed with the configured secret and carried a CloudEvent.
-    for (const auto& r : hook_.Requests()) {
+    const auto requests = hook_.Requests();
+    for (const auto& r : requests) {
       EXPECT_TRUE(r.signature_ok) << "bad or missing X-Vidgate-Signature on " << r.body;
       ASSERT_TRUE(r.event.is_object()) << "webhook body is not a JSON object: " << r.body;
       ExpectCloudEvent(r.event, r.event.value("type", ""), r.event.value("subject", ""));
     }
+    // ...and carried a Standard Webhooks signature its reference library
+    // accepts.
+    EXPECT_TRUE(VerifiedByStandardWebhooks(requests, secret_));
     VidgateTest::TearDown();
-  }
-
-  // Puts `source` at uploads/KEY with its sidecar uploads/STEM.json first.
-  void Upload(const std::string& key, const std::string& source, const std::string& title) {
-    const std::string stem = key.substr(0, key.rfind('.'));
-    PutSidecar("uploads/" + stem + ".json", Metadata(title));
-    PutFile("uploads/" + key, source);
-  }
-
-  // Runs `vidgate run --until-idle` and expects exit 0.
-  void RunUntilIdle(Seconds timeout = Seconds(60)) {
-    RunResult r = Run({"run", "--until-idle"}, timeout);
-    EXPECT_EQ(r.exit_code, 0) << "run --until-idle:\n" << Tail(r.err);
   }
 
   int CountOf(std::string_view type) { return static_cast<int>(hook_.Events(type).size()); }
@@ -161,8 +148,8 @@ TEST_F(E2eTest, SeedScenarioSuccessfulProcessing) {
   // processed/clip/{clip.mp4, clip.json, report.json}, originals byte for byte.
   EXPECT_TRUE(SameBytes(Path("processed/clip/clip.mp4"), clip));
   EXPECT_TRUE(SameBytes(Path("processed/clip/clip.json"), sidecar));
-  ASSERT_TRUE(FileExists(Path("processed/clip/report.json")));
-  json report = json::parse(ReadFile(Path("processed/clip/report.json")), nullptr, false);
+  ASSERT_TRUE(FileExists(Path("processed/clip/vidgate/report.json")));
+  json report = json::parse(ReadFile(Path("processed/clip/vidgate/report.json")), nullptr, false);
   ASSERT_TRUE(report.is_object()) << "report.json is not a JSON object";
   // The web preset only warns about anything but missing video or broken
   // frames: a clean test clip passes or warns (its tone is quieter than
@@ -187,9 +174,9 @@ TEST_F(E2eTest, SeedScenarioSuccessfulProcessing) {
   EXPECT_EQ(report["attempts"][0].value("outcome", ""), "succeeded");
   EXPECT_TRUE(report["attempts"][0]["finished_at"].is_string());
   // The default rendition, probed and recorded.
-  EXPECT_TRUE(FileExists(Path("processed/clip/renditions/main.mp4")));
-  EXPECT_TRUE(FileExists(Path("processed/clip/thumbnails/poster.jpg")));
-  EXPECT_TRUE(FileExists(Path("processed/clip/thumbnails/0001.jpg")));
+  EXPECT_TRUE(FileExists(Path("processed/clip/vidgate/renditions/main.mp4")));
+  EXPECT_TRUE(FileExists(Path("processed/clip/vidgate/thumbnails/poster.jpg")));
+  EXPECT_TRUE(FileExists(Path("processed/clip/vidgate/thumbnails/0001.jpg")));
   EXPECT_TRUE(FilesUnder(Path("uploads")).empty()) << "uploads/ must be empty";
   EXPECT_TRUE(FilesUnder(Path("failed")).empty());
 
@@ -222,7 +209,7 @@ TEST_F(E2eTest, SeedScenarioSuccessfulProcessing) {
   EXPECT_EQ(shown.value("location", ""), "processed/clip");
   EXPECT_EQ(shown["qc"].value("verdict", ""), report.value("verdict", "?"));
   ASSERT_GE(shown["outputs"].size(), 2u) << shown["outputs"].dump();
-  EXPECT_EQ(shown["outputs"][0]["key"], "processed/clip/renditions/main.mp4");
+  EXPECT_EQ(shown["outputs"][0]["key"], "processed/clip/vidgate/renditions/main.mp4");
   EXPECT_EQ(shown["outputs"][0]["codec"], "h264");
   EXPECT_GT(shown["outputs"][0]["size"].get<int64_t>(), 0);
 
@@ -278,11 +265,11 @@ audio_bitrate = 64000
        {"renditions/hd.mp4", "renditions/small.mp4", "hls/master.m3u8", "hls/hd/index.m3u8",
         "hls/hd/init.mp4", "hls/hd/00000.m4s", "hls/small/index.m3u8", "thumbnails/poster.jpg",
         "thumbnails/0002.jpg", "thumbnails/sprite.jpg", "thumbnails/sprite.vtt"}) {
-    EXPECT_TRUE(FileExists(dir + "/" + f)) << f;
+    EXPECT_TRUE(FileExists(dir + "/vidgate/" + f)) << f;
   }
-  EXPECT_FALSE(FileExists(dir + "/renditions/main.mp4"));
-  EXPECT_FALSE(FileExists(dir + "/thumbnails/0003.jpg"));
-  const std::string master = ReadFile(dir + "/hls/master.m3u8");
+  EXPECT_FALSE(FileExists(dir + "/vidgate/renditions/main.mp4"));
+  EXPECT_FALSE(FileExists(dir + "/vidgate/thumbnails/0003.jpg"));
+  const std::string master = ReadFile(dir + "/vidgate/hls/master.m3u8");
   EXPECT_NE(master.find("hd/index.m3u8"), std::string::npos) << master;
   EXPECT_NE(master.find("small/index.m3u8"), std::string::npos) << master;
   EXPECT_NE(master.find("CODECS=\"avc1."), std::string::npos) << master;
@@ -290,17 +277,18 @@ audio_bitrate = 64000
   json shown = Show("clip");
   std::map<std::string, json> outputs;
   for (const auto& o : shown["outputs"]) outputs[o.value("key", "")] = o;
-  const json& hd = outputs["processed/clip/renditions/hd.mp4"];
+  const json& hd = outputs["processed/clip/vidgate/renditions/hd.mp4"];
   EXPECT_EQ(hd.value("codec", ""), "h264");
   EXPECT_EQ(hd.value("height", 0), 240);
-  const json& small = outputs["processed/clip/renditions/small.mp4"];
+  const json& small = outputs["processed/clip/vidgate/renditions/small.mp4"];
   EXPECT_EQ(small.value("codec", ""), "vp9");
   EXPECT_EQ(small.value("height", 0), 120);
-  EXPECT_EQ(outputs["processed/clip/hls/small/index.m3u8"].value("codec", ""), "vp9");
-  EXPECT_EQ(outputs["processed/clip/hls/master.m3u8"].value("codec", ""), "hls");
-  EXPECT_EQ(outputs["processed/clip/thumbnails/sprite.vtt"].value("codec", ""), "webvtt");
-  EXPECT_FALSE(outputs.contains("processed/clip/hls/hd/00000.m4s")) << "segments are not listed";
-  json report = json::parse(ReadFile(dir + "/report.json"), nullptr, false);
+  EXPECT_EQ(outputs["processed/clip/vidgate/hls/small/index.m3u8"].value("codec", ""), "vp9");
+  EXPECT_EQ(outputs["processed/clip/vidgate/hls/master.m3u8"].value("codec", ""), "hls");
+  EXPECT_EQ(outputs["processed/clip/vidgate/thumbnails/sprite.vtt"].value("codec", ""), "webvtt");
+  EXPECT_FALSE(outputs.contains("processed/clip/vidgate/hls/hd/00000.m4s"))
+      << "segments are not listed";
+  json report = json::parse(ReadFile(dir + "/vidgate/report.json"), nullptr, false);
   ASSERT_TRUE(report.is_object());
   EXPECT_EQ(report["outputs"].size(), shown["outputs"].size());
 }
@@ -361,9 +349,10 @@ TEST_F(E2eTest, RetryCommandQueuesAWaitingVideoNow) {
   WriteConfig();
   const std::string clip = Clip();
   ASSERT_FALSE(clip.empty());
-  // The first attempt fails on a real storage error: processed/clip is a file.
+  // The first attempt fails on a real storage error: processed/clip is a
+  // link, which the store never writes through.
   fs::create_directories(Path("processed"));
-  WriteFile(Path("processed/clip"), "a file where the folder processed/clip would go\n");
+  BlockFolder("processed/clip");
   Upload("clip.mp4", clip, "Soon");
   pid_t daemon = StartDaemon({"run"});
   ASSERT_GT(daemon, 0);
@@ -390,7 +379,7 @@ TEST_F(E2eTest, RetryCommandQueuesAWaitingVideoNow) {
 
 // ---------------------------------------------------------------------------
 // 3. A retry put into failed/ by hand is adopted; every attempt fails on a
-// real storage error (processed/NAME is a file, so the folder cannot be
+// real storage error (processed/NAME is a link, so the folder cannot be
 // made); after retry.max_attempts it is set aside with its history.
 TEST_F(E2eTest, SeedScenarioRetryLogic) {
   const std::string clip = Clip();
@@ -398,7 +387,7 @@ TEST_F(E2eTest, SeedScenarioRetryLogic) {
   PutSidecar("failed/clip.json", Metadata("Doomed"));
   PutFile("failed/clip.mp4", clip);
   fs::create_directories(Path("processed"));
-  WriteFile(Path("processed/clip"), "a file where the folder processed/clip would go\n");
+  BlockFolder("processed/clip");
 
   RunUntilIdle(Seconds(90));
 
@@ -410,8 +399,9 @@ TEST_F(E2eTest, SeedScenarioRetryLogic) {
 
   EXPECT_TRUE(SameBytes(Path("unable_to_process/clip/clip.mp4"), clip));
   EXPECT_TRUE(FileExists(Path("unable_to_process/clip/clip.json")));
-  ASSERT_TRUE(FileExists(Path("unable_to_process/clip/report.json")));
-  json report = json::parse(ReadFile(Path("unable_to_process/clip/report.json")), nullptr, false);
+  ASSERT_TRUE(FileExists(Path("unable_to_process/clip/vidgate/report.json")));
+  json report =
+      json::parse(ReadFile(Path("unable_to_process/clip/vidgate/report.json")), nullptr, false);
   ASSERT_TRUE(report.is_object());
   EXPECT_TRUE(report.contains("reason") && report["reason"].is_string());
   ASSERT_TRUE(report.contains("attempts") && report["attempts"].is_array());
@@ -429,7 +419,7 @@ TEST_F(E2eTest, SeedScenarioRetryLogic) {
   EXPECT_EQ(report["attempts"], shown["attempts"]) << "one history, written alike";
   EXPECT_TRUE(FilesUnder(Path("failed")).empty());
   EXPECT_TRUE(FilesUnder(Path("uploads")).empty());
-  EXPECT_TRUE(FileExists(Path("processed/clip"))) << "the blocking file must be left alone";
+  EXPECT_TRUE(fs::is_symlink(Path("processed/clip"))) << "the blocking link must be left alone";
 
   auto failed = hook_.EventsFor("vidgate.video.failed", "clip");
   ASSERT_EQ(failed.size(), 4u);
@@ -470,7 +460,7 @@ TEST_F(E2eTest, RetrySucceedsOnALaterAttempt) {
   const std::string clip = Clip();
   ASSERT_FALSE(clip.empty());
   fs::create_directories(Path("processed"));
-  WriteFile(Path("processed/clip"), "blocker\n");
+  BlockFolder("processed/clip");
   Upload("clip.mp4", clip, "Second time lucky");
 
   pid_t daemon = StartDaemon({"run"});
@@ -527,7 +517,7 @@ TEST_F(E2eTest, BadInputIsSetAsideWithoutRetries) {
     EXPECT_TRUE(FileExists(folder + "/" + name + ".mp4"));
     EXPECT_EQ(ReadFile(folder + "/" + name + ".mp4"), content);
     EXPECT_TRUE(FileExists(folder + "/" + name + ".json"));
-    json report = json::parse(ReadFile(folder + "/report.json"), nullptr, false);
+    json report = json::parse(ReadFile(folder + "/vidgate/report.json"), nullptr, false);
     ASSERT_TRUE(report.is_object()) << "no report.json in " << folder;
     ASSERT_TRUE(report.contains("attempts") && report["attempts"].is_array());
     ASSERT_EQ(report["attempts"].size(), 1u);
@@ -626,7 +616,7 @@ TEST_F(E2eTest, NamesWithSpacesUnicodeAndSymbols) {
 
   EXPECT_TRUE(SameBytes(Path("processed/" + odd + "/" + odd + ".mp4"), clip));
   EXPECT_TRUE(FileExists(Path("processed/" + odd + "/" + odd + ".json")));
-  EXPECT_TRUE(FileExists(Path("processed/" + odd + "/report.json")));
+  EXPECT_TRUE(FileExists(Path("processed/" + odd + "/vidgate/report.json")));
   EXPECT_TRUE(SameBytes(Path("processed/a/b/clip/clip.mp4"), clip));
   EXPECT_TRUE(FileExists(Path("processed/a/b/clip/clip.json")));
 
@@ -673,8 +663,7 @@ TEST_F(E2eTest, SameStemDifferentExtensions) {
     const std::string title = shown["metadata"].value("title", "");
     const std::string ext = title == "the mp4" ? "mp4" : "mkv";
     EXPECT_EQ(EntriesOf(Path(location)),
-              (std::vector<std::string>{"clip." + ext, "clip." + ext + ".json", "renditions",
-                                        "report.json", "thumbnails"}))
+              (std::vector<std::string>{"clip." + ext, "clip." + ext + ".json", "vidgate"}))
         << location;
     EXPECT_TRUE(SameBytes(Path(location + "/clip." + ext), ext == "mp4" ? mp4 : mkv));
     EXPECT_EQ(json::parse(ReadFile(Path(location + "/clip." + ext + ".json")), nullptr, false),

@@ -461,6 +461,11 @@ nlohmann::json VidgateTest::Show(const std::string& id_or_name) {
   return doc.is_discarded() ? nlohmann::json(nullptr) : doc;
 }
 
+void VidgateTest::BlockFolder(const std::string& key) {
+  std::filesystem::create_directories(std::filesystem::path(Path(key)).parent_path());
+  std::filesystem::create_symlink("/nonexistent/vidgate-blocker", Path(key));
+}
+
 nlohmann::json VidgateTest::List() {
   RunResult r = Run({"list", "--json"}, Seconds(20));
   if (r.exit_code != 0) return nullptr;
@@ -498,6 +503,46 @@ void VidgateTest::PutBytes(const std::string& key, std::string_view bytes) {
 
 void VidgateTest::PutSidecar(const std::string& key, const nlohmann::json& metadata) {
   PutBytes(key, metadata.dump(2));
+}
+
+::testing::AssertionResult VerifiedByStandardWebhooks(const std::vector<HookRequest>& requests,
+                                                      const std::string& secret) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& r : requests) list.push_back({{"headers", r.headers}, {"body", r.body}});
+  char dir_template[] = "/tmp/vidgate-swh-XXXXXX";
+  const char* dir = ::mkdtemp(dir_template);
+  if (dir == nullptr) return ::testing::AssertionFailure() << "mkdtemp failed";
+  const std::string file = std::string(dir) + "/requests.json";
+  const std::string out = std::string(dir) + "/out.txt";
+  WriteFile(file, list.dump());
+  const std::string command = "node '" + std::string(VIDGATE_TREE) +
+                              "/tests/webhook-verify/verify.mjs' '" + secret + "' '" + file +
+                              "' > '" + out + "' 2>&1";
+  const int rc = std::system(command.c_str());
+  const std::string said = ReadFile(out);
+  std::filesystem::remove_all(dir);
+  if (rc != 0) return ::testing::AssertionFailure() << "standardwebhooks: " << said;
+  if (said.find(std::to_string(requests.size()) + " verified") == std::string::npos) {
+    return ::testing::AssertionFailure() << "standardwebhooks said: " << said;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+void VidgateTest::Upload(const std::string& key, const std::string& source,
+                         const std::string& title) {
+  const std::string stem = key.substr(0, key.rfind('.'));
+  PutSidecar("uploads/" + stem + ".json", Metadata(title));
+  PutFile("uploads/" + key, source);
+}
+
+RunResult VidgateTest::RunUntilIdle(Seconds timeout) {
+  RunResult r = Run({"run", "--until-idle"}, timeout);
+  EXPECT_EQ(r.exit_code, 0) << "run --until-idle:\n" << Tail(r.err);
+  return r;
+}
+
+nlohmann::json Metadata(const std::string& title) {
+  return {{"title", title}, {"description", "an end-to-end test clip"}, {"tags", {"e2e"}}};
 }
 
 // ---------------------------------------------------------------------------

@@ -87,6 +87,14 @@ class WebhookReceiver {
   std::chrono::steady_clock::time_point down_until_{};
 };
 
+// Checks every request's Standard Webhooks signature (webhook-id,
+// webhook-timestamp, webhook-signature) with the reference library
+// (tests/webhook-verify, npm "standardwebhooks"), independently of vidgate's
+// code, and that a tampered or replayed one is refused; a failure names the
+// request.
+::testing::AssertionResult VerifiedByStandardWebhooks(const std::vector<HookRequest>& requests,
+                                                      const std::string& secret);
+
 // The settings each test's vidgate.toml is written from (WriteConfig).
 struct Settings {
   double settle_seconds = 0.2;
@@ -128,6 +136,11 @@ class VidgateTest : public ::testing::Test {
   // What a process started here has written to stderr so far.
   std::string StderrOf(pid_t pid) const;
 
+  // Makes `key` (under the store) a symbolic link to nowhere: the store never
+  // writes through a link, so filing into that folder fails with a real
+  // storage error until the link is removed (as root, permissions cannot).
+  void BlockFolder(const std::string& key);
+
   // Polls `condition` every 25 ms until it holds or `timeout` passes.
   ::testing::AssertionResult WaitUntil(const std::function<bool()>& condition, Seconds timeout,
                                        std::string_view what);
@@ -145,6 +158,10 @@ class VidgateTest : public ::testing::Test {
   // Writes `bytes` to the store key `key`, the same way.
   void PutBytes(const std::string& key, std::string_view bytes);
   void PutSidecar(const std::string& key, const nlohmann::json& metadata);
+  // Puts `source` at uploads/KEY with its sidecar uploads/STEM.json first.
+  void Upload(const std::string& key, const std::string& source, const std::string& title);
+  // Runs `vidgate run --until-idle` and expects exit 0; returns what it said.
+  RunResult RunUntilIdle(Seconds timeout = Seconds(60));
   std::string Path(const std::string& key) const { return data_ + "/" + key; }
 
   const std::string& root() const { return root_; }
@@ -171,6 +188,9 @@ class VidgateTest : public ::testing::Test {
   std::vector<Process> processes_;
   int launches_ = 0;
 };
+
+// A sidecar with `title` and a few other keys.
+nlohmann::json Metadata(const std::string& title);
 
 // Media fixtures (paths into the cache; "" and a test failure when ffmpeg
 // fails). Clip(): 1.5 s of testsrc2 320x240 25 fps H.264 + a 440 Hz sine in

@@ -79,7 +79,7 @@ TEST_F(ScaleTest, ManyWorkersKilledAtRandomProcessEachVideoExactlyOnce) {
     const std::string dir = Path("processed/" + name(i));
     EXPECT_TRUE(SameBytes(dir + "/" + name(i) + ".mp4", clip)) << name(i);
     EXPECT_TRUE(FileExists(dir + "/" + name(i) + ".json")) << name(i);
-    EXPECT_TRUE(FileExists(dir + "/report.json")) << name(i);
+    EXPECT_TRUE(FileExists(dir + "/vidgate/report.json")) << name(i);
   }
   EXPECT_TRUE(FilesUnder(Path("uploads")).empty());
   EXPECT_TRUE(FilesUnder(Path("failed")).empty());

@@ -1,0 +1,196 @@
+// Storage faults at every step of an attempt (ErrorStore): whatever call
+// fails, each video still ends exactly once, in one folder, with its
+// original and sidecar kept byte for byte; and one bad object never blocks
+// the others.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+
+#include "catalog/catalog.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "pipeline/intake.h"
+#include "pipeline/worker.h"
+#include "storage/testing/error_store.h"
+
+namespace vidgate::pipeline {
+namespace {
+
+using catalog::State;
+
+// Passes every file, with no outputs.
+class PassingStage final : public MediaStage {
+ public:
+  Result<StageResult> Process(const std::string&, const std::string&,
+                              const std::function<Status()>& should_stop) override {
+    VG_RETURN_IF_ERROR(should_stop());
+    StageResult r;
+    r.verdict = "pass";
+    r.qc = {{"verdict", "pass"}, {"checks", nlohmann::json::array()}};
+    r.probe = {{"format", {{"name", "mp4"}}}};
+    return r;
+  }
+};
+
+// One world: a memory store behind an ErrorStore, a SQLite catalog, a fake
+// clock.
+class World {
+ public:
+  World()
+      : dir_(std::filesystem::temp_directory_path() / ("vidgate-fault-test-" + NewUuid())),
+        memory_(storage::NewMemoryStore()),
+        faulty_(memory_.get(), /*seed=*/7) {
+    catalog_ = std::move(catalog::Open("sqlite://" + (dir_ / "c.db").string())).value();
+    EXPECT_TRUE(catalog_->Migrate().ok());
+  }
+  ~World() { std::filesystem::remove_all(dir_); }
+
+  void Upload(const std::string& name) {
+    ASSERT_TRUE(memory_->Write("uploads/" + name + ".mp4", "video " + name).ok());
+    ASSERT_TRUE(memory_->Write("uploads/" + name + ".json", R"({"title":")" + name + "\"}").ok());
+    clock_.Advance(2);
+  }
+
+  // Intake and a worker, round after round, the clock moving past back-offs
+  // and leases, until every video is terminal (or `rounds` run out).
+  int max_attempts = 3;
+
+  void RunToTheEnd(int rounds = 30) {
+    Intake intake({&faulty_, catalog_.get(), &events_, &clock_, log_.get()},
+                  IntakeOptions{1, 60, {"title"}});
+    WorkerOptions o;
+    o.owner = "w";
+    o.max_attempts = max_attempts;
+    o.backoff = {10, 100};
+    o.lease_seconds = 30;
+    Worker worker({&faulty_, catalog_.get(), &stage_, &events_, &clock_, log_.get()}, o,
+                  &stopping_);
+    for (int i = 0; i < rounds && !AllTerminal(); ++i) {
+      intake.Scan().status().IgnoreError();
+      while (true) {
+        auto ran = worker.RunOnce();
+        if (!ran.ok() || !*ran) break;
+      }
+      clock_.Advance(200);
+    }
+  }
+
+  bool AllTerminal() {
+    auto videos = catalog_->ListVideos(std::nullopt);
+    if (!videos.ok() || videos->empty()) return false;
+    for (const auto& v : *videos) {
+      if (!catalog::IsTerminal(v.state)) return false;
+    }
+    return true;
+  }
+
+  // Every key in the store (the work area aside) holding `bytes`.
+  std::vector<std::string> KeysHolding(const std::string& bytes) {
+    std::vector<std::string> out;
+    for (const char* prefix : {"uploads/", "failed/", "processed/", "unable_to_process/"}) {
+      const auto listed = memory_->List(prefix);
+      for (const auto& o : *listed) {
+        if (*memory_->Read(o.key, 1 << 20) == bytes) out.push_back(o.key);
+      }
+    }
+    return out;
+  }
+
+  storage::ErrorStore& faulty() { return faulty_; }
+  catalog::Catalog& catalog() { return *catalog_; }
+
+ private:
+  std::filesystem::path dir_;
+  std::unique_ptr<storage::Store> memory_;
+  storage::ErrorStore faulty_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  FakeClock clock_{1'800'000'000};
+  EventFactory events_{"test", {"log"}};
+  std::shared_ptr<spdlog::logger> log_ = NullLogger();
+  PassingStage stage_;
+  std::atomic<bool> stopping_{false};
+};
+
+TEST(FaultTest, AStorageFaultAtEveryStepEndsTheVideoOnceWithNothingLost) {
+  int64_t clean_calls = 0;
+  {
+    World w;
+    w.Upload("clip");
+    w.RunToTheEnd();
+    ASSERT_TRUE(w.AllTerminal());
+    clean_calls = w.faulty().calls();
+  }
+  ASSERT_GT(clean_calls, 10);
+  for (const Code code : {Code::kUnavailable, Code::kNotFound, Code::kPermissionDenied}) {
+    for (int64_t n = 1; n <= clean_calls; ++n) {
+      SCOPED_TRACE("call " + std::to_string(n) + " fails with " + std::string(CodeName(code)));
+      World w;
+      w.Upload("clip");
+      storage::FaultRule rule;
+      rule.nth = n;
+      rule.error = Status(code, "injected");
+      w.faulty().Fail(rule);
+      w.RunToTheEnd();
+      ASSERT_TRUE(w.AllTerminal());
+      auto videos = *w.catalog().ListVideos(std::nullopt);
+      ASSERT_EQ(videos.size(), 1u);
+      const auto& v = videos[0];
+      // The original and the sidecar: each in exactly one place, in the
+      // video's folder, whatever the outcome.
+      EXPECT_EQ(w.KeysHolding("video clip"), std::vector<std::string>{v.location + "/clip.mp4"});
+      EXPECT_EQ(w.KeysHolding(R"({"title":"clip"})"),
+                std::vector<std::string>{v.location + "/clip.json"});
+      EXPECT_TRUE(v.location.starts_with(v.state == State::kProcessed ? "processed/"
+                                                                      : "unable_to_process/"))
+          << v.location;
+    }
+  }
+}
+
+TEST(FaultTest, OneUnreadableSidecarDoesNotHoldTheOthersBack) {
+  World w;
+  w.Upload("locked");
+  w.Upload("fine");
+  storage::FaultRule locked;
+  locked.method = "Read";
+  locked.key_contains = "locked.json";
+  locked.error = PermissionDenied("cannot open 'uploads/locked.json'");
+  w.faulty().Fail(locked);
+  w.RunToTheEnd(3);
+  EXPECT_EQ(w.catalog().FindVideoByName("fine")->state, State::kProcessed);
+  EXPECT_EQ(w.catalog().FindVideoByName("locked")->state, State::kAwaitingMetadata);
+  // Readable again: it goes on.
+  w.faulty().Clear();
+  w.RunToTheEnd();
+  EXPECT_EQ(w.catalog().FindVideoByName("locked")->state, State::kProcessed);
+}
+
+// The disk fills up as the last attempt is filed, and again as it is set
+// aside: the history says so, not "interrupted".
+TEST(FaultTest, AFullDiskWhenFilingIsReportedAsSuch) {
+  World w;
+  w.max_attempts = 1;
+  w.Upload("clip");
+  for (int n : {1, 2}) {
+    storage::FaultRule full;
+    full.method = "Write";
+    full.key_contains = "report.json";
+    full.nth = n;
+    full.error = ResourceExhausted("No space left on device");
+    w.faulty().Fail(full);
+  }
+  w.RunToTheEnd();
+  auto v = *w.catalog().FindVideoByName("clip");
+  EXPECT_EQ(v.state, State::kUnableToProcess);
+  EXPECT_NE(v.last_error.find("No space left on device"), std::string::npos) << v.last_error;
+  EXPECT_EQ(v.last_error.find("interrupted"), std::string::npos) << v.last_error;
+  auto attempts = *w.catalog().Attempts(v.id);
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0].outcome, "failed");
+  EXPECT_NE(attempts[0].error.find("No space left"), std::string::npos);
+  EXPECT_EQ(w.KeysHolding("video clip"), std::vector<std::string>{v.location + "/clip.mp4"});
+}
+
+}  // namespace
+}  // namespace vidgate::pipeline
