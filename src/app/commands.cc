@@ -37,9 +37,16 @@ Result<qc::Policy> PolicyFromConfig(const Config& cfg) {
 
 using catalog::State;
 
+// One JSON document for stdout. Whatever an old catalog may hold, a byte
+// that is not UTF-8 becomes U+FFFD instead of an exception.
+std::string JsonText(const nlohmann::json& doc) {
+  return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 int Fail(const Status& status, int exit_code, bool json) {
   std::cerr << "vidgate: " << Printable(status.message()) << "\n";
-  if (json) std::cout << nlohmann::json{{"error", status.message()}}.dump(2) << "\n";
+  // The sentence may name a local file whose name is not UTF-8: as a key.
+  if (json) std::cout << JsonText(nlohmann::json{{"error", BytesToKey(status.message())}}) << "\n";
   return exit_code;
 }
 
@@ -157,10 +164,11 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
     notify::WebhookOptions options{w.url, secret, w.timeout_seconds, "", nullptr};
     auto sink = notify::WebhookSink::Create(options);
     if (sink.ok()) {
-      // Two URLs that differ only in their hidden secrets need told apart.
+      // Two URLs that differ only in their hidden secrets are told apart by
+      // a digest of the whole URL, stable whatever the order of the config.
       for (const auto& other : sinks) {
         if (other->id() != (*sink)->id()) continue;
-        options.label = std::to_string(i + 1);
+        options.label = Sha256Hex(w.url).substr(0, 8);
         sink = notify::WebhookSink::Create(options);
         break;
       }
@@ -302,7 +310,7 @@ int ListCommand(Context& ctx, const std::optional<std::string>& state, bool json
                                {"updated_at", FormatTime(v.updated_at)},
                                {"location", Location(v)}});
     }
-    std::cout << out.dump(2) << "\n";
+    std::cout << JsonText(out) << "\n";
     return kExitOk;
   }
   std::cout << fmt::format("{:>6}  {:<18} {:>8}  {:<24}  {}\n", "ID", "STATE", "ATTEMPTS",
@@ -363,7 +371,7 @@ int ShowCommand(Context& ctx, const std::string& id_or_name, bool json) {
           n.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(n.last_error)}});
   }
   if (json) {
-    std::cout << out.dump(2) << "\n";
+    std::cout << JsonText(out) << "\n";
     return kExitOk;
   }
   // Everything from outside (names, errors, metadata) goes through
@@ -419,7 +427,7 @@ int ProbeCommand(const std::string& file, bool json) {
   }
   nlohmann::json doc = probe->ToJson();
   if (json) {
-    std::cout << doc.dump(2) << "\n";
+    std::cout << JsonText(doc) << "\n";
     return kExitOk;
   }
   const auto& f = doc["format"];
@@ -465,7 +473,7 @@ int QcCommand(const std::string& file, bool json, const std::optional<std::strin
     return Fail(result.status(), MediaExit(result.status()), json);
   }
   if (json) {
-    std::cout << result->qc.dump(2) << "\n";
+    std::cout << JsonText(result->qc) << "\n";
   } else {
     std::cout << Printable(file) << ": " << result->verdict << " (policy " << policy_name << ")\n";
     for (const auto& c : result->qc["checks"]) {

@@ -555,8 +555,7 @@ class SqlCatalog final : public Catalog {
     std::string sql =
         "SELECT d.id, d.sink, d.attempts, o.document FROM deliveries d JOIN outbox o ON o.id = "
         "d.outbox_id WHERE d.delivered_at = 0 AND d.gave_up = 0 AND d.next_attempt_at <= ?" +
-        (sink.empty() ? std::string() : " AND d.sink = ?") +
-        " ORDER BY d.next_attempt_at, d.id LIMIT ?";
+        (sink.empty() ? std::string() : " AND d.sink = ?") + " ORDER BY d.id LIMIT ?";
     if (db->dialect() == internal::Dialect::kPostgres) sql += " FOR UPDATE OF d SKIP LOCKED";
     params.emplace_back(int64_t{limit});
     VG_ASSIGN_OR_RETURN(auto rows, db->Query(sql, params));

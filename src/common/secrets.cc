@@ -1,5 +1,7 @@
 #include "common/secrets.h"
 
+#include <algorithm>
+
 namespace vidgate {
 
 std::string RedactUrl(std::string_view url, const UrlRedaction& how) {
@@ -30,7 +32,17 @@ std::string RedactUrl(std::string_view url, const UrlRedaction& how) {
   // Path, then the query's parameters one by one, then the fragment.
   const auto query = rest.find('?');
   const auto fragment = rest.find('#');
-  out += rest.substr(0, std::min(query, fragment));
+  std::string_view path = rest.substr(0, std::min(query, fragment));
+  while (!path.empty()) {
+    const auto slash = path.find('/', 1);
+    std::string_view segment = path.substr(0, slash);  // with its leading '/'
+    if (how.hide_path_segments_from > 0 && segment.size() > how.hide_path_segments_from) {
+      out += "/" + std::string(kRedacted);
+    } else {
+      out += segment;
+    }
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash);
+  }
   if (query != std::string_view::npos && query < fragment) {
     std::string_view params =
         rest.substr(query + 1, fragment == std::string_view::npos ? std::string_view::npos

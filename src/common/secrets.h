@@ -15,6 +15,9 @@ namespace vidgate {
 
 struct UrlRedaction {
   bool hide_user = false;  // hide the user name too (tokens often go there)
+  // Hide each path segment this long or longer (Slack's and Discord's
+  // webhook URLs carry their token in the path); 0 = keep the path.
+  size_t hide_path_segments_from = 0;
   // Whether the query parameter `key` holds a secret; a parameter with no
   // '=' is asked about with its whole text.
   std::function<bool(std::string_view key)> secret_parameter = [](std::string_view) {
@@ -24,8 +27,9 @@ struct UrlRedaction {
 
 inline constexpr std::string_view kRedacted = "***";
 
-// `url` with its password (and with `hide_user` its user name), the values
-// of its secret query parameters and its fragment replaced by "***". Text
+// `url` with its password (and with `hide_user` its user name), long path
+// segments if asked, the values of its secret query parameters and its
+// fragment replaced by "***". Text
 // that is not a URL (no "scheme://") is returned as it is.
 std::string RedactUrl(std::string_view url, const UrlRedaction& how = {});
 

@@ -19,6 +19,16 @@ TEST(RedactUrlTest, HidesEveryPlaceAUrlCarriesASecret) {
   EXPECT_EQ(RedactUrl("not a url"), "not a url");
 }
 
+TEST(RedactUrlTest, LongPathSegmentsWhenAsked) {
+  UrlRedaction webhook{.hide_user = true, .hide_path_segments_from = 16};
+  EXPECT_EQ(
+      RedactUrl("https://hooks.slack.com/services/T0001/B0001/XXXXXXXXXXXXXXXXXXXXXXXX", webhook),
+      "https://hooks.slack.com/services/T0001/B0001/***");
+  EXPECT_EQ(RedactUrl("https://h/hook", webhook), "https://h/hook");
+  EXPECT_EQ(RedactUrl("https://h/a/b/", webhook), "https://h/a/b/");
+  EXPECT_EQ(RedactUrl("https://h/abcdefghijklmnopqrstuvwxyz?x=1", webhook), "https://h/***?x=***");
+}
+
 TEST(RedactUrlTest, OnlyTheParametersTheCallerNames) {
   UrlRedaction pg;
   pg.secret_parameter = [](std::string_view k) { return k == "password"; };

@@ -66,6 +66,10 @@ std::string OneLine(std::string s) {
   return s.substr(begin, end - begin + 1);
 }
 
+// What of a webhook URL is shown: tokens ride in user names, passwords,
+// long path segments (Slack, Discord), query strings and fragments.
+const UrlRedaction kHideWebhookSecrets{.hide_user = true, .hide_path_segments_from = 16};
+
 // libcurl's progress callback: non-zero aborts the transfer.
 int AbortIfCancelled(void* cancelled, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return static_cast<std::atomic<bool>*>(cancelled)->load() ? 1 : 0;
@@ -88,12 +92,12 @@ Result<std::string> DisplayUrl(const std::string& url) {
   CURLUcode rc = curl_url_set(handle.get(), CURLUPART_URL, url.c_str(), 0);
   if (rc != CURLUE_OK) {
     return InvalidArgument(fmt::format("webhook url \"{}\" is not a valid URL: {}",
-                                       RedactUrl(url, {.hide_user = true}), curl_url_strerror(rc)));
+                                       RedactUrl(url, kHideWebhookSecrets), curl_url_strerror(rc)));
   }
   char* raw = nullptr;
   if (curl_url_get(handle.get(), CURLUPART_SCHEME, &raw, 0) != CURLUE_OK) {
     return InvalidArgument(
-        fmt::format("webhook url \"{}\" has no scheme", RedactUrl(url, {.hide_user = true})));
+        fmt::format("webhook url \"{}\" has no scheme", RedactUrl(url, kHideWebhookSecrets)));
   }
   CurlString scheme(raw);
   std::string_view s(scheme.get());
@@ -102,7 +106,7 @@ Result<std::string> DisplayUrl(const std::string& url) {
         fmt::format("webhook url must start with http:// or https://, not {}://", s));
   }
   // Tokens ride in user names, passwords, query strings and fragments.
-  return RedactUrl(url, {.hide_user = true});
+  return RedactUrl(url, kHideWebhookSecrets);
 }
 
 Result<std::string> ReadSecretFile(const std::string& path) {

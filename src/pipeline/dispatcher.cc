@@ -6,7 +6,9 @@ namespace vidgate::pipeline {
 
 Dispatcher::Dispatcher(catalog::Catalog* catalog, std::map<std::string, notify::Sink*> sinks,
                        const Clock* clock, spdlog::logger* log, DeliveryPolicy policy)
-    : catalog_(catalog), sinks_(std::move(sinks)), clock_(clock), log_(log), policy_(policy) {}
+    : catalog_(catalog), sinks_(std::move(sinks)), clock_(clock), log_(log), policy_(policy) {
+  for (const auto& [id, sink] : sinks_) down_until_[id] = 0;
+}
 
 Dispatcher::~Dispatcher() {
   if (!lanes_.empty()) Stop(std::chrono::steady_clock::now());
@@ -43,6 +45,8 @@ Result<int> Dispatcher::RunOnce() {
 }
 
 Result<int> Dispatcher::RunSink(const std::string& id, notify::Sink* sink) {
+  double& down_until = down_until_.at(id);
+  if (clock_->Now() < down_until) return 0;
   // Hidden from other processes while this batch may still be in flight.
   const double hold = policy_.batch * sink->max_seconds() + 5;
   VG_ASSIGN_OR_RETURN(auto due,
@@ -84,6 +88,7 @@ Result<int> Dispatcher::RunSink(const std::string& id, notify::Sink* sink) {
     for (size_t j = i + 1; j < due.size(); ++j) {
       VG_RETURN_IF_ERROR(catalog_->DeferDelivery(due[j].id, now));
     }
+    down_until = next;
     VG_ASSIGN_OR_RETURN(
         int waiting,
         catalog_->MarkSinkFailed(id, now, next, "not sent: " + s.message(), policy_.max_attempts));
@@ -96,6 +101,16 @@ Result<int> Dispatcher::RunSink(const std::string& id, notify::Sink* sink) {
 }
 
 void Dispatcher::Start() {
+  // Deliveries to a sink no longer configured (removed, or its id changed)
+  // would wait for a lane that never comes, and hold --until-idle forever.
+  std::vector<std::string> known;
+  for (const auto& [id, sink] : sinks_) known.push_back(id);
+  auto orphans = catalog_->GiveUpUnknownSinks(known, "the sink is no longer configured");
+  if (!orphans.ok()) {
+    log_->error("notify: {}", orphans.status().message());
+  } else if (*orphans > 0) {
+    log_->warn("{} notifications to sinks no longer configured were given up", *orphans);
+  }
   for (const auto& [id, sink] : sinks_) {
     lanes_.emplace_back([this, &id = id, sink = sink] { Lane(id, sink); });
   }

@@ -71,6 +71,10 @@ class Dispatcher {
   const Clock* clock_;
   spdlog::logger* log_;
   DeliveryPolicy policy_;
+  // Per sink: a sink that failed is left alone until its next try, so new
+  // events neither cost it another time-out nor jump its backlog. Each
+  // entry is touched by its own lane only.
+  std::map<std::string, double> down_until_;
   std::mutex rng_mu_;
   std::mt19937_64 rng_{std::random_device{}()};
 

@@ -169,6 +169,20 @@ class SlowSink final : public notify::Sink {
   std::vector<std::string> received;
 };
 
+// Lanes exist for configured sinks only: what waits for another (a sink
+// removed, or renamed by an upgrade) is given up at start, or it would hold
+// --until-idle forever.
+TEST_F(DispatcherTest, LanesGiveUpWhatWaitsForASinkNoLongerConfigured) {
+  auto vid = catalog_->Register(
+      catalog::NewVideo{"x", "uploads/x.mp4", catalog::State::kAwaitingMetadata, clock_.Now()},
+      {catalog::OutboxEvent{"x", "t", {{"id", "x"}}, {"webhook:http://old/hook?token=t0k3n"}}});
+  ASSERT_TRUE(vid.ok());
+  Dispatcher d = Make(5);
+  d.Start();
+  d.Stop(std::chrono::steady_clock::now());
+  EXPECT_EQ(catalog_->PendingWork()->deliveries, 0);
+}
+
 TEST_F(DispatcherTest, ADeadSinksBacklogCostsOneTryPerRoundNotOnePerEvent) {
   for (int i = 0; i < 50; ++i) Emit("e" + std::to_string(i));
   hook_.down = true;

@@ -97,6 +97,13 @@ class World {
     return out;
   }
 
+  std::vector<std::string> KeysUnder(const std::string& prefix) {
+    std::vector<std::string> out;
+    const auto listed = memory_->List(prefix);
+    for (const auto& o : *listed) out.push_back(o.key);
+    return out;
+  }
+
   storage::ErrorStore& faulty() { return faulty_; }
   catalog::Catalog& catalog() { return *catalog_; }
 
@@ -164,6 +171,29 @@ TEST(FaultTest, OneUnreadableSidecarDoesNotHoldTheOthersBack) {
   w.faulty().Clear();
   w.RunToTheEnd();
   EXPECT_EQ(w.catalog().FindVideoByName("locked")->state, State::kProcessed);
+}
+
+// The original truly vanishes as it is filed, after its sidecar was moved
+// into processed/: it is set aside once, the sidecar with it, and nothing
+// stays in processed/.
+TEST(FaultTest, AnOriginalThatVanishesAsItIsFiledTakesItsSidecarAlong) {
+  World w;
+  w.Upload("clip");
+  storage::FaultRule vanish;
+  vanish.method = "Move";
+  vanish.key_contains = "uploads/clip.mp4";
+  vanish.nth = 1;
+  vanish.error = NotFound("no object 'uploads/clip.mp4'");
+  vanish.action = [](storage::Store& inner) { inner.Delete("uploads/clip.mp4").IgnoreError(); };
+  w.faulty().Fail(vanish);
+  w.RunToTheEnd();
+  auto v = *w.catalog().FindVideoByName("clip");
+  EXPECT_EQ(v.state, State::kUnableToProcess);
+  EXPECT_NE(v.last_error.find("disappeared"), std::string::npos) << v.last_error;
+  EXPECT_EQ(w.KeysHolding(R"({"title":"clip"})"),
+            std::vector<std::string>{"unable_to_process/clip/clip.json"});
+  EXPECT_TRUE(w.KeysHolding("video clip").empty());
+  EXPECT_TRUE(w.KeysUnder("processed/").empty());
 }
 
 // The disk fills up as the last attempt is filed, and again as it is set

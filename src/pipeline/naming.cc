@@ -68,7 +68,7 @@ ParsedKey ParseKey(std::string_view key) {
   // Compared without case, for file systems that ignore it.
   if (out.kind == KeyKind::kVideo && out.file_name.size() == kOwnFolder.size() &&
       std::equal(out.file_name.begin(), out.file_name.end(), kOwnFolder.begin(),
-                 [](char a, char b) { return std::tolower(a) == b; })) {
+                 [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; })) {
     out.kind = KeyKind::kRefused;
   }
   return out;

@@ -355,6 +355,29 @@ TEST_F(PipelineTest, AnOriginalReplacedMidAttemptIsProcessedAnew) {
   EXPECT_EQ(stage_.calls, 2);
 }
 
+// A file that never stops changing is started over once, then counts its
+// attempts like any failure: it cannot loop.
+TEST_F(PipelineTest, AnOriginalThatKeepsChangingCannotLoop) {
+  Upload("clip");
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  Worker worker = MakeWorker();
+  int version = 0;
+  for (int round = 0; round < 10; ++round) {
+    stage_.during = [&] {
+      ASSERT_TRUE(store_->Write(Find("clip").current_key, std::string(++version, 'x')).ok());
+    };
+    clock_.Advance(200);
+    auto ran = worker.RunOnce();
+    ASSERT_TRUE(ran.ok());
+    if (catalog::IsTerminal(Find("clip").state)) break;
+  }
+  auto v = Find("clip");
+  EXPECT_EQ(v.state, State::kUnableToProcess);
+  EXPECT_EQ(v.attempts, 3);
+  EXPECT_NE(v.last_error.find("kept changing"), std::string::npos) << v.last_error;
+  EXPECT_LE(stage_.calls, 6);
+}
+
 TEST_F(PipelineTest, InterruptedOnTheLastAttemptIsSetAside) {
   Upload("clip");
   ASSERT_TRUE(MakeIntake().Scan().ok());

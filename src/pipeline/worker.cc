@@ -12,6 +12,9 @@
 namespace vidgate::pipeline {
 namespace {
 
+// Starts the last_error of a video whose original changed mid-attempt.
+constexpr std::string_view kChangedMark = "started over: ";
+
 using catalog::State;
 using catalog::Video;
 using catalog::VideoChange;
@@ -199,7 +202,19 @@ void Worker::RecordUnfiled(const Video& video, int attempt, const Status& error)
 void Worker::StartOver(const Video& video, int attempt) {
   // Whatever this attempt found was found in bytes that are no longer the
   // original's: forget it (not counted) and look again once the file has
-  // had time to settle.
+  // had time to settle. Once: a file that changes again is a failed attempt
+  // like any other, so one that never stops changing cannot loop.
+  if (video.last_error.starts_with(kChangedMark)) {
+    const Status changing =
+        Unavailable("the original " + video.current_key +
+                    " kept changing while it was processed (is something still writing it?)");
+    Status s = attempt < options_.max_attempts
+                   ? ScheduleRetry(video, attempt, changing)
+                   : Quarantine(video, attempt, State::kUnableToProcess, changing.message(),
+                                /*retryable=*/true, nullptr, video.probe);
+    if (!s.ok()) deps_.log->warn("{}: {}", video.name, s.message());
+    return;
+  }
   VideoChange change;
   change.video_id = video.id;
   change.now = deps_.clock->Now();
@@ -207,8 +222,10 @@ void Worker::StartOver(const Video& video, int attempt) {
   change.job = VideoChange::Job::kSchedule;
   change.job_available_at = change.now + options_.settle_seconds;
   change.release_attempt = true;
-  change.log = "the original " + video.current_key + " changed during attempt " +
-               std::to_string(attempt) + "; starting over with its new bytes";
+  change.log = std::string(kChangedMark) + "the original " + video.current_key +
+               " changed during attempt " + std::to_string(attempt) +
+               "; starting over with its new bytes";
+  change.last_error = change.log;
   change.lease_owner = options_.owner;
   if (Status s = ApplyChange(change); !s.ok()) {
     deps_.log->warn("{}: {}", video.name, s.message());
@@ -268,12 +285,18 @@ void Worker::SetAsideVanished(const Video& video, int attempt) {
   // A publish the vanishing interrupted leaves no outputs behind (its folder
   // was reserved in the catalog, after `video` was read).
   auto current = deps_.catalog->GetVideo(video.id);
-  if (current.ok() && current->location.starts_with(kProcessed)) {
-    if (auto written = deps_.store->List(OwnKey(current->location, "")); written.ok()) {
+  Video fresh = current.ok() ? *current : video;
+  if (fresh.location.starts_with(kProcessed)) {
+    if (auto written = deps_.store->List(OwnKey(fresh.location, "")); written.ok()) {
       for (const auto& obj : *written) deps_.store->Delete(obj.key).IgnoreError();
     }
   }
-  Status s = Quarantine(video, attempt, State::kUnableToProcess, reason, /*retryable=*/false,
+  // The sidecar may already have gone where the publish was taking it.
+  if (!fresh.pending_sidecar_key.empty() && !deps_.store->Stat(fresh.sidecar_key).ok() &&
+      deps_.store->Stat(fresh.pending_sidecar_key).ok()) {
+    fresh.sidecar_key = fresh.pending_sidecar_key;
+  }
+  Status s = Quarantine(fresh, attempt, State::kUnableToProcess, reason, /*retryable=*/false,
                         nullptr, video.probe);
   if (!s.ok()) deps_.log->error("{}: cannot set aside: {}", video.name, s.message());
 }
@@ -359,7 +382,16 @@ Result<std::string> Worker::ReserveFolder(const Video& video, std::string_view p
     bool placed = false;
     for (int n = 1; n < 10000 && !placed; ++n) {
       const std::string candidate = folder + "/" + Numbered(part, n);
-      if (deps_.store->Stat(candidate).ok()) continue;  // a file of that name
+      // A file under that very name is in the way; for the last part, so is
+      // anything inside it. (A link there is not taken for a name: filing
+      // through it fails, retryably, and says so.)
+      VG_ASSIGN_OR_RETURN(auto there, deps_.store->List(candidate));
+      bool taken = false;
+      for (const auto& o : there) {
+        taken |= (o.key == candidate && o.refused.empty()) ||
+                 (last && o.key.starts_with(candidate + "/"));
+      }
+      if (taken) continue;
       std::vector<std::string> clashes;
       VG_RETURN_IF_ERROR(RetryWhileUnavailable(video.id, [&]() -> Status {
         auto found = deps_.catalog->FolderClashes(candidate, video.id);
@@ -377,8 +409,6 @@ Result<std::string> Worker::ReserveFolder(const Video& video, std::string_view p
         continue;
       }
       if (!clashes.empty()) continue;
-      VG_ASSIGN_OR_RETURN(auto existing, deps_.store->List(candidate + "/"));
-      if (!existing.empty()) continue;
       VideoChange reserve;
       reserve.video_id = video.id;
       reserve.now = deps_.clock->Now();
@@ -471,7 +501,9 @@ static nlohmann::json FiledReport(const Video& video, State state, const nlohman
 
 Status Worker::File(const Video& video, const std::string& folder, State state,
                     const nlohmann::json& report, double now, VideoChange& done) {
-  VG_RETURN_IF_ERROR(deps_.store->Write(OwnKey(folder, "report.json"), report.dump(2)));
+  VG_RETURN_IF_ERROR(
+      deps_.store->Write(OwnKey(folder, "report.json"),
+                         report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)));
   // Setting aside files what is left; publishing needs the original.
   VG_RETURN_IF_ERROR(MoveInto(video, folder, /*original_may_be_gone=*/state != State::kProcessed));
   FiledChange(video, folder, state, now, done);

@@ -29,6 +29,8 @@ namespace fs = std::filesystem;
 // Work files live here, on the same file system as the objects, so the final
 // rename is atomic; List() of the four prefixes never sees them.
 constexpr std::string_view kTmpDir = ".vidgate/tmp";
+// How deep List looks (each level reopens its path from the root).
+constexpr int kMaxDepth = 48;
 
 double MtimeOf(const struct stat& st) {
   return static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) * 1e-9;
@@ -238,7 +240,11 @@ class FileStore final : public Store {
     int flags = ::fcntl(fd.get(), F_GETFL);
     if (flags >= 0) ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
     std::string path = "/proc/self/fd/" + std::to_string(fd.get());
-    if (::access(path.c_str(), F_OK) != 0) path = PathOf(key).string();  // no /proc
+    // Without /proc, a path by name could be a different file by the time
+    // it is opened: refuse rather than follow it.
+    if (::access(path.c_str(), F_OK) != 0) {
+      return Unavailable("cannot hand out " + Describe(key) + ": /proc is not mounted");
+    }
     return LocalFile(std::move(path), /*temporary=*/false, fd.release());
   }
 
@@ -346,7 +352,8 @@ class FileStore final : public Store {
     return fd;
   }
 
-  Status Walk(const std::string& dir_key, std::string_view prefix, std::vector<ObjectInfo>& out) {
+  Status Walk(const std::string& dir_key, std::string_view prefix, std::vector<ObjectInfo>& out,
+              int depth = 0) {
     Result<Fd> dir_fd = OpenDir(dir_key, /*create=*/false);
     // A folder that is absent, vanished while walking, or is no folder holds
     // no objects.
@@ -374,11 +381,19 @@ class FileStore final : public Store {
       struct stat st {};
       if (::fstatat(::dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
       if (S_ISDIR(st.st_mode)) {
-        // Descend only where keys under this folder can match the prefix.
+        // Descend only where keys under this folder can match the prefix, and
+        // not without end: a tree deeper than anyone files is refused.
         const std::string as_dir = key + "/";
-        if (prefix.starts_with(as_dir) || std::string_view(as_dir).starts_with(prefix)) {
-          subdirs.push_back({key, true});
+        if (!prefix.starts_with(as_dir) && !std::string_view(as_dir).starts_with(prefix)) continue;
+        if (depth + 1 >= kMaxDepth) {
+          if (key.starts_with(prefix)) {
+            out.push_back(ObjectInfo{key, 0, MtimeOf(st),
+                                     "a folder nested deeper than " + std::to_string(kMaxDepth) +
+                                         " levels, not looked into"});
+          }
+          continue;
         }
+        subdirs.push_back({key, true});
       } else if (key.starts_with(prefix)) {
         ObjectInfo info{key, static_cast<int64_t>(st.st_size), MtimeOf(st), ""};
         if (!S_ISREG(st.st_mode)) info.refused = WhyRefused(st.st_mode);
@@ -386,7 +401,7 @@ class FileStore final : public Store {
       }
     }
     closer.reset();  // one open folder at a time, however deep the tree
-    for (const auto& sub : subdirs) VG_RETURN_IF_ERROR(Walk(sub.key, prefix, out));
+    for (const auto& sub : subdirs) VG_RETURN_IF_ERROR(Walk(sub.key, prefix, out, depth + 1));
     return Status();
   }
 

@@ -158,6 +158,21 @@ TEST_F(FileStoreBoundaryTest, NamesThatAreNotUtf8KeepTheirBytes) {
   EXPECT_TRUE(fs::exists(root_ / "processed" / "caf\xe9" / bytes));
 }
 
+TEST_F(FileStoreBoundaryTest, AFolderTreeTooDeepIsRefusedNotWalked) {
+  fs::path deep = root_ / "uploads";
+  for (int i = 0; i < 200; ++i) deep /= "d";
+  fs::create_directories(deep);
+  WriteLocal(deep / "x.mp4", "deep");
+  WriteLocal(root_ / "uploads" / "d" / "d" / "ok.mp4", "shallow");
+  auto listed = store_->List("uploads/");
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  std::vector<std::string> objects, refused;
+  for (const auto& o : *listed) (o.refused.empty() ? objects : refused).push_back(o.key);
+  EXPECT_EQ(objects, std::vector<std::string>{"uploads/d/d/ok.mp4"});
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_NE((*listed)[0].refused.find("deeper"), std::string::npos);
+}
+
 TEST(FileStoreTest, TheFileSystemRootIsRefused) {
   for (const char* url : {"file:///", "/", "file:///tmp/.."}) {
     auto r = Open(url);

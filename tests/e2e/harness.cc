@@ -353,8 +353,11 @@ void VidgateTest::WriteConfig() {
   if (s.workers > 0) t << "count = " << s.workers << "\n";
   t << "\n[notify]\n"
     << "base_delay_seconds = " << Number(s.notify_base_delay_seconds) << "\n"
-    << "max_delay_seconds = " << Number(s.notify_max_delay_seconds) << "\n\n"
-    << "[[notify.webhook]]\n"
+    << "max_delay_seconds = " << Number(s.notify_max_delay_seconds) << "\n";
+  if (s.notify_delivery_attempts > 0) {
+    t << "delivery_attempts = " << s.notify_delivery_attempts << "\n";
+  }
+  t << "\n[[notify.webhook]]\n"
     << "url = " << TomlString(hook_.url()) << "\n"
     << "secret = \"env:VIDGATE_TEST_SECRET\"\n\n"
     << s.extra_toml;

@@ -107,7 +107,8 @@ struct Settings {
   double lease_seconds = 1;
   double notify_base_delay_seconds = 0.2;
   double notify_max_delay_seconds = 0.5;
-  std::string extra_toml;  // appended as is (e.g. an [output] table)
+  int notify_delivery_attempts = 0;  // 0: vidgate's default
+  std::string extra_toml;            // appended as is (e.g. an [output] table)
 };
 
 class VidgateTest : public ::testing::Test {

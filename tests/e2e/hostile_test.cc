@@ -4,14 +4,20 @@
 // uploaded, `run --until-idle` ends, every input is still somewhere byte for
 // byte, nothing outside the store is touched and no video is filed inside
 // another's folder.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <set>
 
 #include "common/text.h"
+#include "common/util.h"
 #include "tests/e2e/harness.h"
 
 namespace vidgate::e2e {
@@ -136,6 +142,81 @@ TEST_F(HostileTest, ASaltedStoreEndsWithEveryFileSafe) {
   EXPECT_TRUE(LinksUnder(Path("processed")).empty());
   EXPECT_TRUE(LinksUnder(Path("unable_to_process")).empty());
   EXPECT_TRUE(FilesUnder(Path("failed")).empty());
+}
+
+// A port that accepts connections and never answers (the kernel completes
+// the handshake into the listen backlog; nobody reads).
+class SilentPort {
+ public:
+  SilentPort() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        ::listen(fd_, 128) == 0) {
+      socklen_t len = sizeof addr;
+      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+      port_ = ntohs(addr.sin_port);
+    }
+  }
+  ~SilentPort() { ::close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// A webhook that never answers, its URL carrying a token: every other sink
+// gets every event, --until-idle ends in bounded time, the token is never
+// printed, and SIGTERM takes the flush's seconds, not the peer's.
+TEST_F(HostileTest, ASilentWebhookHoldsNothingBackAndItsTokenIsNeverPrinted) {
+  SilentPort silent;
+  ASSERT_GT(silent.port(), 0);
+  const std::string token = "tok-" + NewUuid();
+  settings_.notify_delivery_attempts = 3;
+  settings_.extra_toml =
+      "[[notify.webhook]]\nurl = \"http://127.0.0.1:" + std::to_string(silent.port()) +
+      "/hook?token=" + token + "\"\ntimeout_seconds = 1\n";
+  WriteConfig();
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+  for (int i = 0; i < 5; ++i) Upload("c" + std::to_string(i) + ".mp4", clip, "c");
+  const auto start = std::chrono::steady_clock::now();
+  RunResult r = RunUntilIdle(Seconds(60));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(25))
+      << "3 tries of 1 s, whatever the backlog";
+  EXPECT_EQ(hook_.Events("vidgate.video.processed").size(), 5u);
+  EXPECT_EQ(r.err.find(token), std::string::npos) << "the run's log shows the token";
+  EXPECT_NE(r.err.find("token=***"), std::string::npos) << Tail(r.err);
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"show", "c0", "--json"}, {"show", "c0"}, {"list", "--json"}, {"list"}}) {
+    RunResult out = Run(args);
+    EXPECT_EQ(out.exit_code, 0);
+    EXPECT_EQ((out.out + out.err).find(token), std::string::npos) << args[0] << ": " << out.out;
+  }
+  for (const char* file : {"/vidgate.db", "/vidgate.db-wal"}) {
+    if (!fs::exists(data() + file)) continue;
+    EXPECT_EQ(ReadFile(data() + file).find(token), std::string::npos)
+        << "the catalog stores the token in " << file;
+  }
+
+  // Now the peer holds each request for a minute: SIGTERM still takes
+  // seconds.
+  settings_.extra_toml =
+      "[[notify.webhook]]\nurl = \"http://127.0.0.1:" + std::to_string(silent.port()) +
+      "/hook?token=" + token + "\"\ntimeout_seconds = 60\n";
+  WriteConfig();
+  pid_t daemon = StartDaemon({"run"});
+  ASSERT_GT(daemon, 0);
+  Upload("late.mp4", clip, "late");
+  ASSERT_TRUE(WaitUntil([&] { return !hook_.EventsFor("vidgate.video.processed", "late").empty(); },
+                        Seconds(30), "late to be processed and told"));
+  const auto stop = std::chrono::steady_clock::now();
+  EXPECT_EQ(Signal(daemon, SIGTERM, Seconds(30)), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - stop, std::chrono::seconds(9));
+  EXPECT_EQ(StderrOf(daemon).find(token), std::string::npos);
 }
 
 TEST_F(HostileTest, AnIdAndANameAreNeverConfused) {

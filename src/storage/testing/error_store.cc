@@ -23,6 +23,14 @@ int64_t ErrorStore::failed() const {
 }
 
 Status ErrorStore::Check(std::string_view method, std::string_view key, std::string_view other) {
+  std::function<void(Store&)> action;
+  Status result = Decide(method, key, other, action);
+  if (action) action(*inner_);
+  return result;
+}
+
+Status ErrorStore::Decide(std::string_view method, std::string_view key, std::string_view other,
+                          std::function<void(Store&)>& action) {
   std::lock_guard lock(mu_);
   ++calls_;
   for (auto& a : rules_) {
@@ -37,6 +45,8 @@ Status ErrorStore::Check(std::string_view method, std::string_view key, std::str
     if (r.probability < 1 && std::uniform_real_distribution<double>(0, 1)(rng_) >= r.probability) {
       continue;
     }
+    action = r.action;
+    if (r.error.ok()) return Status();
     ++failed_;
     return Status(r.error.code(),
                   std::string(method) + " " + std::string(key) + ": " + r.error.message());

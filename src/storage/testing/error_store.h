@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <string>
@@ -34,6 +35,10 @@ struct FaultRule {
   int64_t nth = 0;           // only the Nth call the rule matches (1-based); 0 = every one
   double probability = 1;    // of failing a matching call
   Status error = Unavailable("injected storage fault");
+  // Run on the wrapped store when the rule fires, before the error is
+  // returned (to make a file vanish mid-call, say); with an ok `error`, the
+  // call then goes through.
+  std::function<void(Store& inner)> action;
 };
 
 class ErrorStore final : public Store {
@@ -61,6 +66,9 @@ class ErrorStore final : public Store {
  private:
   // The injected error for this call, or ok to pass it through.
   Status Check(std::string_view method, std::string_view key, std::string_view other = {});
+  // The rule's verdict, under the lock; its action is run by Check after.
+  Status Decide(std::string_view method, std::string_view key, std::string_view other,
+                std::function<void(Store&)>& action);
 
   Store* inner_;
   mutable std::mutex mu_;
