@@ -20,7 +20,9 @@ using catalog::Video;
 using catalog::VideoChange;
 
 // Renews a lease every third of its length until destroyed; remembers if the
-// lease was lost, so the attempt stops and never publishes.
+// lease was lost, so the attempt stops and never publishes. It lives until
+// the outcome is recorded: filing (reserving a folder, importing outputs)
+// can take a while, and must not outlive the lease.
 class Heartbeat {
  public:
   Heartbeat(catalog::Catalog* catalog, const Clock* clock, int64_t video_id, std::string owner,
@@ -33,7 +35,9 @@ class Heartbeat {
             Status s = catalog->RenewLease(video_id, owner, clock->Now() + lease_seconds);
             if (s.code() == Code::kFailedPrecondition) {
               lost_ = true;
-              log->warn("video {}: {}", video_id, s.message());
+              // Once the outcome is being recorded, the final change itself
+              // releases the lease: no news then.
+              if (!finishing_) log->warn("video {}: {}", video_id, s.message());
               return;
             }
             if (!s.ok()) log->warn("video {}: cannot renew lease: {}", video_id, s.message());
@@ -41,11 +45,14 @@ class Heartbeat {
         }) {}
 
   bool lost() const { return lost_; }
+  // The outcome is being recorded from now on (see above).
+  void Finishing() { finishing_ = true; }
 
  private:
   std::mutex mu_;
   std::condition_variable_any cv_;
   std::atomic<bool> lost_{false};
+  std::atomic<bool> finishing_{false};
   std::jthread thread_;  // last: joins before the members it uses go
 };
 
@@ -88,10 +95,10 @@ void Worker::Handle(const catalog::Claim& claim) {
     return;
   }
 
+  Heartbeat heartbeat(deps_.catalog, deps_.clock, video.id, options_.owner,
+                      options_.lease_seconds, deps_.log);
   Result<StageResult> result = Status();
   {
-    Heartbeat heartbeat(deps_.catalog, deps_.clock, video.id, options_.owner,
-                        options_.lease_seconds, deps_.log);
     const double deadline = deps_.clock->Now() + options_.attempt_timeout_seconds;
     auto should_stop = [&]() -> Status {
       if (stopping_->load()) return Cancelled("vidgate is stopping");
@@ -122,6 +129,7 @@ void Worker::Handle(const catalog::Claim& claim) {
       return;
     }
   }
+  heartbeat.Finishing();
 
   Status outcome;
   if (!result.ok() && result.status().code() == Code::kNotFound && OriginalVanished(video)) {
