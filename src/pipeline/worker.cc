@@ -95,8 +95,8 @@ void Worker::Handle(const catalog::Claim& claim) {
     return;
   }
 
-  Heartbeat heartbeat(deps_.catalog, deps_.clock, video.id, options_.owner,
-                      options_.lease_seconds, deps_.log);
+  Heartbeat heartbeat(deps_.catalog, deps_.clock, video.id, options_.owner, options_.lease_seconds,
+                      deps_.log);
   Result<StageResult> result = Status();
   {
     const double deadline = deps_.clock->Now() + options_.attempt_timeout_seconds;
