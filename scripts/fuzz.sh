@@ -3,9 +3,14 @@
 # SECONDS (default 60) from its seed corpus in fuzz/corpus/ (copied, so the
 # repository's corpus only grows by hand). A crash fails the run and leaves
 # its input in build-fuzz/artifacts/; add it to the corpus and a regression
-# test. Usage: scripts/fuzz.sh [SECONDS]
+# test. With SEED, the inputs are the same on every run (make test passes
+# one, so CI replays a sequence already known to pass instead of finding a
+# new crash at random; `make fuzz` explores without one).
+# Usage: scripts/fuzz.sh [SECONDS [SEED]]
 set -euo pipefail
 seconds="${1:-60}"
+seed=()
+if [[ -n "${2:-}" ]]; then seed=(-seed="$2"); fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$root/build-fuzz"
 launcher=()
@@ -25,7 +30,7 @@ for target in "${!corpus[@]}"; do
   cp "$root/fuzz/corpus/${corpus[$target]}"/* "$work/"
   log="$build/$target.log"
   binary=$(find "$build/src" -name "$target" -type f -perm -u+x | head -n 1)
-  if "$binary" "$work" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  if "$binary" "$work" "${seed[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
       -max_len=4096 -print_final_stats=1 -artifact_prefix="$build/artifacts/$target-" \
       >"$log" 2>&1; then
     runs=$(grep -m1 'stat::number_of_executed_units' "$log" | awk '{print $2}')

@@ -58,6 +58,14 @@ Result<nlohmann::json> ValidateSidecar(std::string_view bytes,
     auto pos = what.find("parse error");
     return InvalidArgument("sidecar is not valid JSON: " +
                            (pos == std::string::npos ? what : what.substr(pos)));
+  } catch (const nlohmann::json::exception& e) {
+    // Valid syntax the parser still refuses: a number too large for a
+    // double ("1E999") throws out_of_range, not parse_error (found by
+    // metadata_fuzz; it used to end vidgate on every scan).
+    std::string what = e.what();
+    auto pos = what.find("] ");
+    return InvalidArgument("sidecar cannot be read: " +
+                           (pos == std::string::npos ? what : what.substr(pos + 2)));
   }
   if (!doc.is_object()) return InvalidArgument("sidecar must be a JSON object");
   for (const auto& key : required) {

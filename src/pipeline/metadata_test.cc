@@ -42,6 +42,18 @@ TEST(MetadataTest, BracketsInsideStringsDoNotCountAsNesting) {
   EXPECT_TRUE(ValidateSidecar(deep_string, kTitle).ok());
 }
 
+// metadata_fuzz found it: a number too large for a double is a sentence,
+// not an exception out of the metadata gate.
+TEST(MetadataTest, ANumberTooLargeIsInvalidNotACrash) {
+  for (const char* text : {"{\"title\": 8E8888}", "8888888888888888888888E88888888888888",
+                           "{\"title\": \"t\", \"n\": -1e999}"}) {
+    auto r = ValidateSidecar(text, {"title"});
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+    EXPECT_NE(r.status().message().find("sidecar"), std::string::npos) << r.status().message();
+  }
+}
+
 TEST(MetadataTest, NoRequiredKeys) { EXPECT_TRUE(ValidateSidecar("{}", {}).ok()); }
 
 }  // namespace
