@@ -4,8 +4,10 @@
 // the others.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include "catalog/catalog.h"
 #include "common/log.h"
@@ -194,6 +196,63 @@ TEST(FaultTest, AnOriginalThatVanishesAsItIsFiledTakesItsSidecarAlong) {
             std::vector<std::string>{"unable_to_process/clip/clip.json"});
   EXPECT_TRUE(w.KeysHolding("video clip").empty());
   EXPECT_TRUE(w.KeysUnder("processed/").empty());
+}
+
+// Filing that takes longer than the lease (a slow disk under report.json)
+// keeps the lease: the heartbeat runs until the outcome is recorded, so no
+// other worker takes the video over mid-publish. On the real clock.
+TEST(FaultTest, ASlowPublishKeepsItsLease) {
+  const auto dir = std::filesystem::temp_directory_path() / ("vidgate-slow-test-" + NewUuid());
+  auto catalog = std::move(catalog::Open("sqlite://" + (dir / "c.db").string())).value();
+  ASSERT_TRUE(catalog->Migrate().ok());
+  auto memory = storage::NewMemoryStore();
+  storage::ErrorStore slow(memory.get());
+  storage::FaultRule sleepy;
+  sleepy.method = "Write";
+  sleepy.key_contains = "report.json";
+  sleepy.error = Status();  // goes through, after the pause
+  sleepy.action = [](storage::Store&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  };
+  slow.Fail(sleepy);
+  SystemClock clock;
+  EventFactory events{"test", {"log"}};
+  auto log = NullLogger();
+  PassingStage stage;
+  std::atomic<bool> stopping{false};
+  ASSERT_TRUE(memory->Write("uploads/clip.mp4", "video clip").ok());
+  ASSERT_TRUE(memory->Write("uploads/clip.json", R"({"title":"clip"})").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  Intake intake({&slow, catalog.get(), &events, &clock, log.get()},
+                IntakeOptions{0.01, 60, {"title"}});
+  ASSERT_EQ(intake.Scan()->queued, 1);
+  auto worker = [&](const std::string& owner) {
+    WorkerOptions o;
+    o.owner = owner;
+    o.max_attempts = 3;
+    o.lease_seconds = 1;  // renewed every third of a second
+    return Worker({&slow, catalog.get(), &stage, &events, &clock, log.get()}, o, &stopping);
+  };
+  Worker w1 = worker("w1");
+  Worker w2 = worker("w2");
+  std::atomic<bool> done{false};
+  std::thread rival([&] {
+    while (!done) {  // takes the job over as soon as its lease runs out
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      w2.RunOnce().status().IgnoreError();
+    }
+  });
+  auto ran = w1.RunOnce();
+  done = true;
+  rival.join();
+  ASSERT_TRUE(ran.ok() && *ran);
+  auto v = *catalog->FindVideoByName("clip");
+  EXPECT_EQ(v.state, State::kProcessed);
+  auto attempts = *catalog->Attempts(v.id);
+  ASSERT_EQ(attempts.size(), 1u) << "another worker took the video over mid-publish";
+  EXPECT_EQ(attempts[0].worker, "w1");
+  EXPECT_EQ(attempts[0].outcome, "succeeded");
+  std::filesystem::remove_all(dir);
 }
 
 // The disk fills up as the last attempt is filed, and again as it is set
