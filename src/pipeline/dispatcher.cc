@@ -14,11 +14,14 @@ Dispatcher::~Dispatcher() {
   if (!lanes_.empty()) Stop(std::chrono::steady_clock::now());
 }
 
-Result<int> Dispatcher::RunOnce() {
+Result<int> Dispatcher::GiveUpUnknownSinks() {
   std::vector<std::string> known;
   for (const auto& [id, sink] : sinks_) known.push_back(id);
-  VG_ASSIGN_OR_RETURN(int unknown,
-                      catalog_->GiveUpUnknownSinks(known, "the sink is no longer configured"));
+  return catalog_->GiveUpUnknownSinks(known, "the sink is no longer configured");
+}
+
+Result<int> Dispatcher::RunOnce() {
+  VG_ASSIGN_OR_RETURN(int unknown, GiveUpUnknownSinks());
   std::vector<std::future<Result<int>>> rounds;
   for (const auto& [id, sink] : sinks_) {
     rounds.push_back(std::async(std::launch::async, [this, &id = id, sink = sink]() -> Result<int> {
@@ -103,9 +106,7 @@ Result<int> Dispatcher::RunSink(const std::string& id, notify::Sink* sink) {
 void Dispatcher::Start() {
   // Deliveries to a sink no longer configured (removed, or its id changed)
   // would wait for a lane that never comes, and hold --until-idle forever.
-  std::vector<std::string> known;
-  for (const auto& [id, sink] : sinks_) known.push_back(id);
-  auto orphans = catalog_->GiveUpUnknownSinks(known, "the sink is no longer configured");
+  auto orphans = GiveUpUnknownSinks();
   if (!orphans.ok()) {
     log_->error("notify: {}", orphans.status().message());
   } else if (*orphans > 0) {

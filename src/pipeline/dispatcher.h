@@ -65,6 +65,8 @@ class Dispatcher {
   // how many deliveries were tried.
   Result<int> RunSink(const std::string& id, notify::Sink* sink);
   void Lane(const std::string& id, notify::Sink* sink);
+  // Gives up what waits for a sink that is not in `sinks_`; how many.
+  Result<int> GiveUpUnknownSinks();
 
   catalog::Catalog* catalog_;
   std::map<std::string, notify::Sink*> sinks_;

@@ -184,23 +184,8 @@ void Worker::RecordUnfiled(const Video& video, int attempt, const Status& error)
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   const double now = deps_.clock->Now();
   const double next = now + BackoffDelay(options_.backoff, attempt, unit(rng_));
-  VideoChange change;
-  change.video_id = video.id;
-  change.now = now;
-  change.state = State::kRetryWait;
-  change.last_error = error.message();
-  change.job = VideoChange::Job::kSchedule;
-  change.job_available_at = next;
-  change.end_attempt = catalog::AttemptEnd{"failed", error.message(), true};
+  VideoChange change = FailedAttempt(video, attempt, error, now, next, video.current_key);
   change.log = "attempt " + std::to_string(attempt) + " could not be filed: " + error.message();
-  change.lease_owner = options_.owner;
-  change.events.push_back(deps_.events->Make(kVideoFailed, video, State::kRetryWait, attempt,
-                                             {{"attempt", attempt},
-                                              {"max_attempts", options_.max_attempts},
-                                              {"next_attempt_at", FormatTime(next)},
-                                              {"error", error.message()},
-                                              {"location", video.current_key}},
-                                             now));
   if (Status s = ApplyChange(change); !s.ok()) {
     // Then the lease runs out and the next worker records it as interrupted.
     deps_.log->error("{}: cannot record attempt {} either: {}", video.name, attempt, s.message());
@@ -631,14 +616,23 @@ Status Worker::ScheduleRetry(const Video& video, int attempt, const Status& erro
     }
   }
 
-  VideoChange change;
-  change.video_id = video.id;
-  change.now = now;
-  change.state = State::kRetryWait;
+  VideoChange change = FailedAttempt(video, attempt, error, now, next, to);
   change.current_key = to;
   change.sidecar_key = sidecar_to;
   change.pending_key = "";
   change.pending_sidecar_key = "";
+  VG_RETURN_IF_ERROR(ApplyChange(change));
+  deps_.log->info("{}: processing -> retry_wait (attempt {} of {} failed: {}; next in {:.1f} s)",
+                  video.name, attempt, options_.max_attempts, error.message(), delay);
+  return Status();
+}
+
+VideoChange Worker::FailedAttempt(const Video& video, int attempt, const Status& error, double now,
+                                  double next, const std::string& location) {
+  VideoChange change;
+  change.video_id = video.id;
+  change.now = now;
+  change.state = State::kRetryWait;
   change.last_error = error.message();
   change.job = VideoChange::Job::kSchedule;
   change.job_available_at = next;
@@ -649,13 +643,10 @@ Status Worker::ScheduleRetry(const Video& video, int attempt, const Status& erro
                          {"max_attempts", options_.max_attempts},
                          {"next_attempt_at", FormatTime(next)},
                          {"error", error.message()},
-                         {"location", to}};
+                         {"location", location}};
   change.events.push_back(
       deps_.events->Make(kVideoFailed, video, State::kRetryWait, attempt, data, now));
-  VG_RETURN_IF_ERROR(ApplyChange(change));
-  deps_.log->info("{}: processing -> retry_wait (attempt {} of {} failed: {}; next in {:.1f} s)",
-                  video.name, attempt, options_.max_attempts, error.message(), delay);
-  return Status();
+  return change;
 }
 
 Status Worker::Release(const Video& video) {

@@ -60,6 +60,11 @@ class Worker {
                     const std::string& reason, bool retryable, const nlohmann::json& qc,
                     const nlohmann::json& probe);
   Status ScheduleRetry(const catalog::Video& video, int attempt, const Status& error);
+  // The change that ends attempt `attempt` as failed with `error` and
+  // schedules the next at `next`, with its vidgate.video.failed event
+  // (the original being at `location`).
+  catalog::VideoChange FailedAttempt(const catalog::Video& video, int attempt, const Status& error,
+                                     double now, double next, const std::string& location);
   Status Release(const catalog::Video& video);
   Result<std::string> ReserveFolder(const catalog::Video& video, std::string_view prefix);
   // Moves the original and sidecar into `folder`; with
