@@ -50,12 +50,23 @@ Result<int> Dispatcher::RunOnce() {
 Result<int> Dispatcher::RunSink(const std::string& id, notify::Sink* sink) {
   double& down_until = down_until_.at(id);
   if (clock_->Now() < down_until) return 0;
-  // Hidden from other processes while this batch may still be in flight.
-  const double hold = policy_.batch * sink->max_seconds() + 5;
-  VG_ASSIGN_OR_RETURN(auto due,
-                      catalog_->TakeDueDeliveries(clock_->Now(), policy_.batch, hold, id));
+  // The batch is hidden from other processes for twice the sink's time-out
+  // (plus 5 s of slack): a send starts only within the first time-out, so it
+  // ends while hidden; and a process that dies holding a batch delays it by
+  // that much, however large the batch.
+  const double max_seconds = sink->max_seconds();
+  const double taken_at = clock_->Now();
+  VG_ASSIGN_OR_RETURN(
+      auto due, catalog_->TakeDueDeliveries(taken_at, policy_.batch, 2 * max_seconds + 5, id));
   for (size_t i = 0; i < due.size(); ++i) {
     const catalog::Delivery& d = due[i];
+    if (i > 0 && clock_->Now() - taken_at > max_seconds) {
+      // A slow sink: the rest go back, due now, for the next take.
+      for (size_t j = i; j < due.size(); ++j) {
+        VG_RETURN_IF_ERROR(catalog_->DeferDelivery(due[j].id, clock_->Now()));
+      }
+      return static_cast<int>(i);
+    }
     Status s = sink->Deliver(d.document);
     if (s.ok()) {
       VG_RETURN_IF_ERROR(catalog_->MarkDelivered(d.id, clock_->Now()));

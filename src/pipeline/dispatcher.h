@@ -3,9 +3,9 @@
 //
 // Each sink has a lane of its own (a thread), so a slow or silent webhook
 // never holds back another sink, the log included. A lane takes a small
-// batch of its sink's due deliveries, hidden from other processes for as
-// long as the batch can take (batch x the sink's time-out), and delivers
-// them in order. When a delivery fails, the sink is taken to be down: every
+// batch of its sink's due deliveries, hidden from other processes for twice
+// the sink's time-out plus 5 s, and delivers them in order, starting no send
+// after the first time-out (the rest go back for the next take). When a delivery fails, the sink is taken to be down: every
 // delivery due to it counts that failed try at once and waits out the same
 // back-off, so a sink that is down costs one time-out per round, whatever its
 // backlog, and gives up after max_attempts rounds.

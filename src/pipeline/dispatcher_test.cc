@@ -248,5 +248,92 @@ TEST_F(DispatcherTest, TwoProcessesDoNotDeliverTheSameEventTwice) {
   EXPECT_EQ(log1.received.size() + log2.received.size(), 40u);
 }
 
+// A sink whose every answer takes `step` seconds of a fake clock (its
+// time-out is 1 s). While each event is in flight, a second process looks at
+// what it could take: the event being sent must stay hidden until the send's
+// time-out has passed, or another process may send it at the same time.
+class TimedSink final : public notify::Sink {
+ public:
+  TimedSink(FakeClock* clock, catalog::Catalog* other, double step)
+      : clock_(clock), other_(other), step_(step) {}
+  const std::string& id() const override { return id_; }
+  double max_seconds() const override { return 1; }
+  Status Deliver(const nlohmann::json& event) override {
+    const std::string id = event.value("id", "");
+    // At the latest moment this send could still be running. (The negative
+    // hold leaves what it finds due now, as it was: a look, not a take.)
+    auto seen = other_->TakeDueDeliveries(clock_->Now() + max_seconds(), 100, -max_seconds(), id_);
+    if (!seen.ok()) return seen.status();
+    for (const auto& d : *seen) exposed += d.document.value("id", "") == id;
+    clock_->Advance(step_);
+    received.push_back(id);
+    return Status();
+  }
+  int exposed = 0;
+  std::vector<std::string> received;
+
+ private:
+  std::string id_ = "hook";
+  FakeClock* clock_;
+  catalog::Catalog* other_;
+  double step_;
+};
+
+TEST_F(DispatcherTest, EverySendEndsBeforeItsHoldWhateverTheBatchSize) {
+  for (int i = 0; i < 40; ++i) Emit("e" + std::to_string(i));
+  auto other = std::move(catalog::Open("sqlite://" + (dir_ / "c.db").string())).value();
+  TimedSink hook(&clock_, other.get(), 0.4);
+  Dispatcher d(catalog_.get(), {{"log", &log_sink_}, {"hook", &hook}}, &clock_, log_.get(), {});
+  ASSERT_TRUE(d.RunOnce().ok());
+  EXPECT_EQ(hook.exposed, 0) << "an event in flight could be taken by another process";
+  std::sort(hook.received.begin(), hook.received.end());
+  EXPECT_EQ(hook.received.size(), 40u);
+  EXPECT_EQ(std::adjacent_find(hook.received.begin(), hook.received.end()), hook.received.end());
+}
+
+// A process that dies holding a batch delays its events by a bounded time,
+// however many it took: twice the sink's time-out plus 5 s.
+class StuckSink final : public notify::Sink {
+ public:
+  const std::string& id() const override { return id_; }
+  double max_seconds() const override { return 10; }
+  Status Deliver(const nlohmann::json&) override {
+    std::unique_lock lock(mu_);
+    entered_ = true;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return released_; });
+    return Cancelled("stopped");
+  }
+  void WaitEntered() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return entered_; });
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::string id_ = "hook";
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool entered_ = false, released_ = false;
+};
+
+TEST_F(DispatcherTest, WhatADeadProcessHeldComesDueWithinTwiceTheTimeoutAndFive) {
+  for (int i = 0; i < 16; ++i) Emit("e" + std::to_string(i));
+  const double start = clock_.Now();
+  StuckSink stuck;
+  Dispatcher d(catalog_.get(), {{"log", &log_sink_}, {"hook", &stuck}}, &clock_, log_.get(), {});
+  auto run = std::async(std::launch::async, [&] { return d.RunOnce(); });
+  stuck.WaitEntered();  // the batch is taken; as far as others know, it may have died
+  auto other = std::move(catalog::Open("sqlite://" + (dir_ / "c.db").string())).value();
+  EXPECT_EQ(other->TakeDueDeliveries(start + 2 * 10 + 4.9, 100, 0, "hook")->size(), 0u);
+  EXPECT_EQ(other->TakeDueDeliveries(start + 2 * 10 + 5.1, 100, 0, "hook")->size(), 16u);
+  stuck.Release();
+  EXPECT_TRUE(run.get().ok());
+}
+
 }  // namespace
 }  // namespace vidgate::pipeline
