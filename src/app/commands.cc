@@ -11,10 +11,12 @@
 
 #include "catalog/catalog.h"
 #include "common/clock.h"
+#include "common/secrets.h"
 #include "common/text.h"
 #include "common/util.h"
 #include "media/probe.h"
 #include "media/synthesize.h"
+#include "net/http.h"
 #include "notify/log_sink.h"
 #include "notify/webhook_sink.h"
 #include "pipeline/dispatcher.h"
@@ -83,7 +85,7 @@ Status CheckRegularFile(const std::string& path) {
 Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(const Config& config) {
   std::string password;
   if (!config.database.password.empty()) {
-    auto resolved = notify::ResolveSecret(config.database.password);
+    auto resolved = ResolveSecret(config.database.password);
     if (!resolved.ok()) return resolved.status().WithContext("database.password");
     password = *resolved;
   }
@@ -145,15 +147,16 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
   auto cat = OpenCatalog(cfg);
   if (!cat.ok()) return Fail(cat.status(), BackendExit(cat.status()));
 
-  notify::CurlGlobal curl;
+  net::CurlGlobal curl;
   if (!curl.status().ok()) return Fail(curl.status(), kExitBackend);
+  net::Client http;
   std::vector<std::unique_ptr<notify::Sink>> sinks;
   sinks.push_back(std::make_unique<notify::LogSink>(ctx.log));
   for (size_t i = 0; i < cfg.notify.webhook.size(); ++i) {
     const auto& w = cfg.notify.webhook[i];
     std::string secret;
     if (!w.secret.empty()) {
-      auto resolved = notify::ResolveSecret(w.secret);
+      auto resolved = ResolveSecret(w.secret);
       if (!resolved.ok()) {
         return Fail(
             resolved.status().WithContext("notify.webhook[" + std::to_string(i) + "].secret"),
@@ -162,14 +165,14 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
       secret = *resolved;
     }
     notify::WebhookOptions options{w.url, secret, w.timeout_seconds, "", nullptr};
-    auto sink = notify::WebhookSink::Create(options);
+    auto sink = notify::WebhookSink::Create(options, &http);
     if (sink.ok()) {
       // Two URLs that differ only in their hidden secrets are told apart by
       // a digest of the whole URL, stable whatever the order of the config.
       for (const auto& other : sinks) {
         if (other->id() != (*sink)->id()) continue;
         options.label = Sha256Hex(w.url).substr(0, 8);
-        sink = notify::WebhookSink::Create(options);
+        sink = notify::WebhookSink::Create(options, &http);
         break;
       }
     }

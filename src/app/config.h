@@ -14,7 +14,7 @@ namespace vidgate::app {
 
 struct WebhookConfig {
   std::string url;
-  std::string secret;  // a spec for notify::ResolveSecret: "env:NAME", "file:PATH" or literal
+  std::string secret;  // a spec for ResolveSecret: "env:NAME", "file:PATH" or literal
   double timeout_seconds = 10;
 };
 

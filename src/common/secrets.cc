@@ -1,8 +1,51 @@
 #include "common/secrets.h"
 
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdlib>
 
 namespace vidgate {
+namespace {
+
+// A secret file larger than this is a wrong path, not a secret.
+constexpr size_t kMaxSecretFileSize = 64 * 1024;
+
+Result<std::string> ReadSecretFile(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, "open secret file", path);
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { close(fd); }
+  } closer{fd};
+
+  std::string contents;
+  std::array<char, 4096> buf{};
+  for (;;) {
+    ssize_t n = read(fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "read secret file", path);
+    }
+    if (n == 0) break;
+    contents.append(buf.data(), static_cast<size_t>(n));
+    if (contents.size() > kMaxSecretFileSize) {
+      return InvalidArgument(
+          fmt::format("secret file '{}' is larger than {} bytes", path, kMaxSecretFileSize));
+    }
+  }
+  while (!contents.empty() && (contents.back() == '\n' || contents.back() == '\r')) {
+    contents.pop_back();
+  }
+  if (contents.empty()) return InvalidArgument(fmt::format("secret file '{}' is empty", path));
+  return contents;
+}
+
+}  // namespace
 
 std::string RedactUrl(std::string_view url, const UrlRedaction& how) {
   const auto scheme_end = url.find("://");
@@ -70,6 +113,26 @@ std::string RedactUrl(std::string_view url, const UrlRedaction& how) {
   }
   if (fragment != std::string_view::npos) out += "#" + std::string(kRedacted);
   return out;
+}
+
+Result<std::string> ResolveSecret(std::string_view spec) {
+  if (spec.starts_with("env:")) {
+    std::string name(spec.substr(4));
+    if (name.empty()) return InvalidArgument("secret \"env:\" names no environment variable");
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) {
+      return InvalidArgument(fmt::format("environment variable {} is not set", name));
+    }
+    if (*value == '\0')
+      return InvalidArgument(fmt::format("environment variable {} is empty", name));
+    return std::string(value);
+  }
+  if (spec.starts_with("file:")) {
+    std::string path(spec.substr(5));
+    if (path.empty()) return InvalidArgument("secret \"file:\" names no file");
+    return ReadSecretFile(path);
+  }
+  return std::string(spec);
 }
 
 }  // namespace vidgate

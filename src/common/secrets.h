@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/status.h"
+
 namespace vidgate {
 
 struct UrlRedaction {
@@ -32,5 +34,18 @@ inline constexpr std::string_view kRedacted = "***";
 // fragment replaced by "***". Text
 // that is not a URL (no "scheme://") is returned as it is.
 std::string RedactUrl(std::string_view url, const UrlRedaction& how = {});
+
+// ResolveSecret turns a configured secret spec into its value:
+//   "env:NAME"   the value of environment variable NAME; kInvalidArgument
+//                "environment variable NAME is not set" if it is missing, or
+//                "... is empty" if it is empty (asking for a secret and
+//                getting none is a mistake).
+//   "file:PATH"  the file's contents without trailing "\n"/"\r" characters;
+//                kNotFound if it does not exist, kPermissionDenied if it may
+//                not be read, kInvalidArgument if it is a directory or empty.
+//   otherwise    the spec itself, literally (so "" means no secret).
+// Messages name the variable or the path, never the value. Reads the
+// environment: do not call while another thread calls setenv.
+Result<std::string> ResolveSecret(std::string_view spec);
 
 }  // namespace vidgate

@@ -1,6 +1,14 @@
 #include "common/secrets.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "common/util.h"
 
 namespace vidgate {
 namespace {
@@ -43,6 +51,78 @@ TEST(RedactUrlTest, TheSecretNeverSurvives) {
         "https://h/?" + secret, "https://h/#" + secret, "https://h/p?a=1&b=" + secret + "#x"}) {
     EXPECT_EQ(RedactUrl(url, {.hide_user = true}).find(secret), std::string::npos) << url;
   }
+}
+
+class ResolveSecretTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    for (const auto& p : files_) std::filesystem::remove(p);
+  }
+  std::string WriteFile(const std::string& contents) {
+    auto path = std::filesystem::temp_directory_path() / ("vidgate-secret-" + NewUuid());
+    std::ofstream(path, std::ios::binary) << contents;
+    files_.push_back(path);
+    return path.string();
+  }
+  std::vector<std::filesystem::path> files_;
+};
+
+TEST_F(ResolveSecretTest, LiteralIsReturnedAsIs) {
+  auto r = ResolveSecret("plain-value");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, "plain-value");
+  auto empty = ResolveSecret("");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(*empty, "");
+}
+
+TEST_F(ResolveSecretTest, EnvVariable) {
+  ASSERT_EQ(setenv("VIDGATE_NOTIFY_TEST_SECRET", "from-env", 1), 0);
+  auto r = ResolveSecret("env:VIDGATE_NOTIFY_TEST_SECRET");
+  unsetenv("VIDGATE_NOTIFY_TEST_SECRET");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, "from-env");
+}
+
+TEST_F(ResolveSecretTest, MissingEnvVariableIsInvalidArgument) {
+  unsetenv("VIDGATE_NOTIFY_TEST_MISSING");
+  auto r = ResolveSecret("env:VIDGATE_NOTIFY_TEST_MISSING");
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(r.status().message(), "environment variable VIDGATE_NOTIFY_TEST_MISSING is not set");
+
+  ASSERT_EQ(setenv("VIDGATE_NOTIFY_TEST_EMPTY", "", 1), 0);
+  EXPECT_EQ(ResolveSecret("env:VIDGATE_NOTIFY_TEST_EMPTY").status().code(), Code::kInvalidArgument);
+  unsetenv("VIDGATE_NOTIFY_TEST_EMPTY");
+  EXPECT_EQ(ResolveSecret("env:").status().code(), Code::kInvalidArgument);
+}
+
+TEST_F(ResolveSecretTest, FileContentsWithoutTrailingNewline) {
+  auto r = ResolveSecret("file:" + WriteFile("file secret\n"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(*r, "file secret");
+  auto crlf = ResolveSecret("file:" + WriteFile("crlf\r\n"));
+  ASSERT_TRUE(crlf.ok());
+  EXPECT_EQ(*crlf, "crlf");
+  auto bare = ResolveSecret("file:" + WriteFile("no-newline"));
+  ASSERT_TRUE(bare.ok());
+  EXPECT_EQ(*bare, "no-newline");
+}
+
+TEST_F(ResolveSecretTest, UnreadableFiles) {
+  auto missing = ResolveSecret("file:/nonexistent/vidgate/secret");
+  EXPECT_EQ(missing.status().code(), Code::kNotFound);
+  EXPECT_NE(missing.status().message().find("/nonexistent/vidgate/secret"), std::string::npos);
+  EXPECT_EQ(ResolveSecret("file:" + WriteFile("\n")).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(
+      ResolveSecret("file:" + std::filesystem::temp_directory_path().string()).status().code(),
+      Code::kInvalidArgument);
+}
+
+TEST_F(ResolveSecretTest, FileWithoutReadPermissionIsPermissionDenied) {
+  if (geteuid() == 0) GTEST_SKIP() << "root reads any file";
+  std::string path = WriteFile("x");
+  std::filesystem::permissions(path, std::filesystem::perms::none);
+  EXPECT_EQ(ResolveSecret("file:" + path).status().code(), Code::kPermissionDenied);
 }
 
 }  // namespace

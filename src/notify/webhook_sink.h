@@ -1,12 +1,9 @@
-// webhook_sink.h: a Sink that POSTs each notification to an HTTP endpoint,
-// the libcurl guard app/main owns, and the resolution of secret specs.
+// webhook_sink.h: a Sink that POSTs each notification to an HTTP endpoint.
 //
-// Example (app/main):
-//   notify::CurlGlobal curl;  // before any thread starts
-//   VG_RETURN_IF_ERROR(curl.status());
-//   VG_ASSIGN_OR_RETURN(std::string secret, notify::ResolveSecret(config.secret));
+// Example (app):
+//   VG_ASSIGN_OR_RETURN(std::string secret, ResolveSecret(config.secret));
 //   VG_ASSIGN_OR_RETURN(auto sink, notify::WebhookSink::Create(
-//       {.url = config.url, .secret = secret, .timeout_seconds = 10}));
+//       {.url = config.url, .secret = secret, .timeout_seconds = 10}, &http_client));
 #pragma once
 
 #include <atomic>
@@ -17,27 +14,10 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "net/http.h"
 #include "notify/sink.h"
 
 namespace vidgate::notify {
-
-// CurlGlobal calls curl_global_init on construction and curl_global_cleanup on
-// destruction (only if the init succeeded). Create exactly one, in app/main,
-// while no other thread runs, and let it outlive every WebhookSink call.
-// Neither copyable nor movable.
-class CurlGlobal {
- public:
-  CurlGlobal();
-  ~CurlGlobal();
-  CurlGlobal(const CurlGlobal&) = delete;
-  CurlGlobal& operator=(const CurlGlobal&) = delete;
-
-  // status is ok if libcurl initialised, else kInternal naming the curl error.
-  Status status() const { return status_; }
-
- private:
-  Status status_;
-};
 
 // WebhookOptions configures one [[notify.webhook]] entry.
 struct WebhookOptions {
@@ -74,14 +54,14 @@ struct WebhookOptions {
 //   kInternal          libcurl could not be set up (out of memory).
 //   kCancelled         Cancel() was called (the request in flight is cut).
 //
-// Thread-safe: the sink is immutable and each Deliver uses its own curl easy
-// handle (no connection reuse across calls). Requires a live CurlGlobal.
+// Thread-safe: the sink is immutable; requests go through the net::Client
+// given to Create (which must outlive the sink), so connections are reused.
 class WebhookSink final : public Sink {
  public:
   // Create checks the options: kInvalidArgument if the URL does not parse, is
   // not http(s), timeout_seconds is not a positive number, or a "whsec_"
   // secret is not base64.
-  static Result<std::unique_ptr<WebhookSink>> Create(WebhookOptions options);
+  static Result<std::unique_ptr<WebhookSink>> Create(WebhookOptions options, net::Client* client);
 
   // "webhook:" followed by the URL with its secrets hidden (see above), and
   // " #label" when a label is set.
@@ -92,9 +72,11 @@ class WebhookSink final : public Sink {
   void Cancel() override { cancelled_ = true; }
 
  private:
-  WebhookSink(WebhookOptions options, std::string display_url, std::string signing_key);
+  WebhookSink(WebhookOptions options, net::Client* client, std::string display_url,
+              std::string signing_key);
 
   const WebhookOptions options_;
+  net::Client* const client_;
   const std::string display_url_;  // the URL for messages: no secrets
   const std::string signing_key_;  // Standard Webhooks' HMAC key
   const std::string id_;
@@ -102,18 +84,5 @@ class WebhookSink final : public Sink {
   const Clock* clock_;
   std::atomic<bool> cancelled_{false};
 };
-
-// ResolveSecret turns a configured secret spec into its value:
-//   "env:NAME"   the value of environment variable NAME; kInvalidArgument
-//                "environment variable NAME is not set" if it is missing, or
-//                "... is empty" if it is empty (asking for a secret and
-//                getting none is a mistake).
-//   "file:PATH"  the file's contents without trailing "\n"/"\r" characters;
-//                kNotFound if it does not exist, kPermissionDenied if it may
-//                not be read, kInvalidArgument if it is a directory or empty.
-//   otherwise    the spec itself, literally (so "" means no secret).
-// Messages name the variable or the path, never the value. Reads the
-// environment: do not call while another thread calls setenv.
-Result<std::string> ResolveSecret(std::string_view spec);
 
 }  // namespace vidgate::notify

@@ -30,15 +30,25 @@ using namespace std::chrono_literals;
 class CurlEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
-    curl_ = std::make_unique<CurlGlobal>();
+    curl_ = std::make_unique<net::CurlGlobal>();
     ASSERT_TRUE(curl_->status().ok()) << curl_->status().ToString();
+    client_ = std::make_unique<net::Client>();
   }
-  void TearDown() override { curl_.reset(); }
+  void TearDown() override {
+    client_.reset();  // its handles go before libcurl does
+    curl_.reset();
+  }
+  net::Client& client() { return *client_; }
 
  private:
-  std::unique_ptr<CurlGlobal> curl_;
+  std::unique_ptr<net::CurlGlobal> curl_;
+  std::unique_ptr<net::Client> client_;
 };
-const auto* const kCurlEnvironment = ::testing::AddGlobalTestEnvironment(new CurlEnvironment);
+auto* const kCurlEnvironment =
+    static_cast<CurlEnvironment*>(::testing::AddGlobalTestEnvironment(new CurlEnvironment));
+
+// One HTTP client for the whole binary, as app has.
+net::Client& TestClient() { return kCurlEnvironment->client(); }
 
 struct Received {
   std::string body;
@@ -111,7 +121,8 @@ class WebhookSinkTest : public ::testing::Test {
 
   std::unique_ptr<WebhookSink> MakeSink(const std::string& path, std::string secret = "",
                                         double timeout_seconds = 5) {
-    auto sink = WebhookSink::Create({Url(path), std::move(secret), timeout_seconds, "", nullptr});
+    auto sink = WebhookSink::Create({Url(path), std::move(secret), timeout_seconds, "", nullptr},
+                                    &TestClient());
     EXPECT_TRUE(sink.ok()) << sink.status().ToString();
     return sink.ok() ? std::move(sink).value() : nullptr;
   }
@@ -218,7 +229,7 @@ TEST_F(WebhookSinkTest, SignsAsStandardWebhooks) {
   const std::string raw_key = std::string("\x01\x02secret\xff", 9);
   for (const std::string& secret :
        {std::string("plain-secret"), "whsec_" + Base64Encode(raw_key)}) {
-    auto sink = WebhookSink::Create({Url("/hook"), secret, 5, "", &clock});
+    auto sink = WebhookSink::Create({Url("/hook"), secret, 5, "", &clock}, &TestClient());
     ASSERT_TRUE(sink.ok()) << sink.status().ToString();
     ASSERT_TRUE((*sink)->Deliver(Event()).ok());
     auto got = TakeReceived();
@@ -233,7 +244,9 @@ TEST_F(WebhookSinkTest, SignsAsStandardWebhooks) {
     // secret as given.
     EXPECT_EQ(got[0].signature, "sha256=" + HmacSha256Hex(secret, got[0].body));
   }
-  EXPECT_EQ(WebhookSink::Create({Url("/hook"), "whsec_!!!", 5, "", &clock}).status().code(),
+  EXPECT_EQ(WebhookSink::Create({Url("/hook"), "whsec_!!!", 5, "", &clock}, &TestClient())
+                .status()
+                .code(),
             Code::kInvalidArgument);
 }
 
@@ -280,7 +293,7 @@ TEST(WebhookSinkConnectTest, ConnectionRefusedIsUnavailable) {
   ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
   std::string url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/hook";
 
-  auto sink = WebhookSink::Create({url, "s3cr3t", 2, "", nullptr});
+  auto sink = WebhookSink::Create({url, "s3cr3t", 2, "", nullptr}, &TestClient());
   ASSERT_TRUE(sink.ok()) << sink.status().ToString();
   Status s = (*sink)->Deliver({{"id", "x"}});
   close(fd);
@@ -290,99 +303,36 @@ TEST(WebhookSinkConnectTest, ConnectionRefusedIsUnavailable) {
 }
 
 TEST(WebhookSinkCreateTest, RejectsBadOptions) {
-  EXPECT_EQ(WebhookSink::Create({"not a url", "", 10, "", nullptr}).status().code(),
+  EXPECT_EQ(WebhookSink::Create({"not a url", "", 10, "", nullptr}, &TestClient()).status().code(),
             Code::kInvalidArgument);
-  EXPECT_EQ(WebhookSink::Create({"ftp://example.com/x", "", 10, "", nullptr}).status().code(),
+  EXPECT_EQ(WebhookSink::Create({"ftp://example.com/x", "", 10, "", nullptr}, &TestClient())
+                .status()
+                .code(),
             Code::kInvalidArgument);
-  EXPECT_EQ(WebhookSink::Create({"", "", 10, "", nullptr}).status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(WebhookSink::Create({"http://example.com/x", "", 0, "", nullptr}).status().code(),
+  EXPECT_EQ(WebhookSink::Create({"", "", 10, "", nullptr}, &TestClient()).status().code(),
             Code::kInvalidArgument);
-  EXPECT_EQ(WebhookSink::Create({"http://example.com/x", "", -1, "", nullptr}).status().code(),
+  EXPECT_EQ(WebhookSink::Create({"http://example.com/x", "", 0, "", nullptr}, &TestClient())
+                .status()
+                .code(),
             Code::kInvalidArgument);
-  EXPECT_TRUE(WebhookSink::Create({"https://example.com/x", "", 10, "", nullptr}).ok());
+  EXPECT_EQ(WebhookSink::Create({"http://example.com/x", "", -1, "", nullptr}, &TestClient())
+                .status()
+                .code(),
+            Code::kInvalidArgument);
+  EXPECT_TRUE(
+      WebhookSink::Create({"https://example.com/x", "", 10, "", nullptr}, &TestClient()).ok());
 }
 
 TEST(WebhookSinkCreateTest, IdHidesEverySecretAUrlCarries) {
   auto sink = WebhookSink::Create(
-      {"https://user:pa55@example.com/hook?token=t0k3n#f", "", 10, "", nullptr});
+      {"https://user:pa55@example.com/hook?token=t0k3n#f", "", 10, "", nullptr}, &TestClient());
   ASSERT_TRUE(sink.ok()) << sink.status().ToString();
   EXPECT_EQ((*sink)->id(), "webhook:https://***@example.com/hook?token=***#***");
   // A bad URL's error does not show the token either.
-  auto bad = WebhookSink::Create({"http://exa mple.com/?token=t0k3n", "", 10, "", nullptr});
+  auto bad =
+      WebhookSink::Create({"http://exa mple.com/?token=t0k3n", "", 10, "", nullptr}, &TestClient());
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message().find("t0k3n"), std::string::npos) << bad.status().message();
-}
-
-class ResolveSecretTest : public ::testing::Test {
- protected:
-  void TearDown() override {
-    for (const auto& p : files_) std::filesystem::remove(p);
-  }
-  std::string WriteFile(const std::string& contents) {
-    auto path = std::filesystem::temp_directory_path() / ("vidgate-secret-" + NewUuid());
-    std::ofstream(path, std::ios::binary) << contents;
-    files_.push_back(path);
-    return path.string();
-  }
-  std::vector<std::filesystem::path> files_;
-};
-
-TEST_F(ResolveSecretTest, LiteralIsReturnedAsIs) {
-  auto r = ResolveSecret("plain-value");
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(*r, "plain-value");
-  auto empty = ResolveSecret("");
-  ASSERT_TRUE(empty.ok());
-  EXPECT_EQ(*empty, "");
-}
-
-TEST_F(ResolveSecretTest, EnvVariable) {
-  ASSERT_EQ(setenv("VIDGATE_NOTIFY_TEST_SECRET", "from-env", 1), 0);
-  auto r = ResolveSecret("env:VIDGATE_NOTIFY_TEST_SECRET");
-  unsetenv("VIDGATE_NOTIFY_TEST_SECRET");
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(*r, "from-env");
-}
-
-TEST_F(ResolveSecretTest, MissingEnvVariableIsInvalidArgument) {
-  unsetenv("VIDGATE_NOTIFY_TEST_MISSING");
-  auto r = ResolveSecret("env:VIDGATE_NOTIFY_TEST_MISSING");
-  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(r.status().message(), "environment variable VIDGATE_NOTIFY_TEST_MISSING is not set");
-
-  ASSERT_EQ(setenv("VIDGATE_NOTIFY_TEST_EMPTY", "", 1), 0);
-  EXPECT_EQ(ResolveSecret("env:VIDGATE_NOTIFY_TEST_EMPTY").status().code(), Code::kInvalidArgument);
-  unsetenv("VIDGATE_NOTIFY_TEST_EMPTY");
-  EXPECT_EQ(ResolveSecret("env:").status().code(), Code::kInvalidArgument);
-}
-
-TEST_F(ResolveSecretTest, FileContentsWithoutTrailingNewline) {
-  auto r = ResolveSecret("file:" + WriteFile("file secret\n"));
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  EXPECT_EQ(*r, "file secret");
-  auto crlf = ResolveSecret("file:" + WriteFile("crlf\r\n"));
-  ASSERT_TRUE(crlf.ok());
-  EXPECT_EQ(*crlf, "crlf");
-  auto bare = ResolveSecret("file:" + WriteFile("no-newline"));
-  ASSERT_TRUE(bare.ok());
-  EXPECT_EQ(*bare, "no-newline");
-}
-
-TEST_F(ResolveSecretTest, UnreadableFiles) {
-  auto missing = ResolveSecret("file:/nonexistent/vidgate/secret");
-  EXPECT_EQ(missing.status().code(), Code::kNotFound);
-  EXPECT_NE(missing.status().message().find("/nonexistent/vidgate/secret"), std::string::npos);
-  EXPECT_EQ(ResolveSecret("file:" + WriteFile("\n")).status().code(), Code::kInvalidArgument);
-  EXPECT_EQ(
-      ResolveSecret("file:" + std::filesystem::temp_directory_path().string()).status().code(),
-      Code::kInvalidArgument);
-}
-
-TEST_F(ResolveSecretTest, FileWithoutReadPermissionIsPermissionDenied) {
-  if (geteuid() == 0) GTEST_SKIP() << "root reads any file";
-  std::string path = WriteFile("x");
-  std::filesystem::permissions(path, std::filesystem::perms::none);
-  EXPECT_EQ(ResolveSecret("file:" + path).status().code(), Code::kPermissionDenied);
 }
 
 }  // namespace
