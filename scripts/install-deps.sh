@@ -9,13 +9,16 @@ packages=(
   libavformat-dev libavcodec-dev libavfilter-dev libswscale-dev libswresample-dev libavutil-dev
   libebur128-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev libssl-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libcpp-httplib-dev
+  libinih-dev libpugixml-dev
 )
 if [[ "$mode" == "test" ]]; then
   # ffmpeg/ffprobe CLIs only make fixtures and serve as the reference in tests;
   # vidgate itself never shells out to them.
   # nodejs (with npm) runs the independent verifiers the tests use, from the
   # committed lockfiles (npm ci).
-  packages+=(libgtest-dev libgmock-dev libbenchmark-dev ffmpeg postgresql nodejs clang)
+  # python3-botocore signs the same requests as vidgate, as an independent check.
+  packages+=(libgtest-dev libgmock-dev libbenchmark-dev ffmpeg postgresql nodejs clang
+             python3-botocore)
 fi
 
 missing=()
