@@ -45,10 +45,17 @@ fi
 # changed since the last install.
 if [[ "$mode" == "test" ]]; then
   root="$(cd "$(dirname "$0")/.." && pwd)"
-  for dir in "$root"/tests/webhook-verify; do
+  for dir in "$root"/tests/webhook-verify "$root"/tests/s3rver; do
     stamp="$dir/node_modules/.package-lock.json"
     if [[ ! -f "$stamp" || "$dir/package-lock.json" -nt "$stamp" ]]; then
       (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null)
     fi
   done
+  # s3rver 3.7.1 decodes x-amz-copy-source with decodeURI, which leaves %2B,
+  # %23 and the other reserved bytes encoded: a key with '+' or '#' could not
+  # be copied. AWS S3 and MinIO decode the whole header; so does this fix.
+  copy="$root/tests/s3rver/node_modules/s3rver/lib/controllers/object.js"
+  if grep -q "decodeURI(ctx.headers\['x-amz-copy-source'\])" "$copy"; then
+    sed -i "s/decodeURI(ctx.headers\['x-amz-copy-source'\])/decodeURIComponent(ctx.headers['x-amz-copy-source'])/" "$copy"
+  fi
 fi
