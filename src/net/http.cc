@@ -211,6 +211,9 @@ Result<Response> Client::Send(const Request& request_in) {
   set(curl_easy_setopt(h, CURLOPT_URL, r.url.c_str()));
   set(curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https"));
   set(curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L));
+  // The path goes as given: curl would squash "/../" and "/./", and an S3
+  // key may hold them (the signature covers the path as given).
+  set(curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L));
   set(curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L));
   set(curl_easy_setopt(h, CURLOPT_USERAGENT, "vidgate"));
   set(curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get()));

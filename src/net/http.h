@@ -50,7 +50,7 @@ using Header = std::pair<std::string, std::string>;
 
 struct Request {
   std::string method = "GET";
-  std::string url;  // absolute http(s) URL, already percent-encoded
+  std::string url;  // absolute http(s) URL, already percent-encoded; sent as is ("/../" too)
   std::vector<Header> headers;
   // The body: `body`, or when `read_body` is set, `body_size` bytes pulled
   // from it (it fills up to `size` bytes of `buffer` and says how many it
