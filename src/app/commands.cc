@@ -82,6 +82,16 @@ Status CheckRegularFile(const std::string& path) {
   return Status();
 }
 
+// The store storage.url names, reached as the [storage] keys say.
+Result<std::unique_ptr<storage::Store>> OpenStore(const Context& ctx) {
+  storage::OpenOptions o;
+  o.endpoint = ctx.config.storage.endpoint;
+  o.region = ctx.config.storage.region;
+  o.path_style = ctx.config.storage.path_style;
+  o.http = ctx.http;
+  return storage::Open(ctx.config.storage.url, o);
+}
+
 Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(const Config& config) {
   std::string password;
   if (!config.database.password.empty()) {
@@ -142,14 +152,11 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
   const Config& cfg = ctx.config;
   auto& log = *ctx.log;
 
-  auto store = storage::Open(cfg.storage.url);
+  auto store = OpenStore(ctx);
   if (!store.ok()) return Fail(store.status(), BackendExit(store.status()));
   auto cat = OpenCatalog(cfg);
   if (!cat.ok()) return Fail(cat.status(), BackendExit(cat.status()));
 
-  net::CurlGlobal curl;
-  if (!curl.status().ok()) return Fail(curl.status(), kExitBackend);
-  net::Client http;
   std::vector<std::unique_ptr<notify::Sink>> sinks;
   sinks.push_back(std::make_unique<notify::LogSink>(ctx.log));
   for (size_t i = 0; i < cfg.notify.webhook.size(); ++i) {
@@ -165,14 +172,14 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
       secret = *resolved;
     }
     notify::WebhookOptions options{w.url, secret, w.timeout_seconds, "", nullptr};
-    auto sink = notify::WebhookSink::Create(options, &http);
+    auto sink = notify::WebhookSink::Create(options, ctx.http);
     if (sink.ok()) {
       // Two URLs that differ only in their hidden secrets are told apart by
       // a digest of the whole URL, stable whatever the order of the config.
       for (const auto& other : sinks) {
         if (other->id() != (*sink)->id()) continue;
         options.label = Sha256Hex(w.url).substr(0, 8);
-        sink = notify::WebhookSink::Create(options, &http);
+        sink = notify::WebhookSink::Create(options, ctx.http);
         break;
       }
     }
@@ -255,7 +262,7 @@ int SubmitCommand(Context& ctx, const std::string& video,
                                 ".part, .tmp or .crdownload name)"),
                 kExitUsage);
   }
-  auto store = storage::Open(ctx.config.storage.url);
+  auto store = OpenStore(ctx);
   if (!store.ok()) return Fail(store.status(), BackendExit(store.status()));
   if (Status s = (*store)->Prepare(); !s.ok()) return Fail(s, BackendExit(s));
   if ((*store)->Stat(video_key).ok()) {
@@ -505,7 +512,7 @@ namespace vidgate::app {
 // Writes a set of sample uploads that shows each path through the pipeline.
 int DemoCommand(Context& ctx) {
   namespace fs = std::filesystem;
-  auto store = storage::Open(ctx.config.storage.url);
+  auto store = OpenStore(ctx);
   if (!store.ok()) return Fail(store.status(), BackendExit(store.status()));
   if (Status s = (*store)->Prepare(); !s.ok()) return Fail(s, BackendExit(s));
   const fs::path tmp = fs::temp_directory_path() / ("vidgate-demo-" + NewUuid());

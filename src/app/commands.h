@@ -11,6 +11,7 @@
 
 #include "app/config.h"
 #include "common/status.h"
+#include "net/http.h"
 #include "qc/policy.h"
 
 namespace vidgate::app {
@@ -30,6 +31,7 @@ int BackendExit(const Status& status);
 struct Context {
   Config config;
   std::shared_ptr<spdlog::logger> log;
+  net::Client* http = nullptr;  // every outbound HTTP call (S3, webhooks)
 };
 
 int RunCommand(Context& ctx, bool until_idle, bool no_server);

@@ -39,6 +39,15 @@ class TableReader {
     return Status();
   }
 
+  // Left unset when the key is absent.
+  Status Bool(const char* key, std::optional<bool>& out) {
+    const toml::node* n = Take(key);
+    if (!n) return Status();
+    if (!n->is_boolean()) return TypeError(key, "true or false");
+    out = *n->value<bool>();
+    return Status();
+  }
+
   Status Int(const char* key, int& out, int min, int max) {
     const toml::node* n = Take(key);
     if (!n) return Status();

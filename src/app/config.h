@@ -30,7 +30,8 @@ struct Config {
     double settle_seconds = 2;
     std::string endpoint;
     std::string region;
-    bool path_style = false;
+    // Unset: path style with an endpoint, virtual-host style on AWS.
+    std::optional<bool> path_style;
   } storage;
   struct {
     // Empty = vidgate.db inside a file:// store's folder (the contract's

@@ -107,9 +107,15 @@ int Main(int argc, char** argv) {
 
   auto config = LoadConfig(config_path);
   if (!config.ok()) return Fail(config.status(), kExitUsage, json && (*list || *show));
+  // libcurl before any thread starts; one HTTP client (and its kept-alive
+  // connections) for the whole process.
+  net::CurlGlobal curl;
+  if (!curl.status().ok()) return Fail(curl.status(), kExitBackend);
+  net::Client http;
   Context ctx{std::move(config).value(),
               MakeLogger(log_format == "json" ? LogFormat::kJson : LogFormat::kText,
-                         spdlog::level::from_str(log_level))};
+                         spdlog::level::from_str(log_level)),
+              &http};
   if (*run) return RunCommand(ctx, until_idle, no_server);
   if (*submit) return SubmitCommand(ctx, video, metadata);
   if (*list) return ListCommand(ctx, state, json);

@@ -140,7 +140,7 @@ class FileStore final : public Store {
       return ErrnoStatus(errno, "stat", Describe(key));
     }
     if (!S_ISREG(st.st_mode)) return NotFound(Describe(key) + " is " + WhyRefused(st.st_mode));
-    return ObjectInfo{std::string(key), static_cast<int64_t>(st.st_size), MtimeOf(st), ""};
+    return ObjectInfo{std::string(key), static_cast<int64_t>(st.st_size), MtimeOf(st), "", ""};
   }
 
   Result<std::string> Read(std::string_view key, int64_t max_bytes) override {
@@ -389,13 +389,14 @@ class FileStore final : public Store {
           if (key.starts_with(prefix)) {
             out.push_back(ObjectInfo{key, 0, MtimeOf(st),
                                      "a folder nested deeper than " + std::to_string(kMaxDepth) +
-                                         " levels, not looked into"});
+                                         " levels, not looked into",
+                                     ""});
           }
           continue;
         }
         subdirs.push_back({key, true});
       } else if (key.starts_with(prefix)) {
-        ObjectInfo info{key, static_cast<int64_t>(st.st_size), MtimeOf(st), ""};
+        ObjectInfo info{key, static_cast<int64_t>(st.st_size), MtimeOf(st), "", ""};
         if (!S_ISREG(st.st_mode)) info.refused = WhyRefused(st.st_mode);
         out.push_back(std::move(info));
       }

@@ -73,14 +73,11 @@ Status ValidateKey(std::string_view key) {
   return Status();
 }
 
-Result<std::unique_ptr<Store>> Open(std::string_view url) {
+Result<std::unique_ptr<Store>> Open(std::string_view url, const OpenOptions& options) {
   if (url == "memory://") return NewMemoryStore();
   if (url.starts_with("file://")) return OpenFileStore(url, url.substr(7));
   if (url.find("://") == std::string_view::npos) return OpenFileStore(url, url);
-  if (url.starts_with("s3://")) {
-    return InvalidArgument("storage.url '" + std::string(url) +
-                           "': the s3:// backend is not built into this version yet");
-  }
+  if (url.starts_with("s3://")) return OpenS3Store(url, options);
   return InvalidArgument("storage.url '" + std::string(url) +
                          "' has an unknown scheme (expected file:// or s3://)");
 }
@@ -103,7 +100,7 @@ class MemoryStore final : public Store {
     for (auto it = objects_.lower_bound(std::string(prefix));
          it != objects_.end() && it->first.starts_with(prefix); ++it) {
       out.push_back(
-          {it->first, static_cast<int64_t>(it->second.data.size()), it->second.mtime, ""});
+          {it->first, static_cast<int64_t>(it->second.data.size()), it->second.mtime, "", ""});
     }
     return out;
   }
@@ -113,7 +110,7 @@ class MemoryStore final : public Store {
     std::lock_guard lock(mu_);
     auto it = objects_.find(std::string(key));
     if (it == objects_.end()) return NotFound("no object '" + std::string(key) + "'");
-    return ObjectInfo{it->first, static_cast<int64_t>(it->second.data.size()), it->second.mtime,
+    return ObjectInfo{it->first, static_cast<int64_t>(it->second.data.size()), it->second.mtime, "",
                       ""};
   }
 

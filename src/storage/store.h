@@ -17,7 +17,10 @@
 #include <string_view>
 #include <vector>
 
+#include "aws/credentials.h"
+#include "common/clock.h"
 #include "common/status.h"
+#include "net/http.h"
 
 namespace vidgate::storage {
 
@@ -29,6 +32,9 @@ struct ObjectInfo {
   // takes (file://: a symbolic link, a FIFO, a socket, a device): why not.
   // Such an entry still occupies its key.
   std::string refused;
+  // What the backend says identifies this version of the object (S3: its
+  // ETag); "" where there is none (file://: size and mtime do that).
+  std::string etag;
 };
 
 // A file on local disk holding an object's bytes, for the media engine. A
@@ -126,10 +132,32 @@ std::optional<WorkFileOwner> WorkFileOwnerOf(std::string_view key);
 // Checks that `key` is a relative path with no empty, "." or ".." component.
 Status ValidateKey(std::string_view key);
 
-// Opens a store from its URL: "file://PATH" (relative or absolute; a bare path
-// is taken as file://) or, later, "s3://bucket/prefix". kInvalidArgument for
-// an unknown scheme.
-Result<std::unique_ptr<Store>> Open(std::string_view url);
+// How to reach an s3:// store; file:// and memory:// ignore it.
+struct OpenOptions {
+  // "scheme://host[:port]" of an S3-compatible server; "" = AWS.
+  std::string endpoint;
+  // "" = AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1.
+  std::string region;
+  // Bucket in the path rather than the host name; unset = true with an
+  // endpoint (what MinIO, Ceph, Garage and s3rver expect), false on AWS.
+  std::optional<bool> path_style;
+  // nullptr: the default chain (aws/credentials.h), the store's own HTTP
+  // client, the system clock. What is given must outlive the store.
+  aws::CredentialsProvider* credentials = nullptr;
+  net::Client* http = nullptr;
+  const Clock* clock = nullptr;
+  // Where Fetch puts local copies; "" = $TMPDIR (else /tmp)/vidgate-scratch.
+  std::string scratch_dir;
+  // Multipart upload tuning (aws/s3_client.h).
+  int64_t part_size = 16 << 20;
+  int parallel_parts = 4;
+};
+
+// Opens a store from its URL: "file://PATH" (relative or absolute; a bare
+// path is taken as file://), "s3://bucket[/prefix]" or "memory://".
+// kInvalidArgument for an unknown scheme or a malformed URL. Needs a live
+// net::CurlGlobal for s3://.
+Result<std::unique_ptr<Store>> Open(std::string_view url, const OpenOptions& options = {});
 
 // An in-memory store for tests. Opened by Open("memory://").
 std::unique_ptr<Store> NewMemoryStore();
