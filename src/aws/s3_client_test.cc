@@ -9,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "aws/testing/fault_proxy.h"
 #include "aws/testing/s3rver.h"
 #include "common/util.h"
 
@@ -161,6 +162,32 @@ TEST_F(S3ClientTest, ErrorsNameTheObjectAndMapToTheRetryPolicy) {
   EXPECT_EQ(list.status().code(), Code::kFailedPrecondition) << list.status().message();
   EXPECT_NE(list.status().message().find("NoSuchBucket"), std::string::npos)
       << list.status().message();
+}
+
+// The tests' fault proxy is transparent until told otherwise, odd keys too.
+TEST_F(S3ClientTest, TheFaultProxyForwardsFaithfullyAndFailsOnDemand) {
+  testing::FaultProxy proxy(server_->endpoint());
+  ASSERT_TRUE(proxy.Start());
+  S3Options o = Options();
+  o.endpoint = proxy.endpoint();
+  S3Client s3(o, creds_.get(), &http_, &clock_);
+  const std::string p = Prefix();
+  const std::string odd = p + "uploads/my clip #1 +50% \xC3\xA9.json";
+  ASSERT_TRUE(s3.Put(odd, "{}", false).ok());
+  auto head = s3.Head(odd);
+  ASSERT_TRUE(head.ok()) << head.status().message();
+  EXPECT_EQ(head->size, 2);
+  Status copied = s3.Copy(odd, p + "failed/my clip #1 +50% \xC3\xA9.json", true);
+  ASSERT_TRUE(copied.ok()) << copied.message();
+  auto page = s3.List(p, "");
+  ASSERT_TRUE(page.ok()) << page.status().message();
+  EXPECT_EQ(page->objects.size(), 2u);
+  proxy.FailWrites("/media/" + p + "processed/", 403, "AccessDenied");
+  EXPECT_EQ(s3.Put(p + "processed/x", "x", false).code(), Code::kPermissionDenied);
+  EXPECT_TRUE(s3.Put(p + "processedx", "x", false).ok());
+  proxy.FailNext(2, 503, "SlowDown");
+  EXPECT_TRUE(s3.Head(odd).ok()) << "two 503s are retried through";
+  EXPECT_EQ(proxy.failed(), 3);
 }
 
 // A server that lies and stumbles: answers chosen per request.

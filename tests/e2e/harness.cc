@@ -23,6 +23,11 @@
 #include <sstream>
 
 #include "common/util.h"
+#ifdef VIDGATE_E2E_S3
+#include "aws/s3_client.h"
+#include "aws/testing/fault_proxy.h"
+#include "aws/testing/s3rver.h"
+#endif
 
 extern char** environ;
 
@@ -30,6 +35,63 @@ namespace vidgate::e2e {
 namespace {
 
 namespace fs = std::filesystem;
+
+#ifdef VIDGATE_E2E_S3
+constexpr std::string_view kS3rverObject = "._S3rver_object";
+
+// One s3rver (and libcurl, for the harness's own S3 calls) per test process.
+class S3Peer {
+ public:
+  static S3Peer& Get() {
+    static S3Peer peer;
+    return peer;
+  }
+  bool ok() const { return server_ != nullptr; }
+  const std::string& error() const { return error_; }
+  aws::testing::S3rver& server() { return *server_; }
+  // What vidgate talks to: s3rver behind a proxy that can refuse on purpose.
+  aws::testing::FaultProxy& proxy() { return *proxy_; }
+  aws::S3Client Client() {
+    aws::S3Options o;
+    o.bucket = "media";
+    o.endpoint = server_->endpoint();
+    o.path_style = true;
+    return aws::S3Client(o, credentials_.get(), &http_, &clock_);
+  }
+
+ private:
+  S3Peer() {
+    auto s = aws::testing::S3rver::Start({"media"});
+    if (!s.ok()) {
+      error_ = s.status().message();
+      return;
+    }
+    proxy_ = std::make_unique<aws::testing::FaultProxy>((*s)->endpoint());
+    if (!proxy_->Start()) {
+      error_ = "cannot start the fault proxy";
+      return;
+    }
+    server_ = std::move(s).value();
+  }
+  net::CurlGlobal curl_;
+  net::Client http_;
+  SystemClock clock_;
+  std::unique_ptr<aws::CredentialsProvider> credentials_ =
+      aws::StaticCredentials({"S3RVER", "S3RVER", "", 0});
+  std::unique_ptr<aws::testing::S3rver> server_;
+  std::unique_ptr<aws::testing::FaultProxy> proxy_;
+  std::string error_;
+};
+
+// The file s3rver keeps an object's bytes in, if `path` names one.
+std::string OnDisk(const std::string& path) {
+  std::string object = path + std::string(kS3rverObject);
+  struct stat st {};
+  return ::stat(object.c_str(), &st) == 0 ? object : path;
+}
+#else
+std::string OnDisk(const std::string& path) { return path; }
+#endif
 
 // Variables that would point vidgate somewhere other than the test folder.
 constexpr const char* kScrubbedEnv[] = {"VIDGATE_CONFIG", "VIDGATE_STORAGE_URL",
@@ -279,6 +341,12 @@ void VidgateTest::SetUp() {
   ASSERT_NE(::mkdtemp(tmpl.data()), nullptr) << "mkdtemp: " << std::strerror(errno);
   root_ = tmpl;
   data_ = root_ + "/data";
+#ifdef VIDGATE_E2E_S3
+  ASSERT_TRUE(S3Peer::Get().ok()) << S3Peer::Get().error();
+  s3_prefix_ = "t-" + NewUuid().substr(0, 12);
+  data_ = S3Peer::Get().server().directory() + "/media/" + s3_prefix_;
+  database_url_ = "sqlite://" + root_ + "/vidgate.db";  // an s3:// store names its catalog
+#endif
   fs::create_directories(root_ + "/logs");
   ASSERT_TRUE(hook_.Start()) << "cannot start the webhook receiver";
 #ifdef VIDGATE_E2E_POSTGRES
@@ -336,9 +404,14 @@ std::string FreshPostgresDatabase() {
 void VidgateTest::WriteConfig() {
   const Settings& s = settings_;
   std::ostringstream t;
-  t << "[storage]\n"
-    << "url = " << TomlString("file://" + data_) << "\n"
-    << "settle_seconds = " << Number(s.settle_seconds) << "\n\n";
+  t << "[storage]\n";
+#ifdef VIDGATE_E2E_S3
+  t << "url = " << TomlString("s3://media/" + s3_prefix_) << "\n"
+    << "endpoint = " << TomlString(S3Peer::Get().proxy().endpoint()) << "\n";
+#else
+  t << "url = " << TomlString("file://" + data_) << "\n";
+#endif
+  t << "settle_seconds = " << Number(s.settle_seconds) << "\n\n";
   if (!database_url_.empty()) t << "[database]\nurl = " << TomlString(database_url_) << "\n\n";
   t << "[metadata]\n"
     << "wait_seconds = " << Number(s.metadata_wait_seconds) << "\n\n"
@@ -375,8 +448,11 @@ pid_t VidgateTest::Launch(const std::vector<std::string>& args, const std::strin
   const std::string base = root_ + "/logs/" + std::to_string(n) + "-" + word;
   std::vector<std::string> argv = {bin_};
   argv.insert(argv.end(), args.begin(), args.end());
-  pid_t pid = SpawnProcess(argv, ChildEnvironment({"VIDGATE_TEST_SECRET=" + secret_}),
-                           cwd.empty() ? root_ : cwd, base + ".out", base + ".err");
+  pid_t pid =
+      SpawnProcess(argv,
+                   ChildEnvironment({"VIDGATE_TEST_SECRET=" + secret_, "AWS_ACCESS_KEY_ID=S3RVER",
+                                     "AWS_SECRET_ACCESS_KEY=S3RVER"}),
+                   cwd.empty() ? root_ : cwd, base + ".out", base + ".err");
   if (pid > 0) processes_.push_back({pid, label, base + ".out", base + ".err", true});
   return pid;
 }
@@ -465,8 +541,20 @@ nlohmann::json VidgateTest::Show(const std::string& id_or_name) {
 }
 
 void VidgateTest::BlockFolder(const std::string& key) {
+#ifdef VIDGATE_E2E_S3
+  S3Peer::Get().proxy().FailWrites("/media/" + s3_prefix_ + "/" + key + "/", 403, "AccessDenied");
+  return;
+#endif
   std::filesystem::create_directories(std::filesystem::path(Path(key)).parent_path());
   std::filesystem::create_symlink("/nonexistent/vidgate-blocker", Path(key));
+}
+
+void VidgateTest::UnblockFolder(const std::string& key) {
+#ifdef VIDGATE_E2E_S3
+  S3Peer::Get().proxy().Clear();
+  return;
+#endif
+  fs::remove(Path(key));
 }
 
 nlohmann::json VidgateTest::List() {
@@ -484,6 +572,11 @@ std::string VidgateTest::StateOf(const std::string& id_or_name) {
 }
 
 void VidgateTest::PutFile(const std::string& key, const std::string& source) {
+#ifdef VIDGATE_E2E_S3
+  Status s = S3Peer::Get().Client().Upload(source, s3_prefix_ + "/" + key, false);
+  ASSERT_TRUE(s.ok()) << s.message();
+  return;
+#endif
   const fs::path target = Path(key);
   std::error_code ec;
   fs::create_directories(target.parent_path(), ec);
@@ -495,6 +588,11 @@ void VidgateTest::PutFile(const std::string& key, const std::string& source) {
 }
 
 void VidgateTest::PutBytes(const std::string& key, std::string_view bytes) {
+#ifdef VIDGATE_E2E_S3
+  Status s = S3Peer::Get().Client().Put(s3_prefix_ + "/" + key, bytes, false);
+  ASSERT_TRUE(s.ok()) << s.message();
+  return;
+#endif
   const fs::path target = Path(key);
   std::error_code ec;
   fs::create_directories(target.parent_path(), ec);
@@ -569,7 +667,7 @@ std::string LongClip() {
 // Files and time
 
 std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(OnDisk(path), std::ios::binary);
   std::ostringstream buf;
   buf << in.rdbuf();
   return std::move(buf).str();
@@ -584,13 +682,13 @@ void WriteFile(const std::string& path, std::string_view bytes) {
 
 bool FileExists(const std::string& path) {
   struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  return ::stat(OnDisk(path).c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
 bool SameBytes(const std::string& a, const std::string& b) {
   if (!FileExists(a) || !FileExists(b)) return false;
   std::error_code ec;
-  if (fs::file_size(a, ec) != fs::file_size(b, ec)) return false;
+  if (fs::file_size(OnDisk(a), ec) != fs::file_size(OnDisk(b), ec)) return false;
   return ReadFile(a) == ReadFile(b);
 }
 
@@ -600,7 +698,13 @@ std::vector<std::string> FilesUnder(const std::string& dir) {
   if (!fs::is_directory(dir, ec)) return out;
   for (auto it = fs::recursive_directory_iterator(dir, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (it->is_regular_file(ec)) out.push_back(fs::relative(it->path(), dir, ec).string());
+    if (!it->is_regular_file(ec)) continue;
+    std::string file = fs::relative(it->path(), dir, ec).string();
+#ifdef VIDGATE_E2E_S3
+    if (!file.ends_with(kS3rverObject)) continue;  // s3rver's metadata and md5 files
+    file.resize(file.size() - kS3rverObject.size());
+#endif
+    out.push_back(std::move(file));
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -611,7 +715,14 @@ std::vector<std::string> EntriesOf(const std::string& dir) {
   std::error_code ec;
   for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
        it.increment(ec)) {
-    out.push_back(it->path().filename().string());
+    std::string name = it->path().filename().string();
+#ifdef VIDGATE_E2E_S3
+    if (!it->is_directory(ec)) {
+      if (!name.ends_with(kS3rverObject)) continue;
+      name.resize(name.size() - kS3rverObject.size());
+    }
+#endif
+    out.push_back(std::move(name));
   }
   std::sort(out.begin(), out.end());
   return out;

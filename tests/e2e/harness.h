@@ -30,6 +30,18 @@ namespace vidgate::e2e {
 
 using Seconds = std::chrono::duration<double>;
 
+// Built with VIDGATE_E2E_S3, the store is s3://media/<a prefix per test> on a
+// real s3rver (one per test process) instead of a folder. s3rver keeps the
+// object KEY as the file KEY._S3rver_object under its folder, so Path(),
+// FileExists, SameBytes, ReadFile, FilesUnder and EntriesOf keep working on
+// what the store holds; PutFile and PutBytes go through the S3 API; there
+// are no empty folders.
+#ifdef VIDGATE_E2E_S3
+inline constexpr bool kOnS3 = true;
+#else
+inline constexpr bool kOnS3 = false;
+#endif
+
 // What a finished process left behind.
 struct RunResult {
   // The exit status; 128 + N when ended by signal N; -1 when it overran its
@@ -137,10 +149,12 @@ class VidgateTest : public ::testing::Test {
   // What a process started here has written to stderr so far.
   std::string StderrOf(pid_t pid) const;
 
-  // Makes `key` (under the store) a symbolic link to nowhere: the store never
-  // writes through a link, so filing into that folder fails with a real
-  // storage error until the link is removed (as root, permissions cannot).
+  // Makes every write into the folder `key` fail with a real storage error
+  // until UnblockFolder: on file://, a symbolic link to nowhere at `key` (the
+  // store never writes through a link; as root, permissions cannot block);
+  // on S3, the fault proxy between vidgate and s3rver answers AccessDenied.
   void BlockFolder(const std::string& key);
+  void UnblockFolder(const std::string& key);
 
   // Polls `condition` every 25 ms until it holds or `timeout` passes.
   ::testing::AssertionResult WaitUntil(const std::function<bool()>& condition, Seconds timeout,
@@ -186,6 +200,7 @@ class VidgateTest : public ::testing::Test {
   std::string bin_;
   std::string root_;
   std::string data_;
+  std::string s3_prefix_;  // VIDGATE_E2E_S3: the test's prefix in the bucket
   std::vector<Process> processes_;
   int launches_ = 0;
 };
