@@ -5,8 +5,8 @@
 // never holds back another sink, the log included. A lane takes a small
 // batch of its sink's due deliveries, hidden from other processes for twice
 // the sink's time-out plus 5 s, and delivers them in order, starting no send
-// after the first time-out (the rest go back for the next take). When a delivery fails, the sink is taken to be down: every
-// delivery due to it counts that failed try at once and waits out the same
+// after the first time-out (the rest go back for the next take). When a delivery fails, the sink is
+// taken to be down: every delivery due to it counts that failed try at once and waits out the same
 // back-off, so a sink that is down costs one time-out per round, whatever its
 // backlog, and gives up after max_attempts rounds.
 #pragma once

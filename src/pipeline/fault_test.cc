@@ -4,6 +4,7 @@
 // the others.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -70,13 +71,18 @@ class World {
                   &stopping_);
     for (int i = 0; i < rounds && !AllTerminal(); ++i) {
       intake.Scan().status().IgnoreError();
-      while (true) {
+      // Claims at one instant: each due job once; a bound, so a worker that
+      // takes the same job again and again fails the test, not hangs it.
+      int claims = 0;
+      for (; claims < 50; ++claims) {
         auto ran = worker.RunOnce();
         if (!ran.ok() || !*ran) break;
       }
+      busiest_round = std::max(busiest_round, claims);
       clock_.Advance(200);
     }
   }
+  int busiest_round = 0;
 
   bool AllTerminal() {
     auto videos = catalog_->ListVideos(std::nullopt);
@@ -155,6 +161,34 @@ TEST(FaultTest, AStorageFaultAtEveryStepEndsTheVideoOnceWithNothingLost) {
           << v.location;
     }
   }
+}
+
+// Every attempt fails to file, and setting the video aside fails too (a
+// store refusing both folders): the set-aside is tried again after a
+// back-off, never claimed again at once, and succeeds once the store does.
+TEST(FaultTest, ASetAsideThatFailsWaitsItsBackOffInsteadOfSpinning) {
+  World w;
+  w.Upload("clip");
+  for (const char* folder : {"processed/", "unable_to_process/"}) {
+    storage::FaultRule refuse;
+    refuse.key_contains = folder;
+    refuse.method = "Move";
+    refuse.error = PermissionDenied(std::string("AccessDenied on ") + folder);
+    w.faulty().Fail(refuse);
+  }
+  w.RunToTheEnd(12);
+  EXPECT_LE(w.busiest_round, 2) << "the same job was claimed again and again";
+  auto v = w.catalog().FindVideoByName("clip");
+  ASSERT_TRUE(v.ok());
+  EXPECT_FALSE(catalog::IsTerminal(v->state));
+  EXPECT_NE(v->last_error.find("set aside"), std::string::npos) << v->last_error;
+  EXPECT_EQ(w.KeysHolding("video clip").size(), 1u);
+  // The store lets go: the video ends where it should, files with it.
+  w.faulty().Clear();
+  w.RunToTheEnd();
+  v = w.catalog().FindVideoByName("clip");
+  EXPECT_EQ(v->state, State::kUnableToProcess);
+  EXPECT_EQ(w.KeysHolding("video clip"), std::vector<std::string>{v->location + "/clip.mp4"});
 }
 
 TEST(FaultTest, OneUnreadableSidecarDoesNotHoldTheOthersBack) {

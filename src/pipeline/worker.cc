@@ -80,7 +80,7 @@ void Worker::Handle(const catalog::Claim& claim) {
   if (claim.exhausted) {
     Status s = Quarantine(video, video.attempts, State::kUnableToProcess, GaveUpReason(video),
                           /*retryable=*/true, nullptr, video.probe);
-    if (!s.ok()) log.error("{}: cannot set aside: {}", video.name, s.message());
+    if (!s.ok() && s.code() != Code::kFailedPrecondition) RetrySetAsideLater(video, s);
     return;
   }
   const int attempt = claim.attempt_number;
@@ -190,6 +190,24 @@ void Worker::RecordUnfiled(const Video& video, int attempt, const Status& error)
     // Then the lease runs out and the next worker records it as interrupted.
     deps_.log->error("{}: cannot record attempt {} either: {}", video.name, attempt, s.message());
   }
+}
+
+void Worker::RetrySetAsideLater(const Video& video, const Status& error) {
+  // The store would not take the files (down, or refusing that folder):
+  // try again after the video's next back-off, not at once and forever.
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  VideoChange change;
+  change.video_id = video.id;
+  change.now = deps_.clock->Now();
+  change.job = VideoChange::Job::kSchedule;
+  change.job_available_at =
+      change.now + BackoffDelay(options_.backoff, std::max(1, video.attempts), unit(rng_));
+  const std::string why = "cannot set aside: " + error.message();
+  change.last_error = why;
+  change.log = why + "; trying again later";
+  change.lease_owner = options_.owner;
+  deps_.log->error("{}: {}", video.name, change.log);
+  if (Status s = ApplyChange(change); !s.ok()) deps_.log->warn("{}: {}", video.name, s.message());
 }
 
 void Worker::StartOver(const Video& video, int attempt) {

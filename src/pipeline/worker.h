@@ -83,6 +83,9 @@ class Worker {
   void SetAsideVanished(const catalog::Video& video, int attempt);
   // Ends an attempt whose outcome could not be filed with that error, and
   // schedules the next one (or, after the last, the setting aside).
+  // An exhausted video whose set-aside failed: scheduled again after its
+  // back-off.
+  void RetrySetAsideLater(const catalog::Video& video, const Status& error);
   void RecordUnfiled(const catalog::Video& video, int attempt, const Status& error);
   // Why a video whose attempts ran out was given up, from its history.
   std::string GaveUpReason(const catalog::Video& video);
