@@ -549,6 +549,10 @@ void VidgateTest::BlockFolder(const std::string& key) {
   std::filesystem::create_symlink("/nonexistent/vidgate-blocker", Path(key));
 }
 
+#ifdef VIDGATE_E2E_S3
+aws::testing::FaultProxy& VidgateTest::S3Proxy() { return S3Peer::Get().proxy(); }
+#endif
+
 void VidgateTest::UnblockFolder(const std::string& key) {
 #ifdef VIDGATE_E2E_S3
   S3Peer::Get().proxy().Clear();

@@ -26,6 +26,10 @@
 #include <thread>
 #include <vector>
 
+#ifdef VIDGATE_E2E_S3
+#include "aws/testing/fault_proxy.h"
+#endif
+
 namespace vidgate::e2e {
 
 using Seconds = std::chrono::duration<double>;
@@ -155,6 +159,10 @@ class VidgateTest : public ::testing::Test {
   // on S3, the fault proxy between vidgate and s3rver answers AccessDenied.
   void BlockFolder(const std::string& key);
   void UnblockFolder(const std::string& key);
+#ifdef VIDGATE_E2E_S3
+  // The proxy between vidgate and s3rver, to make S3 stumble.
+  aws::testing::FaultProxy& S3Proxy();
+#endif
 
   // Polls `condition` every 25 ms until it holds or `timeout` passes.
   ::testing::AssertionResult WaitUntil(const std::function<bool()>& condition, Seconds timeout,
