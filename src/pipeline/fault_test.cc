@@ -191,6 +191,32 @@ TEST(FaultTest, ASetAsideThatFailsWaitsItsBackOffInsteadOfSpinning) {
   EXPECT_EQ(w.KeysHolding("video clip"), std::vector<std::string>{v->location + "/clip.mp4"});
 }
 
+// A worker dies in the middle of a move into the video's folder, leaving a
+// part-written copy there (S3 moves are a copy then a delete; s3rver even
+// leaves half a copy). The folder is the video's own (the catalog reserved
+// it): the next attempt replaces the leftover instead of failing on it
+// until the video is given up.
+TEST(FaultTest, ALeftoverOfAnInterruptedMoveInTheVideosFolderIsReplaced) {
+  World w;
+  w.Upload("clip");
+  storage::FaultRule killed;
+  killed.method = "Move";
+  killed.key_contains = "processed/clip/clip.json";
+  killed.nth = 1;
+  killed.action = [](storage::Store& inner) {
+    ASSERT_TRUE(inner.Write("processed/clip/clip.json", R"({"ti)").ok());
+  };
+  killed.error = Unavailable("the worker died mid-copy");
+  w.faulty().Fail(killed);
+  w.RunToTheEnd();
+  auto v = w.catalog().FindVideoByName("clip");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->state, State::kProcessed) << v->last_error;
+  EXPECT_EQ(w.KeysHolding(R"({"title":"clip"})"),
+            std::vector<std::string>{"processed/clip/clip.json"});
+  EXPECT_EQ(w.KeysHolding("video clip"), std::vector<std::string>{"processed/clip/clip.mp4"});
+}
+
 TEST(FaultTest, OneUnreadableSidecarDoesNotHoldTheOthersBack) {
   World w;
   w.Upload("locked");

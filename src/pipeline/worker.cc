@@ -445,6 +445,18 @@ static Status MoveIdempotent(storage::Store& store, const std::string& from,
   return s;
 }
 
+// MoveIdempotent into a folder the catalog reserved for this video: what is
+// already at `to` while `from` is still there can only be a leftover of this
+// video's own interrupted move (an S3 copy whose delete never ran, or part
+// of one), so it is replaced rather than blocking every attempt after.
+static Status MoveIntoOwnFolder(storage::Store& store, const std::string& from,
+                                const std::string& to) {
+  Status s = MoveIdempotent(store, from, to);
+  if (s.code() != Code::kAlreadyExists || !store.Stat(from).ok()) return s;
+  VG_RETURN_IF_ERROR(store.Delete(to));
+  return MoveIdempotent(store, from, to);
+}
+
 Status Worker::MoveInto(const Video& video, const std::string& folder, bool original_may_be_gone) {
   const std::string video_file = FileName(video.source_key);
   const std::string to = folder + "/" + video_file;
@@ -460,7 +472,7 @@ Status Worker::MoveInto(const Video& video, const std::string& folder, bool orig
   pending.lease_owner = options_.owner;
   VG_RETURN_IF_ERROR(ApplyChange(pending));
   if (!sidecar_to.empty()) {
-    Status s = MoveIdempotent(*deps_.store, video.sidecar_key, sidecar_to);
+    Status s = MoveIntoOwnFolder(*deps_.store, video.sidecar_key, sidecar_to);
     // Gone for good only if it is nowhere: a "not found" while the sidecar
     // is still there (a flaky store) is an error like any other.
     if (s.code() == Code::kNotFound &&
@@ -471,7 +483,7 @@ Status Worker::MoveInto(const Video& video, const std::string& folder, bool orig
       VG_RETURN_IF_ERROR(s);
     }
   }
-  Status s = MoveIdempotent(*deps_.store, video.current_key, to);
+  Status s = MoveIntoOwnFolder(*deps_.store, video.current_key, to);
   if (s.code() == Code::kNotFound && original_may_be_gone && OriginalVanished(video)) {
     deps_.log->warn("{}: the original {} is gone; filing what is left", video.name,
                     video.current_key);
