@@ -50,15 +50,6 @@ bool RetryableCode(std::string_view code) {
          code == "ConditionalRequestConflict";
 }
 
-// Text from S3 for one line of a message.
-std::string OneLine(std::string_view in) {
-  std::string s(in.substr(0, 300));
-  for (char& c : s) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-  }
-  return s;
-}
-
 }  // namespace
 
 std::string UrlDecodeKey(std::string_view s) {
@@ -194,9 +185,10 @@ Status S3Client::ErrorFor(const net::Response& answer, std::string_view key, boo
            : status == 412 ? "PreconditionFailed"
                            : "";
   }
-  std::string message = fmt::format("{}: S3 said {} (HTTP {})", where,
-                                    code.empty() ? "nothing" : OneLine(code), status);
-  if (e && !e->message.empty()) message += ": " + OneLine(e->message);
+  std::string message =
+      fmt::format("{}: S3 said {} (HTTP {})", where,
+                  code.empty() ? "nothing" : net::OneLine(code.substr(0, 100)), status);
+  if (e && !e->message.empty()) message += ": " + net::OneLine(e->message.substr(0, 300));
   if (code == "NoSuchKey") return NotFound(message);
   if (code == "PreconditionFailed" && if_absent) return AlreadyExists(message);
   if (code == "AccessDenied" || code == "InvalidAccessKeyId" || code == "SignatureDoesNotMatch" ||
@@ -375,7 +367,7 @@ Status S3Client::Upload(const std::string& path, std::string_view key, bool if_a
   return Put(key, data, if_absent);
 }
 
-Status S3Client::UploadMultipart(int fd, int64_t size, std::string_view key, bool if_absent) {
+Result<std::string> S3Client::StartMultipart(std::string_view key, bool if_absent) {
   Call start;
   start.method = "POST";
   start.key = key;
@@ -385,8 +377,13 @@ Status S3Client::UploadMultipart(int fd, int64_t size, std::string_view key, boo
   if (started.status != 200) return ErrorFor(started, key, if_absent);
   pugi::xml_document doc;
   doc.load_buffer(started.body.data(), started.body.size());
-  const std::string upload_id = doc.child("InitiateMultipartUploadResult").child_value("UploadId");
+  std::string upload_id = doc.child("InitiateMultipartUploadResult").child_value("UploadId");
   if (upload_id.empty()) return Unavailable(Describe(key) + ": S3 gave no UploadId");
+  return upload_id;
+}
+
+Status S3Client::UploadMultipart(int fd, int64_t size, std::string_view key, bool if_absent) {
+  VG_ASSIGN_OR_RETURN(const std::string upload_id, StartMultipart(key, if_absent));
 
   const int64_t part = std::max<int64_t>(o_.part_size, 5 << 20);
   const int parts = static_cast<int>((size + part - 1) / part);
@@ -510,17 +507,7 @@ Status S3Client::Copy(std::string_view from, std::string_view to, bool if_absent
     return Status();
   }
   // Above 5 GiB: a multipart upload whose parts are copied server-side.
-  Call start;
-  start.method = "POST";
-  start.key = to;
-  start.path = ObjectPath(to);
-  start.query = {{"uploads", ""}};
-  VG_ASSIGN_OR_RETURN(net::Response started, Send(start));
-  if (started.status != 200) return ErrorFor(started, to, if_absent);
-  pugi::xml_document doc;
-  doc.load_buffer(started.body.data(), started.body.size());
-  const std::string upload_id = doc.child("InitiateMultipartUploadResult").child_value("UploadId");
-  if (upload_id.empty()) return Unavailable(Describe(to) + ": S3 gave no UploadId");
+  VG_ASSIGN_OR_RETURN(const std::string upload_id, StartMultipart(to, if_absent));
   std::vector<std::string> etags;
   for (int64_t offset = 0; offset < source.size; offset += kCopyPart) {
     const int64_t last = std::min(source.size, offset + kCopyPart) - 1;

@@ -101,6 +101,8 @@ class S3Client {
   Status ErrorFor(const net::Response& answer, std::string_view key, bool if_absent) const;
   std::string ObjectPath(std::string_view key) const;
   std::string BucketPath() const;
+  // CreateMultipartUpload: the new upload's id.
+  Result<std::string> StartMultipart(std::string_view key, bool if_absent);
   Status UploadMultipart(int fd, int64_t size, std::string_view key, bool if_absent);
   Status CompleteMultipart(std::string_view key, const std::string& upload_id,
                            const std::vector<std::string>& etags, bool if_absent);

@@ -34,18 +34,6 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-// Text for one line of a message: control characters become spaces, ends
-// trimmed.
-std::string OneLine(std::string_view in) {
-  std::string s(in);
-  for (char& c : s) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-  }
-  size_t begin = s.find_first_not_of(' ');
-  if (begin == std::string::npos) return "";
-  return s.substr(begin, s.find_last_not_of(' ') - begin + 1);
-}
-
 // One transfer's state, reached from curl's callbacks.
 struct Transfer {
   const Request* request = nullptr;
@@ -143,6 +131,16 @@ CurlGlobal::CurlGlobal() {
 
 CurlGlobal::~CurlGlobal() {
   if (status_.ok()) curl_global_cleanup();
+}
+
+std::string OneLine(std::string_view in) {
+  std::string s(in);
+  for (char& c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  }
+  size_t begin = s.find_first_not_of(' ');
+  if (begin == std::string::npos) return "";
+  return s.substr(begin, s.find_last_not_of(' ') - begin + 1);
 }
 
 std::string Response::HeaderValue(std::string_view name) const {

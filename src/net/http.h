@@ -112,6 +112,10 @@ class Client {
   std::unique_ptr<Pool> pool_;
 };
 
+// `text` fit for one line of a message or a header: control characters
+// (CR and LF included) become spaces, the ends are trimmed.
+std::string OneLine(std::string_view text);
+
 // The usual meaning of an HTTP error status, for callers that have no
 // better one: 400/411/413/414 kInvalidArgument, 401/403 kPermissionDenied,
 // 404/410 kNotFound, 409/412 kFailedPrecondition, 408/429/5xx kUnavailable

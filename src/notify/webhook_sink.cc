@@ -33,17 +33,6 @@ using CurlString = std::unique_ptr<char, CurlStringFree>;
 // How much of a non-2xx response body goes into the error message.
 constexpr size_t kMaxBodySnippet = 200;
 
-// The snippet on one line: control characters become spaces, ends trimmed.
-std::string OneLine(std::string s) {
-  for (char& c : s) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-  }
-  size_t begin = s.find_first_not_of(' ');
-  if (begin == std::string::npos) return "";
-  size_t end = s.find_last_not_of(' ');
-  return s.substr(begin, end - begin + 1);
-}
-
 // What of a webhook URL is shown: tokens ride in user names, passwords,
 // long path segments (Slack, Discord), query strings and fragments.
 const UrlRedaction kHideWebhookSecrets{.hide_user = true, .hide_path_segments_from = 16};
@@ -131,7 +120,7 @@ Status WebhookSink::Deliver(const nlohmann::json& event) {
   auto& headers = request.headers;
   headers.emplace_back("Content-Type", "application/cloudevents+json; charset=utf-8");
   // The event id is a JSON string and may hold anything; keep the header line one line.
-  const std::string id = OneLine(id_it->get<std::string>());
+  const std::string id = net::OneLine(id_it->get<std::string>());
   headers.emplace_back("X-Vidgate-Event-Id", id);
   if (!options_.secret.empty()) {
     headers.emplace_back("X-Vidgate-Signature", "sha256=" + HmacSha256Hex(options_.secret, body));
@@ -152,7 +141,7 @@ Status WebhookSink::Deliver(const nlohmann::json& event) {
   std::string message = fmt::format("webhook {} answered HTTP {}", display_url_, http_status);
   if (http_status >= 300 && http_status < 400) {
     message += " (a redirect: not followed, a signed delivery goes only to the configured URL)";
-  } else if (std::string line = OneLine(std::move(answer->body)); !line.empty()) {
+  } else if (std::string line = net::OneLine(std::move(answer->body)); !line.empty()) {
     message += ": " + line;
   }
   return Unavailable(std::move(message));
