@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -160,11 +161,15 @@ pid_t SpawnProcess(const std::vector<std::string>& argv, const std::vector<std::
 
 // Waits for `pid` until `deadline`; its exit code (128 + N for signal N), or
 // nullopt when it is still running at the deadline.
-std::optional<int> WaitPid(pid_t pid, std::chrono::steady_clock::time_point deadline) {
+// `peak_rss_kb`, if given, gets the process's peak resident set size.
+std::optional<int> WaitPid(pid_t pid, std::chrono::steady_clock::time_point deadline,
+                           long* peak_rss_kb = nullptr) {
   while (true) {
     int status = 0;
-    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    struct rusage usage {};
+    pid_t r = ::wait4(pid, &status, WNOHANG, &usage);
     if (r == pid) {
+      if (peak_rss_kb != nullptr) *peak_rss_kb = usage.ru_maxrss;
       if (WIFEXITED(status)) return WEXITSTATUS(status);
       if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
       return -1;
@@ -453,7 +458,7 @@ pid_t VidgateTest::Launch(const std::vector<std::string>& args, const std::strin
                    ChildEnvironment({"VIDGATE_TEST_SECRET=" + secret_, "AWS_ACCESS_KEY_ID=S3RVER",
                                      "AWS_SECRET_ACCESS_KEY=S3RVER"}),
                    cwd.empty() ? root_ : cwd, base + ".out", base + ".err");
-  if (pid > 0) processes_.push_back({pid, label, base + ".out", base + ".err", true});
+  if (pid > 0) processes_.push_back({pid, label, base + ".out", base + ".err", true, 0});
   return pid;
 }
 
@@ -476,6 +481,7 @@ RunResult VidgateTest::Run(const std::vector<std::string>& args, Seconds timeout
   const Process* p = Find(pid);
   result.out = ReadFile(p->out_path);
   result.err = ReadFile(p->err_path);
+  result.peak_rss_kb = p->peak_rss_kb;
   return result;
 }
 
@@ -493,7 +499,7 @@ int VidgateTest::WaitForExit(pid_t pid, Seconds timeout) {
   }
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
-  auto code = WaitPid(pid, deadline);
+  auto code = WaitPid(pid, deadline, &p->peak_rss_kb);
   if (!code) {
     ::kill(pid, SIGKILL);
     WaitPid(pid, std::chrono::steady_clock::now() + std::chrono::seconds(10));

@@ -53,6 +53,7 @@ struct RunResult {
   int exit_code = -1;
   std::string out;
   std::string err;
+  long peak_rss_kb = 0;  // the process's peak resident set size
 };
 
 // One request the webhook receiver got.
@@ -201,6 +202,7 @@ class VidgateTest : public ::testing::Test {
     std::string out_path;
     std::string err_path;
     bool running = true;
+    long peak_rss_kb = 0;
   };
   pid_t Launch(const std::vector<std::string>& args, const std::string& cwd);
   Process* Find(pid_t pid);
