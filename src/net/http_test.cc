@@ -31,7 +31,7 @@ class HttpTest : public ::testing::Test {
       res.set_redirect("/hello");
     });
     server_.Get("/slow", [](const httplib::Request&, httplib::Response& res) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      std::this_thread::sleep_for(std::chrono::seconds(3));
       res.set_content("late", "text/plain");
     });
     server_.Get("/big", [](const httplib::Request&, httplib::Response& res) {
@@ -144,7 +144,8 @@ TEST_F(HttpTest, CancelCutsARequestShort) {
   auto got = client_->Send(r);
   stopper.join();
   EXPECT_EQ(got.status().code(), Code::kCancelled);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1200));
+  // curl looks at the flag about once a second while nothing moves.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(2500));
 }
 
 TEST_F(HttpTest, NoServerIsUnavailableAndSecretsStayHidden) {
