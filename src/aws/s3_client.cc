@@ -83,6 +83,7 @@ struct S3Client::Call {
   std::vector<Header> headers;
   std::string_view body;
   std::function<Status(std::string_view)> write_body;
+  std::function<Status(const net::Response&)> on_answer;
   size_t max_body_bytes = kMaxXmlAnswer;
   // Whether a 200 answer may be an <Error> (CompleteMultipartUpload, copies).
   bool error_in_200 = false;
@@ -147,6 +148,7 @@ Result<net::Response> S3Client::SendOnce(Call& c) {
   r.timeout_seconds = 0;  // big objects take what they take; stalls end them
   r.stall_seconds = o_.stall_seconds;
   r.write_body = c.write_body;
+  r.on_answer = c.on_answer;
   r.max_body_bytes = c.max_body_bytes;
   return http_->Send(r);
 }
@@ -284,11 +286,41 @@ Result<std::string> S3Client::Get(std::string_view key, int64_t max_bytes) {
 Result<S3Object> S3Client::Download(std::string_view key,
                                     const std::function<Status(std::string_view)>& write) {
   int64_t received = 0;
+  int64_t skip = 0;  // bytes of this answer already written by an earlier try
   std::string etag;
   Call c;
   c.key = key;
   c.path = ObjectPath(key);
+  c.on_answer = [&](const net::Response& answer) -> Status {
+    // A peer may ignore Range (200 with the whole object) or answer another
+    // range than asked: skip what was written already, never append twice.
+    int64_t start = 0;
+    if (answer.status == 206) {
+      const std::string range = answer.HeaderValue("content-range");  // "bytes a-b/total"
+      if (!range.starts_with("bytes ")) {
+        return Unavailable(
+            fmt::format("{} answered a range without a Content-Range", Describe(key)));
+      }
+      start = std::strtoll(range.c_str() + 6, nullptr, 10);
+    }
+    if (start > received) {
+      return Unavailable(fmt::format("{} answered from byte {} when asked from byte {}",
+                                     Describe(key), start, received));
+    }
+    const std::string tag = StripQuotes(answer.HeaderValue("etag"));
+    if (!etag.empty() && !tag.empty() && tag != etag) {
+      return FailedPrecondition(Describe(key) + " changed while it was read");
+    }
+    if (etag.empty()) etag = tag;
+    skip = received - start;
+    return Status();
+  };
   c.write_body = [&](std::string_view piece) -> Status {
+    const auto skipped =
+        static_cast<size_t>(std::min<int64_t>(skip, static_cast<int64_t>(piece.size())));
+    piece.remove_prefix(skipped);
+    skip -= static_cast<int64_t>(skipped);
+    if (piece.empty()) return Status();
     VG_RETURN_IF_ERROR(write(piece));
     received += static_cast<int64_t>(piece.size());
     return Status();

@@ -1,5 +1,6 @@
 #include "aws/s3_client.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -269,6 +270,84 @@ TEST_F(FakeS3Test, AnErrorInsideA200IsAnError) {
   EXPECT_EQ(s.code(), Code::kUnavailable) << s.message();
   EXPECT_NE(s.message().find("InternalError"), std::string::npos) << s.message();
   EXPECT_GT(calls_, 2) << "InternalError was not retried";
+}
+
+// A peer that cuts the first answer short, then ignores Range (200 with the
+// whole object) or answers from another byte than asked: the download still
+// holds each byte once.
+TEST_F(FakeS3Test, AResumedDownloadNeverAppendsBytesTwice) {
+  const std::string object = std::string(300000, 'a') + std::string(300000, 'b');
+  for (const std::string mode : {"ignores-range", "range-from-zero", "range-too-far"}) {
+    SCOPED_TRACE(mode);
+    calls_ = 0;
+    answer_ = [&](const httplib::Request& req, httplib::Response& res) {
+      res.set_header("ETag", "\"e1\"");
+      if (calls_ == 1) {  // half the object, then the connection drops
+        res.set_content_provider(object.size(), "application/octet-stream",
+                                 [&](size_t offset, size_t, httplib::DataSink& sink) {
+                                   if (offset >= object.size() / 2) return false;
+                                   sink.write(object.data() + offset, object.size() / 2);
+                                   return true;
+                                 });
+        return;
+      }
+      EXPECT_TRUE(req.has_header("Range"));
+      // cpp-httplib answers Range by itself; this peer is one that does not.
+      const_cast<httplib::Request&>(req).ranges.clear();
+      if (mode == "ignores-range") {
+        res.set_content(object, "application/octet-stream");
+      } else {
+        const size_t from = mode == "range-from-zero" ? 0 : object.size() - 10;
+        res.status = 206;
+        res.set_header("Content-Range",
+                       fmt::format("bytes {}-{}/{}", from, object.size() - 1, object.size()));
+        res.set_content(object.substr(from), "application/octet-stream");
+      }
+    };
+    auto s3 = Client();
+    std::string got;
+    auto downloaded = s3->Download("k", [&](std::string_view piece) {
+      got.append(piece);
+      return Status();
+    });
+    if (mode == "range-too-far") {
+      EXPECT_EQ(downloaded.status().code(), Code::kUnavailable);
+      EXPECT_NE(downloaded.status().message().find("when asked from byte"), std::string::npos)
+          << downloaded.status().message();
+      EXPECT_LE(got.size(), object.size() / 2);
+      continue;
+    }
+    ASSERT_TRUE(downloaded.ok()) << downloaded.status().message();
+    EXPECT_EQ(downloaded->size, static_cast<int64_t>(object.size()));
+    EXPECT_EQ(got.size(), object.size());
+    EXPECT_TRUE(got == object);
+    EXPECT_GE(calls_, 2);
+  }
+}
+
+// The object behind a resumed download changed: the reader is told, not
+// handed the halves of two objects.
+TEST_F(FakeS3Test, AnObjectThatChangesMidDownloadIsRefused) {
+  const std::string object(400000, 'x');
+  answer_ = [&](const httplib::Request& req, httplib::Response& res) {
+    const_cast<httplib::Request&>(req).ranges.clear();            // answers the whole object
+    res.set_header("ETag", calls_ == 1 ? "\"old\"" : "\"new\"");  // a peer ignoring If-Match
+    if (calls_ == 1) {
+      res.set_content_provider(object.size(), "application/octet-stream",
+                               [&](size_t offset, size_t, httplib::DataSink& sink) {
+                                 if (offset > 0) return false;
+                                 sink.write(object.data(), 1000);
+                                 return true;
+                               });
+      return;
+    }
+    res.set_content(object, "application/octet-stream");
+  };
+  auto s3 = Client();
+  auto downloaded = s3->Download("k", [](std::string_view) { return Status(); });
+  EXPECT_EQ(downloaded.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(downloaded.status().message().find("changed while it was read"), std::string::npos)
+      << downloaded.status().message();
 }
 
 }  // namespace

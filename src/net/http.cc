@@ -42,6 +42,7 @@ struct Transfer {
   Status callback_error;  // what read_body/write_body returned, if they failed
   size_t body_offset = 0;
   int64_t sent = 0;
+  bool answer_checked = false;
 };
 
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
@@ -67,6 +68,14 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
   const size_t n = size * count;
   long status = 0;
   curl_easy_getinfo(t->handle, CURLINFO_RESPONSE_CODE, &status);
+  if (status >= 200 && status < 300 && !t->answer_checked && t->request->on_answer) {
+    t->answer_checked = true;
+    t->response.status = status;
+    if (Status s = t->request->on_answer(t->response); !s.ok()) {
+      t->callback_error = std::move(s);
+      return CURL_WRITEFUNC_ERROR;
+    }
+  }
   if (t->request->write_body && status >= 200 && status < 300) {
     Status s = t->request->write_body(std::string_view(data, n));
     if (!s.ok()) {

@@ -48,6 +48,8 @@ class CurlGlobal {
 
 using Header = std::pair<std::string, std::string>;
 
+struct Response;
+
 struct Request {
   std::string method = "GET";
   std::string url;  // absolute http(s) URL, already percent-encoded; sent as is ("/../" too)
@@ -67,6 +69,10 @@ struct Request {
   // others are kept in Response::body.
   size_t max_body_bytes = 8 << 20;
   std::function<Status(std::string_view piece)> write_body;
+  // Called once a 2xx answer's status and headers are in, before its body
+  // reaches write_body (so a caller can refuse an answer that is not the one
+  // it asked for); an error aborts the request with that error.
+  std::function<Status(const Response&)> on_answer;
   // Whole request, connect included; 0 = no limit (then a transfer that
   // moves nothing for `stall_seconds` is ended instead).
   double timeout_seconds = 30;
