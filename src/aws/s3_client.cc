@@ -82,6 +82,11 @@ struct S3Client::Call {
   std::vector<Header> query;
   std::vector<Header> headers;
   std::string_view body;
+  // Or a body streamed from read_body (body_size bytes, SHA-256 payload_hash
+  // worked out beforehand), so a big part is never held in memory.
+  std::function<Result<size_t>(char* buffer, size_t size)> read_body;
+  int64_t body_size = 0;
+  std::string payload_hash;
   std::function<Status(std::string_view)> write_body;
   std::function<Status(const net::Response&)> on_answer;
   size_t max_body_bytes = kMaxXmlAnswer;
@@ -124,7 +129,7 @@ Result<net::Response> S3Client::SendOnce(Call& c) {
   sr.query = c.query;
   sr.headers = c.headers;
   sr.headers.emplace_back("host", host_);
-  sr.payload_hash = Sha256Hex(c.body);
+  sr.payload_hash = c.read_body ? c.payload_hash : Sha256Hex(c.body);
   SigningParams p;
   p.region = o_.region;
   p.service = "s3";
@@ -145,6 +150,8 @@ Result<net::Response> S3Client::SendOnce(Call& c) {
   r.headers = c.headers;
   for (auto& h : s.headers) r.headers.push_back(h);
   r.body = c.body;
+  r.read_body = c.read_body;
+  r.body_size = c.body_size;
   r.timeout_seconds = 0;  // big objects take what they take; stalls end them
   r.stall_seconds = o_.stall_seconds;
   r.write_body = c.write_body;
@@ -379,6 +386,27 @@ Status S3Client::Put(std::string_view key, std::string_view data, bool if_absent
   return Status();
 }
 
+namespace {
+
+// SHA-256 of `length` bytes of `fd` from `offset`, read in small pieces.
+Result<std::string> Sha256OfFileRange(int fd, int64_t offset, int64_t length) {
+  Sha256 hash;
+  std::string buffer(256 << 10, '\0');
+  int64_t done = 0;
+  while (done < length) {
+    const auto want = static_cast<size_t>(std::min<int64_t>(length - done, buffer.size()));
+    const ssize_t n = pread(fd, buffer.data(), want, offset + done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus(errno, "read", "the file being uploaded");
+    if (n == 0) return Unavailable("the local file shrank while it was uploaded");
+    hash.Update(std::string_view(buffer.data(), static_cast<size_t>(n)));
+    done += n;
+  }
+  return hash.HexDigest();
+}
+
+}  // namespace
+
 Status S3Client::Upload(const std::string& path, std::string_view key, bool if_absent) {
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(errno, "open", path);
@@ -429,7 +457,6 @@ Status S3Client::UploadMultipart(int fd, int64_t size, std::string_view key, boo
   int next = 0;
   Status failed;
   auto worker = [&] {
-    std::string buffer;
     for (;;) {
       int index = 0;
       {
@@ -439,24 +466,38 @@ Status S3Client::UploadMultipart(int fd, int64_t size, std::string_view key, boo
       }
       const int64_t offset = index * part;
       const int64_t length = std::min(part, size - offset);
-      buffer.resize(static_cast<size_t>(length));
+      // The part is read twice from the file (to sign its hash, then to send
+      // it) rather than held: memory stays small whatever the part size.
       Status s;
-      int64_t done = 0;
-      while (s.ok() && done < length) {
-        ssize_t n =
-            pread(fd, buffer.data() + done, static_cast<size_t>(length - done), offset + done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0)
-          s = Unavailable(Describe(key) + ": the local file shrank while it was uploaded");
-        done += std::max<ssize_t>(n, 0);
+      std::string hash;
+      if (Result<std::string> h = Sha256OfFileRange(fd, offset, length); h.ok()) {
+        hash = *h;
+      } else {
+        s = Unavailable(Describe(key) + ": " + h.status().message());
       }
       if (s.ok()) {
+        int64_t sent = 0;
         Call c;
         c.method = "PUT";
         c.key = std::string(key);
         c.path = ObjectPath(key);
         c.query = {{"partNumber", std::to_string(index + 1)}, {"uploadId", upload_id}};
-        c.body = buffer;
+        c.payload_hash = hash;
+        c.body_size = length;
+        c.before_try = [&](Call&) { sent = 0; };
+        c.read_body = [&](char* buffer, size_t want) -> Result<size_t> {
+          want = static_cast<size_t>(std::min<int64_t>(length - sent, static_cast<int64_t>(want)));
+          for (;;) {
+            const ssize_t n = pread(fd, buffer, want, offset + sent);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) return ErrnoStatus(errno, "read", Describe(key));
+            if (n == 0 && want > 0) {
+              return Unavailable(Describe(key) + ": the local file shrank while it was uploaded");
+            }
+            sent += n;
+            return static_cast<size_t>(n);
+          }
+        };
         Result<net::Response> answer = Send(c);
         if (!answer.ok()) {
           s = answer.status();

@@ -97,6 +97,23 @@ std::string Sha256Hex(std::string_view data) {
   return Hex(md.data(), len);
 }
 
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  if (ctx_ == nullptr || EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("OpenSSL cannot start a SHA-256");
+  }
+}
+
+Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
+
+void Sha256::Update(std::string_view piece) { EVP_DigestUpdate(ctx_, piece.data(), piece.size()); }
+
+std::string Sha256::HexDigest() {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx_, md.data(), &len);
+  return Hex(md.data(), len);
+}
+
 std::string HostName() {
   std::array<char, 256> buf{};
   if (gethostname(buf.data(), buf.size() - 1) != 0) return "localhost";

@@ -10,6 +10,8 @@
 
 #include "common/status.h"
 
+struct evp_md_ctx_st;  // OpenSSL's EVP_MD_CTX
+
 namespace vidgate {
 
 // RFC 3339 UTC with milliseconds: "2026-11-24T22:06:25.123Z".
@@ -29,6 +31,21 @@ Result<std::string> Base64Decode(std::string_view text);
 
 // Lower-case hex of SHA-256(data).
 std::string Sha256Hex(std::string_view data);
+
+// SHA-256 of bytes that come in pieces (a file too big to hold).
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void Update(std::string_view piece);
+  // Lower-case hex of the digest; the hasher is spent after it.
+  std::string HexDigest();
+
+ private:
+  evp_md_ctx_st* ctx_;
+};
 
 // The host name, for worker ids and the CloudEvents source.
 std::string HostName();

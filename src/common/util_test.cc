@@ -26,6 +26,21 @@ TEST(UtilTest, HmacMatchesRfc4231Case2) {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+TEST(UtilTest, Sha256InPiecesIsSha256OfTheWhole) {
+  const std::string abc_digest = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  EXPECT_EQ(Sha256Hex("abc"), abc_digest);
+  Sha256 pieces;
+  pieces.Update("a");
+  pieces.Update("");
+  pieces.Update("bc");
+  EXPECT_EQ(pieces.HexDigest(), abc_digest);
+  const std::string big(1 << 20, 'q');
+  Sha256 halves;
+  halves.Update(std::string_view(big).substr(0, 1000));
+  halves.Update(std::string_view(big).substr(1000));
+  EXPECT_EQ(halves.HexDigest(), Sha256Hex(big));
+}
+
 TEST(UtilTest, Base64RoundTripsAndRefusesGarbage) {
   EXPECT_EQ(Base64Encode(""), "");
   EXPECT_EQ(Base64Encode("f"), "Zg==");

@@ -126,6 +126,7 @@ struct Settings {
   double notify_max_delay_seconds = 0.5;
   int notify_delivery_attempts = 0;  // 0: vidgate's default
   std::string extra_toml;            // appended as is (e.g. an [output] table)
+  bool s3_through_proxy = true;      // false: vidgate talks to s3rver itself (big objects)
 };
 
 class VidgateTest : public ::testing::Test {

@@ -1,6 +1,10 @@
 // What only an s3:// store can do to vidgate: answer 503 SlowDown and 500 for
 // a while, in the middle of a run.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <set>
+#include <string>
 
 #include "tests/e2e/harness.h"
 
@@ -58,6 +62,47 @@ TEST_F(S3Test, S3StumblingForAWhileLosesAndDuplicatesNothing) {
   std::set<std::string> notified;
   for (const auto& e : hook_.Events("vidgate.video.processed")) notified.insert(e["subject"]);
   EXPECT_EQ(notified.size(), static_cast<size_t>(kVideos));
+}
+
+// The harness's own peak RSS (a spawned child's ru_maxrss starts from it,
+// since posix_spawn shares the parent's memory until exec).
+long OwnPeakRssKb() {
+  std::ifstream in("/proc/self/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("VmHWM:")) return std::strtol(line.c_str() + 6, nullptr, 10);
+  }
+  return -1;
+}
+
+// A 300 MB object (made here, never committed) goes up as a multipart
+// upload, is fetched, decoded, filed and copied with memory far below its
+// size.
+TEST_F(S3Test, A300MegabyteVideoNeedsFarLessMemoryThanItsSize) {
+  settings_.s3_through_proxy = false;  // the proxy holds whole bodies in memory
+  WriteConfig();
+  const std::string big = root() + "/big.mkv";
+  // Raw 640x360 frames (345,600 bytes each): 870 of them are 300 MB.
+  const std::string make =
+      "ffmpeg -loglevel error -y -f lavfi -i testsrc2=size=640x360:rate=25 -frames:v 870 "
+      "-c:v rawvideo -pix_fmt yuv420p '" +
+      big + "'";
+  ASSERT_EQ(std::system(make.c_str()), 0);
+  ASSERT_GT(std::filesystem::file_size(big), 300'000'000u);
+  WriteFile(root() + "/big.json", Metadata("Big").dump());
+
+  RunResult submit = Run({"submit", big, "--metadata", root() + "/big.json"}, Seconds(120));
+  ASSERT_EQ(submit.exit_code, 0) << submit.err;
+  RunResult run = RunUntilIdle(Seconds(300));
+  ASSERT_EQ(run.exit_code, 0) << Tail(run.err);
+  EXPECT_EQ(StateOf("big"), "processed");
+  EXPECT_TRUE(SameBytes(Path("processed/big/big.mkv"), big));
+  EXPECT_TRUE(FileExists(Path("processed/big/vidgate/renditions/main.mp4")));
+  const long harness_kb = OwnPeakRssKb();
+  std::cerr << "300 MB object: peak RSS of submit " << submit.peak_rss_kb / 1024 << " MiB, of run "
+            << run.peak_rss_kb / 1024 << " MiB (harness " << harness_kb / 1024 << " MiB)\n";
+  ASSERT_LT(harness_kb, 100 * 1024) << "the harness's own memory would hide vidgate's";
+  EXPECT_LT(submit.peak_rss_kb, 80 * 1024) << "submit held the file in memory";
+  EXPECT_LT(run.peak_rss_kb, 200 * 1024) << "run held the file in memory";
 }
 
 }  // namespace
