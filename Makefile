@@ -7,7 +7,7 @@ ifneq ($(CCACHE),)
 CMAKE_FLAGS += -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache
 endif
 
-.PHONY: all build run test demo deps test-deps asan fuzz bench format clean
+.PHONY: all build run test demo deps test-deps bench-deps asan fuzz bench format clean
 
 all: build
 
@@ -55,11 +55,15 @@ fuzz: test-deps
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # Benchmarks on the optimised build; figures and commands in docs/benchmarks.md.
-bench: test-deps build
+bench-deps:
+	@scripts/install-deps.sh bench
+
+bench: bench-deps build
 	@bench/pipeline.sh 300 sqlite 1 2 4 8
 	@bench/pipeline.sh 300 postgres 1 2 4 8
 	@bench/claim.sh
 	@bench/media.sh 20 3
+	@bench/s3.sh 300 5 100
 
 format:
 	@find src tests -name '*.cc' -o -name '*.h' | xargs clang-format -i

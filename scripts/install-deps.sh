@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what vidgate needs to build, run and test, from Debian's packages.
-# Idempotent and quiet when everything is present. Usage: install-deps.sh [run|test]
+# Idempotent and quiet when everything is present.
+# Usage: install-deps.sh [run|test|bench]  (bench: test's, and the reference tools)
 set -euo pipefail
 
 mode="${1:-run}"
@@ -11,7 +12,7 @@ packages=(
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libcpp-httplib-dev
   libinih-dev libpugixml-dev
 )
-if [[ "$mode" == "test" ]]; then
+if [[ "$mode" == "test" || "$mode" == "bench" ]]; then
   # ffmpeg/ffprobe CLIs only make fixtures and serve as the reference in tests;
   # vidgate itself never shells out to them.
   # nodejs (with npm) runs the independent verifiers the tests use, from the
@@ -19,6 +20,10 @@ if [[ "$mode" == "test" ]]; then
   # python3-botocore signs the same requests as vidgate, as an independent check.
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev ffmpeg postgresql nodejs clang
              python3-botocore)
+fi
+if [[ "$mode" == "bench" ]]; then
+  # awscli: the yardstick for S3 transfers (bench/s3.sh).
+  packages+=(awscli)
 fi
 
 missing=()
@@ -28,7 +33,7 @@ for p in "${packages[@]}"; do
   fi
 done
 # Debian's nodejs comes without npm; other builds of nodejs bring their own.
-if [[ "$mode" == "test" ]] && ! command -v npm >/dev/null 2>&1; then
+if [[ "$mode" != "run" ]] && ! command -v npm >/dev/null 2>&1; then
   missing+=(npm)
 fi
 
@@ -43,7 +48,7 @@ fi
 
 # The tests' npm packages, exactly as locked; again only when the lockfile
 # changed since the last install.
-if [[ "$mode" == "test" ]]; then
+if [[ "$mode" != "run" ]]; then
   root="$(cd "$(dirname "$0")/.." && pwd)"
   for dir in "$root"/tests/webhook-verify "$root"/tests/s3rver; do
     stamp="$dir/node_modules/.package-lock.json"
