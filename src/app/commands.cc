@@ -265,6 +265,13 @@ int SubmitCommand(Context& ctx, const std::string& video,
   auto store = OpenStore(ctx);
   if (!store.ok()) return Fail(store.status(), BackendExit(store.status()));
   if (Status s = (*store)->Prepare(); !s.ok()) return Fail(s, BackendExit(s));
+  if (pipeline::LongestFiledKey(video_key) > (*store)->MaxKeyBytes()) {
+    return Fail(InvalidArgument(fmt::format(
+                    "'{}' is too long a name for this store: filed with vidgate's outputs, its "
+                    "keys could reach {} bytes, over the store's limit of {}; rename it shorter",
+                    file, pipeline::LongestFiledKey(video_key), (*store)->MaxKeyBytes())),
+                kExitUsage);
+  }
   if ((*store)->Stat(video_key).ok()) {
     return Fail(AlreadyExists(video_key + " already exists; nothing was overwritten"), kExitNo);
   }

@@ -272,15 +272,11 @@ Result<S3Object> S3Client::Head(std::string_view key) {
 }
 
 Result<std::string> S3Client::Get(std::string_view key, int64_t max_bytes) {
-  VG_ASSIGN_OR_RETURN(S3Object info, Head(key));
-  if (info.size > max_bytes) {
-    return InvalidArgument(fmt::format("{} is {} bytes, more than the {} allowed", Describe(key),
-                                       info.size, max_bytes));
-  }
+  // No HEAD first: the size is checked as the bytes come (one request, not two).
   std::string out;
   VG_ASSIGN_OR_RETURN(S3Object got, Download(key, [&](std::string_view piece) -> Status {
                         if (static_cast<int64_t>(out.size() + piece.size()) > max_bytes) {
-                          return InvalidArgument(fmt::format("{} grew past the {} bytes allowed",
+                          return InvalidArgument(fmt::format("{} is more than the {} bytes allowed",
                                                              Describe(key), max_bytes));
                         }
                         out.append(piece);

@@ -78,6 +78,16 @@ Result<ScanReport> Intake::Scan() {
           obj.key, parsed.file_name);
     }
     if (parsed.kind != KeyKind::kVideo || active.contains(obj.key)) continue;
+    if (LongestFiledKey(obj.key) > deps_.store->MaxKeyBytes()) {
+      if (refused_noticed_.insert(obj.key).second) {
+        deps_.log->warn(
+            "{} cannot be taken: its name is too long for this store (filed with vidgate's "
+            "outputs, its keys could reach {} bytes, over the store's limit of {}); rename it "
+            "shorter and it will be processed",
+            obj.key, LongestFiledKey(obj.key), deps_.store->MaxKeyBytes());
+      }
+      continue;
+    }
     if (!Settled(obj)) {
       report.unsettled = true;
       continue;

@@ -87,6 +87,16 @@ std::string Numbered(std::string_view part, int n) {
   return out;
 }
 
+size_t LongestFiledKey(std::string_view video_key) {
+  constexpr size_t kNumbering = 6;      // "-99999"
+  constexpr size_t kOwnRelative = 128;  // hls/NAME/SEGMENT and the rest
+  const ParsedKey parsed = ParseKey(video_key);
+  const size_t folder = kUnable.size() + parsed.name.size() + kNumbering + 1;
+  const size_t original = parsed.file_name.size() + kNumbering + std::string_view(".json").size();
+  const size_t own = kOwnFolder.size() + 1 + kOwnRelative;
+  return folder + std::max(original, own);
+}
+
 std::string OwnKey(std::string_view folder, std::string_view relative) {
   return std::string(folder) + "/" + std::string(kOwnFolder) + "/" + std::string(relative);
 }

@@ -27,6 +27,14 @@ inline constexpr std::string_view kOwnFolder = "vidgate";
 // ("report.json", "renditions/main.mp4") of a filed video lives.
 std::string OwnKey(std::string_view folder, std::string_view relative);
 
+// The longest key a video uploaded at `video_key` can be given when it is
+// filed: under unable_to_process/, its folder numbered up to -99999, with its
+// sidecar ("clip.mp4.json") or vidgate's own files (rendition names are at
+// most 64 bytes, so vidgate/hls/NAME/SEGMENT fits in 128). A store with a key
+// limit (S3: 1024 bytes) refuses longer uploads at intake, rather than
+// failing to file them after the work.
+size_t LongestFiledKey(std::string_view video_key);
+
 // kRefused: a name vidgate cannot take (see kOwnFolder); left where it is.
 enum class KeyKind { kVideo, kSidecar, kIgnored, kRefused };
 

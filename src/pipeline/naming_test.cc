@@ -25,6 +25,23 @@ TEST(NamingTest, InProgressUploadsAreIgnored) {
   }
 }
 
+TEST(NamingTest, LongestFiledKeyCoversEveryKeyAVideoCanBeFiledAt) {
+  const std::string key = "uploads/a/clip.mp4";
+  const size_t longest = LongestFiledKey(key);
+  // Its numbered folder under unable_to_process/, with the sidecar and the
+  // deepest of vidgate's own files (an HLS segment of a 64-byte rendition).
+  const std::string folder = Numbered(std::string(kUnable) + "a/clip", 99999);
+  EXPECT_GE(longest, (folder + "/clip.mp4.json").size());
+  EXPECT_GE(longest, OwnKey(folder, "hls/" + std::string(64, 'r') + "/segment_00001.m4s").size());
+  EXPECT_LE(longest, 200u) << "a short name must fit any store";
+  // A long name counts twice (its folder and its file), past S3's limit.
+  const std::string file = std::string(500, 'x') + ".mp4";
+  const std::string long_folder =
+      Numbered(std::string(kUnable) + "a/" + std::string(500, 'x'), 99999);
+  EXPECT_GE(LongestFiledKey("uploads/a/" + file), (long_folder + "/" + file + ".json").size());
+  EXPECT_GT(LongestFiledKey("uploads/a/" + file), 1024u);
+}
+
 TEST(NamingTest, TheOneNameThatWouldClashWithVidgatesFolderIsRefused) {
   EXPECT_EQ(ParseKey("uploads/vidgate").kind, KeyKind::kRefused);
   EXPECT_EQ(ParseKey("uploads/a/VidGate").kind, KeyKind::kRefused);

@@ -17,6 +17,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
+constexpr size_t kS3MaxKeyBytes = 1024;  // UTF-8 bytes, the prefix included
+
 // S3's rules for bucket names (the ones every region enforces).
 bool ValidBucket(std::string_view b) {
   if (b.size() < 3 || b.size() > 63) return false;
@@ -160,6 +162,8 @@ class S3Store final : public Store {
     VG_RETURN_IF_ERROR(ValidateKey(key));
     return client_->Delete(Full(key));
   }
+
+  size_t MaxKeyBytes() const override { return kS3MaxKeyBytes - prefix_.size(); }
 
  private:
   std::string Full(std::string_view key) const { return prefix_ + std::string(key); }

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -107,6 +108,10 @@ class Store {
   // possible (file://: <root>/.vidgate/work, on the store's file system, so
   // Import is a rename); "" when the backend has none (use a temp folder).
   virtual std::string LocalWorkRoot() const { return ""; }
+
+  // The longest key this store can hold, in bytes (S3: 1024, less the
+  // prefix); file systems limit each name's length instead.
+  virtual size_t MaxKeyBytes() const { return std::numeric_limits<size_t>::max(); }
 
   // Moves the local file at `local_path` into the store as `key` (the local
   // file is gone afterwards); kAlreadyExists if `key` exists. Backends on the

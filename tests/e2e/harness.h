@@ -190,6 +190,7 @@ class VidgateTest : public ::testing::Test {
   std::string Path(const std::string& key) const { return data_ + "/" + key; }
 
   const std::string& root() const { return root_; }
+  const std::string& s3_prefix() const { return s3_prefix_; }  // "" off S3
   const std::string& data() const { return data_; }
 
   Settings settings_;

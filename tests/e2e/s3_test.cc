@@ -64,6 +64,38 @@ TEST_F(S3Test, S3StumblingForAWhileLosesAndDuplicatesNothing) {
   EXPECT_EQ(notified.size(), static_cast<size_t>(kVideos));
 }
 
+// S3 keys end at 1024 bytes. An upload whose filed keys (a numbered folder
+// under unable_to_process/, vidgate's outputs) could pass that is left where
+// it is with one sentence, instead of failing to be filed after the work.
+TEST_F(S3Test, ANameTooLongToFileIsLeftWhereItIsWithASentence) {
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+  // Components under s3rver's 255-byte file names, 980 bytes in all.
+  std::string folders;
+  for (char c : {'a', 'b', 'c', 'd'}) folders += std::string(240, c) + "/";
+  const std::string long_key = "uploads/" + folders + "clip.mp4";
+  ASSERT_LT(long_key.size() + s3_prefix().size() + 1, 1024u);
+  Upload(folders + "clip.mp4", clip, "too long");
+  Upload("short.mp4", clip, "fine");
+  RunResult run = RunUntilIdle();
+  ASSERT_EQ(run.exit_code, 0) << Tail(run.err);
+  EXPECT_NE(run.err.find("its name is too long for this store"), std::string::npos)
+      << Tail(run.err);
+  EXPECT_EQ(StateOf("short"), "processed");
+  EXPECT_TRUE(FileExists(Path(long_key)));
+  json list = List();
+  ASSERT_TRUE(list.is_object());
+  EXPECT_EQ(list["videos"].size(), 1u) << list.dump();
+  // Said once, not on every scan.
+  RunResult again = RunUntilIdle();
+  size_t said = 0;
+  for (size_t at = again.err.find("too long for this store"); at != std::string::npos;
+       at = again.err.find("too long for this store", at + 1)) {
+    ++said;
+  }
+  EXPECT_EQ(said, 1u) << Tail(again.err);
+}
+
 // The harness's own peak RSS (a spawned child's ru_maxrss starts from it,
 // since posix_spawn shares the parent's memory until exec).
 long OwnPeakRssKb() {
