@@ -16,10 +16,10 @@ using catalog::VideoChange;
 
 bool Intake::Settled(const storage::ObjectInfo& info) {
   const double now = deps_.clock->Now();
-  auto [it, first] = watched_.try_emplace(info.key, Watched{info.size, info.mtime, now});
+  auto [it, first] = watched_.try_emplace(info.key, Watched{info, now});
   Watched& w = it->second;
-  if (!first && (w.size != info.size || w.mtime != info.mtime)) {
-    w = Watched{info.size, info.mtime, now};  // it changed: watch it again
+  if (!first && !storage::SameVersion(w.seen, info)) {
+    w = Watched{info, now};  // it changed: watch it again
     return false;
   }
   // Seen unchanged for settle_seconds by vidgate's own clock (and on two
@@ -142,7 +142,8 @@ Status Intake::NoticeOrphans(const std::vector<storage::ObjectInfo>& objects,
     ParsedKey parsed = ParseKey(obj.key);
     if (parsed.kind != KeyKind::kSidecar || claimed.contains(obj.key)) continue;
     if (now - obj.mtime < options_.wait_seconds) continue;
-    std::string fingerprint = std::to_string(obj.size) + ":" + fmt::format("{:.6f}", obj.mtime);
+    std::string fingerprint =
+        std::to_string(obj.size) + ":" + fmt::format("{:.6f}", obj.mtime) + ":" + obj.etag;
     std::string error = "sidecar " + obj.key + " has no video beside it after " +
                         fmt::format("{:g}", options_.wait_seconds) + " s";
     Video orphan;
@@ -224,7 +225,7 @@ Status Intake::Gate(const Video& video, const std::vector<storage::ObjectInfo>& 
     return Status();
   }
   const std::string fingerprint = sidecar->key + ":" + std::to_string(sidecar->size) + ":" +
-                                  fmt::format("{:.6f}", sidecar->mtime);
+                                  fmt::format("{:.6f}", sidecar->mtime) + ":" + sidecar->etag;
   if (fingerprint == video.sidecar_fingerprint) return Status();  // judged before, unchanged
 
   Result<nlohmann::json> metadata = [&]() -> Result<nlohmann::json> {

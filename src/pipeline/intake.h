@@ -61,8 +61,7 @@ class Intake {
   std::set<std::string> refused_noticed_;       // entries that are no objects, already logged
   std::map<int64_t, std::string> gate_errors_;  // video id -> the error last logged
   struct Watched {
-    int64_t size;
-    double mtime;
+    storage::ObjectInfo seen;
     double since;  // vidgate's clock when first seen like this
   };
   std::map<std::string, Watched> watched_;  // files being settled, by key

@@ -118,7 +118,7 @@ void Worker::Handle(const catalog::Claim& claim) {
     }();
     if (read_as.ok() && !(result.status().code() == Code::kCancelled && stopping_->load())) {
       Result<storage::ObjectInfo> now_as = deps_.store->Stat(video.current_key);
-      if (now_as.ok() && (now_as->size != read_as->size || now_as->mtime != read_as->mtime)) {
+      if (now_as.ok() && !storage::SameVersion(*now_as, *read_as)) {
         StartOver(video, attempt);
         return;
       }

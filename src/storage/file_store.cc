@@ -32,6 +32,10 @@ constexpr std::string_view kTmpDir = ".vidgate/tmp";
 // How deep List looks (each level reopens its path from the root).
 constexpr int kMaxDepth = 48;
 
+// A replaced file (written beside and renamed over, as uploaders and
+// vidgate do) is a new inode, even within the file system's clock tick.
+std::string EtagOf(const struct stat& st) { return "i" + std::to_string(st.st_ino); }
+
 double MtimeOf(const struct stat& st) {
   return static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) * 1e-9;
 }
@@ -140,7 +144,8 @@ class FileStore final : public Store {
       return ErrnoStatus(errno, "stat", Describe(key));
     }
     if (!S_ISREG(st.st_mode)) return NotFound(Describe(key) + " is " + WhyRefused(st.st_mode));
-    return ObjectInfo{std::string(key), static_cast<int64_t>(st.st_size), MtimeOf(st), "", ""};
+    return ObjectInfo{std::string(key), static_cast<int64_t>(st.st_size), MtimeOf(st), "",
+                      EtagOf(st)};
   }
 
   Result<std::string> Read(std::string_view key, int64_t max_bytes) override {
@@ -396,7 +401,7 @@ class FileStore final : public Store {
         }
         subdirs.push_back({key, true});
       } else if (key.starts_with(prefix)) {
-        ObjectInfo info{key, static_cast<int64_t>(st.st_size), MtimeOf(st), "", ""};
+        ObjectInfo info{key, static_cast<int64_t>(st.st_size), MtimeOf(st), "", EtagOf(st)};
         if (!S_ISREG(st.st_mode)) info.refused = WhyRefused(st.st_mode);
         out.push_back(std::move(info));
       }

@@ -87,6 +87,7 @@ namespace {
 struct MemoryObject {
   std::string data;
   double mtime = 0;
+  std::string etag;  // one per write, as S3 gives a new ETag to new bytes
 };
 
 // Objects in a map; Fetch writes a temporary file. For pipeline unit tests.
@@ -99,8 +100,8 @@ class MemoryStore final : public Store {
     std::vector<ObjectInfo> out;
     for (auto it = objects_.lower_bound(std::string(prefix));
          it != objects_.end() && it->first.starts_with(prefix); ++it) {
-      out.push_back(
-          {it->first, static_cast<int64_t>(it->second.data.size()), it->second.mtime, "", ""});
+      out.push_back({it->first, static_cast<int64_t>(it->second.data.size()), it->second.mtime, "",
+                     it->second.etag});
     }
     return out;
   }
@@ -111,7 +112,7 @@ class MemoryStore final : public Store {
     auto it = objects_.find(std::string(key));
     if (it == objects_.end()) return NotFound("no object '" + std::string(key) + "'");
     return ObjectInfo{it->first, static_cast<int64_t>(it->second.data.size()), it->second.mtime, "",
-                      ""};
+                      it->second.etag};
   }
 
   Result<std::string> Read(std::string_view key, int64_t max_bytes) override {
@@ -129,7 +130,7 @@ class MemoryStore final : public Store {
   Status Write(std::string_view key, std::string_view data) override {
     VG_RETURN_IF_ERROR(ValidateKey(key));
     std::lock_guard lock(mu_);
-    objects_[std::string(key)] = MemoryObject{std::string(data), clock_.Now()};
+    objects_[std::string(key)] = MemoryObject{std::string(data), clock_.Now(), NextEtag()};
     return Status();
   }
 
@@ -140,7 +141,7 @@ class MemoryStore final : public Store {
     if (objects_.contains(std::string(key))) {
       return AlreadyExists("object '" + std::string(key) + "' already exists");
     }
-    objects_[std::string(key)] = MemoryObject{std::move(data), clock_.Now()};
+    objects_[std::string(key)] = MemoryObject{std::move(data), clock_.Now(), NextEtag()};
     return Status();
   }
 
@@ -185,9 +186,12 @@ class MemoryStore final : public Store {
   }
 
  private:
+  std::string NextEtag() { return "v" + std::to_string(++writes_); }  // under mu_
+
   SystemClock clock_;
   std::mutex mu_;
   std::map<std::string, MemoryObject> objects_;
+  int64_t writes_ = 0;
 };
 
 }  // namespace

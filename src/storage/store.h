@@ -34,9 +34,18 @@ struct ObjectInfo {
   // Such an entry still occupies its key.
   std::string refused;
   // What the backend says identifies this version of the object (S3: its
-  // ETag); "" where there is none (file://: size and mtime do that).
+  // ETag; file://: the inode, new for a file renamed over the old one); ""
+  // where there is none.
   std::string etag;
 };
+
+// Whether `a` and `b` describe the same version of an object: same size and
+// time, and the same ETag where both have one (S3's LastModified is in whole
+// seconds: a same-size replacement within one would otherwise pass).
+inline bool SameVersion(const ObjectInfo& a, const ObjectInfo& b) {
+  return a.size == b.size && a.mtime == b.mtime &&
+         (a.etag.empty() || b.etag.empty() || a.etag == b.etag);
+}
 
 // A file on local disk holding an object's bytes, for the media engine. A
 // temporary copy is deleted when the LocalFile is destroyed; a backend whose
