@@ -233,7 +233,8 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
   log.info("vidgate run: store {}, catalog {}, {} workers, {} notification sinks", cfg.storage.url,
            catalog::RedactUrl(cfg.database.url), opts.workers, sink_ids.size());
   pipeline::Runner runner(
-      {store->get(), cat->get(), media.get(), &events, &dispatcher, &clock, ctx.log.get()}, opts);
+      {store->get(), cat->get(), media.get(), &events, &dispatcher, &clock, ctx.log.get(), nullptr},
+      opts);
   Status s = runner.Run(stop);
   if (!s.ok()) return Fail(s, BackendExit(s));
   return kExitOk;

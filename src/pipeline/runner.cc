@@ -41,6 +41,30 @@ class Doorbell {
   uint64_t rings_ = 0;
 };
 
+// Like Doorbell, for one waiter, and a ring while it is busy is kept: its
+// next Wait returns at once (a change heard mid-scan gets a scan after it).
+class StickyBell {
+ public:
+  void Ring() {
+    {
+      std::lock_guard lock(mu_);
+      rung_ = true;
+    }
+    cv_.notify_all();
+  }
+  void Wait(double seconds, const std::atomic<bool>& stop) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::duration<double>(seconds),
+                 [&] { return rung_ || stop.load(); });
+    rung_ = false;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool rung_ = false;
+};
+
 // Removes the work files of processes that died: on this host, those whose
 // process is gone; elsewhere (another machine sharing the store), those
 // untouched for an hour.
@@ -76,14 +100,18 @@ Status Runner::Run(const std::atomic<bool>& stop) {
 
   std::atomic<bool> stopping{false};
   std::atomic<uint64_t> scans{0};
+  // Scans started, and the number of the last one that succeeded.
+  std::atomic<uint64_t> scans_started{0}, last_good_scan{0};
   std::atomic<bool> last_scan_unsettled{true};
-  Doorbell work_bell, intake_bell, scan_bell;
+  Doorbell work_bell, scan_bell;
+  StickyBell intake_bell;
   const double poll = options_.poll_seconds;
 
   std::jthread intake_thread([&] {
     Intake intake({deps_.store, deps_.catalog, deps_.events, deps_.clock, deps_.log},
                   options_.intake);
     while (!stopping.load()) {
+      const uint64_t number = ++scans_started;
       auto report = intake.Scan();
       if (!report.ok()) {
         log.error("intake: {}", report.status().message());
@@ -92,10 +120,43 @@ Status Runner::Run(const std::atomic<bool>& stop) {
         last_scan_unsettled = report->unsettled;
         if (report->queued > 0) work_bell.Ring();
         if (report->events > 0) deps_.dispatcher->Wake();
+        last_good_scan = number;
       }
       ++scans;
       scan_bell.Ring();
       intake_bell.Wait(poll, stopping);
+    }
+  });
+
+  // News from the feed brings the next scan now; it is acknowledged once a
+  // scan that began after it has succeeded (the one running when it came
+  // may have listed too early), so a crash in between only repeats it.
+  std::jthread feed_thread([&] {
+    if (deps_.feed == nullptr) return;
+    std::string last_error;
+    while (!stopping.load()) {
+      Result<int> heard = deps_.feed->Wait(std::min(poll, 20.0));
+      if (!heard.ok()) {
+        if (heard.status().message() != last_error) {
+          last_error = heard.status().message();
+          log.warn("{}: {}; uploads are still found by listing every {:g} s",
+                   deps_.feed->Describe(), last_error, poll);
+        }
+        StickyBell pause;
+        pause.Wait(1.0, stopping);
+        continue;
+      }
+      last_error.clear();
+      if (*heard == 0) continue;
+      const uint64_t heard_during = scans_started.load();
+      intake_bell.Ring();
+      while (!stopping.load() && last_good_scan.load() <= heard_during) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      if (stopping.load()) break;
+      if (Status s = deps_.feed->Acknowledge(); !s.ok()) {
+        log.warn("{}: {}", deps_.feed->Describe(), s.message());
+      }
     }
   });
 
@@ -175,6 +236,7 @@ Status Runner::Run(const std::atomic<bool>& stop) {
   work_bell.Ring();
   intake_bell.Ring();
   intake_thread.join();
+  feed_thread.join();
   waker_thread.join();
   workers.clear();  // joins; each in-flight attempt is finished or released
   // Flush what can be delivered now, for five seconds at most, whatever the

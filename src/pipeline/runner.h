@@ -7,6 +7,7 @@
 
 #include <atomic>
 
+#include "pipeline/change_feed.h"
 #include "pipeline/dispatcher.h"
 #include "pipeline/intake.h"
 #include "pipeline/worker.h"
@@ -30,6 +31,7 @@ struct RunnerDeps {
   Dispatcher* dispatcher;
   const Clock* clock;
   spdlog::logger* log;
+  ChangeFeed* feed;  // nullptr: intake lists every poll_seconds, and that is all
 };
 
 class Runner {

@@ -1,0 +1,150 @@
+// `vidgate run` with a change feed: news brings a scan at once (the listing
+// every poll_seconds is the safety net), and is acknowledged only after a
+// scan that began after it; a feed that fails or lies changes nothing.
+#include "pipeline/runner.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "common/log.h"
+#include "common/util.h"
+
+namespace vidgate::pipeline {
+namespace {
+
+using catalog::State;
+
+class PassingStage final : public MediaStage {
+ public:
+  Result<StageResult> Process(const std::string&, const std::string&,
+                              const std::function<Status()>&) override {
+    StageResult r;
+    r.verdict = "pass";
+    r.qc = {{"verdict", "pass"}, {"checks", nlohmann::json::array()}};
+    r.probe = {{"format", {{"name", "mp4"}}}};
+    return r;
+  }
+};
+
+// Hands out what the test pushes; counts acknowledgements.
+class FakeFeed final : public ChangeFeed {
+ public:
+  void Push(Result<int> news) {
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back(std::move(news));
+    }
+    cv_.notify_all();
+  }
+  Result<int> Wait(double seconds) override {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, std::chrono::duration<double>(std::min(seconds, 0.05)),
+                      [&] { return !queue_.empty(); })) {
+      return 0;
+    }
+    Result<int> news = std::move(queue_.front());
+    queue_.erase(queue_.begin());
+    return news;
+  }
+  Status Acknowledge() override {
+    ++acks;
+    return Status();
+  }
+  std::string Describe() const override { return "fake feed"; }
+  std::atomic<int> acks{0};
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Result<int>> queue_;
+};
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("vidgate-runner-test-" + NewUuid());
+    catalog_ = std::move(catalog::Open("sqlite://" + (dir_ / "c.db").string())).value();
+    ASSERT_TRUE(catalog_->Migrate().ok());
+    store_ = storage::NewMemoryStore();
+    dispatcher_ =
+        std::make_unique<Dispatcher>(catalog_.get(), std::map<std::string, notify::Sink*>{},
+                                     &clock_, log_.get(), DeliveryPolicy{});
+    RunnerOptions o;
+    o.workers = 1;
+    o.poll_seconds = 60;  // the listing alone would take a minute
+    o.owner_prefix = "test";
+    o.intake.settle_seconds = 0.01;
+    runner_ = std::make_unique<Runner>(RunnerDeps{store_.get(), catalog_.get(), &stage_, &events_,
+                                                  dispatcher_.get(), &clock_, log_.get(), &feed_},
+                                       o);
+    thread_ = std::thread([this] { ASSERT_TRUE(runner_->Run(stop_).ok()); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // its first scan is done
+  }
+  void TearDown() override {
+    stop_ = true;
+    thread_.join();
+    std::filesystem::remove_all(dir_);
+  }
+  void Upload(const std::string& name) {
+    ASSERT_TRUE(store_->Write("uploads/" + name + ".json", R"({"title":"T"})").ok());
+    ASSERT_TRUE(store_->Write("uploads/" + name + ".mp4", "video bytes").ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // past settle_seconds
+  }
+  bool Processed(const std::string& name, double seconds) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (std::chrono::steady_clock::now() < until) {
+      auto v = catalog_->FindVideoByName(name);
+      if (v.ok() && v->state == State::kProcessed) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<catalog::Catalog> catalog_;
+  std::unique_ptr<storage::Store> store_;
+  SystemClock clock_;
+  EventFactory events_{"test", {}};
+  std::shared_ptr<spdlog::logger> log_ = NullLogger();
+  PassingStage stage_;
+  FakeFeed feed_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<Runner> runner_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+TEST_F(RunnerTest, NewsFromTheFeedBringsAScanAtOnceAndIsThenAcknowledged) {
+  Upload("clip");
+  EXPECT_FALSE(Processed("clip", 0.5)) << "found without news: the test proves nothing";
+  EXPECT_EQ(feed_.acks, 0);
+  feed_.Push(1);
+  EXPECT_TRUE(Processed("clip", 5));
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (feed_.acks == 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(feed_.acks, 1);
+}
+
+TEST_F(RunnerTest, AFailingOrLyingFeedChangesNothing) {
+  feed_.Push(Unavailable("the queue is down"));
+  feed_.Push(3);  // news of nothing: a scan finds nothing new
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (feed_.acks == 0 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(feed_.acks, 1);
+  EXPECT_TRUE(catalog_->ListVideos(State::kQueued)->empty());
+  // It still works after the failure.
+  Upload("late");
+  feed_.Push(1);
+  EXPECT_TRUE(Processed("late", 5));
+}
+
+}  // namespace
+}  // namespace vidgate::pipeline
