@@ -16,8 +16,6 @@
 namespace vidgate::aws {
 namespace {
 
-constexpr int64_t kMaxCopyObject = int64_t{5} << 30;  // CopyObject's limit: 5 GiB
-constexpr int64_t kCopyPart = int64_t{1} << 30;
 constexpr size_t kMaxXmlAnswer = 16 << 20;
 
 struct FdCloser {
@@ -562,7 +560,7 @@ void S3Client::AbortMultipart(std::string_view key, const std::string& upload_id
 Status S3Client::Copy(std::string_view from, std::string_view to, bool if_absent) {
   VG_ASSIGN_OR_RETURN(S3Object source, Head(from));
   const std::string copy_source = "/" + o_.bucket + "/" + UriEncode(from, /*keep_slash=*/true);
-  if (source.size <= kMaxCopyObject) {
+  if (source.size <= o_.single_copy_limit) {
     Call c;
     c.method = "PUT";
     c.key = to;
@@ -578,8 +576,8 @@ Status S3Client::Copy(std::string_view from, std::string_view to, bool if_absent
   // Above 5 GiB: a multipart upload whose parts are copied server-side.
   VG_ASSIGN_OR_RETURN(const std::string upload_id, StartMultipart(to, if_absent));
   std::vector<std::string> etags;
-  for (int64_t offset = 0; offset < source.size; offset += kCopyPart) {
-    const int64_t last = std::min(source.size, offset + kCopyPart) - 1;
+  for (int64_t offset = 0; offset < source.size; offset += o_.copy_part_size) {
+    const int64_t last = std::min(source.size, offset + o_.copy_part_size) - 1;
     Call c;
     c.method = "PUT";
     c.key = to;
@@ -600,6 +598,11 @@ Status S3Client::Copy(std::string_view from, std::string_view to, bool if_absent
     pugi::xml_document result;
     result.load_buffer(answer->body.data(), answer->body.size());
     etags.push_back(StripQuotes(result.child("CopyPartResult").child_value("ETag")));
+    if (etags.back().empty()) {
+      AbortMultipart(to, upload_id);
+      return Unavailable(
+          fmt::format("{}: S3 gave no ETag for copied part {}", Describe(to), etags.size()));
+    }
   }
   Status done = CompleteMultipart(to, upload_id, etags, if_absent);
   if (!done.ok()) AbortMultipart(to, upload_id);

@@ -47,6 +47,10 @@ struct S3Options {
   int parallel_parts = 4;
   // Uploads up to this size go in one PUT.
   int64_t single_put_limit = 16 << 20;
+  // Copies up to this size are one CopyObject (S3's limit: 5 GiB); bigger
+  // ones are a multipart upload of copy_part_size parts (UploadPartCopy).
+  int64_t single_copy_limit = int64_t{5} << 30;
+  int64_t copy_part_size = int64_t{1} << 30;
   // Tests make back-off instant; empty = sleep.
   std::function<void(double seconds)> sleep;
 };

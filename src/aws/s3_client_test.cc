@@ -7,6 +7,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -202,6 +203,7 @@ class FakeS3Test : public ::testing::Test {
     server_.Get(".*", handler);
     server_.Put(".*", handler);
     server_.Post(".*", handler);
+    server_.Delete(".*", handler);
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -211,12 +213,13 @@ class FakeS3Test : public ::testing::Test {
     server_.stop();
     thread_.join();
   }
-  std::unique_ptr<S3Client> Client() {
+  std::unique_ptr<S3Client> Client(const std::function<void(S3Options&)>& tweak = {}) {
     S3Options o;
     o.bucket = "b";
     o.endpoint = "http://127.0.0.1:" + std::to_string(port_);
     o.path_style = true;
     o.sleep = [](double) {};
+    if (tweak) tweak(o);
     return std::make_unique<S3Client>(o, creds_.get(), http_.get(), &clock_);
   }
   static std::string ErrorXml(const std::string& code) {
@@ -348,6 +351,80 @@ TEST_F(FakeS3Test, AnObjectThatChangesMidDownloadIsRefused) {
   EXPECT_EQ(downloaded.status().code(), Code::kFailedPrecondition);
   EXPECT_NE(downloaded.status().message().find("changed while it was read"), std::string::npos)
       << downloaded.status().message();
+}
+
+// Above CopyObject's limit a copy is a multipart upload of server-side part
+// copies: each range once, in order, from the version seen (If-Match), the
+// parts completed in order; an error inside a 200 is retried, a refusal
+// aborts the upload so nothing is left billed.
+TEST_F(FakeS3Test, ABigCopyIsMadeOfPartCopiesAndAbortedOnRefusal) {
+  for (const bool refuse : {false, true}) {
+    SCOPED_TRACE(refuse ? "a part refused" : "all parts copied");
+    std::mutex mu;
+    std::vector<std::string> ranges;
+    std::string completed;
+    int aborted = 0;
+    int part2_tries = 0;
+    answer_ = [&](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu);
+      if (req.method == "HEAD") {
+        res.set_header("ETag", "\"src\"");
+        res.set_header("Last-Modified", "Mon, 30 Nov 2026 16:00:00 GMT");
+        res.set_content(std::string(25, 'x'), "application/octet-stream");
+      } else if (req.method == "POST" && req.has_param("uploads")) {
+        res.set_content(
+            "<InitiateMultipartUploadResult><UploadId>U1</UploadId></"
+            "InitiateMultipartUploadResult>",
+            "application/xml");
+      } else if (req.method == "PUT" && req.has_param("partNumber")) {
+        EXPECT_EQ(req.get_param_value("uploadId"), "U1");
+        // (cpp-httplib decodes header values: "/b/big%20src" on the wire)
+        EXPECT_EQ(req.get_header_value("x-amz-copy-source"), "/b/big src");
+        EXPECT_EQ(req.get_header_value("x-amz-copy-source-if-match"), "\"src\"");
+        const std::string part = req.get_param_value("partNumber");
+        if (part == "2" && ++part2_tries == 1) {  // S3's 200 with an error inside
+          res.set_content(ErrorXml("InternalError"), "application/xml");
+          return;
+        }
+        if (part == "3" && refuse) {
+          res.status = 403;
+          res.set_content(ErrorXml("AccessDenied"), "application/xml");
+          return;
+        }
+        ranges.push_back(part + ":" + req.get_header_value("x-amz-copy-source-range"));
+        res.set_content("<CopyPartResult><ETag>\"p" + part + "\"</ETag></CopyPartResult>",
+                        "application/xml");
+      } else if (req.method == "POST" && req.has_param("uploadId")) {
+        completed = req.body;
+        res.set_content("<CompleteMultipartUploadResult/>", "application/xml");
+      } else if (req.method == "DELETE" && req.has_param("uploadId")) {
+        ++aborted;
+        res.status = 204;
+      } else {
+        ADD_FAILURE() << "unexpected " << req.method << " " << req.path;
+        res.status = 500;
+      }
+    };
+    auto s3 = Client([](S3Options& o) {
+      o.single_copy_limit = 10;
+      o.copy_part_size = 10;
+    });
+    Status s = s3->Copy("big src", "big dst", /*if_absent=*/true);
+    if (refuse) {
+      EXPECT_EQ(s.code(), Code::kPermissionDenied) << s.message();
+      EXPECT_EQ(aborted, 1);
+      EXPECT_TRUE(completed.empty());
+      continue;
+    }
+    ASSERT_TRUE(s.ok()) << s.message();
+    EXPECT_EQ(ranges, (std::vector<std::string>{"1:bytes=0-9", "2:bytes=10-19", "3:bytes=20-24"}));
+    EXPECT_EQ(part2_tries, 2);
+    EXPECT_EQ(aborted, 0);
+    const size_t p1 = completed.find("\"p1\""), p2 = completed.find("\"p2\""),
+                 p3 = completed.find("\"p3\"");
+    EXPECT_TRUE(p1 != std::string::npos && p1 < p2 && p2 < p3 && p3 != std::string::npos)
+        << completed;
+  }
 }
 
 }  // namespace
