@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "pipeline/intake.h"
+#include "pipeline/testing/passing_stage.h"
 #include "pipeline/worker.h"
 #include "storage/testing/error_store.h"
 
@@ -22,19 +23,7 @@ namespace {
 
 using catalog::State;
 
-// Passes every file, with no outputs.
-class PassingStage final : public MediaStage {
- public:
-  Result<StageResult> Process(const std::string&, const std::string&,
-                              const std::function<Status()>& should_stop) override {
-    VG_RETURN_IF_ERROR(should_stop());
-    StageResult r;
-    r.verdict = "pass";
-    r.qc = {{"verdict", "pass"}, {"checks", nlohmann::json::array()}};
-    r.probe = {{"format", {{"name", "mp4"}}}};
-    return r;
-  }
-};
+using testing::PassingStage;
 
 // One world: a memory store behind an ErrorStore, a SQLite catalog, a fake
 // clock.

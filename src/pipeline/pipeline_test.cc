@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "pipeline/intake.h"
+#include "pipeline/testing/passing_stage.h"
 #include "pipeline/worker.h"
 
 namespace vidgate::pipeline {
@@ -32,13 +33,7 @@ class ScriptedStage final : public MediaStage {
     script.pop_front();
     return next;
   }
-  static StageResult Pass() {
-    StageResult r;
-    r.verdict = "pass";
-    r.qc = {{"verdict", "pass"}, {"checks", nlohmann::json::array()}};
-    r.probe = {{"format", {{"name", "mp4"}}}};
-    return r;
-  }
+  static StageResult Pass() { return testing::PassingResult(); }
   std::deque<Result<StageResult>> script;
   int calls = 0;
   std::function<void()> during;  // run once, inside the next call

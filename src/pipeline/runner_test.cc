@@ -12,23 +12,14 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "pipeline/testing/passing_stage.h"
 
 namespace vidgate::pipeline {
 namespace {
 
 using catalog::State;
 
-class PassingStage final : public MediaStage {
- public:
-  Result<StageResult> Process(const std::string&, const std::string&,
-                              const std::function<Status()>&) override {
-    StageResult r;
-    r.verdict = "pass";
-    r.qc = {{"verdict", "pass"}, {"checks", nlohmann::json::array()}};
-    r.probe = {{"format", {{"name", "mp4"}}}};
-    return r;
-  }
-};
+using testing::PassingStage;
 
 // Hands out what the test pushes; counts acknowledgements.
 class FakeFeed final : public ChangeFeed {
