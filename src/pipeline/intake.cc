@@ -14,6 +14,16 @@ using catalog::State;
 using catalog::Video;
 using catalog::VideoChange;
 
+namespace {
+
+// Orders objects by key, and finds a key among them.
+struct KeyLess {
+  bool operator()(const storage::ObjectInfo& a, const std::string& k) const { return a.key < k; }
+  bool operator()(const std::string& k, const storage::ObjectInfo& a) const { return k < a.key; }
+};
+
+}  // namespace
+
 bool Intake::Settled(const storage::ObjectInfo& info) {
   const double now = deps_.clock->Now();
   auto [it, first] = watched_.try_emplace(info.key, Watched{info, now});
@@ -38,7 +48,6 @@ bool Intake::Settled(const storage::ObjectInfo& info) {
 }
 
 Result<ScanReport> Intake::Scan() {
-  ScanReport report;
   // List before reading the active keys: a worker records a move's target
   // before making it, so a file seen here at its new key is already known.
   VG_ASSIGN_OR_RETURN(auto uploads, deps_.store->List(kUploads));
@@ -55,16 +64,57 @@ Result<ScanReport> Intake::Scan() {
       }
     }
   }
+  return Consider(std::move(objects), /*listing=*/true);
+}
+
+Result<ScanReport> Intake::Take(const std::vector<std::string>& keys) {
+  // What the news concerns: its keys, the sidecars a video among them may
+  // have, and the videos waiting for a sidecar among them.
+  std::set<std::string> news(keys.begin(), keys.end());
+  std::set<std::string> wanted;
+  for (const auto& key : news) {
+    if (ParseKey(key).kind == KeyKind::kIgnored) continue;  // not under uploads/ or failed/
+    wanted.insert(key);
+    if (ParseKey(key).kind != KeyKind::kVideo) continue;
+    for (auto& c : SidecarCandidates(key)) wanted.insert(std::move(c));
+  }
+  VG_ASSIGN_OR_RETURN(auto awaiting, deps_.catalog->ListVideos(State::kAwaitingMetadata));
+  for (const auto& video : awaiting) {
+    auto candidates = SidecarCandidates(video.current_key);
+    if (!news.contains(video.current_key) &&
+        std::none_of(candidates.begin(), candidates.end(),
+                     [&](const std::string& c) { return news.contains(c); })) {
+      continue;
+    }
+    wanted.insert(video.current_key);
+    wanted.insert(candidates.begin(), candidates.end());
+  }
+  // Looked at now, before the active keys are read (as Scan lists first).
+  std::vector<storage::ObjectInfo> objects;
+  for (const auto& key : wanted) {
+    auto info = deps_.store->Stat(key);
+    if (info.ok()) {
+      objects.push_back(std::move(*info));
+    } else if (info.status().code() == Code::kInvalidArgument) {
+      deps_.log->warn("{}: {}; left where it is", key, info.status().message());
+    } else if (info.status().code() != Code::kNotFound) {
+      return info.status();
+    }
+  }
+  return Consider(std::move(objects), /*listing=*/false);
+}
+
+Result<ScanReport> Intake::Consider(std::vector<storage::ObjectInfo> objects, bool listing) {
+  ScanReport report;
   std::sort(
       objects.begin(), objects.end(),
       [](const storage::ObjectInfo& a, const storage::ObjectInfo& b) { return a.key < b.key; });
-  // Forget files that are gone.
-  std::erase_if(watched_, [&](const auto& entry) {
-    auto it = std::lower_bound(
-        objects.begin(), objects.end(), entry.first,
-        [](const storage::ObjectInfo& o, const std::string& k) { return o.key < k; });
-    return it == objects.end() || it->key != entry.first;
-  });
+  // Forget files that are gone (only a listing can tell).
+  if (listing) {
+    std::erase_if(watched_, [&](const auto& entry) {
+      return !std::binary_search(objects.begin(), objects.end(), entry.first, KeyLess());
+    });
+  }
   VG_ASSIGN_OR_RETURN(auto active_list, deps_.catalog->ActiveKeys());
   std::set<std::string> active(active_list.begin(), active_list.end());
 
@@ -88,7 +138,8 @@ Result<ScanReport> Intake::Scan() {
       }
       continue;
     }
-    if (!Settled(obj)) {
+    // News of an object comes once it is whole (S3 events): no settle wait.
+    if (listing && !Settled(obj)) {
       report.unsettled = true;
       continue;
     }
@@ -107,11 +158,16 @@ Result<ScanReport> Intake::Scan() {
     }
   }
 
-  VG_RETURN_IF_ERROR(NoticeOrphans(objects, active, report));
+  if (listing) VG_RETURN_IF_ERROR(NoticeOrphans(objects, active, report));
 
   VG_ASSIGN_OR_RETURN(auto awaiting, deps_.catalog->ListVideos(State::kAwaitingMetadata));
   for (const auto& video : awaiting) {
-    Status s = Gate(video, objects, report);
+    // News judges only the videos it looked at.
+    if (!listing &&
+        !std::binary_search(objects.begin(), objects.end(), video.current_key, KeyLess())) {
+      continue;
+    }
+    Status s = Gate(video, objects, report, /*settle=*/listing);
     if (s.ok() || s.code() == Code::kNotFound || s.code() == Code::kFailedPrecondition) {
       gate_errors_.erase(video.id);
       continue;
@@ -161,7 +217,7 @@ Status Intake::NoticeOrphans(const std::vector<storage::ObjectInfo>& objects,
 }
 
 Status Intake::Gate(const Video& video, const std::vector<storage::ObjectInfo>& objects,
-                    ScanReport& report) {
+                    ScanReport& report, bool settle) {
   const double now = deps_.clock->Now();
   // `objects` is sorted by key (Scan sorts it).
   auto find = [&](const std::string& key) -> const storage::ObjectInfo* {
@@ -220,7 +276,7 @@ Status Intake::Gate(const Video& video, const std::vector<storage::ObjectInfo>& 
                     candidates[0], video.current_key);
     return Status();
   }
-  if (!Settled(*sidecar)) {
+  if (settle && !Settled(*sidecar)) {
     report.unsettled = true;
     return Status();
   }

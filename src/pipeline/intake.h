@@ -46,9 +46,20 @@ class Intake {
   // video awaiting its metadata. Errors are the store's or the catalog's.
   Result<ScanReport> Scan();
 
+  // News of `keys` (a change feed's, an event batch's): the same as Scan for
+  // those keys only. It registers the videos among them and judges the
+  // metadata of the videos they concern (a video among them, or one whose
+  // sidecar is among them). Keys outside uploads/ and failed/, or gone, are
+  // ignored; what exists is looked at again, so news cannot register what
+  // is not there. No settle wait: news tells of objects written whole.
+  Result<ScanReport> Take(const std::vector<std::string>& keys);
+
  private:
+  // Scan's and Take's common part; `listing`: `objects` is everything under
+  // uploads/ and failed/ (so what is not there is gone).
+  Result<ScanReport> Consider(std::vector<storage::ObjectInfo> objects, bool listing);
   Status Gate(const catalog::Video& video, const std::vector<storage::ObjectInfo>& objects,
-              ScanReport& report);
+              ScanReport& report, bool settle);
   Status NoticeOrphans(const std::vector<storage::ObjectInfo>& objects,
                        const std::set<std::string>& active, ScanReport& report);
   // Whether a file has stopped changing (see storage.settle_seconds): seen

@@ -328,6 +328,48 @@ TEST_F(PipelineTest, LostLeaseNeverPublishes) {
   EXPECT_TRUE(store_->List("unable_to_process/")->empty());
 }
 
+// News (a change feed's keys) registers and judges what it names, the same
+// way a listing does, and nothing else.
+TEST_F(PipelineTest, NewsRegistersAndQueuesOnlyWhatItNames) {
+  Upload("a");
+  Upload("b");
+  Intake intake = MakeIntake();
+  auto taken = intake.Take({"uploads/a.mp4"});
+  ASSERT_TRUE(taken.ok()) << taken.status().ToString();
+  EXPECT_EQ(taken->registered, 1);
+  EXPECT_EQ(taken->queued, 1);
+  EXPECT_EQ(Find("a").state, State::kQueued);
+  EXPECT_FALSE(catalog_->FindVideoByName("b").ok());
+  // The same news again, and a listing after it: still one video "a".
+  ASSERT_TRUE(intake.Take({"uploads/a.mp4", "uploads/a.mp4"}).ok());
+  ASSERT_TRUE(intake.Scan().ok());
+  EXPECT_EQ(catalog_->ListVideos(std::nullopt)->size(), 2u);
+  EXPECT_EQ(Find("b").state, State::kQueued);
+}
+
+TEST_F(PipelineTest, NewsOfASidecarQueuesTheVideoWaitingForIt) {
+  Upload("c", /*with_sidecar=*/false);
+  Intake intake = MakeIntake();
+  ASSERT_TRUE(intake.Take({"uploads/c.mp4"}).ok());
+  EXPECT_EQ(Find("c").state, State::kAwaitingMetadata);
+  ASSERT_TRUE(store_->Write("uploads/c.json", R"({"title":"T"})").ok());
+  auto taken = intake.Take({"uploads/c.json"});
+  ASSERT_TRUE(taken.ok());
+  EXPECT_EQ(taken->queued, 1);
+  EXPECT_EQ(Find("c").state, State::kQueued);
+  EXPECT_EQ(Find("c").sidecar_key, "uploads/c.json");
+}
+
+TEST_F(PipelineTest, NewsOfWhatIsGoneOrElsewhereChangesNothing) {
+  ASSERT_TRUE(store_->Write("processed/x/x.mp4", "filed").ok());
+  ASSERT_TRUE(store_->Write("elsewhere.mp4", "not ours").ok());
+  auto taken = MakeIntake().Take({"uploads/never.mp4", "processed/x/x.mp4", "elsewhere.mp4",
+                                  "uploads/.hidden.mp4", "", "uploads/a//b.mp4"});
+  ASSERT_TRUE(taken.ok()) << taken.status().ToString();
+  EXPECT_EQ(taken->registered, 0);
+  EXPECT_TRUE(catalog_->ListVideos(std::nullopt)->empty());
+}
+
 // The original is replaced while it is processed: what was found is
 // forgotten (the attempt not counted) and the new bytes are processed.
 TEST_F(PipelineTest, AnOriginalReplacedMidAttemptIsProcessedAnew) {

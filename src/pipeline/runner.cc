@@ -100,45 +100,69 @@ Status Runner::Run(const std::atomic<bool>& stop) {
 
   std::atomic<bool> stopping{false};
   std::atomic<uint64_t> scans{0};
-  // Scans started, and the number of the last one that succeeded.
-  std::atomic<uint64_t> scans_started{0}, last_good_scan{0};
   std::atomic<bool> last_scan_unsettled{true};
   Doorbell work_bell, scan_bell;
   StickyBell intake_bell;
   const double poll = options_.poll_seconds;
 
+  // News from the feed thread to the intake thread, in batches.
+  std::mutex news_mu;
+  std::vector<News> news_waiting;
+  std::atomic<bool> listing_wanted{true};
+
   std::jthread intake_thread([&] {
     Intake intake({deps_.store, deps_.catalog, deps_.events, deps_.clock, deps_.log},
                   options_.intake);
+    auto next_listing = std::chrono::steady_clock::now();
     while (!stopping.load()) {
-      const uint64_t number = ++scans_started;
-      auto report = intake.Scan();
-      if (!report.ok()) {
-        log.error("intake: {}", report.status().message());
-        last_scan_unsettled = true;
-      } else {
-        last_scan_unsettled = report->unsettled;
-        if (report->queued > 0) work_bell.Ring();
-        if (report->events > 0) deps_.dispatcher->Wake();
-        last_good_scan = number;
+      std::vector<News> batches;
+      {
+        std::lock_guard lock(news_mu);
+        batches.swap(news_waiting);
       }
-      ++scans;
-      scan_bell.Ring();
-      intake_bell.Wait(poll, stopping);
+      for (const News& news : batches) {
+        auto taken = intake.Take(news.keys);
+        if (!taken.ok()) {
+          // Not marked done: the feed brings it again.
+          log.error("intake: {}", taken.status().message());
+          continue;
+        }
+        if (taken->queued > 0) work_bell.Ring();
+        if (taken->events > 0) deps_.dispatcher->Wake();
+        if (Status s = deps_.feed->Done(news); !s.ok()) {
+          log.warn("{}: {}", deps_.feed->Describe(), s.message());
+        }
+      }
+      if (listing_wanted.exchange(false) || std::chrono::steady_clock::now() >= next_listing) {
+        auto report = intake.Scan();
+        if (!report.ok()) {
+          log.error("intake: {}", report.status().message());
+          last_scan_unsettled = true;
+        } else {
+          last_scan_unsettled = report->unsettled;
+          if (report->queued > 0) work_bell.Ring();
+          if (report->events > 0) deps_.dispatcher->Wake();
+        }
+        ++scans;
+        scan_bell.Ring();
+        next_listing = std::chrono::steady_clock::now() +
+                       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                           std::chrono::duration<double>(poll));
+      }
+      const double until_listing =
+          std::chrono::duration<double>(next_listing - std::chrono::steady_clock::now()).count();
+      intake_bell.Wait(std::max(until_listing, 0.0), stopping);
     }
   });
 
-  // News from the feed brings the next scan now; it is acknowledged once a
-  // scan that began after it has succeeded (the one running when it came
-  // may have listed too early), so a crash in between only repeats it.
   std::jthread feed_thread([&] {
     if (deps_.feed == nullptr) return;
     std::string last_error;
     while (!stopping.load()) {
-      Result<int> heard = deps_.feed->Wait(std::min(poll, 20.0));
-      if (!heard.ok()) {
-        if (heard.status().message() != last_error) {
-          last_error = heard.status().message();
+      Result<News> news = deps_.feed->Wait(std::min(poll, 20.0), stopping);
+      if (!news.ok()) {
+        if (news.status().message() != last_error) {
+          last_error = news.status().message();
           log.warn("{}: {}; uploads are still found by listing every {:g} s",
                    deps_.feed->Describe(), last_error, poll);
         }
@@ -147,16 +171,12 @@ Status Runner::Run(const std::atomic<bool>& stop) {
         continue;
       }
       last_error.clear();
-      if (*heard == 0) continue;
-      const uint64_t heard_during = scans_started.load();
+      if (news->keys.empty() && news->tokens.empty()) continue;
+      {
+        std::lock_guard lock(news_mu);
+        news_waiting.push_back(std::move(*news));
+      }
       intake_bell.Ring();
-      while (!stopping.load() && last_good_scan.load() <= heard_during) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-      }
-      if (stopping.load()) break;
-      if (Status s = deps_.feed->Acknowledge(); !s.ok()) {
-        log.warn("{}: {}", deps_.feed->Describe(), s.message());
-      }
     }
   });
 
@@ -228,6 +248,7 @@ Status Runner::Run(const std::atomic<bool>& stop) {
       break;
     }
     // The confirming scans need not wait for the poll interval.
+    listing_wanted = true;
     intake_bell.Ring();
   }
 

@@ -1,6 +1,6 @@
-// `vidgate run` with a change feed: news brings a scan at once (the listing
-// every poll_seconds is the safety net), and is acknowledged only after a
-// scan that began after it; a feed that fails or lies changes nothing.
+// `vidgate run` with a change feed: news is taken at once (the listing every
+// poll_seconds is the safety net) and marked done once taken; a feed that
+// fails or lies changes nothing.
 #include "pipeline/runner.h"
 
 #include <gtest/gtest.h>
@@ -21,37 +21,42 @@ using catalog::State;
 
 using testing::PassingStage;
 
-// Hands out what the test pushes; counts acknowledgements.
+// Hands out what the test pushes; records what was marked done.
 class FakeFeed final : public ChangeFeed {
  public:
-  void Push(Result<int> news) {
+  void Push(Result<News> news) {
     {
       std::lock_guard lock(mu_);
       queue_.push_back(std::move(news));
     }
     cv_.notify_all();
   }
-  Result<int> Wait(double seconds) override {
+  Result<News> Wait(double seconds, const std::atomic<bool>&) override {
     std::unique_lock lock(mu_);
     if (!cv_.wait_for(lock, std::chrono::duration<double>(std::min(seconds, 0.05)),
                       [&] { return !queue_.empty(); })) {
-      return 0;
+      return News{};
     }
-    Result<int> news = std::move(queue_.front());
+    Result<News> news = std::move(queue_.front());
     queue_.erase(queue_.begin());
     return news;
   }
-  Status Acknowledge() override {
-    ++acks;
+  Status Done(const News& news) override {
+    std::lock_guard lock(mu_);
+    done_.insert(done_.end(), news.tokens.begin(), news.tokens.end());
     return Status();
   }
   std::string Describe() const override { return "fake feed"; }
-  std::atomic<int> acks{0};
+  std::vector<std::string> done() {
+    std::lock_guard lock(mu_);
+    return done_;
+  }
 
  private:
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<Result<int>> queue_;
+  std::vector<Result<News>> queue_;
+  std::vector<std::string> done_;
 };
 
 class RunnerTest : public ::testing::Test {
@@ -85,6 +90,14 @@ class RunnerTest : public ::testing::Test {
     ASSERT_TRUE(store_->Write("uploads/" + name + ".mp4", "video bytes").ok());
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // past settle_seconds
   }
+  static bool WaitFor(const std::function<bool()>& done, double seconds = 5) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > until) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
   bool Processed(const std::string& name, double seconds) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
     while (std::chrono::steady_clock::now() < until) {
@@ -109,32 +122,25 @@ class RunnerTest : public ::testing::Test {
   std::thread thread_;
 };
 
-TEST_F(RunnerTest, NewsFromTheFeedBringsAScanAtOnceAndIsThenAcknowledged) {
+TEST_F(RunnerTest, NewsFromTheFeedIsTakenAtOnceAndThenMarkedDone) {
   Upload("clip");
   EXPECT_FALSE(Processed("clip", 0.5)) << "found without news: the test proves nothing";
-  EXPECT_EQ(feed_.acks, 0);
-  feed_.Push(1);
+  feed_.Push(News{{"uploads/clip.mp4"}, {"t1"}});
   EXPECT_TRUE(Processed("clip", 5));
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (feed_.acks == 0 && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  EXPECT_EQ(feed_.acks, 1);
+  EXPECT_TRUE(WaitFor([&] { return feed_.done().size() == 1; }));
+  EXPECT_EQ(feed_.done(), std::vector<std::string>{"t1"});
 }
 
 TEST_F(RunnerTest, AFailingOrLyingFeedChangesNothing) {
   feed_.Push(Unavailable("the queue is down"));
-  feed_.Push(3);  // news of nothing: a scan finds nothing new
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (feed_.acks == 0 && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  EXPECT_EQ(feed_.acks, 1);
-  EXPECT_TRUE(catalog_->ListVideos(State::kQueued)->empty());
+  feed_.Push(News{{"uploads/none.mp4", "processed/x/x.mp4"}, {"t2"}});  // news of nothing
+  EXPECT_TRUE(WaitFor([&] { return feed_.done().size() == 1; }));
+  EXPECT_TRUE(catalog_->ListVideos(std::nullopt)->empty());
   // It still works after the failure.
   Upload("late");
-  feed_.Push(1);
+  feed_.Push(News{{"uploads/late.json", "uploads/late.mp4"}, {"t3"}});
   EXPECT_TRUE(Processed("late", 5));
+  EXPECT_TRUE(WaitFor([&] { return feed_.done().size() == 2; }));
 }
 
 }  // namespace
