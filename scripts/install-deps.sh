@@ -50,7 +50,7 @@ fi
 # changed since the last install.
 if [[ "$mode" != "run" ]]; then
   root="$(cd "$(dirname "$0")/.." && pwd)"
-  for dir in "$root"/tests/webhook-verify "$root"/tests/s3rver; do
+  for dir in "$root"/tests/webhook-verify "$root"/tests/s3rver "$root"/tests/fauxqs; do
     stamp="$dir/node_modules/.package-lock.json"
     if [[ ! -f "$stamp" || "$dir/package-lock.json" -nt "$stamp" ]]; then
       (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null)

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "aws/testing/node_server.h"
 #include "common/status.h"
 
 namespace vidgate::aws::testing {
@@ -36,7 +37,7 @@ class S3rver {
 
   std::string root_, directory_, endpoint_, log_;
   std::vector<std::string> buckets_;
-  pid_t pid_ = -1;
+  NodeServer node_;
   int port_ = 0;
 };
 

@@ -1,0 +1,133 @@
+#include "aws/sns_client.h"
+
+#include <fmt/format.h>
+
+#include <pugixml.hpp>
+
+#include "aws/sigv4.h"
+#include "common/util.h"
+
+namespace vidgate::aws {
+namespace {
+
+std::string FormPair(std::string_view name, std::string_view value) {
+  return UriEncode(name) + "=" + UriEncode(value);
+}
+
+bool Throttled(std::string_view code) {
+  return code == "Throttling" || code == "ThrottlingException" || code == "InternalError" ||
+         code == "InternalFailure" || code == "ServiceUnavailable" || code == "KMSThrottling";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SnsClient>> SnsClient::Create(SnsOptions options,
+                                                     CredentialsProvider* credentials,
+                                                     net::Client* http, const Clock* clock) {
+  // arn:PARTITION:sns:REGION:ACCOUNT:NAME
+  std::vector<std::string> parts;
+  size_t from = 0;
+  for (size_t colon; (colon = options.topic_arn.find(':', from)) != std::string::npos;) {
+    parts.push_back(options.topic_arn.substr(from, colon - from));
+    from = colon + 1;
+  }
+  parts.push_back(options.topic_arn.substr(from));
+  if (parts.size() != 6 || parts[0] != "arn" || parts[2] != "sns" || parts[3].empty() ||
+      parts[5].empty()) {
+    return InvalidArgument("'" + options.topic_arn +
+                           "' is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)");
+  }
+  if (options.region.empty()) options.region = parts[3];
+  return std::unique_ptr<SnsClient>(
+      new SnsClient(std::move(options), parts[5], credentials, http, clock));
+}
+
+SnsClient::SnsClient(SnsOptions options, std::string name, CredentialsProvider* credentials,
+                     net::Client* http, const Clock* clock)
+    : o_(std::move(options)),
+      name_(std::move(name)),
+      credentials_(credentials),
+      http_(http),
+      clock_(clock) {
+  std::string base =
+      o_.endpoint.empty() ? "https://sns." + o_.region + ".amazonaws.com" : o_.endpoint;
+  while (base.ends_with('/')) base.pop_back();
+  url_ = base + "/";
+  host_ = base.substr(base.find("://") + 3);
+}
+
+Status SnsClient::ErrorFor(const net::Response& answer) const {
+  pugi::xml_document doc;
+  doc.load_buffer(answer.body.data(), answer.body.size());
+  pugi::xml_node error = doc.child("ErrorResponse").child("Error");
+  const std::string code = error.child_value("Code");
+  const std::string text = error.child_value("Message");
+  std::string message =
+      fmt::format("{}: Publish was answered {} (HTTP {})", Describe(),
+                  code.empty() ? "nothing" : net::OneLine(code.substr(0, 100)), answer.status);
+  if (!text.empty()) message += ": " + net::OneLine(text.substr(0, 300));
+  if (code == "NotFound") return FailedPrecondition(message);
+  if (answer.status == 403 || code == "AuthorizationError" || code == "InvalidClientTokenId" ||
+      code == "SignatureDoesNotMatch" || code == "ExpiredToken" || code == "KMSAccessDenied") {
+    return PermissionDenied(message);
+  }
+  if (answer.status >= 500 || answer.status == 429 || Throttled(code)) return Unavailable(message);
+  return net::HttpStatus(answer.status, message);
+}
+
+Result<std::string> SnsClient::Publish(const SnsMessage& m, const std::atomic<bool>* cancel) {
+  std::string body = FormPair("Action", "Publish") + "&" + FormPair("Version", "2010-03-31") + "&" +
+                     FormPair("TopicArn", o_.topic_arn) + "&" + FormPair("Message", m.body);
+  for (size_t i = 0; i < m.attributes.size(); ++i) {
+    const std::string entry = "MessageAttributes.entry." + std::to_string(i + 1);
+    body += "&" + FormPair(entry + ".Name", m.attributes[i].first) + "&" +
+            FormPair(entry + ".Value.DataType", "String") + "&" +
+            FormPair(entry + ".Value.StringValue", m.attributes[i].second);
+  }
+  if (!m.group_id.empty()) body += "&" + FormPair("MessageGroupId", m.group_id);
+  if (!m.deduplication_id.empty()) {
+    body += "&" + FormPair("MessageDeduplicationId", m.deduplication_id);
+  }
+  Result<std::string> out = Unavailable("not sent");
+  Status s = net::Retry(
+      o_.retry,
+      [&]() -> Status {
+        VG_ASSIGN_OR_RETURN(Credentials creds, credentials_->Get());
+        SigningRequest sr;
+        sr.method = "POST";
+        sr.path = "/";
+        sr.headers = {{"host", host_},
+                      {"content-type", "application/x-www-form-urlencoded; charset=utf-8"}};
+        sr.payload_hash = Sha256Hex(body);
+        SigningParams p;
+        p.region = o_.region;
+        p.service = "sns";
+        p.now = clock_->Now();
+        Signed signed_headers = SignV4(sr, creds, p);
+        net::Request r;
+        r.method = "POST";
+        r.url = url_;
+        r.display = Describe();
+        r.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+        for (auto& h : signed_headers.headers) r.headers.push_back(h);
+        r.body = body;
+        r.timeout_seconds = o_.timeout_seconds;
+        r.cancel = cancel;
+        VG_ASSIGN_OR_RETURN(net::Response answer, http_->Send(r));
+        if (answer.status != 200) {
+          Status e = ErrorFor(answer);
+          out = e;
+          return e;
+        }
+        pugi::xml_document doc;
+        doc.load_buffer(answer.body.data(), answer.body.size());
+        out = std::string(
+            doc.child("PublishResponse").child("PublishResult").child_value("MessageId"));
+        return Status();
+      },
+      o_.sleep, cancel);
+  if (!s.ok()) return s;
+  return out;
+}
+
+}  // namespace vidgate::aws
