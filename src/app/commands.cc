@@ -9,6 +9,8 @@
 #include <iostream>
 #include <thread>
 
+#include "app/sqs_feed.h"
+#include "aws/sqs_client.h"
 #include "catalog/catalog.h"
 #include "common/clock.h"
 #include "common/secrets.h"
@@ -18,6 +20,7 @@
 #include "media/synthesize.h"
 #include "net/http.h"
 #include "notify/log_sink.h"
+#include "notify/sns_sink.h"
 #include "notify/webhook_sink.h"
 #include "pipeline/dispatcher.h"
 #include "pipeline/media_stage.h"
@@ -89,6 +92,7 @@ Result<std::unique_ptr<storage::Store>> OpenStore(const Context& ctx) {
   o.region = ctx.config.storage.region;
   o.path_style = ctx.config.storage.path_style;
   o.http = ctx.http;
+  o.credentials = ctx.credentials;
   return storage::Open(ctx.config.storage.url, o);
 }
 
@@ -157,6 +161,7 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
   auto cat = OpenCatalog(cfg);
   if (!cat.ok()) return Fail(cat.status(), BackendExit(cat.status()));
 
+  SystemClock clock;
   std::vector<std::unique_ptr<notify::Sink>> sinks;
   sinks.push_back(std::make_unique<notify::LogSink>(ctx.log));
   for (size_t i = 0; i < cfg.notify.webhook.size(); ++i) {
@@ -189,6 +194,18 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
     }
     sinks.push_back(std::move(sink).value());
   }
+  for (size_t i = 0; i < cfg.notify.sns.size(); ++i) {
+    const auto& t = cfg.notify.sns[i];
+    aws::SnsOptions o;
+    o.topic_arn = t.topic_arn;
+    o.endpoint = t.endpoint;
+    o.region = t.region;
+    auto client = aws::SnsClient::Create(o, ctx.credentials, ctx.http, &clock);
+    if (!client.ok()) {
+      return Fail(client.status().WithContext("notify.sns[" + std::to_string(i) + "]"), kExitUsage);
+    }
+    sinks.push_back(std::make_unique<notify::SnsSink>(std::move(client).value(), t.topic_arn));
+  }
   std::vector<std::string> sink_ids;
   std::map<std::string, notify::Sink*> sink_map;
   for (const auto& s : sinks) {
@@ -196,7 +213,6 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
     sink_map[s->id()] = s.get();
   }
 
-  SystemClock clock;
   const std::string host = HostName();
   pipeline::EventFactory events("vidgate://" + host, sink_ids);
   pipeline::DeliveryPolicy delivery;
@@ -230,11 +246,26 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
   opts.intake.wait_seconds = cfg.metadata.wait_seconds;
   opts.intake.required = cfg.metadata.required;
 
-  log.info("vidgate run: store {}, catalog {}, {} workers, {} notification sinks", cfg.storage.url,
-           catalog::RedactUrl(cfg.database.url), opts.workers, sink_ids.size());
-  pipeline::Runner runner(
-      {store->get(), cat->get(), media.get(), &events, &dispatcher, &clock, ctx.log.get(), nullptr},
-      opts);
+  // S3 event notifications through SQS, when a queue is set.
+  std::unique_ptr<aws::SqsClient> sqs;
+  std::unique_ptr<SqsFeed> feed;
+  if (!cfg.intake.sqs_queue_url.empty()) {
+    aws::SqsOptions so;
+    so.queue_url = cfg.intake.sqs_queue_url;
+    so.endpoint = cfg.intake.endpoint;
+    so.region = cfg.intake.region;
+    sqs = std::make_unique<aws::SqsClient>(so, ctx.credentials, ctx.http, &clock);
+    auto where = storage::ParseS3Url(cfg.storage.url);
+    if (!where.ok()) return Fail(where.status(), kExitUsage);
+    feed = std::make_unique<SqsFeed>(sqs.get(), where->bucket, where->prefix, ctx.log.get());
+  }
+
+  log.info("vidgate run: store {}, catalog {}, {} workers, {} notification sinks{}",
+           cfg.storage.url, catalog::RedactUrl(cfg.database.url), opts.workers, sink_ids.size(),
+           feed ? ", news from " + feed->Describe() : "");
+  pipeline::Runner runner({store->get(), cat->get(), media.get(), &events, &dispatcher, &clock,
+                           ctx.log.get(), feed.get()},
+                          opts);
   Status s = runner.Run(stop);
   if (!s.ok()) return Fail(s, BackendExit(s));
   return kExitOk;

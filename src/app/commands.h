@@ -10,6 +10,7 @@
 #include <string>
 
 #include "app/config.h"
+#include "aws/credentials.h"
 #include "common/status.h"
 #include "net/http.h"
 #include "qc/policy.h"
@@ -32,6 +33,8 @@ struct Context {
   Config config;
   std::shared_ptr<spdlog::logger> log;
   net::Client* http = nullptr;  // every outbound HTTP call (S3, webhooks)
+  // AWS's credentials chain, one for the process (S3, SQS).
+  aws::CredentialsProvider* credentials = nullptr;
 };
 
 int RunCommand(Context& ctx, bool until_idle, bool no_server);

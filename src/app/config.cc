@@ -193,7 +193,9 @@ Status ReadRoot(const toml::table& root, const std::string& source, Config& c) {
   }));
   VG_RETURN_IF_ERROR(WithTable(r, "intake", source, [&](TableReader& t) {
     VG_RETURN_IF_ERROR(t.Str("sqs_queue_url", c.intake.sqs_queue_url));
-    VG_RETURN_IF_ERROR(t.Seconds("poll_seconds", c.intake.poll_seconds, 0.01));
+    double poll = -1;  // absent: 2 s, or 300 s when a queue brings the news
+    VG_RETURN_IF_ERROR(t.Seconds("poll_seconds", poll, 0.01));
+    c.intake.poll_seconds = poll >= 0 ? poll : c.intake.sqs_queue_url.empty() ? 2 : 300;
     VG_RETURN_IF_ERROR(t.Str("endpoint", c.intake.endpoint));
     return t.Str("region", c.intake.region);
   }));
@@ -301,14 +303,38 @@ Status ReadRoot(const toml::table& root, const std::string& source, Config& c) {
 // Rejects settings this build cannot honour yet, instead of ignoring them.
 Status CheckSupported(const Config& c) {
   if (!c.intake.sqs_queue_url.empty()) {
-    return InvalidArgument("config " + c.source +
-                           ": 'intake.sqs_queue_url' is set, but SQS intake is not built into "
-                           "this version of vidgate yet");
+    const std::string& q = c.intake.sqs_queue_url;
+    const bool web = q.starts_with("https://") || q.starts_with("http://");
+    const size_t host_end = web ? q.find('/', q.find("://") + 3) : std::string::npos;
+    if (!web || host_end == std::string::npos || q.ends_with('/') ||
+        q.find_first_of(" \t\r\n") != std::string::npos) {
+      return InvalidArgument(
+          "config " + c.source + ": 'intake.sqs_queue_url' '" + q +
+          "' is not a queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)");
+    }
+    if (!c.storage.url.starts_with("s3://")) {
+      return InvalidArgument("config " + c.source +
+                             ": 'intake.sqs_queue_url' brings S3 event notifications, so "
+                             "'storage.url' must be an s3:// store");
+    }
   }
-  if (!c.notify.sns.empty()) {
-    return InvalidArgument("config " + c.source +
-                           ": [[notify.sns]] is set, but the SNS sink is not built into this "
-                           "version of vidgate yet");
+  if (!c.intake.endpoint.empty() && !c.intake.endpoint.starts_with("http://") &&
+      !c.intake.endpoint.starts_with("https://")) {
+    return InvalidArgument("config " + c.source + ": 'intake.endpoint' '" + c.intake.endpoint +
+                           "' must start with http:// or https://");
+  }
+  for (size_t i = 0; i < c.notify.sns.size(); ++i) {
+    const SnsConfig& sns = c.notify.sns[i];
+    const std::string where = "config " + c.source + ": 'notify.sns[" + std::to_string(i) + "].";
+    if (!sns.topic_arn.starts_with("arn:") || sns.topic_arn.find(":sns:") == std::string::npos) {
+      return InvalidArgument(where + "topic_arn' '" + sns.topic_arn +
+                             "' is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)");
+    }
+    if (!sns.endpoint.empty() && !sns.endpoint.starts_with("http://") &&
+        !sns.endpoint.starts_with("https://")) {
+      return InvalidArgument(where + "endpoint' '" + sns.endpoint +
+                             "' must start with http:// or https://");
+    }
   }
   if (c.retry.max_delay_seconds < c.retry.base_delay_seconds) {
     return InvalidArgument("config " + c.source +

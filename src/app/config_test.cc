@@ -90,6 +90,19 @@ listen = "127.0.0.1:0"
   EXPECT_EQ(c->server.listen, "127.0.0.1:0");
 }
 
+TEST(ConfigTest, AQueueMakesTheListingASlowSafetyNet) {
+  const std::string queue =
+      "[storage]\nurl = \"s3://media/in\"\n[database]\nurl = \"sqlite:///tmp/c.db\"\n"
+      "[intake]\nsqs_queue_url = \"https://sqs.eu-west-1.amazonaws.com/123456789012/uploads\"\n";
+  auto c = ParseConfig(queue, "test.toml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_DOUBLE_EQ(c->intake.poll_seconds, 300);
+  auto given = ParseConfig(queue + "poll_seconds = 30\n", "test.toml");
+  ASSERT_TRUE(given.ok()) << given.status().message();
+  EXPECT_DOUBLE_EQ(given->intake.poll_seconds, 30);
+  EXPECT_DOUBLE_EQ(ParseConfig("", "test.toml")->intake.poll_seconds, 2);
+}
+
 TEST(ConfigTest, OutputDefaultsToOneMainRendition) {
   auto c = ParseConfig("", "test.toml");
   ASSERT_TRUE(c.ok());
@@ -190,7 +203,15 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"[output]\nthumbnails = -1\n", "output.thumbnails"},
         BadCase{"[output]\nhls_segment_seconds = 61\n",
                 "'output.hls_segment_seconds' must be between 1 and 60"},
-        BadCase{"[storage]\nsettle_seconds = -1\n", "between 0 and 1e9"}));
+        BadCase{"[storage]\nsettle_seconds = -1\n", "between 0 and 1e9"},
+        BadCase{"[storage]\nurl = \"s3://media\"\n[intake]\nsqs_queue_url = \"uploads-queue\"\n",
+                "is not a queue URL"},
+        BadCase{"[intake]\nsqs_queue_url = \"https://sqs.us-east-1.amazonaws.com/1/q\"\n",
+                "must be an s3:// store"},
+        BadCase{"[intake]\nendpoint = \"127.0.0.1:4566\"\n", "'intake.endpoint'"},
+        BadCase{"[[notify.sns]]\ntopic_arn = \"vidgate-events\"\n", "'notify.sns[0].topic_arn'"},
+        BadCase{"[[notify.sns]]\ntopic_arn = \"arn:aws:sns:us-east-1:1:t\"\nendpoint = \"x\"\n",
+                "'notify.sns[0].endpoint'"}));
 
 }  // namespace
 }  // namespace vidgate::app

@@ -112,10 +112,16 @@ int Main(int argc, char** argv) {
   net::CurlGlobal curl;
   if (!curl.status().ok()) return Fail(curl.status(), kExitBackend);
   net::Client http;
+  SystemClock clock;
+  aws::ChainOptions chain;  // asks nothing until AWS is first called
+  chain.env = aws::ProcessEnvironment();
+  chain.http = &http;
+  chain.clock = &clock;
+  auto credentials = aws::DefaultChain(chain);
   Context ctx{std::move(config).value(),
               MakeLogger(log_format == "json" ? LogFormat::kJson : LogFormat::kText,
                          spdlog::level::from_str(log_level)),
-              &http};
+              &http, credentials.get()};
   if (*run) return RunCommand(ctx, until_idle, no_server);
   if (*submit) return SubmitCommand(ctx, video, metadata);
   if (*list) return ListCommand(ctx, state, json);

@@ -203,17 +203,21 @@ class S3Store final : public Store {
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> OpenS3Store(std::string_view url, const OpenOptions& options) {
-  std::string_view rest = url.substr(5);  // after "s3://"
+Result<S3Location> ParseS3Url(std::string_view url) {
+  if (!url.starts_with("s3://")) {
+    return InvalidArgument(fmt::format("'{}' is not an s3:// URL", url));
+  }
+  std::string_view rest = url.substr(5);
   const size_t slash = rest.find('/');
-  const std::string bucket(rest.substr(0, slash));
+  S3Location where;
+  where.bucket = std::string(rest.substr(0, slash));
   std::string prefix(slash == std::string_view::npos ? "" : rest.substr(slash + 1));
   while (prefix.ends_with('/')) prefix.pop_back();
-  if (!ValidBucket(bucket)) {
+  if (!ValidBucket(where.bucket)) {
     return InvalidArgument(fmt::format(
         "storage.url '{}': '{}' is not an S3 bucket name (3 to 63 lower-case letters, digits, "
         "dots and hyphens)",
-        url, bucket));
+        url, where.bucket));
   }
   if (!prefix.empty()) {
     if (Status s = ValidateKey(prefix); !s.ok()) {
@@ -222,6 +226,14 @@ Result<std::unique_ptr<Store>> OpenS3Store(std::string_view url, const OpenOptio
     }
     prefix += '/';
   }
+  where.prefix = std::move(prefix);
+  return where;
+}
+
+Result<std::unique_ptr<Store>> OpenS3Store(std::string_view url, const OpenOptions& options) {
+  VG_ASSIGN_OR_RETURN(S3Location where, ParseS3Url(url));
+  const std::string& bucket = where.bucket;
+  std::string prefix = where.prefix;
   aws::S3Options s3;
   s3.bucket = bucket;
   s3.endpoint = options.endpoint;

@@ -132,6 +132,14 @@ class Store {
   }
 };
 
+// An s3:// store URL's parts: "s3://media/ingest" is bucket "media", prefix
+// "ingest/" (keys in the bucket are the prefix and the store's keys).
+struct S3Location {
+  std::string bucket;
+  std::string prefix;  // "" or ending in '/'
+};
+Result<S3Location> ParseS3Url(std::string_view url);
+
 // Work files (under .vidgate/) are named after the process that writes
 // them, "<pid>.<random>@<host>", so a restarted process can tell the
 // leftovers of a dead one on its host from the files of a live one.

@@ -428,7 +428,12 @@ void VidgateTest::WriteConfig() {
     << "base_delay_seconds = " << Number(s.retry_base_delay_seconds) << "\n"
     << "max_delay_seconds = " << Number(s.retry_max_delay_seconds) << "\n\n"
     << "[intake]\n"
-    << "poll_seconds = " << Number(s.poll_seconds) << "\n\n"
+    << "poll_seconds = " << Number(s.poll_seconds) << "\n";
+  if (!s.sqs_queue_url.empty()) {
+    t << "sqs_queue_url = " << TomlString(s.sqs_queue_url) << "\n"
+      << "endpoint = " << TomlString(s.sqs_endpoint) << "\n";
+  }
+  t << "\n"
     << "[workers]\n"
     << "lease_seconds = " << Number(s.lease_seconds) << "\n";
   if (s.workers > 0) t << "count = " << s.workers << "\n";

@@ -127,6 +127,8 @@ struct Settings {
   int notify_delivery_attempts = 0;  // 0: vidgate's default
   std::string extra_toml;            // appended as is (e.g. an [output] table)
   bool s3_through_proxy = true;      // false: vidgate talks to s3rver itself (big objects)
+  std::string sqs_queue_url;         // [intake] sqs_queue_url and endpoint, when set
+  std::string sqs_endpoint;
 };
 
 class VidgateTest : public ::testing::Test {

@@ -1,0 +1,44 @@
+#include "app/sqs_feed.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "aws/s3_events.h"
+
+namespace vidgate::app {
+
+Result<pipeline::News> SqsFeed::Wait(double seconds, const std::atomic<bool>& stop) {
+  const int wait = std::clamp(static_cast<int>(std::ceil(seconds)), 0, 20);
+  auto messages = sqs_->Receive(10, wait, 0, &stop);
+  if (!messages.ok()) {
+    if (messages.status().code() == Code::kCancelled) return pipeline::News{};
+    return messages.status();
+  }
+  pipeline::News news;
+  for (const auto& m : *messages) {
+    auto records = aws::ParseS3Events(m.body);
+    if (!records.ok()) {
+      if (refused_.insert(m.id).second) {
+        log_->warn(
+            "{}: message {} is left on the queue (it reaches the dead-letter queue after its "
+            "receives): {}",
+            Describe(), m.id, records.status().message());
+      }
+      continue;
+    }
+    for (const auto& r : *records) {
+      if (r.bucket != bucket_ || !r.key.starts_with(prefix_)) {
+        log_->debug("{}: {} of s3://{}/{} is not this store's", Describe(), r.event_name, r.bucket,
+                    r.key);
+        continue;
+      }
+      news.keys.push_back(r.key.substr(prefix_.size()));
+    }
+    news.tokens.push_back(m.receipt_handle);
+  }
+  return news;
+}
+
+Status SqsFeed::Done(const pipeline::News& news) { return sqs_->Delete(news.tokens); }
+
+}  // namespace vidgate::app
