@@ -3,6 +3,7 @@
 // The test sends each notification as S3 would (s3rver sends none).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <thread>
@@ -64,6 +65,17 @@ class SqsTest : public VidgateTest {
     queue_ = *queue;
     settings_.sqs_queue_url = queue_;
     settings_.sqs_endpoint = fauxqs_->endpoint();
+    // Every event also to an SNS topic, read through a queue subscribed to it.
+    auto topic = fauxqs_->CreateTopic("vidgate-events");
+    ASSERT_TRUE(topic.ok() && !topic->empty()) << topic.status().message();
+    auto events = fauxqs_->CreateQueue("events");
+    ASSERT_TRUE(events.ok());
+    auto events_arn = fauxqs_->QueueArn(*events);
+    ASSERT_TRUE(events_arn.ok());
+    ASSERT_TRUE(fauxqs_->Subscribe(*topic, *events_arn, /*raw=*/false).ok());
+    events_queue_ = *events;
+    settings_.extra_toml = "\n[[notify.sns]]\ntopic_arn = \"" + *topic + "\"\nendpoint = \"" +
+                           fauxqs_->endpoint() + "\"\n";
     settings_.poll_seconds = 300;  // only news can bring a video in time
     WriteConfig();
     aws::SqsOptions o;
@@ -95,8 +107,31 @@ class SqsTest : public VidgateTest {
     return daemon;
   }
 
+  // The events published to SNS, as its subscribed queue holds them: the
+  // CloudEvents, and their `type` attributes.
+  std::vector<std::pair<json, std::string>> PublishedEvents() {
+    aws::SqsOptions o;
+    o.queue_url = events_queue_;
+    o.endpoint = fauxqs_->endpoint();
+    aws::SqsClient reader(o, credentials_.get(), &http_, &clock_);
+    std::vector<std::pair<json, std::string>> out;
+    for (;;) {
+      auto got = reader.Receive(10, 0);
+      if (!got.ok() || got->empty()) return out;
+      std::vector<std::string> receipts;
+      for (const auto& m : *got) {
+        json envelope = json::parse(m.body, nullptr, false);
+        if (!envelope.is_object()) continue;
+        out.emplace_back(json::parse(envelope.value("Message", ""), nullptr, false),
+                         envelope["MessageAttributes"]["type"].value("Value", ""));
+        receipts.push_back(m.receipt_handle);
+      }
+      if (!reader.Delete(receipts).ok()) return out;
+    }
+  }
+
   std::unique_ptr<aws::testing::Fauxqs> fauxqs_;
-  std::string queue_, dlq_;
+  std::string queue_, dlq_, events_queue_;
   net::CurlGlobal curl_;
   net::Client http_;
   SystemClock clock_;
@@ -117,6 +152,20 @@ TEST_F(SqsTest, NewsBringsUploadsInAndWhatNoNewsNamesWaitsForTheListing) {
   EXPECT_EQ(StateOf("silent"), "") << "found without news: the listing ran";
   ASSERT_TRUE(WaitUntil([&] { return *fauxqs_->MessagesIn(queue_) == 0; }, Seconds(10),
                         "the messages deleted"));
+  // Its notifications reached SNS, with their type as an attribute.
+  std::vector<std::pair<json, std::string>> published;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (auto& e : PublishedEvents()) published.push_back(std::move(e));
+        return std::any_of(published.begin(), published.end(),
+                           [](const auto& e) { return e.second == "vidgate.video.processed"; });
+      },
+      Seconds(20), "vidgate.video.processed published to SNS"));
+  for (const auto& [event, type] : published) {
+    ASSERT_TRUE(event.is_object());
+    EXPECT_EQ(event["type"], type);
+    EXPECT_EQ(event["subject"], "my clip été");
+  }
   EXPECT_EQ(Signal(daemon, SIGTERM, Seconds(20)), 0);
 }
 
