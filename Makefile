@@ -35,13 +35,15 @@ test: test-deps
 	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DVIDGATE_TESTS=ON $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
-	@$(MAKE) --no-print-directory asan ASAN_CTEST_ARGS="-E ^e2e"
+	@$(MAKE) --no-print-directory asan ASAN_CTEST_ARGS="-E ^e2e" ASAN_E2E=OFF
 	@scripts/fuzz.sh $(FUZZ_TEST_SECONDS) 1
 
-# The suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+# The suite under AddressSanitizer and UndefinedBehaviorSanitizer (`make
+# test` runs the unit tests only, and skips building the end-to-end ones).
 ASAN_CTEST_ARGS ?=
+ASAN_E2E ?= ON
 asan: test-deps
-	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DVIDGATE_TESTS=ON -DVIDGATE_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DVIDGATE_TESTS=ON -DVIDGATE_SANITIZE=ON -DVIDGATE_E2E=$(ASAN_E2E) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build build-asan -j $(JOBS)
 	@cd build-asan && LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  ctest --output-on-failure -j $(JOBS) --timeout 900 $(ASAN_CTEST_ARGS)

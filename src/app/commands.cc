@@ -9,6 +9,7 @@
 #include <iostream>
 #include <thread>
 
+#include "app/emf_metrics.h"
 #include "app/sqs_feed.h"
 #include "aws/sqs_client.h"
 #include "catalog/catalog.h"
@@ -263,8 +264,10 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
   log.info("vidgate run: store {}, catalog {}, {} workers, {} notification sinks{}",
            cfg.storage.url, catalog::RedactUrl(cfg.database.url), opts.workers, sink_ids.size(),
            feed ? ", news from " + feed->Describe() : "");
+  std::unique_ptr<EmfMetrics> emf;
+  if (cfg.metrics.emf) emf = std::make_unique<EmfMetrics>(stdout, &clock);
   pipeline::Runner runner({store->get(), cat->get(), media.get(), &events, &dispatcher, &clock,
-                           ctx.log.get(), feed.get()},
+                           ctx.log.get(), feed.get(), emf.get()},
                           opts);
   Status s = runner.Run(stop);
   if (!s.ok()) return Fail(s, BackendExit(s));

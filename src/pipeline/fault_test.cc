@@ -49,14 +49,14 @@ class World {
   int max_attempts = 3;
 
   void RunToTheEnd(int rounds = 30) {
-    Intake intake({&faulty_, catalog_.get(), &events_, &clock_, log_.get()},
+    Intake intake({&faulty_, catalog_.get(), &events_, &clock_, log_.get(), nullptr},
                   IntakeOptions{1, 60, {"title"}});
     WorkerOptions o;
     o.owner = "w";
     o.max_attempts = max_attempts;
     o.backoff = {10, 100};
     o.lease_seconds = 30;
-    Worker worker({&faulty_, catalog_.get(), &stage_, &events_, &clock_, log_.get()}, o,
+    Worker worker({&faulty_, catalog_.get(), &stage_, &events_, &clock_, log_.get(), nullptr}, o,
                   &stopping_);
     for (int i = 0; i < rounds && !AllTerminal(); ++i) {
       intake.Scan().status().IgnoreError();
@@ -272,7 +272,7 @@ TEST(FaultTest, ASlowPublishKeepsItsLease) {
   ASSERT_TRUE(memory->Write("uploads/clip.mp4", "video clip").ok());
   ASSERT_TRUE(memory->Write("uploads/clip.json", R"({"title":"clip"})").ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  Intake intake({&slow, catalog.get(), &events, &clock, log.get()},
+  Intake intake({&slow, catalog.get(), &events, &clock, log.get(), nullptr},
                 IntakeOptions{0.01, 60, {"title"}});
   ASSERT_EQ(intake.Scan()->queued, 1);
   auto worker = [&](const std::string& owner) {
@@ -280,7 +280,8 @@ TEST(FaultTest, ASlowPublishKeepsItsLease) {
     o.owner = owner;
     o.max_attempts = 3;
     o.lease_seconds = 1;  // renewed every third of a second
-    return Worker({&slow, catalog.get(), &stage, &events, &clock, log.get()}, o, &stopping);
+    return Worker({&slow, catalog.get(), &stage, &events, &clock, log.get(), nullptr}, o,
+                  &stopping);
   };
   Worker w1 = worker("w1");
   Worker w2 = worker("w2");

@@ -210,8 +210,17 @@ Status Intake::NoticeOrphans(const std::vector<storage::ObjectInfo>& objects,
     event.document["data"]["state"] = nullptr;
     VG_ASSIGN_OR_RETURN(bool fresh, deps_.catalog->RecordNotice(obj.key, fingerprint, event, now));
     if (!fresh) continue;
+    if (deps_.observer != nullptr) deps_.observer->EventRecorded(kMetadataInvalid);
     ++report.events;
     deps_.log->warn("{}", error);
+  }
+  return Status();
+}
+
+Status Intake::Apply(const VideoChange& change) {
+  VG_RETURN_IF_ERROR(deps_.catalog->Apply(change));
+  if (deps_.observer != nullptr) {
+    for (const auto& e : change.events) deps_.observer->EventRecorded(e.type);
   }
   return Status();
 }
@@ -240,7 +249,7 @@ Status Intake::Gate(const Video& video, const std::vector<storage::ObjectInfo>& 
         kVideoUnable, video, State::kUnableToProcess, video.attempts,
         {{"reason", *gone.last_error}, {"location", nullptr}, {"history", nlohmann::json::array()}},
         now));
-    VG_RETURN_IF_ERROR(deps_.catalog->Apply(gone));
+    VG_RETURN_IF_ERROR(Apply(gone));
     ++report.events;
     deps_.log->warn("{}: awaiting_metadata -> unable_to_process ({})", video.name,
                     *gone.last_error);
@@ -270,7 +279,7 @@ Status Intake::Gate(const Video& video, const std::vector<storage::ObjectInfo>& 
                       " s; expected " + candidates[0]}};
     change.events.push_back(deps_.events->Make(kMetadataMissing, video, State::kAwaitingMetadata,
                                                video.attempts, data, now));
-    VG_RETURN_IF_ERROR(deps_.catalog->Apply(change));
+    VG_RETURN_IF_ERROR(Apply(change));
     ++report.events;
     deps_.log->warn("{}: metadata missing (expected {}); the video waits in {}", video.name,
                     candidates[0], video.current_key);
@@ -302,7 +311,7 @@ Status Intake::Gate(const Video& video, const std::vector<storage::ObjectInfo>& 
     nlohmann::json data = {{"sidecar", sidecar->key}, {"error", problem}};
     change.events.push_back(deps_.events->Make(kMetadataInvalid, video, State::kAwaitingMetadata,
                                                video.attempts, data, now));
-    VG_RETURN_IF_ERROR(deps_.catalog->Apply(change));
+    VG_RETURN_IF_ERROR(Apply(change));
     ++report.events;
     deps_.log->warn("{}: metadata invalid: {}", video.name, problem);
     return Status();
@@ -313,7 +322,7 @@ Status Intake::Gate(const Video& video, const std::vector<storage::ObjectInfo>& 
   change.job = VideoChange::Job::kSchedule;
   change.job_available_at = now;
   change.log = "metadata accepted from " + sidecar->key;
-  VG_RETURN_IF_ERROR(deps_.catalog->Apply(change));
+  VG_RETURN_IF_ERROR(Apply(change));
   ++report.queued;
   deps_.log->info("{}: awaiting_metadata -> queued ({})", video.name, sidecar->key);
   return Status();

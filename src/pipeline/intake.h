@@ -13,6 +13,7 @@
 #include "catalog/catalog.h"
 #include "common/clock.h"
 #include "pipeline/events.h"
+#include "pipeline/observer.h"
 #include "storage/store.h"
 
 namespace vidgate::pipeline {
@@ -29,6 +30,7 @@ struct IntakeDeps {
   const EventFactory* events;
   const Clock* clock;
   spdlog::logger* log;
+  Observer* observer;  // nullptr: nobody measures
 };
 
 struct ScanReport {
@@ -58,6 +60,8 @@ class Intake {
   // Scan's and Take's common part; `listing`: `objects` is everything under
   // uploads/ and failed/ (so what is not there is gone).
   Result<ScanReport> Consider(std::vector<storage::ObjectInfo> objects, bool listing);
+  // catalog->Apply, and the observer told of its events.
+  Status Apply(const catalog::VideoChange& change);
   Status Gate(const catalog::Video& video, const std::vector<storage::ObjectInfo>& objects,
               ScanReport& report, bool settle);
   Status NoticeOrphans(const std::vector<storage::ObjectInfo>& objects,

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <utility>
 
 #include "catalog/catalog.h"
@@ -20,6 +22,24 @@ namespace vidgate::pipeline {
 namespace {
 
 using catalog::State;
+
+// Keeps what the pipeline tells its observer.
+class RecordingObserver final : public Observer {
+ public:
+  void AttemptFinished(const AttemptReport& report) override {
+    std::lock_guard lock(mu_);
+    attempts.push_back(report);
+  }
+  void EventRecorded(std::string_view type) override {
+    std::lock_guard lock(mu_);
+    events.emplace_back(type);
+  }
+  std::vector<AttemptReport> attempts;
+  std::vector<std::string> events;
+
+ private:
+  std::mutex mu_;
+};
 
 class ScriptedStage final : public MediaStage {
  public:
@@ -50,7 +70,7 @@ class PipelineTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   Intake MakeIntake() {
-    return Intake({store_.get(), catalog_.get(), &events_, &clock_, log_.get()},
+    return Intake({store_.get(), catalog_.get(), &events_, &clock_, log_.get(), &observer_},
                   IntakeOptions{1, 60, {"title"}});
   }
   Worker MakeWorker(const std::string& owner = "w1") {
@@ -59,8 +79,9 @@ class PipelineTest : public ::testing::Test {
     o.max_attempts = 3;
     o.backoff = {10, 100};
     o.lease_seconds = 30;
-    return Worker({store_.get(), catalog_.get(), &stage_, &events_, &clock_, log_.get()}, o,
-                  &stopping_);
+    return Worker(
+        {store_.get(), catalog_.get(), &stage_, &events_, &clock_, log_.get(), &observer_}, o,
+        &stopping_);
   }
   void Upload(const std::string& name, bool with_sidecar = true) {
     ASSERT_TRUE(store_->Write("uploads/" + name + ".mp4", "video bytes").ok());
@@ -85,6 +106,7 @@ class PipelineTest : public ::testing::Test {
   EventFactory events_{"test", {"log"}};
   std::shared_ptr<spdlog::logger> log_ = NullLogger();
   ScriptedStage stage_;
+  RecordingObserver observer_;
   std::atomic<bool> stopping_{false};
 };
 
@@ -328,6 +350,37 @@ TEST_F(PipelineTest, LostLeaseNeverPublishes) {
   EXPECT_TRUE(store_->List("unable_to_process/")->empty());
 }
 
+// The observer hears of each attempt (its outcome, stage times, bytes) and
+// of each event committed, whichever way the attempt ends.
+TEST_F(PipelineTest, TheObserverHearsOfEveryAttemptAndEvent) {
+  Upload("clip");
+  Upload("late", /*with_sidecar=*/false);
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  stage_.script.push_back(Unavailable("decoder hiccup"));
+  Worker worker = MakeWorker();
+  ASSERT_TRUE(*worker.RunOnce());
+  ASSERT_EQ(observer_.attempts.size(), 1u);
+  EXPECT_EQ(observer_.attempts[0].video, "clip");
+  EXPECT_EQ(observer_.attempts[0].attempt, 1);
+  EXPECT_EQ(observer_.attempts[0].outcome, "failed");
+  EXPECT_EQ(observer_.attempts[0].bytes_in, 11);  // "video bytes"
+  EXPECT_EQ(observer_.attempts[0].bytes_out, 0);
+  clock_.Advance(20);
+  ASSERT_TRUE(*worker.RunOnce());
+  ASSERT_EQ(observer_.attempts.size(), 2u);
+  EXPECT_EQ(observer_.attempts[1].outcome, "processed");
+  EXPECT_EQ(observer_.attempts[1].attempt, 2);
+  EXPECT_GE(observer_.attempts[1].fetch_seconds, 0);
+  EXPECT_GE(observer_.attempts[1].process_seconds, 0);
+  EXPECT_GE(observer_.attempts[1].publish_seconds, 0);
+  clock_.Advance(61);  // past metadata.wait_seconds for "late"
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  const auto& e = observer_.events;
+  EXPECT_EQ(std::count(e.begin(), e.end(), "vidgate.video.failed"), 1);
+  EXPECT_EQ(std::count(e.begin(), e.end(), "vidgate.video.processed"), 1);
+  EXPECT_EQ(std::count(e.begin(), e.end(), "vidgate.metadata.missing"), 1);
+}
+
 // News (a change feed's keys) registers and judges what it names, the same
 // way a listing does, and nothing else.
 TEST_F(PipelineTest, NewsRegistersAndQueuesOnlyWhatItNames) {
@@ -498,7 +551,7 @@ class SettleTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   Intake MakeIntake(double settle_seconds) {
-    return Intake({store_.get(), catalog_.get(), &events_, &clock_, log_.get()},
+    return Intake({store_.get(), catalog_.get(), &events_, &clock_, log_.get(), nullptr},
                   IntakeOptions{settle_seconds, 60, {"title"}});
   }
   void SetMtime(const std::string& key, double epoch) {

@@ -111,8 +111,9 @@ Status Runner::Run(const std::atomic<bool>& stop) {
   std::atomic<bool> listing_wanted{true};
 
   std::jthread intake_thread([&] {
-    Intake intake({deps_.store, deps_.catalog, deps_.events, deps_.clock, deps_.log},
-                  options_.intake);
+    Intake intake(
+        {deps_.store, deps_.catalog, deps_.events, deps_.clock, deps_.log, deps_.observer},
+        options_.intake);
     auto next_listing = std::chrono::steady_clock::now();
     while (!stopping.load()) {
       std::vector<News> batches;
@@ -185,7 +186,8 @@ Status Runner::Run(const std::atomic<bool>& stop) {
     workers.emplace_back([&, i] {
       WorkerOptions wo = options_.worker;
       wo.owner = options_.owner_prefix + ":" + std::to_string(i);
-      Worker worker({deps_.store, deps_.catalog, deps_.media, deps_.events, deps_.clock, deps_.log},
+      Worker worker({deps_.store, deps_.catalog, deps_.media, deps_.events, deps_.clock, deps_.log,
+                     deps_.observer},
                     wo, &stopping);
       while (!stopping.load()) {
         auto ran = worker.RunOnce();

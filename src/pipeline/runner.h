@@ -10,6 +10,7 @@
 #include "pipeline/change_feed.h"
 #include "pipeline/dispatcher.h"
 #include "pipeline/intake.h"
+#include "pipeline/observer.h"
 #include "pipeline/worker.h"
 
 namespace vidgate::pipeline {
@@ -31,7 +32,8 @@ struct RunnerDeps {
   Dispatcher* dispatcher;
   const Clock* clock;
   spdlog::logger* log;
-  ChangeFeed* feed;  // nullptr: intake lists every poll_seconds, and that is all
+  ChangeFeed* feed;    // nullptr: intake lists every poll_seconds, and that is all
+  Observer* observer;  // nullptr: nobody measures
 };
 
 class Runner {

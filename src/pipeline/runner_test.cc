@@ -74,9 +74,10 @@ class RunnerTest : public ::testing::Test {
     o.poll_seconds = 60;  // the listing alone would take a minute
     o.owner_prefix = "test";
     o.intake.settle_seconds = 0.01;
-    runner_ = std::make_unique<Runner>(RunnerDeps{store_.get(), catalog_.get(), &stage_, &events_,
-                                                  dispatcher_.get(), &clock_, log_.get(), &feed_},
-                                       o);
+    runner_ = std::make_unique<Runner>(
+        RunnerDeps{store_.get(), catalog_.get(), &stage_, &events_, dispatcher_.get(), &clock_,
+                   log_.get(), &feed_, nullptr},
+        o);
     thread_ = std::thread([this] { ASSERT_TRUE(runner_->Run(stop_).ok()); });
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // its first scan is done
   }

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -95,6 +96,18 @@ void Worker::Handle(const catalog::Claim& claim) {
     return;
   }
 
+  // Told to the observer however the attempt ends.
+  AttemptReport report;
+  report.video = video.name;
+  report.attempt = attempt;
+  struct Tell {
+    Observer* observer;
+    AttemptReport& report;
+    ~Tell() {
+      if (observer != nullptr && !report.outcome.empty()) observer->AttemptFinished(report);
+    }
+  } tell{deps_.observer, report};
+
   Heartbeat heartbeat(deps_.catalog, deps_.clock, video.id, options_.owner, options_.lease_seconds,
                       deps_.log);
   Result<StageResult> result = Status();
@@ -112,13 +125,21 @@ void Worker::Handle(const catalog::Claim& claim) {
     // What the original looked like as it was read, to tell afterwards
     // whether it changed (replaced, or still being written).
     Result<storage::ObjectInfo> read_as = deps_.store->Stat(video.current_key);
+    if (read_as.ok()) report.bytes_in = read_as->size;
     result = [&]() -> Result<StageResult> {
-      VG_ASSIGN_OR_RETURN(storage::LocalFile local, deps_.store->Fetch(video.current_key));
-      return deps_.media->Process(local.path(), video.name, should_stop);
+      const double fetch_from = deps_.clock->Now();
+      auto local = deps_.store->Fetch(video.current_key);
+      report.fetch_seconds = deps_.clock->Now() - fetch_from;
+      if (!local.ok()) return local.status();
+      const double process_from = deps_.clock->Now();
+      auto processed = deps_.media->Process(local->path(), video.name, should_stop);
+      report.process_seconds = deps_.clock->Now() - process_from;
+      return processed;
     }();
     if (read_as.ok() && !(result.status().code() == Code::kCancelled && stopping_->load())) {
       Result<storage::ObjectInfo> now_as = deps_.store->Stat(video.current_key);
       if (now_as.ok() && !storage::SameVersion(*now_as, *read_as)) {
+        report.outcome = "started_over";
         StartOver(video, attempt);
         return;
       }
@@ -126,47 +147,68 @@ void Worker::Handle(const catalog::Claim& claim) {
     if (heartbeat.lost()) {
       log.warn("{}: lease lost during attempt {}; leaving the video to its new worker", video.name,
                attempt);
+      report.outcome = "lost_lease";
       return;
     }
   }
   heartbeat.Finishing();
+  const double publish_from = deps_.clock->Now();
+  if (result.ok()) {
+    for (const auto& f : result->files) {
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(f.local_path, ec);
+      if (!ec) report.bytes_out += static_cast<int64_t>(size);
+    }
+  }
 
   Status outcome;
   if (!result.ok() && result.status().code() == Code::kNotFound && OriginalVanished(video)) {
+    report.outcome = "unable_to_process";
     SetAsideVanished(video, attempt);
     return;
   }
   if (!result.ok()) {
     Status error = result.status();
     if (error.code() == Code::kCancelled && stopping_->load()) {
+      report.outcome = "released";
       outcome = Release(video);
     } else if (IsRetryable(error) && attempt < options_.max_attempts) {
+      report.outcome = "failed";
       outcome = ScheduleRetry(video, attempt, error);
     } else {
+      report.outcome = "unable_to_process";
       outcome = Quarantine(video, attempt, State::kUnableToProcess, error.message(),
                            IsRetryable(error), nullptr, video.probe);
     }
   } else if (result->verdict == "reject") {
     if (options_.retry_qc_rejections && attempt < options_.max_attempts) {
+      report.outcome = "failed";
       outcome = ScheduleRetry(video, attempt, Unavailable("QC rejected: " + result->summary));
     } else {
+      report.outcome = "rejected";
       outcome = Quarantine(video, attempt, State::kRejected, result->summary, /*retryable=*/false,
                            result->qc, result->probe);
     }
   } else {
+    report.outcome = "processed";
     outcome = Publish(video, attempt, *result);
     if (!outcome.ok() && outcome.code() != Code::kFailedPrecondition && OriginalVanished(video)) {
+      report.outcome = "unable_to_process";
       SetAsideVanished(video, attempt);
+      report.publish_seconds = deps_.clock->Now() - publish_from;
       return;
     }
     if (!outcome.ok() && outcome.code() != Code::kFailedPrecondition) {
       log.warn("{}: publishing failed: {}", video.name, outcome.message());
+      report.outcome = attempt < options_.max_attempts ? "failed" : "unable_to_process";
       outcome = attempt < options_.max_attempts
                     ? ScheduleRetry(video, attempt, outcome)
                     : Quarantine(video, attempt, State::kUnableToProcess, outcome.message(),
                                  /*retryable=*/true, result->qc, result->probe);
     }
   }
+  report.publish_seconds = deps_.clock->Now() - publish_from;
+  if (report.outcome != "processed") report.bytes_out = 0;
   if (outcome.code() == Code::kFailedPrecondition) {
     log.warn("{}: {}", video.name, outcome.message());
   } else if (!outcome.ok()) {
@@ -354,13 +396,17 @@ Status Worker::RetryWhileUnavailable(int64_t video_id, const std::function<Statu
 
 Status Worker::ApplyChange(const VideoChange& change) {
   bool retried = false;
-  return RetryWhileUnavailable(change.video_id, [&]() -> Status {
+  Status applied = RetryWhileUnavailable(change.video_id, [&]() -> Status {
     Status s = deps_.catalog->Apply(change);
     // A commit whose answer was lost: the events' ids are already there.
     if (retried && s.code() == Code::kAlreadyExists && !change.events.empty()) return Status();
     retried = true;
     return s;
   });
+  if (applied.ok() && deps_.observer != nullptr) {
+    for (const auto& e : change.events) deps_.observer->EventRecorded(e.type);
+  }
+  return applied;
 }
 
 nlohmann::json Worker::History(int64_t video_id, const catalog::AttemptEnd& ending, double now) {

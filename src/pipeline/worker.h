@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "pipeline/events.h"
 #include "pipeline/media_stage.h"
+#include "pipeline/observer.h"
 #include "pipeline/retry.h"
 #include "storage/store.h"
 
@@ -41,6 +42,7 @@ struct WorkerDeps {
   const EventFactory* events;
   const Clock* clock;
   spdlog::logger* log;
+  Observer* observer;  // nullptr: nobody measures
 };
 
 class Worker {

@@ -128,6 +128,42 @@ TEST_F(E2eTest, SeedScenarioMissingMetadataNotification) {
 
 // ---------------------------------------------------------------------------
 // 2. submit + run: the processed folder, the catalog, the event, the list.
+// `[metrics] emf = true`: stdout carries one CloudWatch EMF line per
+// finished attempt (and per alarm-worthy event), and nothing else.
+TEST_F(E2eTest, EmfLinesOnStdoutForEveryAttempt) {
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+  settings_.extra_toml = "\n[metrics]\nemf = true\n";
+  WriteConfig();
+  Upload("clip.mp4", clip, "A clip");
+  PutFile("uploads/broken.mp4", clip);  // no sidecar: it waits
+  WriteFile(root() + "/garbage.mp4", "not a video at all");
+  Upload("garbage.mp4", root() + "/garbage.mp4", "Garbage");
+  RunResult run = RunUntilIdle();
+  ASSERT_EQ(run.exit_code, 0) << Tail(run.err);
+  std::istringstream lines(run.out);
+  std::map<std::string, json> by_outcome;
+  int count = 0;
+  for (std::string line; std::getline(lines, line);) {
+    json doc = json::parse(line, nullptr, false);
+    ASSERT_TRUE(doc.is_object()) << "not an EMF line: " << line;
+    ASSERT_TRUE(doc.contains("_aws")) << line;
+    EXPECT_EQ(doc["_aws"]["CloudWatchMetrics"][0]["Namespace"], "vidgate");
+    if (doc.contains("outcome")) by_outcome[doc["outcome"]] = doc;
+    ++count;
+  }
+  ASSERT_TRUE(by_outcome.contains("processed")) << run.out;
+  const json& done = by_outcome["processed"];
+  EXPECT_EQ(done["video"], "clip");
+  EXPECT_EQ(done["bytes_in"].get<int64_t>(), static_cast<int64_t>(fs::file_size(clip)));
+  EXPECT_GT(done["bytes_out"].get<int64_t>(), 0);
+  EXPECT_GT(done["process_duration"].get<double>(), 0);
+  ASSERT_TRUE(by_outcome.contains("unable_to_process")) << run.out;
+  EXPECT_EQ(by_outcome["unable_to_process"]["video"], "garbage");
+  EXPECT_NE(run.out.find("\"event\":\"vidgate.video.unable_to_process\""), std::string::npos);
+  EXPECT_GE(count, 3);
+}
+
 TEST_F(E2eTest, SeedScenarioSuccessfulProcessing) {
   const std::string clip = Clip();
   ASSERT_FALSE(clip.empty());
