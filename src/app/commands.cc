@@ -9,8 +9,7 @@
 #include <iostream>
 #include <thread>
 
-#include "app/emf_metrics.h"
-#include "app/sqs_feed.h"
+#include "app/wiring.h"
 #include "aws/sqs_client.h"
 #include "catalog/catalog.h"
 #include "common/clock.h"
@@ -86,29 +85,6 @@ Status CheckRegularFile(const std::string& path) {
   return Status();
 }
 
-// The store storage.url names, reached as the [storage] keys say.
-Result<std::unique_ptr<storage::Store>> OpenStore(const Context& ctx) {
-  storage::OpenOptions o;
-  o.endpoint = ctx.config.storage.endpoint;
-  o.region = ctx.config.storage.region;
-  o.path_style = ctx.config.storage.path_style;
-  o.http = ctx.http;
-  o.credentials = ctx.credentials;
-  return storage::Open(ctx.config.storage.url, o);
-}
-
-Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(const Config& config) {
-  std::string password;
-  if (!config.database.password.empty()) {
-    auto resolved = ResolveSecret(config.database.password);
-    if (!resolved.ok()) return resolved.status().WithContext("database.password");
-    password = *resolved;
-  }
-  VG_ASSIGN_OR_RETURN(auto cat, catalog::Open(config.database.url, password));
-  VG_RETURN_IF_ERROR(cat->Migrate());
-  return cat;
-}
-
 std::string Location(const catalog::Video& v) {
   return catalog::IsTerminal(v.state) && !v.location.empty() ? v.location : v.current_key;
 }
@@ -157,118 +133,16 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
   const Config& cfg = ctx.config;
   auto& log = *ctx.log;
 
-  auto store = OpenStore(ctx);
-  if (!store.ok()) return Fail(store.status(), BackendExit(store.status()));
-  auto cat = OpenCatalog(cfg);
-  if (!cat.ok()) return Fail(cat.status(), BackendExit(cat.status()));
-
-  SystemClock clock;
-  std::vector<std::unique_ptr<notify::Sink>> sinks;
-  sinks.push_back(std::make_unique<notify::LogSink>(ctx.log));
-  for (size_t i = 0; i < cfg.notify.webhook.size(); ++i) {
-    const auto& w = cfg.notify.webhook[i];
-    std::string secret;
-    if (!w.secret.empty()) {
-      auto resolved = ResolveSecret(w.secret);
-      if (!resolved.ok()) {
-        return Fail(
-            resolved.status().WithContext("notify.webhook[" + std::to_string(i) + "].secret"),
-            kExitUsage);
-      }
-      secret = *resolved;
-    }
-    notify::WebhookOptions options{w.url, secret, w.timeout_seconds, "", nullptr};
-    auto sink = notify::WebhookSink::Create(options, ctx.http);
-    if (sink.ok()) {
-      // Two URLs that differ only in their hidden secrets are told apart by
-      // a digest of the whole URL, stable whatever the order of the config.
-      for (const auto& other : sinks) {
-        if (other->id() != (*sink)->id()) continue;
-        options.label = Sha256Hex(w.url).substr(0, 8);
-        sink = notify::WebhookSink::Create(options, ctx.http);
-        break;
-      }
-    }
-    if (!sink.ok()) {
-      return Fail(sink.status().WithContext("notify.webhook[" + std::to_string(i) + "]"),
-                  kExitUsage);
-    }
-    sinks.push_back(std::move(sink).value());
-  }
-  for (size_t i = 0; i < cfg.notify.sns.size(); ++i) {
-    const auto& t = cfg.notify.sns[i];
-    aws::SnsOptions o;
-    o.topic_arn = t.topic_arn;
-    o.endpoint = t.endpoint;
-    o.region = t.region;
-    auto client = aws::SnsClient::Create(o, ctx.credentials, ctx.http, &clock);
-    if (!client.ok()) {
-      return Fail(client.status().WithContext("notify.sns[" + std::to_string(i) + "]"), kExitUsage);
-    }
-    sinks.push_back(std::make_unique<notify::SnsSink>(std::move(client).value(), t.topic_arn));
-  }
-  std::vector<std::string> sink_ids;
-  std::map<std::string, notify::Sink*> sink_map;
-  for (const auto& s : sinks) {
-    sink_ids.push_back(s->id());
-    sink_map[s->id()] = s.get();
-  }
-
-  const std::string host = HostName();
-  pipeline::EventFactory events("vidgate://" + host, sink_ids);
-  pipeline::DeliveryPolicy delivery;
-  delivery.max_attempts = cfg.notify.delivery_attempts;
-  delivery.backoff = {cfg.notify.base_delay_seconds, cfg.notify.max_delay_seconds};
-  pipeline::Dispatcher dispatcher(cat->get(), sink_map, &clock, ctx.log.get(), delivery);
-  auto policy = PolicyFromConfig(cfg);
-  if (!policy.ok()) return Fail(policy.status().WithContext("qc"), kExitUsage);
-  pipeline::OutputOptions outputs;
-  outputs.renditions = cfg.output.rendition;
-  outputs.thumbnail_count = cfg.output.thumbnails;
-  outputs.sprite = cfg.output.sprite;
-  outputs.hls = cfg.output.hls;
-  outputs.hls_segment_seconds = cfg.output.hls_segment_seconds;
-  auto media = pipeline::NewQcStage(*policy, outputs, (*store)->LocalWorkRoot());
-
-  pipeline::RunnerOptions opts;
-  opts.workers = cfg.workers.count > 0
-                     ? cfg.workers.count
-                     : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  opts.poll_seconds = cfg.intake.poll_seconds;
+  auto wired = Wire(ctx);
+  if (!wired.ok()) return Fail(wired.status(), BackendExit(wired.status()));
+  Wiring& w = **wired;
+  pipeline::RunnerOptions opts = w.runner_options;
   opts.until_idle = until_idle;
-  opts.owner_prefix = host + ":" + std::to_string(getpid()) + ":" + NewUuid().substr(0, 4);
-  opts.worker.max_attempts = cfg.retry.max_attempts;
-  opts.worker.backoff = {cfg.retry.base_delay_seconds, cfg.retry.max_delay_seconds};
-  opts.worker.retry_qc_rejections = cfg.retry.retry_qc_rejections;
-  opts.worker.lease_seconds = cfg.workers.lease_seconds;
-  opts.worker.attempt_timeout_seconds = cfg.workers.attempt_timeout_seconds;
-  opts.worker.settle_seconds = cfg.storage.settle_seconds;
-  opts.intake.settle_seconds = cfg.storage.settle_seconds;
-  opts.intake.wait_seconds = cfg.metadata.wait_seconds;
-  opts.intake.required = cfg.metadata.required;
-
-  // S3 event notifications through SQS, when a queue is set.
-  std::unique_ptr<aws::SqsClient> sqs;
-  std::unique_ptr<SqsFeed> feed;
-  if (!cfg.intake.sqs_queue_url.empty()) {
-    aws::SqsOptions so;
-    so.queue_url = cfg.intake.sqs_queue_url;
-    so.endpoint = cfg.intake.endpoint;
-    so.region = cfg.intake.region;
-    sqs = std::make_unique<aws::SqsClient>(so, ctx.credentials, ctx.http, &clock);
-    auto where = storage::ParseS3Url(cfg.storage.url);
-    if (!where.ok()) return Fail(where.status(), kExitUsage);
-    feed = std::make_unique<SqsFeed>(sqs.get(), where->bucket, where->prefix, ctx.log.get());
-  }
 
   log.info("vidgate run: store {}, catalog {}, {} workers, {} notification sinks{}",
-           cfg.storage.url, catalog::RedactUrl(cfg.database.url), opts.workers, sink_ids.size(),
-           feed ? ", news from " + feed->Describe() : "");
-  std::unique_ptr<EmfMetrics> emf;
-  if (cfg.metrics.emf) emf = std::make_unique<EmfMetrics>(stdout, &clock);
-  pipeline::Runner runner({store->get(), cat->get(), media.get(), &events, &dispatcher, &clock,
-                           ctx.log.get(), feed.get(), emf.get()},
-                          opts);
+           cfg.storage.url, catalog::RedactUrl(cfg.database.url), opts.workers, w.sinks.size(),
+           w.feed ? ", news from " + w.feed->Describe() : "");
+  pipeline::Runner runner(w.RunnerDeps(ctx), opts);
   Status s = runner.Run(stop);
   if (!s.ok()) return Fail(s, BackendExit(s));
   return kExitOk;

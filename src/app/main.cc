@@ -13,6 +13,7 @@ extern "C" {
 
 #include "app/commands.h"
 #include "app/config.h"
+#include "app/lambda.h"
 #include "common/log.h"
 
 namespace {
@@ -78,6 +79,8 @@ int Main(int argc, char** argv) {
                  "QC preset (web, broadcast-ebu-r128, broadcast-atsc-a85); default: the "
                  "config's [qc]");
 
+  auto* lambda = app.add_subcommand(
+      "lambda", "serve the AWS Lambda Runtime API (SQS batches, scheduled sweeps)");
   auto* migrate = app.add_subcommand("migrate", "apply the catalog's schema migrations and exit");
   auto* demo = app.add_subcommand("demo", "generate sample videos with sidecars into uploads/");
 
@@ -128,6 +131,7 @@ int Main(int argc, char** argv) {
   if (*show) return ShowCommand(ctx, id_or_name, json);
   if (*retry) return RetryCommand(ctx, id_or_name);
   if (*migrate) return MigrateCommand(ctx);
+  if (*lambda) return LambdaCommand(ctx);
   if (*demo) return DemoCommand(ctx);
   return kExitUsage;
 }

@@ -7,6 +7,17 @@
 
 namespace vidgate::app {
 
+Result<std::vector<std::string>> StoreKeysOf(std::string_view body, const std::string& bucket,
+                                             const std::string& prefix) {
+  VG_ASSIGN_OR_RETURN(auto records, aws::ParseS3Events(body));
+  std::vector<std::string> keys;
+  for (const auto& r : records) {
+    if (r.bucket == bucket && r.key.starts_with(prefix))
+      keys.push_back(r.key.substr(prefix.size()));
+  }
+  return keys;
+}
+
 Result<pipeline::News> SqsFeed::Wait(double seconds, const std::atomic<bool>& stop) {
   const int wait = std::clamp(static_cast<int>(std::ceil(seconds)), 0, 20);
   auto messages = sqs_->Receive(10, wait, 0, &stop);

@@ -6,11 +6,19 @@
 
 #include <set>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "aws/sqs_client.h"
 #include "pipeline/change_feed.h"
 
 namespace vidgate::app {
+
+// The store keys an S3 event notification (any of its three shapes) names
+// in `bucket` under `prefix` (taken off); other buckets' and keys' records
+// are dropped. kInvalidArgument for a body that is no notification.
+Result<std::vector<std::string>> StoreKeysOf(std::string_view body, const std::string& bucket,
+                                             const std::string& prefix);
 
 class SqsFeed final : public pipeline::ChangeFeed {
  public:

@@ -461,11 +461,11 @@ pid_t VidgateTest::Launch(const std::vector<std::string>& args, const std::strin
   const std::string base = root_ + "/logs/" + std::to_string(n) + "-" + word;
   std::vector<std::string> argv = {bin_};
   argv.insert(argv.end(), args.begin(), args.end());
-  pid_t pid =
-      SpawnProcess(argv,
-                   ChildEnvironment({"VIDGATE_TEST_SECRET=" + secret_, "AWS_ACCESS_KEY_ID=S3RVER",
-                                     "AWS_SECRET_ACCESS_KEY=S3RVER"}),
-                   cwd.empty() ? root_ : cwd, base + ".out", base + ".err");
+  std::vector<std::string> env = {"VIDGATE_TEST_SECRET=" + secret_, "AWS_ACCESS_KEY_ID=S3RVER",
+                                  "AWS_SECRET_ACCESS_KEY=S3RVER"};
+  env.insert(env.end(), extra_env_.begin(), extra_env_.end());
+  pid_t pid = SpawnProcess(argv, ChildEnvironment(env), cwd.empty() ? root_ : cwd, base + ".out",
+                           base + ".err");
   if (pid > 0) processes_.push_back({pid, label, base + ".out", base + ".err", true, 0});
   return pid;
 }

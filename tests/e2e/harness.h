@@ -141,6 +141,8 @@ class VidgateTest : public ::testing::Test {
   void WriteConfig();
   // The catalog's URL for this test; "" = SQLite beside the store.
   std::string database_url_;
+  // More environment for every vidgate started here ("NAME=value").
+  std::vector<std::string> extra_env_;
 
   // Runs vidgate with `args` in `cwd` (the test folder by default, where
   // ./vidgate.toml is found) and waits for it.
