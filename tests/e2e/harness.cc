@@ -463,7 +463,11 @@ pid_t VidgateTest::Launch(const std::vector<std::string>& args, const std::strin
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<std::string> env = {"VIDGATE_TEST_SECRET=" + secret_, "AWS_ACCESS_KEY_ID=S3RVER",
                                   "AWS_SECRET_ACCESS_KEY=S3RVER"};
-  env.insert(env.end(), extra_env_.begin(), extra_env_.end());
+  for (const auto& e : extra_env_) {  // a test's own value wins
+    const std::string name = e.substr(0, e.find('=') + 1);
+    std::erase_if(env, [&](const std::string& have) { return have.starts_with(name); });
+    env.push_back(e);
+  }
   pid_t pid = SpawnProcess(argv, ChildEnvironment(env), cwd.empty() ? root_ : cwd, base + ".out",
                            base + ".err");
   if (pid > 0) processes_.push_back({pid, label, base + ".out", base + ".err", true, 0});

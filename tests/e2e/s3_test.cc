@@ -1,10 +1,16 @@
 // What only an s3:// store can do to vidgate: answer 503 SlowDown and 500 for
 // a while, in the middle of a run.
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "tests/e2e/harness.h"
 
@@ -94,6 +100,66 @@ TEST_F(S3Test, ANameTooLongToFileIsLeftWhereItIsWithASentence) {
     ++said;
   }
   EXPECT_EQ(said, 1u) << Tail(again.err);
+}
+
+// Credentials from a container endpoint (ECS's) on loopback that hands out
+// new ones each time, each good for 5 minutes and 3 seconds: vidgate asks
+// again 5 minutes before they expire, so a run of a few seconds signs with
+// several in turn, and the work goes on across the rotation. (s3rver knows
+// one access key id, so the secret and the session token rotate.)
+TEST_F(S3Test, ContainerCredentialsThatRotateMidRunAreFollowed) {
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+  httplib::Server endpoint;
+  std::atomic<int> calls{0};
+  std::atomic<int> unauthorised{0};
+  endpoint.Get("/creds", [&](const httplib::Request& req, httplib::Response& res) {
+    if (req.get_header_value("Authorization") != "container-token") ++unauthorised;
+    const int n = ++calls;
+    const auto expires = std::chrono::system_clock::now() + std::chrono::seconds(303);
+    const std::time_t t = std::chrono::system_clock::to_time_t(expires);
+    char iso[32];
+    std::strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    res.set_content(nlohmann::json{{"AccessKeyId", "S3RVER"},
+                                   {"SecretAccessKey", "secret-" + std::to_string(n)},
+                                   {"Token", "token-" + std::to_string(n)},
+                                   {"Expiration", iso}}
+                        .dump(),
+                    "application/json");
+  });
+  const int port = endpoint.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread serving([&] { endpoint.listen_after_bind(); });
+  while (!endpoint.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // No keys in the environment nor in files: the container endpoint answers.
+  extra_env_ = {
+      "AWS_ACCESS_KEY_ID=",
+      "AWS_SECRET_ACCESS_KEY=",
+      "HOME=" + root(),
+      "AWS_SHARED_CREDENTIALS_FILE=",
+      "AWS_CONFIG_FILE=",
+      "AWS_PROFILE=",
+      "AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:" + std::to_string(port) + "/creds",
+      "AWS_CONTAINER_AUTHORIZATION_TOKEN=container-token"};
+  pid_t daemon = StartDaemon({"run"});
+  ASSERT_GT(daemon, 0);
+  Upload("first.mp4", clip, "First");
+  EXPECT_TRUE(WaitUntil([&] { return StateOf("first") == "processed"; }, Seconds(60),
+                        "the first video processed"));
+  std::this_thread::sleep_for(std::chrono::seconds(4));  // the first keys are due for renewal
+  Upload("second.mp4", clip, "Second");
+  EXPECT_TRUE(WaitUntil([&] { return StateOf("second") == "processed"; }, Seconds(60),
+                        "the second video processed"));
+  EXPECT_EQ(Signal(daemon, SIGTERM, Seconds(20)), 0);
+  endpoint.stop();
+  serving.join();
+  const auto seen = S3Proxy().SessionTokensSeen();
+  EXPECT_GE(calls.load(), 2);
+  EXPECT_EQ(unauthorised.load(), 0);
+  ASSERT_FALSE(seen.empty()) << "no request carried the endpoint's session token";
+  EXPECT_EQ(seen.front(), "token-1");
+  EXPECT_GE(seen.size(), 2u) << "one set of credentials signed the whole run";
+  for (const auto& token : seen) EXPECT_TRUE(token.starts_with("token-")) << token;
 }
 
 // The harness's own peak RSS (a spawned child's ru_maxrss starts from it,

@@ -1,5 +1,6 @@
 #include "aws/testing/fault_proxy.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "aws/sigv4.h"
@@ -63,9 +64,19 @@ void FaultProxy::Clear() {
   fail_next_ = 0;
 }
 
+std::vector<std::string> FaultProxy::SessionTokensSeen() {
+  std::lock_guard lock(mu_);
+  return session_tokens_;
+}
+
 void FaultProxy::Handle(const httplib::Request& req, httplib::Response& res) {
   {
     std::lock_guard lock(mu_);
+    if (const std::string token = req.get_header_value("X-Amz-Security-Token");
+        !token.empty() &&
+        std::find(session_tokens_.begin(), session_tokens_.end(), token) == session_tokens_.end()) {
+      session_tokens_.push_back(token);
+    }
     auto fail = [&](int status, const std::string& code) {
       ++failed_;
       res.status = status;

@@ -35,6 +35,9 @@ class FaultProxy {
   void Clear();
   // How many requests were failed on purpose so far.
   int failed() const { return failed_; }
+  // The requests' session tokens (X-Amz-Security-Token), in the order first
+  // seen.
+  std::vector<std::string> SessionTokensSeen();
 
  private:
   void Handle(const httplib::Request& req, httplib::Response& res);
@@ -54,6 +57,7 @@ class FaultProxy {
   int fail_next_status_ = 503;
   std::string fail_next_code_;
   std::atomic<int> failed_{0};
+  std::vector<std::string> session_tokens_;
 };
 
 }  // namespace vidgate::aws::testing
