@@ -4,6 +4,7 @@
 
 #include <pugixml.hpp>
 
+#include "aws/service_post.h"
 #include "aws/sigv4.h"
 #include "common/util.h"
 
@@ -92,28 +93,18 @@ Result<std::string> SnsClient::Publish(const SnsMessage& m, const std::atomic<bo
   Status s = net::Retry(
       o_.retry,
       [&]() -> Status {
-        VG_ASSIGN_OR_RETURN(Credentials creds, credentials_->Get());
-        SigningRequest sr;
-        sr.method = "POST";
-        sr.path = "/";
-        sr.headers = {{"host", host_},
-                      {"content-type", "application/x-www-form-urlencoded; charset=utf-8"}};
-        sr.payload_hash = Sha256Hex(body);
-        SigningParams p;
-        p.region = o_.region;
-        p.service = "sns";
-        p.now = clock_->Now();
-        Signed signed_headers = SignV4(sr, creds, p);
-        net::Request r;
-        r.method = "POST";
-        r.url = url_;
-        r.display = Describe();
-        r.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
-        for (auto& h : signed_headers.headers) r.headers.push_back(h);
-        r.body = body;
-        r.timeout_seconds = o_.timeout_seconds;
-        r.cancel = cancel;
-        VG_ASSIGN_OR_RETURN(net::Response answer, http_->Send(r));
+        ServicePost post;
+        post.service = "sns";
+        post.region = o_.region;
+        post.url = url_;
+        post.host = host_;
+        post.display = Describe();
+        post.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+        post.body = body;
+        post.timeout_seconds = o_.timeout_seconds;
+        post.cancel = cancel;
+        VG_ASSIGN_OR_RETURN(net::Response answer,
+                            SendServicePost(post, credentials_, http_, clock_));
         if (answer.status != 200) {
           Status e = ErrorFor(answer);
           out = e;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "aws/service_post.h"
 #include "aws/sigv4.h"
 #include "common/util.h"
 
@@ -99,31 +100,19 @@ Result<nlohmann::json> SqsClient::Call(std::string_view action, const nlohmann::
   Status s = net::Retry(
       o_.retry,
       [&]() -> Status {
-        VG_ASSIGN_OR_RETURN(Credentials creds, credentials_->Get());
-        SigningRequest sr;
-        sr.method = "POST";
-        sr.path = "/";
-        sr.headers = {{"host", host_},
-                      {"content-type", "application/x-amz-json-1.0"},
-                      {"x-amz-target", "AmazonSQS." + std::string(action)}};
-        sr.payload_hash = Sha256Hex(body);
-        SigningParams p;
-        p.region = o_.region;
-        p.service = "sqs";
-        p.now = clock_->Now();
-        Signed signed_headers = SignV4(sr, creds, p);
-        net::Request r;
-        r.method = "POST";
-        r.url = url_;
-        r.display = Describe();
-        r.headers = {{"Content-Type", "application/x-amz-json-1.0"},
-                     {"X-Amz-Target", "AmazonSQS." + std::string(action)}};
-        for (auto& h : signed_headers.headers) r.headers.push_back(h);
-        r.body = body;
-        r.timeout_seconds = timeout;
-        r.cancel = cancel;
-        r.max_body_bytes = 8 << 20;
-        VG_ASSIGN_OR_RETURN(net::Response answer, http_->Send(r));
+        ServicePost post;
+        post.service = "sqs";
+        post.region = o_.region;
+        post.url = url_;
+        post.host = host_;
+        post.display = Describe();
+        post.headers = {{"Content-Type", "application/x-amz-json-1.0"},
+                        {"X-Amz-Target", "AmazonSQS." + std::string(action)}};
+        post.body = body;
+        post.timeout_seconds = timeout;
+        post.cancel = cancel;
+        VG_ASSIGN_OR_RETURN(net::Response answer,
+                            SendServicePost(post, credentials_, http_, clock_));
         if (answer.status != 200) {
           Status e = ErrorFor(answer, action);
           out = e;

@@ -1,0 +1,33 @@
+#include "aws/service_post.h"
+
+#include "common/util.h"
+
+namespace vidgate::aws {
+
+Result<net::Response> SendServicePost(const ServicePost& post, CredentialsProvider* credentials,
+                                      net::Client* http, const Clock* clock) {
+  VG_ASSIGN_OR_RETURN(Credentials creds, credentials->Get());
+  SigningRequest sr;
+  sr.method = "POST";
+  sr.path = "/";
+  sr.headers = post.headers;
+  sr.headers.emplace_back("host", post.host);
+  sr.payload_hash = Sha256Hex(post.body);
+  SigningParams p;
+  p.region = post.region;
+  p.service = post.service;
+  p.now = clock->Now();
+  Signed signed_headers = SignV4(sr, creds, p);
+  net::Request r;
+  r.method = "POST";
+  r.url = post.url;
+  r.display = post.display;
+  r.headers = post.headers;
+  for (auto& h : signed_headers.headers) r.headers.push_back(h);
+  r.body = post.body;
+  r.timeout_seconds = post.timeout_seconds;
+  r.cancel = post.cancel;
+  return http->Send(r);
+}
+
+}  // namespace vidgate::aws
