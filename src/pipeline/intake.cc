@@ -104,6 +104,19 @@ Result<ScanReport> Intake::Take(const std::vector<std::string>& keys) {
   return Consider(std::move(objects), /*listing=*/false);
 }
 
+Result<ScanReport> Intake::NoticeOverdue() {
+  VG_ASSIGN_OR_RETURN(auto awaiting, deps_.catalog->ListVideos(State::kAwaitingMetadata));
+  const double now = deps_.clock->Now();
+  std::vector<std::string> keys;
+  for (const auto& video : awaiting) {
+    if (!video.metadata_notice_sent && now - video.created_at >= options_.wait_seconds) {
+      keys.push_back(video.current_key);
+    }
+  }
+  if (keys.empty()) return ScanReport{};
+  return Take(keys);
+}
+
 Result<ScanReport> Intake::Consider(std::vector<storage::ObjectInfo> objects, bool listing) {
   ScanReport report;
   std::sort(

@@ -56,6 +56,11 @@ class Intake {
   // is not there. No settle wait: news tells of objects written whole.
   Result<ScanReport> Take(const std::vector<std::string>& keys);
 
+  // Take over the videos whose wait for a sidecar is over and not yet told
+  // (metadata.missing): with a change feed the listing is rare, and a
+  // missing sidecar brings no news. Cheap when there are none.
+  Result<ScanReport> NoticeOverdue();
+
  private:
   // Scan's and Take's common part; `listing`: `objects` is everything under
   // uploads/ and failed/ (so what is not there is gone).

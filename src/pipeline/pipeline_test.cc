@@ -413,6 +413,23 @@ TEST_F(PipelineTest, NewsOfASidecarQueuesTheVideoWaitingForIt) {
   EXPECT_EQ(Find("c").sidecar_key, "uploads/c.json");
 }
 
+TEST_F(PipelineTest, AnOverdueSidecarIsNoticedWithoutAListing) {
+  Upload("late", /*with_sidecar=*/false);
+  Intake intake = MakeIntake();
+  ASSERT_TRUE(intake.Take({"uploads/late.mp4"}).ok());
+  auto early = intake.NoticeOverdue();
+  ASSERT_TRUE(early.ok());
+  EXPECT_EQ(early->events, 0);  // still within metadata.wait_seconds
+  clock_.Advance(61);
+  auto due = intake.NoticeOverdue();
+  ASSERT_TRUE(due.ok()) << due.status().ToString();
+  EXPECT_EQ(due->events, 1);
+  EXPECT_EQ(EventTypes(Find("late").id), std::vector<std::string>{"vidgate.metadata.missing"});
+  auto again = intake.NoticeOverdue();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->events, 0);  // told once
+}
+
 TEST_F(PipelineTest, NewsOfWhatIsGoneOrElsewhereChangesNothing) {
   ASSERT_TRUE(store_->Write("processed/x/x.mp4", "filed").ok());
   ASSERT_TRUE(store_->Write("elsewhere.mp4", "not ours").ok());

@@ -115,6 +115,7 @@ Status Runner::Run(const std::atomic<bool>& stop) {
         {deps_.store, deps_.catalog, deps_.events, deps_.clock, deps_.log, deps_.observer},
         options_.intake);
     auto next_listing = std::chrono::steady_clock::now();
+    auto next_overdue_check = next_listing;
     while (!stopping.load()) {
       std::vector<News> batches;
       {
@@ -134,6 +135,16 @@ Status Runner::Run(const std::atomic<bool>& stop) {
           log.warn("{}: {}", deps_.feed->Describe(), s.message());
         }
       }
+      // With a feed the listing is rare: sidecars overdue are looked for
+      // every second instead (news never tells of a file that is missing).
+      if (deps_.feed != nullptr && std::chrono::steady_clock::now() >= next_overdue_check) {
+        next_overdue_check = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        if (auto overdue = intake.NoticeOverdue(); !overdue.ok()) {
+          log.error("intake: {}", overdue.status().message());
+        } else if (overdue->events > 0) {
+          deps_.dispatcher->Wake();
+        }
+      }
       if (listing_wanted.exchange(false) || std::chrono::steady_clock::now() >= next_listing) {
         auto report = intake.Scan();
         if (!report.ok()) {
@@ -150,9 +161,10 @@ Status Runner::Run(const std::atomic<bool>& stop) {
                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                            std::chrono::duration<double>(poll));
       }
-      const double until_listing =
+      double until_next =
           std::chrono::duration<double>(next_listing - std::chrono::steady_clock::now()).count();
-      intake_bell.Wait(std::max(until_listing, 0.0), stopping);
+      if (deps_.feed != nullptr) until_next = std::min(until_next, 1.0);
+      intake_bell.Wait(std::max(until_next, 0.0), stopping);
     }
   });
 
