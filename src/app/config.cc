@@ -325,6 +325,13 @@ Status CheckSupported(const Config& c) {
   }
   for (size_t i = 0; i < c.notify.sns.size(); ++i) {
     const SnsConfig& sns = c.notify.sns[i];
+    for (size_t j = 0; j < i; ++j) {
+      if (c.notify.sns[j].topic_arn == sns.topic_arn) {
+        return InvalidArgument("config " + c.source + ": 'notify.sns[" + std::to_string(i) +
+                               "].topic_arn' repeats notify.sns[" + std::to_string(j) +
+                               "]'s: each event would be published twice");
+      }
+    }
     const std::string where = "config " + c.source + ": 'notify.sns[" + std::to_string(i) + "].";
     if (!sns.topic_arn.starts_with("arn:") || sns.topic_arn.find(":sns:") == std::string::npos) {
       return InvalidArgument(where + "topic_arn' '" + sns.topic_arn +

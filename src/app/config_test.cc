@@ -210,6 +210,9 @@ INSTANTIATE_TEST_SUITE_P(
                 "must be an s3:// store"},
         BadCase{"[intake]\nendpoint = \"127.0.0.1:4566\"\n", "'intake.endpoint'"},
         BadCase{"[[notify.sns]]\ntopic_arn = \"vidgate-events\"\n", "'notify.sns[0].topic_arn'"},
+        BadCase{"[[notify.sns]]\ntopic_arn = \"arn:aws:sns:us-east-1:1:t\"\n"
+                "[[notify.sns]]\ntopic_arn = \"arn:aws:sns:us-east-1:1:t\"\n",
+                "published twice"},
         BadCase{"[[notify.sns]]\ntopic_arn = \"arn:aws:sns:us-east-1:1:t\"\nendpoint = \"x\"\n",
                 "'notify.sns[0].endpoint'"}));
 

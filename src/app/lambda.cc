@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/util.h"
 #include "pipeline/intake.h"
 #include "pipeline/worker.h"
 
@@ -19,6 +20,13 @@ namespace {
 double Margin(double total_seconds) { return std::clamp(total_seconds * 0.1, 2.0, 15.0); }
 
 }  // namespace
+
+LambdaHandler::LambdaHandler(Wiring* wiring, const Context* ctx)
+    : w_(wiring),
+      ctx_(ctx),
+      intake_({wiring->store.get(), wiring->catalog.get(), wiring->events.get(), &wiring->clock,
+               ctx->log.get(), wiring->emf.get()},
+              wiring->runner_options.intake) {}
 
 int LambdaHandler::Work(double deadline) {
   const double now = w_->clock.Now();
@@ -66,14 +74,11 @@ int LambdaHandler::Work(double deadline) {
 Result<nlohmann::json> LambdaHandler::Handle(const aws::Invocation& invocation) {
   const nlohmann::json event = nlohmann::json::parse(invocation.body, nullptr, false);
   if (!event.is_object()) return InvalidArgument("the invocation's event is not a JSON object");
-  pipeline::Intake intake({w_->store.get(), w_->catalog.get(), w_->events.get(), &w_->clock,
-                           ctx_->log.get(), w_->emf.get()},
-                          w_->runner_options.intake);
 
   // EventBridge's schedule: the sweep.
-  if (event.value("source", "") == "aws.events" ||
-      event.value("detail-type", "") == "Scheduled Event") {
-    auto scanned = intake.Scan();
+  if (JsonString(event, "source") == "aws.events" ||
+      JsonString(event, "detail-type") == "Scheduled Event") {
+    auto scanned = intake_.Scan();
     if (!scanned.ok()) return scanned.status();
     const int attempts = Work(invocation.deadline);
     return nlohmann::json{{"swept", true},
@@ -92,11 +97,11 @@ Result<nlohmann::json> LambdaHandler::Handle(const aws::Invocation& invocation) 
   std::vector<std::string> keys;
   std::vector<std::string> taken_ids;
   for (const auto& record : event["Records"]) {
-    const std::string id = record.is_object() ? record.value("messageId", "") : "";
-    if (!record.is_object() || record.value("eventSource", "") != "aws:sqs" || id.empty()) {
+    const std::string id = JsonString(record, "messageId");
+    if (!record.is_object() || JsonString(record, "eventSource") != "aws:sqs" || id.empty()) {
       return InvalidArgument("an SQS batch holds a record that is no SQS message");
     }
-    auto found = StoreKeysOf(record.value("body", ""), where.bucket, where.prefix);
+    auto found = StoreKeysOf(JsonString(record, "body"), where.bucket, where.prefix);
     if (!found.ok()) {
       ctx_->log->warn("lambda: message {} is given back to the queue: {}", id,
                       found.status().message());
@@ -106,7 +111,7 @@ Result<nlohmann::json> LambdaHandler::Handle(const aws::Invocation& invocation) 
     keys.insert(keys.end(), found->begin(), found->end());
     taken_ids.push_back(id);
   }
-  if (auto taken = intake.Take(keys); !taken.ok()) {
+  if (auto taken = intake_.Take(keys); !taken.ok()) {
     // Nothing of this batch is known to be taken in: every message again.
     ctx_->log->error("lambda: {}", taken.status().message());
     for (const auto& id : taken_ids) failures.push_back({{"itemIdentifier", id}});

@@ -18,6 +18,7 @@
 #include "app/commands.h"
 #include "app/wiring.h"
 #include "aws/lambda_runtime.h"
+#include "pipeline/intake.h"
 
 namespace vidgate::app {
 
@@ -26,7 +27,7 @@ namespace vidgate::app {
 class LambdaHandler {
  public:
   // `wiring` and `ctx` are borrowed.
-  LambdaHandler(Wiring* wiring, const Context* ctx) : w_(wiring), ctx_(ctx) {}
+  LambdaHandler(Wiring* wiring, const Context* ctx);
 
   // kInvalidArgument for an event that is neither kind (the invocation
   // fails); otherwise the answer (for SQS: {"batchItemFailures": [...]}).
@@ -39,6 +40,9 @@ class LambdaHandler {
 
   Wiring* w_;
   const Context* ctx_;
+  // Kept across invocations (a warm function): what a listing saw is
+  // remembered, so a file settles over two sweeps as over two scans.
+  pipeline::Intake intake_;
 };
 
 int LambdaCommand(Context& ctx);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "aws/s3_client.h"
+#include "common/util.h"
 
 namespace vidgate::aws {
 namespace {
@@ -20,7 +21,7 @@ Result<std::vector<S3EventRecord>> Parse(const nlohmann::json& doc, int depth) {
   if (!doc.is_object()) return InvalidArgument("the message is not a JSON object");
   std::vector<S3EventRecord> out;
   // An SNS envelope: the notification is the Message, as a string.
-  if (doc.value("Type", "") == "Notification" && doc.contains("Message")) {
+  if (JsonString(doc, "Type") == "Notification" && doc.contains("Message")) {
     if (depth > 0 || !doc["Message"].is_string()) {
       return InvalidArgument("the SNS envelope's Message is not a notification");
     }
@@ -29,13 +30,13 @@ Result<std::vector<S3EventRecord>> Parse(const nlohmann::json& doc, int depth) {
     return Parse(inner, depth + 1);
   }
   // S3's test message when a notification is configured.
-  if (doc.value("Event", "") == "s3:TestEvent") return out;
+  if (JsonString(doc, "Event") == "s3:TestEvent") return out;
   // EventBridge.
-  if (doc.value("source", "") == "aws.s3" && doc.contains("detail")) {
+  if (JsonString(doc, "source") == "aws.s3" && doc.contains("detail")) {
     S3EventRecord r;
     r.bucket = StringAt(doc, {"detail", "bucket", "name"});
     r.key = StringAt(doc, {"detail", "object", "key"});
-    r.event_name = doc.value("detail-type", "");
+    r.event_name = JsonString(doc, "detail-type");
     if (r.bucket.empty() || r.key.empty()) {
       return InvalidArgument("the EventBridge event names no bucket or no object key");
     }
@@ -48,11 +49,11 @@ Result<std::vector<S3EventRecord>> Parse(const nlohmann::json& doc, int depth) {
         "EventBridge event)");
   }
   for (const auto& rec : doc["Records"]) {
-    if (!rec.is_object() || rec.value("eventSource", "") != "aws:s3") continue;
+    if (!rec.is_object() || JsonString(rec, "eventSource") != "aws:s3") continue;
     S3EventRecord r;
     r.bucket = StringAt(rec, {"s3", "bucket", "name"});
     const std::string encoded = StringAt(rec, {"s3", "object", "key"});
-    r.event_name = rec.value("eventName", "");
+    r.event_name = JsonString(rec, "eventName");
     if (r.bucket.empty() || encoded.empty()) {
       return InvalidArgument("an S3 record names no bucket or no object key");
     }

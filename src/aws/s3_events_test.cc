@@ -73,6 +73,29 @@ TEST(S3EventsTest, EventBridgeKeysAreNotEncoded) {
   EXPECT_EQ((*records)[0].event_name, "Object Created");
 }
 
+// Members of the wrong type are read as missing, never thrown on: a
+// message anybody can send must not take a worker down.
+TEST(S3EventsTest, MembersOfTheWrongTypeAreReadAsMissing) {
+  for (const std::string body :
+       {R"({"Type":1})", R"({"Type":"Notification","Message":5})", R"({"Event":[],"source":{}})",
+        R"({"source":"aws.s3","detail-type":7,"detail":{"bucket":{"name":3}}})",
+        R"({"Records":[{"eventSource":7}]})"}) {
+    EXPECT_NO_THROW({
+      auto records = ParseS3Events(body);
+      if (records.ok()) {
+        EXPECT_TRUE(records->empty()) << body;
+      } else {
+        EXPECT_EQ(records.status().code(), Code::kInvalidArgument) << body;
+      }
+    }) << body;
+  }
+  auto odd_name = ParseS3Events(
+      R"({"Records":[{"eventSource":"aws:s3","eventName":5,"s3":{"bucket":{"name":"b"},"object":{"key":"k"}}}]})");
+  ASSERT_TRUE(odd_name.ok());
+  ASSERT_EQ(odd_name->size(), 1u);
+  EXPECT_EQ((*odd_name)[0].event_name, "");
+}
+
 TEST(S3EventsTest, TheTestEventHasNoRecords) {
   auto records = ParseS3Events(
       R"({"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-11-30T16:00:00.000Z",)"

@@ -67,7 +67,11 @@ Status SnsClient::ErrorFor(const net::Response& answer) const {
       fmt::format("{}: Publish was answered {} (HTTP {})", Describe(),
                   code.empty() ? "nothing" : net::OneLine(code.substr(0, 100)), answer.status);
   if (!text.empty()) message += ": " + net::OneLine(text.substr(0, 300));
-  if (code == "NotFound") return FailedPrecondition(message);
+  // A missing topic, a disabled or missing KMS key: fixable, so not final.
+  if (code == "NotFound" || code.starts_with("KMS") || code == "InvalidSecurity" ||
+      code == "EndpointDisabled") {
+    return FailedPrecondition(message);
+  }
   if (answer.status == 403 || code == "AuthorizationError" || code == "InvalidClientTokenId" ||
       code == "SignatureDoesNotMatch" || code == "ExpiredToken" || code == "KMSAccessDenied") {
     return PermissionDenied(message);

@@ -69,8 +69,10 @@ Status SqsClient::ErrorFor(const net::Response& answer, std::string_view action)
   const nlohmann::json doc = nlohmann::json::parse(answer.body, nullptr, false);
   std::string code, text;
   if (doc.is_object()) {
-    code = ShortCode(doc.value("__type", doc.value("code", std::string())));
-    text = doc.value("message", doc.value("Message", std::string()));
+    code = ShortCode(JsonString(doc, "__type"));
+    if (code.empty()) code = ShortCode(JsonString(doc, "code"));
+    text = JsonString(doc, "message");
+    if (text.empty()) text = JsonString(doc, "Message");
   }
   // The query-compatible header carries the classic code
   // ("AWS.SimpleQueueService.NonExistentQueue;Sender").
@@ -149,11 +151,11 @@ Result<std::vector<SqsMessage>> SqsClient::Receive(int max, int wait_seconds,
   for (const auto& m : answer["Messages"]) {
     if (!m.is_object()) continue;
     SqsMessage msg;
-    msg.id = m.value("MessageId", "");
-    msg.receipt_handle = m.value("ReceiptHandle", "");
-    msg.body = m.value("Body", "");
+    msg.id = JsonString(m, "MessageId");
+    msg.receipt_handle = JsonString(m, "ReceiptHandle");
+    msg.body = JsonString(m, "Body");
     if (m.contains("Attributes") && m["Attributes"].is_object()) {
-      msg.receive_count = std::atoi(m["Attributes"].value("ApproximateReceiveCount", "0").c_str());
+      msg.receive_count = std::atoi(JsonString(m["Attributes"], "ApproximateReceiveCount").c_str());
     }
     if (!msg.receipt_handle.empty()) out.push_back(std::move(msg));
   }
@@ -171,13 +173,13 @@ Status SqsClient::Delete(const std::vector<std::string>& receipt_handles) {
         Call("DeleteMessageBatch", {{"QueueUrl", o_.queue_url}, {"Entries", entries}}));
     if (!answer.contains("Failed") || !answer["Failed"].is_array()) continue;
     for (const auto& f : answer["Failed"]) {
-      const std::string code = f.value("Code", "");
+      const std::string code = JsonString(f, "Code");
       // A stale receipt: the message is visible again, and will come back.
       if (code == "ReceiptHandleIsInvalid" || code == "InvalidReceiptHandle") continue;
-      if (f.value("SenderFault", false)) {
+      if (f.is_object() && f.contains("SenderFault") && f["SenderFault"] == true) {
         return InvalidArgument(fmt::format("{}: a message could not be deleted: {} {}", Describe(),
                                            net::OneLine(code),
-                                           net::OneLine(f.value("Message", ""))));
+                                           net::OneLine(JsonString(f, "Message"))));
       }
       return Unavailable(
           fmt::format("{}: a message could not be deleted: {}", Describe(), net::OneLine(code)));
@@ -196,7 +198,7 @@ Status SqsClient::ChangeVisibility(const std::string& receipt_handle, int second
 Result<std::string> SqsClient::Send(std::string_view body) {
   VG_ASSIGN_OR_RETURN(nlohmann::json answer,
                       Call("SendMessage", {{"QueueUrl", o_.queue_url}, {"MessageBody", body}}));
-  return answer.value("MessageId", "");
+  return JsonString(answer, "MessageId");
 }
 
 }  // namespace vidgate::aws

@@ -114,6 +114,12 @@ std::string Sha256::HexDigest() {
   return Hex(md.data(), len);
 }
 
+std::string JsonString(const nlohmann::json& object, std::string_view key) {
+  if (!object.is_object()) return "";
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 std::string HostName() {
   std::array<char, 256> buf{};
   if (gethostname(buf.data(), buf.size() - 1) != 0) return "localhost";

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,12 @@ class Sha256 {
  private:
   evp_md_ctx_st* ctx_;
 };
+
+// The string member `key` of `object`, or "" when `object` is no object or
+// the member is missing or not a string: JSON from outside (a queue, a
+// peer) is read with this, never with json::value, which throws on a
+// member of another type.
+std::string JsonString(const nlohmann::json& object, std::string_view key);
 
 // The host name, for worker ids and the CloudEvents source.
 std::string HostName();

@@ -41,6 +41,17 @@ TEST(UtilTest, Sha256InPiecesIsSha256OfTheWhole) {
   EXPECT_EQ(halves.HexDigest(), Sha256Hex(big));
 }
 
+TEST(UtilTest, JsonStringReadsOnlyStrings) {
+  const auto doc = nlohmann::json::parse(R"({"a":"x","b":1,"c":null,"d":["x"]})");
+  EXPECT_EQ(JsonString(doc, "a"), "x");
+  EXPECT_EQ(JsonString(doc, "b"), "");
+  EXPECT_EQ(JsonString(doc, "c"), "");
+  EXPECT_EQ(JsonString(doc, "d"), "");
+  EXPECT_EQ(JsonString(doc, "missing"), "");
+  EXPECT_EQ(JsonString(nlohmann::json::array(), "a"), "");
+  EXPECT_EQ(JsonString(nlohmann::json(3), "a"), "");
+}
+
 TEST(UtilTest, Base64RoundTripsAndRefusesGarbage) {
   EXPECT_EQ(Base64Encode(""), "");
   EXPECT_EQ(Base64Encode("f"), "Zg==");

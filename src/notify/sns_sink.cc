@@ -1,10 +1,24 @@
 #include "notify/sns_sink.h"
 
+#include <algorithm>
+
+#include "common/util.h"
+
 namespace vidgate::notify {
 
 namespace {
 constexpr size_t kMaxSnsMessage = 256 * 1024;  // SNS's limit, attributes included
 }  // namespace
+
+std::string SnsSink::FifoGroupId(const std::string& subject) {
+  // SNS takes only a-z, A-Z, 0-9 and ASCII punctuation, at most 128: a name
+  // ("Summer Trip", "été") goes by a digest, the same for all its events.
+  if (subject.empty()) return "vidgate";
+  const bool usable =
+      subject.size() <= 128 &&
+      std::all_of(subject.begin(), subject.end(), [](char c) { return c > ' ' && c < 127; });
+  return usable ? subject : "v-" + Sha256Hex(subject).substr(0, 40);
+}
 
 Status SnsSink::Deliver(const nlohmann::json& event) {
   if (cancelled_) return Cancelled(client_->Describe() + ": vidgate is stopping");
@@ -25,8 +39,7 @@ Status SnsSink::Deliver(const nlohmann::json& event) {
   }
   if (client_->fifo()) {
     m.deduplication_id = event["id"].get<std::string>();
-    const std::string subject = event.value("subject", "");
-    m.group_id = subject.empty() ? "vidgate" : subject.substr(0, 128);
+    m.group_id = FifoGroupId(JsonString(event, "subject"));
   }
   auto published = client_->Publish(m, &cancelled_);
   if (published.ok()) return Status();

@@ -25,6 +25,8 @@ class SnsSink final : public Sink {
   Status Deliver(const nlohmann::json& event) override;
   double max_seconds() const override { return 10; }
   void Cancel() override { cancelled_ = true; }
+  // The MessageGroupId of a video's events on a FIFO topic.
+  static std::string FifoGroupId(const std::string& subject);
 
  private:
   std::unique_ptr<aws::SnsClient> client_;

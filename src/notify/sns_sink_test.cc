@@ -3,6 +3,10 @@
 #include "notify/sns_sink.h"
 
 #include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <algorithm>
+#include <thread>
 
 #include "aws/sqs_client.h"
 #include "aws/testing/fauxqs.h"
@@ -122,6 +126,55 @@ TEST_F(SnsSinkTest, AMissingTopicIsRetriedLaterAndABadEventNever) {
   sink->Cancel();
   EXPECT_EQ(sink->Deliver(Event("3f0c2a4e-0000-4000-8000-000000000006", "clip")).code(),
             Code::kCancelled);
+}
+
+// SNS takes only ASCII punctuation and alphanumerics in a MessageGroupId:
+// a name with a space or accents goes by a stable digest.
+TEST(SnsSinkFifoTest, GroupIdsAreWhatSnsTakes) {
+  EXPECT_EQ(SnsSink::FifoGroupId("clip-1_2.mp4"), "clip-1_2.mp4");
+  EXPECT_EQ(SnsSink::FifoGroupId(""), "vidgate");
+  for (const std::string& name : std::vector<std::string>{
+           "Summer Trip", "été", std::string(200, 'x'), std::string("a\x01")}) {
+    const std::string id = SnsSink::FifoGroupId(name);
+    EXPECT_LE(id.size(), 128u) << name;
+    EXPECT_TRUE(std::all_of(id.begin(), id.end(), [](char c) { return c > ' ' && c < 127; }))
+        << name;
+    EXPECT_EQ(id, SnsSink::FifoGroupId(name)) << "not stable";
+  }
+  EXPECT_NE(SnsSink::FifoGroupId("Summer Trip"), SnsSink::FifoGroupId("Summer trip"));
+}
+
+// A topic whose KMS key is disabled can be fixed: the event is tried again
+// later, not given up.
+TEST(SnsSinkErrorTest, AKmsProblemIsRetriedNotGivenUp) {
+  httplib::Server fake;
+  fake.Post("/", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 400;
+    res.set_content(
+        "<ErrorResponse><Error><Type>Sender</Type><Code>KMSDisabled</Code><Message>key "
+        "disabled</Message></Error></ErrorResponse>",
+        "text/xml");
+  });
+  const int port = fake.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { fake.listen_after_bind(); });
+  while (!fake.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  {
+    net::CurlGlobal curl;
+    net::Client http;
+    auto creds = aws::StaticCredentials({"AK", "SK", "", 0});
+    SystemClock clock;
+    aws::SnsOptions o;
+    o.topic_arn = "arn:aws:sns:us-east-1:000000000000:t";
+    o.endpoint = "http://127.0.0.1:" + std::to_string(port);
+    o.sleep = [](double) {};
+    SnsSink sink(std::move(aws::SnsClient::Create(o, creds.get(), &http, &clock)).value(),
+                 o.topic_arn);
+    Status s = sink.Deliver({{"id", "e1"}, {"type", "t"}, {"subject", "s"}});
+    EXPECT_EQ(s.code(), Code::kUnavailable) << s.message();
+    EXPECT_NE(s.message().find("KMSDisabled"), std::string::npos) << s.message();
+  }
+  fake.stop();
+  serving.join();
 }
 
 TEST(SnsClientTest, OnlyAnSnsTopicArnIsTaken) {

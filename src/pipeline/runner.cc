@@ -141,8 +141,9 @@ Status Runner::Run(const std::atomic<bool>& stop) {
         next_overdue_check = std::chrono::steady_clock::now() + std::chrono::seconds(1);
         if (auto overdue = intake.NoticeOverdue(); !overdue.ok()) {
           log.error("intake: {}", overdue.status().message());
-        } else if (overdue->events > 0) {
-          deps_.dispatcher->Wake();
+        } else {
+          if (overdue->queued > 0) work_bell.Ring();
+          if (overdue->events > 0) deps_.dispatcher->Wake();
         }
       }
       if (listing_wanted.exchange(false) || std::chrono::steady_clock::now() >= next_listing) {
@@ -172,6 +173,17 @@ Status Runner::Run(const std::atomic<bool>& stop) {
     if (deps_.feed == nullptr) return;
     std::string last_error;
     while (!stopping.load()) {
+      // One batch at a time: what is received waits in memory, hidden from
+      // other receivers only for the queue's visibility timeout, so the
+      // next batch is fetched once the last one is taken.
+      for (;;) {
+        {
+          std::lock_guard lock(news_mu);
+          if (news_waiting.empty() || stopping.load()) break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      if (stopping.load()) break;
       Result<News> news = deps_.feed->Wait(std::min(poll, 20.0), stopping);
       if (!news.ok()) {
         if (news.status().message() != last_error) {
@@ -228,7 +240,10 @@ Status Runner::Run(const std::atomic<bool>& stop) {
     while (deps_.catalog->SignalsWork() && !stopping.load()) {
       auto woken = deps_.catalog->WaitForWork(0.2);
       if (woken.ok() && *woken) work_bell.Ring();
-      if (!woken.ok()) intake_bell.Wait(1.0, stopping);
+      if (!woken.ok()) {
+        StickyBell pause;  // not intake_bell: its one waiter is the intake thread
+        pause.Wait(1.0, stopping);
+      }
     }
   });
 
