@@ -559,6 +559,11 @@ void S3Client::AbortMultipart(std::string_view key, const std::string& upload_id
 
 Status S3Client::Copy(std::string_view from, std::string_view to, bool if_absent) {
   VG_ASSIGN_OR_RETURN(S3Object source, Head(from));
+  return Copy(from, source, to, if_absent);
+}
+
+Status S3Client::Copy(std::string_view from, const S3Object& source, std::string_view to,
+                      bool if_absent) {
   const std::string copy_source = "/" + o_.bucket + "/" + UriEncode(from, /*keep_slash=*/true);
   if (source.size <= o_.single_copy_limit) {
     Call c;

@@ -95,6 +95,9 @@ class S3Client {
   Status Upload(const std::string& path, std::string_view key, bool if_absent);
   // Server-side copy (UploadPartCopy parts above 5 GiB).
   Status Copy(std::string_view from, std::string_view to, bool if_absent);
+  // The same, for a caller that has just read `from`'s HEAD: the copy is
+  // made only if `from` is still that version (x-amz-copy-source-if-match).
+  Status Copy(std::string_view from, const S3Object& source, std::string_view to, bool if_absent);
   // Deleting what is absent is ok (as S3 says).
   Status Delete(std::string_view key);
 

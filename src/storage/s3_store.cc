@@ -143,18 +143,21 @@ class S3Store final : public Store {
   Status Move(std::string_view from, std::string_view to) override {
     VG_RETURN_IF_ERROR(ValidateKey(from));
     VG_RETURN_IF_ERROR(ValidateKey(to));
+    // The source first, as the other stores do: a move already done (its
+    // caller killed before it could record that) must read as "not found",
+    // not as a collision with its own result.
+    VG_ASSIGN_OR_RETURN(auto source, client_->Head(Full(from)));
     auto target = client_->Head(Full(to));
     if (target.ok()) {
       // A move cut short between its copy and its delete: finish it.
-      auto source = client_->Head(Full(from));
-      if (source.ok() && source->size == target->size && source->etag == target->etag) {
+      if (source.size == target->size && source.etag == target->etag) {
         return client_->Delete(Full(from));
       }
       return AlreadyExists(fmt::format("cannot move {} to {}: the target exists",
                                        client_->Describe(Full(from)), client_->Describe(Full(to))));
     }
     if (target.status().code() != Code::kNotFound) return target.status();
-    VG_RETURN_IF_ERROR(client_->Copy(Full(from), Full(to), /*if_absent=*/true));
+    VG_RETURN_IF_ERROR(client_->Copy(Full(from), source, Full(to), /*if_absent=*/true));
     return client_->Delete(Full(from));
   }
 

@@ -99,6 +99,15 @@ TEST_P(StoreConformance, MoveNeverOverwrites) {
   EXPECT_EQ(store_->Stat("uploads/a.mp4").status().code(), Code::kNotFound);
 }
 
+// A move that already happened (a worker killed after it, before the
+// catalog heard) is repeated: "no source" must win over "target exists", so
+// the caller can tell a finished move from a collision.
+TEST_P(StoreConformance, MoveOfAMissingSourceOntoAnExistingTargetIsNotFound) {
+  ASSERT_TRUE(store_->Write("processed/a/a.json", "{}").ok());
+  EXPECT_EQ(store_->Move("uploads/a.json", "processed/a/a.json").code(), Code::kNotFound);
+  EXPECT_EQ(*store_->Read("processed/a/a.json", 10), "{}");
+}
+
 TEST_P(StoreConformance, MovedFolderLeavesNoEmptyFolder) {
   ASSERT_TRUE(store_->Write("uploads/sub/deep/a.mp4", "x").ok());
   ASSERT_TRUE(store_->Move("uploads/sub/deep/a.mp4", "failed/sub/deep/a.mp4").ok());
