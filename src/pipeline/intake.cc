@@ -16,6 +16,9 @@ using catalog::VideoChange;
 
 namespace {
 
+// Keys whose refusal was said, kept to say each once (a bound, not a goal).
+constexpr size_t kMaxRememberedErrors = 10000;
+
 // Orders objects by key, and finds a key among them.
 struct KeyLess {
   bool operator()(const storage::ObjectInfo& a, const std::string& k) const { return a.key < k; }
@@ -94,10 +97,9 @@ Result<ScanReport> Intake::Take(const std::vector<std::string>& keys) {
   for (const auto& key : wanted) {
     auto info = deps_.store->Stat(key);
     if (info.ok()) {
+      look_errors_.erase(key);
       objects.push_back(std::move(*info));
-    } else if (info.status().code() == Code::kInvalidArgument) {
-      deps_.log->warn("{}: {}; left where it is", key, info.status().message());
-    } else if (info.status().code() != Code::kNotFound) {
+    } else if (info.status().code() != Code::kNotFound && !SkipRefusedKey(key, info.status())) {
       return info.status();
     }
   }
@@ -161,7 +163,9 @@ Result<ScanReport> Intake::Consider(std::vector<storage::ObjectInfo> objects, bo
     // keys, tells a new upload from one that has just been moved away.
     auto fresh = deps_.store->Stat(obj.key);
     if (fresh.status().code() == Code::kNotFound) continue;
+    if (!fresh.ok() && SkipRefusedKey(obj.key, fresh.status())) continue;
     VG_RETURN_IF_ERROR(fresh.status());
+    look_errors_.erase(obj.key);
     catalog::NewVideo nv{parsed.name, obj.key, State::kAwaitingMetadata, deps_.clock->Now()};
     VG_ASSIGN_OR_RETURN(auto id, deps_.catalog->Register(nv, {}));
     if (id) {
@@ -228,6 +232,22 @@ Status Intake::NoticeOrphans(const std::vector<storage::ObjectInfo>& objects,
     deps_.log->warn("{}", error);
   }
   return Status();
+}
+
+bool Intake::SkipRefusedKey(const std::string& key, const Status& failure) {
+  // Access refused to one object (S3's 403 on a key another account wrote)
+  // or a name the store cannot hold is that key's matter: the listing
+  // brings it again, and it is taken once the store lets it be seen.
+  if (failure.code() != Code::kPermissionDenied && failure.code() != Code::kInvalidArgument) {
+    return false;
+  }
+  if (look_errors_.size() > kMaxRememberedErrors) look_errors_.clear();  // said again, at worst
+  if (auto [it, fresh] = look_errors_.try_emplace(key, failure.message());
+      fresh || it->second != failure.message()) {
+    it->second = failure.message();
+    deps_.log->warn("{} is left where it is for now: {}", key, failure.message());
+  }
+  return true;
 }
 
 Status Intake::Apply(const VideoChange& change) {

@@ -65,6 +65,10 @@ class Intake {
   // Scan's and Take's common part; `listing`: `objects` is everything under
   // uploads/ and failed/ (so what is not there is gone).
   Result<ScanReport> Consider(std::vector<storage::ObjectInfo> objects, bool listing);
+  // A look at one key (Stat) that failed: true when the failure is the
+  // key's own (refused, malformed) and the key was said and may be skipped;
+  // false when the store itself is failing and the whole batch must wait.
+  bool SkipRefusedKey(const std::string& key, const Status& failure);
   // catalog->Apply, and the observer told of its events.
   Status Apply(const catalog::VideoChange& change);
   Status Gate(const catalog::Video& video, const std::vector<storage::ObjectInfo>& objects,
@@ -78,8 +82,9 @@ class Intake {
 
   IntakeDeps deps_;
   IntakeOptions options_;
-  std::set<std::string> refused_noticed_;       // entries that are no objects, already logged
-  std::map<int64_t, std::string> gate_errors_;  // video id -> the error last logged
+  std::set<std::string> refused_noticed_;           // entries that are no objects, already logged
+  std::map<int64_t, std::string> gate_errors_;      // video id -> the error last logged
+  std::map<std::string, std::string> look_errors_;  // key -> the refusal last logged
   struct Watched {
     storage::ObjectInfo seen;
     double since;  // vidgate's clock when first seen like this

@@ -17,6 +17,7 @@
 #include "pipeline/intake.h"
 #include "pipeline/testing/passing_stage.h"
 #include "pipeline/worker.h"
+#include "storage/testing/error_store.h"
 
 namespace vidgate::pipeline {
 namespace {
@@ -438,6 +439,40 @@ TEST_F(PipelineTest, NewsOfWhatIsGoneOrElsewhereChangesNothing) {
   ASSERT_TRUE(taken.ok()) << taken.status().ToString();
   EXPECT_EQ(taken->registered, 0);
   EXPECT_TRUE(catalog_->ListVideos(std::nullopt)->empty());
+}
+
+// One key the store refuses to show (S3's 403 on an object another account
+// wrote, say) is said and skipped: the rest of the news and of the listing
+// is taken in, and the key is taken once the store lets it be seen.
+TEST_F(PipelineTest, AKeyTheStoreRefusesHoldsBackNothingElse) {
+  Upload("ok1");
+  Upload("locked");
+  Upload("ok2");
+  storage::ErrorStore faulty(store_.get());
+  storage::FaultRule refused;
+  refused.method = "Stat";
+  refused.key_contains = "uploads/locked.mp4";
+  refused.error = PermissionDenied("s3://b/uploads/locked.mp4: access denied (HTTP 403)");
+  faulty.Fail(refused);
+  Intake intake({&faulty, catalog_.get(), &events_, &clock_, log_.get(), &observer_},
+                IntakeOptions{1, 60, {"title"}});
+  auto taken = intake.Take({"uploads/ok1.mp4", "uploads/locked.mp4"});
+  ASSERT_TRUE(taken.ok()) << taken.status().ToString();
+  EXPECT_EQ(Find("ok1").state, State::kQueued);
+  EXPECT_FALSE(catalog_->FindVideoByName("locked").ok());
+  auto listed = intake.Scan();  // the listing shows it; its fresh look is refused
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  EXPECT_EQ(Find("ok2").state, State::kQueued);
+  EXPECT_FALSE(catalog_->FindVideoByName("locked").ok());
+  faulty.Clear();
+  ASSERT_TRUE(intake.Take({"uploads/locked.mp4"}).ok());
+  EXPECT_EQ(Find("locked").state, State::kQueued);
+  // A store that is down is no per-key matter: the batch fails, to come again.
+  storage::FaultRule down;
+  down.method = "Stat";
+  faulty.Fail(down);
+  Upload("later");
+  EXPECT_EQ(intake.Take({"uploads/later.mp4"}).status().code(), Code::kUnavailable);
 }
 
 // The original is replaced while it is processed: what was found is
