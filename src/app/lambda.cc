@@ -19,6 +19,11 @@ namespace {
 // answer, and flush a little of the outbox.
 double Margin(double total_seconds) { return std::clamp(total_seconds * 0.1, 2.0, 15.0); }
 
+// An invocation that names no deadline (an emulator that leaves the header
+// out) gets this much time: work must still be done, and released in time
+// under Lambda's own default timeout for such functions.
+constexpr double kBudgetWithoutDeadline = 60;
+
 }  // namespace
 
 LambdaHandler::LambdaHandler(Wiring* wiring, const Context* ctx)
@@ -72,6 +77,12 @@ int LambdaHandler::Work(double deadline) {
 }
 
 Result<nlohmann::json> LambdaHandler::Handle(const aws::Invocation& invocation) {
+  double deadline = invocation.deadline;
+  if (deadline <= 0) {
+    deadline = w_->clock.Now() + kBudgetWithoutDeadline;
+    ctx_->log->warn("lambda: invocation {} names no deadline; it is given {:g} s",
+                    invocation.request_id, kBudgetWithoutDeadline);
+  }
   const nlohmann::json event = nlohmann::json::parse(invocation.body, nullptr, false);
   if (!event.is_object()) return InvalidArgument("the invocation's event is not a JSON object");
 
@@ -80,7 +91,7 @@ Result<nlohmann::json> LambdaHandler::Handle(const aws::Invocation& invocation) 
       JsonString(event, "detail-type") == "Scheduled Event") {
     auto scanned = intake_.Scan();
     if (!scanned.ok()) return scanned.status();
-    const int attempts = Work(invocation.deadline);
+    const int attempts = Work(deadline);
     return nlohmann::json{{"swept", true},
                           {"registered", scanned->registered},
                           {"queued", scanned->queued},
@@ -117,7 +128,7 @@ Result<nlohmann::json> LambdaHandler::Handle(const aws::Invocation& invocation) 
     for (const auto& id : taken_ids) failures.push_back({{"itemIdentifier", id}});
     return nlohmann::json{{"batchItemFailures", failures}};
   }
-  Work(invocation.deadline);
+  Work(deadline);
   return nlohmann::json{{"batchItemFailures", failures}};
 }
 

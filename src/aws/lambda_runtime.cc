@@ -1,5 +1,6 @@
 #include "aws/lambda_runtime.h"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 namespace vidgate::aws {
@@ -20,8 +21,9 @@ Result<Invocation> LambdaRuntime::Next(const std::atomic<bool>* cancel) {
   Invocation inv;
   inv.request_id = answer.HeaderValue("lambda-runtime-aws-request-id");
   inv.function_arn = answer.HeaderValue("lambda-runtime-invoked-function-arn");
-  inv.deadline =
-      std::strtod(answer.HeaderValue("lambda-runtime-deadline-ms").c_str(), nullptr) / 1000;
+  const double deadline_ms =
+      std::strtod(answer.HeaderValue("lambda-runtime-deadline-ms").c_str(), nullptr);
+  inv.deadline = std::isfinite(deadline_ms) && deadline_ms > 0 ? deadline_ms / 1000 : 0;
   inv.body = std::move(answer.body);
   // The id goes into the next URLs: it must be one path segment.
   if (inv.request_id.empty() ||

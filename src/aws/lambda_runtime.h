@@ -18,7 +18,7 @@ namespace vidgate::aws {
 struct Invocation {
   std::string request_id;
   std::string body;     // the event's JSON
-  double deadline = 0;  // seconds since the epoch (Lambda-Runtime-Deadline-Ms)
+  double deadline = 0;  // seconds since the epoch (Lambda-Runtime-Deadline-Ms); 0: not given
   std::string function_arn;
 };
 

@@ -8,6 +8,7 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include "tests/e2e/harness.h"
 
@@ -33,14 +34,14 @@ class FakeRuntimeApi {
         res.status = 503;
         return;
       }
-      auto [id, body] = queue_.front();
+      auto [id, body, with_deadline] = queue_.front();
       queue_.pop_front();
       const auto deadline =
           std::chrono::duration_cast<std::chrono::milliseconds>(
               std::chrono::system_clock::now().time_since_epoch() + std::chrono::seconds(60))
               .count();
       res.set_header("Lambda-Runtime-Aws-Request-Id", id);
-      res.set_header("Lambda-Runtime-Deadline-Ms", std::to_string(deadline));
+      if (with_deadline) res.set_header("Lambda-Runtime-Deadline-Ms", std::to_string(deadline));
       res.set_header("Lambda-Runtime-Invoked-Function-Arn",
                      "arn:aws:lambda:us-east-1:000000000000:function:vidgate");
       res.set_content(body, "application/json");
@@ -76,10 +77,11 @@ class FakeRuntimeApi {
     if (thread_.joinable()) thread_.join();
   }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
-  void Invoke(const std::string& id, const json& event) {
+  // `with_deadline` false: no Lambda-Runtime-Deadline-Ms (some emulators).
+  void Invoke(const std::string& id, const json& event, bool with_deadline = true) {
     {
       std::lock_guard lock(mu_);
-      queue_.emplace_back(id, event.dump());
+      queue_.emplace_back(id, event.dump(), with_deadline);
     }
     cv_.notify_all();
   }
@@ -102,7 +104,7 @@ class FakeRuntimeApi {
   int port_ = -1;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::pair<std::string, std::string>> queue_;
+  std::deque<std::tuple<std::string, std::string, bool>> queue_;
   std::vector<Answer> answers_;
   bool stopping_ = false;
 };
@@ -161,6 +163,19 @@ TEST_F(LambdaTest, AnSqsBatchReportsOnlyItsBrokenRecordAndASweepRunsADueRetry) {
   EXPECT_EQ(json::parse(first->body),
             json::parse(R"({"batchItemFailures":[{"itemIdentifier":"m-bad"}]})"));
   EXPECT_EQ(StateOf("good one"), "processed");
+
+  // An invocation that names no deadline still gets its work done.
+  Upload("undated.mp4", clip, "Undated");
+  api_.Invoke("req-undated",
+              {{"Records",
+                {SqsRecord("m-undated", S3Notification({BucketKey("uploads/undated.json"),
+                                                        BucketKey("uploads/undated.mp4")})
+                                            .dump())}}},
+              /*with_deadline=*/false);
+  auto undated = api_.AnswerTo("req-undated", 60);
+  ASSERT_TRUE(undated.has_value());
+  ASSERT_EQ(undated->kind, "response") << undated->body;
+  EXPECT_EQ(StateOf("undated"), "processed");
 
   // A video whose filing fails (its folder refuses writes): another attempt
   // is scheduled, and the scheduled sweep runs it once it is due.
