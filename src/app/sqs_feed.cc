@@ -29,6 +29,8 @@ Result<pipeline::News> SqsFeed::Wait(double seconds, const std::atomic<bool>& st
   for (const auto& m : *messages) {
     auto records = aws::ParseS3Events(m.body);
     if (!records.ok()) {
+      // Bounded: a flood of junk is said again, at worst, never held forever.
+      if (refused_.size() >= 10000) refused_.clear();
       if (refused_.insert(m.id).second) {
         log_->warn(
             "{}: message {} is left on the queue (it reaches the dead-letter queue after its "

@@ -107,7 +107,9 @@ Status Runner::Run(const std::atomic<bool>& stop) {
 
   // News from the feed thread to the intake thread, in batches.
   std::mutex news_mu;
+  std::condition_variable news_taken;  // rung when intake has taken its batches
   std::vector<News> news_waiting;
+  int news_unfinished = 0;  // batches handed over and not yet taken (under news_mu)
   std::atomic<bool> listing_wanted{true};
 
   std::jthread intake_thread([&] {
@@ -134,6 +136,13 @@ Status Runner::Run(const std::atomic<bool>& stop) {
         if (Status s = deps_.feed->Done(news); !s.ok()) {
           log.warn("{}: {}", deps_.feed->Describe(), s.message());
         }
+      }
+      if (!batches.empty()) {
+        {
+          std::lock_guard lock(news_mu);
+          news_unfinished -= static_cast<int>(batches.size());
+        }
+        news_taken.notify_all();
       }
       // With a feed the listing is rare: sidecars overdue are looked for
       // every second instead (news never tells of a file that is missing).
@@ -176,12 +185,12 @@ Status Runner::Run(const std::atomic<bool>& stop) {
       // One batch at a time: what is received waits in memory, hidden from
       // other receivers only for the queue's visibility timeout, so the
       // next batch is fetched once the last one is taken.
-      for (;;) {
-        {
-          std::lock_guard lock(news_mu);
-          if (news_waiting.empty() || stopping.load()) break;
+      {
+        std::unique_lock lock(news_mu);
+        // Rechecked every 100 ms: stopping rings no condition variable.
+        while (news_unfinished > 0 && !stopping.load()) {
+          news_taken.wait_for(lock, std::chrono::milliseconds(100));
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
       }
       if (stopping.load()) break;
       Result<News> news = deps_.feed->Wait(std::min(poll, 20.0), stopping);
@@ -200,6 +209,7 @@ Status Runner::Run(const std::atomic<bool>& stop) {
       {
         std::lock_guard lock(news_mu);
         news_waiting.push_back(std::move(*news));
+        ++news_unfinished;
       }
       intake_bell.Ring();
     }
