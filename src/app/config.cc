@@ -195,6 +195,7 @@ Status ReadRoot(const toml::table& root, const std::string& source, Config& c) {
     VG_RETURN_IF_ERROR(t.Str("sqs_queue_url", c.intake.sqs_queue_url));
     double poll = -1;  // absent: 2 s, or 300 s when a queue brings the news
     VG_RETURN_IF_ERROR(t.Seconds("poll_seconds", poll, 0.01));
+    c.intake.poll_seconds_given = poll >= 0;
     c.intake.poll_seconds = poll >= 0 ? poll : c.intake.sqs_queue_url.empty() ? 2 : 300;
     VG_RETURN_IF_ERROR(t.Str("endpoint", c.intake.endpoint));
     return t.Str("region", c.intake.region);
@@ -400,6 +401,37 @@ Result<Config> ParseConfig(const std::string& toml_text, const std::string& sour
   return c;
 }
 
+// The environment's say on the AWS keys, as a container or a function is
+// configured (no file to mount there): checked like the file's.
+static Status ApplyAwsOverrides(Config& c) {
+  bool changed = false;
+  if (const char* v = std::getenv("VIDGATE_SQS_QUEUE_URL"); v && *v) {
+    c.intake.sqs_queue_url = v;
+    if (!c.intake.poll_seconds_given) c.intake.poll_seconds = 300;
+    changed = true;
+  }
+  if (const char* v = std::getenv("VIDGATE_SNS_TOPIC_ARN"); v && *v) {
+    const bool known = std::any_of(c.notify.sns.begin(), c.notify.sns.end(),
+                                   [&](const SnsConfig& s) { return s.topic_arn == v; });
+    if (!known) c.notify.sns.push_back(SnsConfig{v, "", ""});
+    changed = true;
+  }
+  if (const char* v = std::getenv("VIDGATE_METRICS_EMF"); v && *v) {
+    const std::string_view value = v;
+    if (value == "true" || value == "1") {
+      c.metrics.emf = true;
+    } else if (value == "false" || value == "0") {
+      c.metrics.emf = false;
+    } else {
+      return InvalidArgument("environment variable VIDGATE_METRICS_EMF is '" + std::string(value) +
+                             "': it must be true, false, 1 or 0");
+    }
+  }
+  if (!changed) return Status();
+  c.source += " and the environment";
+  return CheckSupported(c);
+}
+
 Result<Config> LoadConfig(const std::optional<std::string>& path) {
   std::optional<std::string> file = path;
   if (!file) {
@@ -418,6 +450,7 @@ Result<Config> LoadConfig(const std::optional<std::string>& path) {
   if (const char* v = std::getenv("VIDGATE_STORAGE_URL"); v && *v) c.storage.url = v;
   if (const char* v = std::getenv("VIDGATE_DATABASE_URL"); v && *v) c.database.url = v;
   if (const char* v = std::getenv("VIDGATE_LISTEN"); v && *v) c.server.listen = v;
+  VG_RETURN_IF_ERROR(ApplyAwsOverrides(c));
   if (c.database.url.empty()) {
     std::string root = c.storage.url;
     if (root.starts_with("file://")) {

@@ -59,6 +59,7 @@ struct Config {
   struct {
     std::string sqs_queue_url;
     double poll_seconds = 2;
+    bool poll_seconds_given = false;  // in the file (else it follows sqs_queue_url)
     std::string endpoint;
     std::string region;
   } intake;

@@ -247,5 +247,65 @@ TEST(ConfigTest, ACatalogInsideTheStoresFoldersIsRefused) {
   fs::remove_all(dir);
 }
 
+// A container or a Lambda function is configured by its environment: the
+// AWS keys can come from there, and are checked as the file's are.
+TEST(ConfigTest, TheAwsKeysComeFromTheEnvironmentTooAndAreChecked) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("vidgate-config-" + NewUuid());
+  fs::create_directories(dir);
+  const std::string file = (dir / "vidgate.toml").string();
+  ASSERT_TRUE(WriteLocalFile(file,
+                             "[storage]\nurl = \"s3://media/p\"\n[database]\n"
+                             "url = \"postgresql://v@db:5432/v\"\n[[notify.sns]]\n"
+                             "topic_arn = \"arn:aws:sns:eu-west-1:123456789012:a\"\n")
+                  .ok());
+  const char* vars[] = {"VIDGATE_SQS_QUEUE_URL", "VIDGATE_SNS_TOPIC_ARN", "VIDGATE_METRICS_EMF"};
+  auto clear = [&] {
+    for (const char* v : vars) unsetenv(v);
+  };
+  clear();
+  auto plain = LoadConfig(file);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->intake.poll_seconds, 2);
+  EXPECT_FALSE(plain->metrics.emf);
+
+  setenv("VIDGATE_SQS_QUEUE_URL", "https://sqs.eu-west-1.amazonaws.com/123456789012/uploads", 1);
+  setenv("VIDGATE_SNS_TOPIC_ARN", "arn:aws:sns:eu-west-1:123456789012:b", 1);
+  setenv("VIDGATE_METRICS_EMF", "true", 1);
+  auto aws = LoadConfig(file);
+  ASSERT_TRUE(aws.ok()) << aws.status().ToString();
+  EXPECT_EQ(aws->intake.sqs_queue_url, "https://sqs.eu-west-1.amazonaws.com/123456789012/uploads");
+  EXPECT_EQ(aws->intake.poll_seconds, 300);  // a queue brings the news: the listing is rare
+  ASSERT_EQ(aws->notify.sns.size(), 2u);
+  EXPECT_EQ(aws->notify.sns[1].topic_arn, "arn:aws:sns:eu-west-1:123456789012:b");
+  EXPECT_TRUE(aws->metrics.emf);
+
+  // The topic the file names already: not a second publisher of each event.
+  setenv("VIDGATE_SNS_TOPIC_ARN", "arn:aws:sns:eu-west-1:123456789012:a", 1);
+  EXPECT_EQ(LoadConfig(file)->notify.sns.size(), 1u);
+
+  setenv("VIDGATE_METRICS_EMF", "yes please", 1);
+  auto bad_emf = LoadConfig(file);
+  EXPECT_EQ(bad_emf.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(bad_emf.status().message().find("VIDGATE_METRICS_EMF"), std::string::npos);
+  setenv("VIDGATE_METRICS_EMF", "0", 1);
+
+  setenv("VIDGATE_SNS_TOPIC_ARN", "not-an-arn", 1);
+  auto bad_arn = LoadConfig(file);
+  EXPECT_EQ(bad_arn.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(bad_arn.status().message().find("the environment"), std::string::npos)
+      << bad_arn.status().message();
+  unsetenv("VIDGATE_SNS_TOPIC_ARN");
+
+  // A queue for a folder store is refused, wherever it is said.
+  ASSERT_TRUE(
+      WriteLocalFile(file, "[storage]\nurl = \"file://" + (dir / "d").string() + "\"\n").ok());
+  auto folder = LoadConfig(file);
+  EXPECT_EQ(folder.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(folder.status().message().find("s3://"), std::string::npos);
+  clear();
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace vidgate::app
