@@ -46,11 +46,11 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The tests' npm packages, exactly as locked; again only when the lockfile
+# The tests' npm packages and the AWS stack's (CDK), exactly as locked; again only when the lockfile
 # changed since the last install.
 if [[ "$mode" != "run" ]]; then
   root="$(cd "$(dirname "$0")/.." && pwd)"
-  for dir in "$root"/tests/webhook-verify "$root"/tests/s3rver "$root"/tests/fauxqs; do
+  for dir in "$root"/tests/webhook-verify "$root"/tests/s3rver "$root"/tests/fauxqs "$root"/deploy/aws; do
     stamp="$dir/node_modules/.package-lock.json"
     if [[ ! -f "$stamp" || "$dir/package-lock.json" -nt "$stamp" ]]; then
       (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null)

@@ -1,0 +1,39 @@
+# vidgate's container image: `vidgate run` on ECS (the default command) and
+# `vidgate lambda` as an AWS Lambda container image (command "lambda").
+# Debian 12 throughout, so the runtime libraries are the ones it was built
+# against. Build: podman build -t vidgate .   (or docker build)
+ARG BASE=debian:12
+
+FROM ${BASE} AS build
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      g++ cmake ninja-build pkg-config \
+      libavformat-dev libavcodec-dev libavfilter-dev libswscale-dev libswresample-dev libavutil-dev \
+      libebur128-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev libssl-dev \
+      nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev \
+      libcpp-httplib-dev libinih-dev libpugixml-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY CMakeLists.txt ./
+COPY src ./src
+RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DVIDGATE_E2E=OFF >/dev/null \
+ && cmake --build /build --target vidgate \
+ && strip /build/vidgate
+
+FROM ${BASE}
+# Only the shared libraries vidgate links (apt brings what they need), and
+# the CA certificates for TLS to AWS.
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      libavformat59 libavcodec59 libavfilter8 libswscale6 libswresample4 libavutil57 \
+      libebur128-1 libsqlite3-0 libpq5 libcurl4 libssl3 libpugixml1v5 libspdlog1.10 libfmt9 \
+      libtomlplusplus3 libinih1 ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --user-group --home-dir /var/lib/vidgate --create-home vidgate
+COPY --from=build /build/vidgate /usr/local/bin/vidgate
+USER vidgate
+WORKDIR /var/lib/vidgate
+# Scratch copies of S3 objects go under TMPDIR (Lambda: only /tmp is writable).
+ENV TMPDIR=/tmp
+ENTRYPOINT ["/usr/local/bin/vidgate"]
+CMD ["run"]
