@@ -221,7 +221,7 @@ int ListCommand(Context& ctx, const std::optional<std::string>& state, bool json
     if (!parsed.ok()) return Fail(parsed.status().WithContext("--state"), kExitUsage, json);
     filter = *parsed;
   }
-  auto cat = OpenCatalog(ctx.config);
+  auto cat = OpenCatalog(ctx);
   if (!cat.ok()) return Fail(cat.status(), BackendExit(cat.status()), json);
   auto videos = (*cat)->ListVideos(filter);
   if (!videos.ok()) return Fail(videos.status(), kExitBackend, json);
@@ -249,7 +249,7 @@ int ListCommand(Context& ctx, const std::optional<std::string>& state, bool json
 }
 
 int ShowCommand(Context& ctx, const std::string& id_or_name, bool json) {
-  auto cat = OpenCatalog(ctx.config);
+  auto cat = OpenCatalog(ctx);
   if (!cat.ok()) return Fail(cat.status(), BackendExit(cat.status()), json);
   auto video = catalog::FindVideo(**cat, id_or_name);
   if (video.status().code() == Code::kNotFound) return Fail(video.status(), kExitNo, json);
@@ -324,7 +324,7 @@ int ShowCommand(Context& ctx, const std::string& id_or_name, bool json) {
 }
 
 int RetryCommand(Context& ctx, const std::string& id_or_name) {
-  auto cat = OpenCatalog(ctx.config);
+  auto cat = OpenCatalog(ctx);
   if (!cat.ok()) return Fail(cat.status(), BackendExit(cat.status()));
   auto video = catalog::FindVideo(**cat, id_or_name);
   if (video.status().code() == Code::kNotFound) return Fail(video.status(), kExitNo);
@@ -412,7 +412,7 @@ int QcCommand(const std::string& file, bool json, const std::optional<std::strin
 }
 
 int MigrateCommand(Context& ctx) {
-  auto cat = OpenCatalog(ctx.config);
+  auto cat = OpenCatalog(ctx);
   if (!cat.ok()) return Fail(cat.status(), BackendExit(cat.status()));
   auto version = (*cat)->SchemaVersion();
   if (!version.ok()) return Fail(version.status(), kExitBackend);

@@ -450,6 +450,7 @@ Result<Config> LoadConfig(const std::optional<std::string>& path) {
   if (const char* v = std::getenv("VIDGATE_STORAGE_URL"); v && *v) c.storage.url = v;
   if (const char* v = std::getenv("VIDGATE_DATABASE_URL"); v && *v) c.database.url = v;
   if (const char* v = std::getenv("VIDGATE_LISTEN"); v && *v) c.server.listen = v;
+  if (const char* v = std::getenv("VIDGATE_DATABASE_PASSWORD"); v && *v) c.database.password = v;
   VG_RETURN_IF_ERROR(ApplyAwsOverrides(c));
   if (c.database.url.empty()) {
     std::string root = c.storage.url;

@@ -2,9 +2,11 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <map>
 #include <thread>
 
+#include "aws/secrets_manager.h"
 #include "common/secrets.h"
 #include "common/util.h"
 #include "notify/log_sink.h"
@@ -23,14 +25,30 @@ Result<std::unique_ptr<storage::Store>> OpenStore(const Context& ctx) {
   return storage::Open(ctx.config.storage.url, o);
 }
 
-Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(const Config& config) {
-  std::string password;
-  if (!config.database.password.empty()) {
-    auto resolved = ResolveSecret(config.database.password);
-    if (!resolved.ok()) return resolved.status().WithContext("database.password");
-    password = *resolved;
+// database.password as its source says: a Secrets Manager ARN is read from
+// there (a Lambda function has no other way to be handed a secret), the
+// other forms as every secret is (env:, file:, literal).
+static Result<std::string> DatabasePassword(const Context& ctx) {
+  const std::string& source = ctx.config.database.password;
+  if (source.empty()) return std::string();
+  if (source.starts_with("arn:") && source.find(":secretsmanager:") != std::string::npos) {
+    aws::SecretsManagerOptions o;
+    if (const char* e = std::getenv("AWS_ENDPOINT_URL_SECRETS_MANAGER"); e && *e) o.endpoint = e;
+    SystemClock clock;
+    auto secret = aws::GetSecretString(o, source, ctx.credentials, ctx.http, &clock);
+    if (!secret.ok()) return secret.status().WithContext("database.password");
+    auto password = aws::PasswordOf(*secret);
+    if (!password.ok()) return password.status().WithContext("database.password");
+    return password;
   }
-  VG_ASSIGN_OR_RETURN(auto cat, catalog::Open(config.database.url, password));
+  auto resolved = ResolveSecret(source);
+  if (!resolved.ok()) return resolved.status().WithContext("database.password");
+  return resolved;
+}
+
+Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(const Context& ctx) {
+  VG_ASSIGN_OR_RETURN(const std::string password, DatabasePassword(ctx));
+  VG_ASSIGN_OR_RETURN(auto cat, catalog::Open(ctx.config.database.url, password));
   VG_RETURN_IF_ERROR(cat->Migrate());
   return cat;
 }
@@ -40,7 +58,7 @@ Result<std::unique_ptr<Wiring>> Wire(const Context& ctx) {
   const Config& cfg = ctx.config;
   auto& clock = wired->clock;
   VG_ASSIGN_OR_RETURN(wired->store, OpenStore(ctx));
-  VG_ASSIGN_OR_RETURN(wired->catalog, OpenCatalog(cfg));
+  VG_ASSIGN_OR_RETURN(wired->catalog, OpenCatalog(ctx));
   auto& sinks = wired->sinks;
   sinks.push_back(std::make_unique<notify::LogSink>(ctx.log));
   for (size_t i = 0; i < cfg.notify.webhook.size(); ++i) {

@@ -24,8 +24,9 @@ namespace vidgate::app {
 
 // The store storage.url names, reached as the [storage] keys say.
 Result<std::unique_ptr<storage::Store>> OpenStore(const Context& ctx);
-// The catalog database.url names, migrated.
-Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(const Config& config);
+// The catalog database.url names, migrated, with database.password read
+// from its source (Secrets Manager for an ARN).
+Result<std::unique_ptr<catalog::Catalog>> OpenCatalog(const Context& ctx);
 
 struct Wiring {
   SystemClock clock;

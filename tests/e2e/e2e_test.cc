@@ -937,6 +937,50 @@ TEST_F(E2eTest, WebhookDownForAWhileStillGetsEverything) {
 // ---------------------------------------------------------------------------
 // 14. The command line's contract: exit codes, messages, --json, --config,
 // --log-format.
+// database.password may name a Secrets Manager secret (a Lambda function's
+// only way to be handed one): it is read at start, and a secret that cannot
+// be read is one sentence naming the key and the secret, never its value.
+TEST_F(E2eTest, ADatabasePasswordFromSecretsManager) {
+  httplib::Server secrets;
+  secrets.set_keep_alive_max_count(1);
+  std::mutex mu;
+  std::vector<std::string> targets;
+  std::string answer =
+      R"({"SecretString":"{\"username\":\"vidgate\",\"password\":\"s3cr3t-value\"}"})";
+  int status = 200;
+  secrets.Post("/", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    targets.push_back(req.get_header_value("X-Amz-Target"));
+    res.status = status;
+    res.set_content(answer, "application/x-amz-json-1.1");
+  });
+  const int port = secrets.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread serving([&] { secrets.listen_after_bind(); });
+  while (!secrets.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const std::string arn = "arn:aws:secretsmanager:eu-west-3:123456789012:secret:vidgate-db-AbCdEf";
+  extra_env_ = {"VIDGATE_DATABASE_PASSWORD=" + arn,
+                "AWS_ENDPOINT_URL_SECRETS_MANAGER=http://127.0.0.1:" + std::to_string(port),
+                "AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=example-secret"};
+
+  RunResult r = Run({"list", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(targets, std::vector<std::string>{"secretsmanager.GetSecretValue"});
+    answer =
+        R"({"__type":"ResourceNotFoundException","message":"Secrets Manager can't find the specified secret."})";
+    status = 400;
+  }
+  r = Run({"list"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("database.password"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(arn), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("s3cr3t-value"), std::string::npos) << r.err;
+  secrets.stop();
+  serving.join();
+}
+
 TEST_F(E2eTest, CliErrors) {
   const std::string clip = Clip();
   ASSERT_FALSE(clip.empty());

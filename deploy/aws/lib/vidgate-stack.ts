@@ -365,8 +365,9 @@ export class VidgateStack extends Stack {
         vpc,
         vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
         securityGroups: [workersGroup],
-        // A function has no secret injection: vidgate reads this one itself.
-        environment: { ...environment, VIDGATE_DATABASE_SECRET_ARN: secret.secretArn },
+        // A function has no secret injection: vidgate reads the secret itself
+        // (database.password given as its ARN).
+        environment: { ...environment, VIDGATE_DATABASE_PASSWORD: secret.secretArn },
         logGroup,
       });
       secret.grantRead(worker);

@@ -275,7 +275,7 @@ describe('Lambda workers (-c compute=lambda)', () => {
     assert.equal(worker.Properties.Timeout, 900);
     assert.ok(worker.Properties.VpcConfig.SubnetIds.length >= 2);
     const env = worker.Properties.Environment.Variables;
-    assert.ok(env.VIDGATE_DATABASE_SECRET_ARN);
+    assert.deepEqual(Object.keys(env.VIDGATE_DATABASE_PASSWORD), ['Ref'], "the secret's ARN, not its value");
     assert.equal(env.VIDGATE_METRICS_EMF, 'true');
     const [, mapping] = only(template, 'AWS::Lambda::EventSourceMapping');
     assert.deepEqual(mapping.Properties.FunctionResponseTypes, ['ReportBatchItemFailures']);
