@@ -48,6 +48,23 @@ nlohmann::json EmfMetrics::EventDocument(std::string_view type, double now) {
           {"events", 1}};
 }
 
+nlohmann::json EmfMetrics::PendingDocument(int64_t jobs, int64_t deliveries,
+                                           int64_t awaiting_notice, double now) {
+  return {{"_aws",
+           {{"Timestamp", Milliseconds(now)},
+            {"CloudWatchMetrics",
+             {Directive({}, {{"pending_jobs", "Count"},
+                             {"pending_deliveries", "Count"},
+                             {"awaiting_metadata", "Count"}})}}}},
+          {"pending_jobs", jobs},
+          {"pending_deliveries", deliveries},
+          {"awaiting_metadata", awaiting_notice}};
+}
+
+void EmfMetrics::WorkPending(int64_t jobs, int64_t deliveries, int64_t awaiting_notice) {
+  Write(PendingDocument(jobs, deliveries, awaiting_notice, clock_->Now()));
+}
+
 void EmfMetrics::AttemptFinished(const pipeline::AttemptReport& report) {
   Write(AttemptDocument(report, clock_->Now()));
 }

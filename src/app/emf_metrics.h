@@ -9,6 +9,9 @@
 // (Bytes); the video's name and attempt number ride along as properties.
 // One line per alarm-worthy event (unable_to_process, rejected, metadata
 // missing or invalid): `events` (Count) by dimension `event`.
+// About once a minute, with no dimension: `pending_jobs`,
+// `pending_deliveries`, `awaiting_metadata` (Count), the catalog's backlog
+// that the AWS stack scales the workers on.
 #pragma once
 
 #include <cstdio>
@@ -27,10 +30,13 @@ class EmfMetrics final : public pipeline::Observer {
 
   void AttemptFinished(const pipeline::AttemptReport& report) override;
   void EventRecorded(std::string_view type) override;
+  void WorkPending(int64_t jobs, int64_t deliveries, int64_t awaiting_notice) override;
 
   // The documents, for tests.
   static nlohmann::json AttemptDocument(const pipeline::AttemptReport& report, double now);
   static nlohmann::json EventDocument(std::string_view type, double now);
+  static nlohmann::json PendingDocument(int64_t jobs, int64_t deliveries, int64_t awaiting_notice,
+                                        double now);
 
  private:
   void Write(const nlohmann::json& document);

@@ -139,6 +139,15 @@ TEST(EmfTest, AnAttemptIsOneValidLineWithItsFigures) {
   EXPECT_EQ(doc["video"], "my clip été");
 }
 
+TEST(EmfTest, TheBacklogIsOneValidLineWithNoDimension) {
+  const auto doc = EmfMetrics::PendingDocument(7, 2, 1, 1764518400);
+  EXPECT_EQ(EmfProblem(doc), "") << doc.dump();
+  EXPECT_EQ(doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"], nlohmann::json::parse("[[]]"));
+  EXPECT_EQ(doc["pending_jobs"], 7);
+  EXPECT_EQ(doc["pending_deliveries"], 2);
+  EXPECT_EQ(doc["awaiting_metadata"], 1);
+}
+
 TEST(EmfTest, OnlyAlarmWorthyEventsGetALineAndLinesStayWhole) {
   char* buffer = nullptr;
   size_t size = 0;

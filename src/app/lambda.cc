@@ -92,6 +92,7 @@ Result<nlohmann::json> LambdaHandler::Handle(const aws::Invocation& invocation) 
     auto scanned = intake_.Scan();
     if (!scanned.ok()) return scanned.status();
     const int attempts = Work(deadline);
+    ReportPending();
     return nlohmann::json{{"swept", true},
                           {"registered", scanned->registered},
                           {"queued", scanned->queued},
@@ -129,7 +130,15 @@ Result<nlohmann::json> LambdaHandler::Handle(const aws::Invocation& invocation) 
     return nlohmann::json{{"batchItemFailures", failures}};
   }
   Work(deadline);
+  ReportPending();
   return nlohmann::json{{"batchItemFailures", failures}};
+}
+
+void LambdaHandler::ReportPending() {
+  if (w_->emf == nullptr) return;
+  if (auto pending = w_->catalog->PendingWork(); pending.ok()) {
+    w_->emf->WorkPending(pending->jobs, pending->deliveries, pending->awaiting_notice);
+  }
 }
 
 int LambdaCommand(Context& ctx) {

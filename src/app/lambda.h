@@ -34,6 +34,9 @@ class LambdaHandler {
   Result<nlohmann::json> Handle(const aws::Invocation& invocation);
 
  private:
+  // The catalog's backlog as an EMF line (with [metrics] emf), once per
+  // invocation, for the dashboard.
+  void ReportPending();
   // Processes queued work until there is none or `deadline` (seconds since
   // the epoch) is near; how many attempts ran.
   int Work(double deadline);

@@ -31,6 +31,15 @@ class Observer {
   virtual void AttemptFinished(const AttemptReport& report) = 0;
   // An event was committed to the outbox (its CloudEvents type).
   virtual void EventRecorded(std::string_view type) = 0;
+  // The catalog's backlog, told about once a minute by each running process
+  // (what a fleet scales on): videos queued, processing or waiting for a
+  // retry; notifications still being delivered; videos awaiting metadata
+  // whose notice is not out yet.
+  virtual void WorkPending(int64_t jobs, int64_t deliveries, int64_t awaiting_notice) {
+    (void)jobs;
+    (void)deliveries;
+    (void)awaiting_notice;
+  }
 };
 
 }  // namespace vidgate::pipeline

@@ -118,7 +118,16 @@ Status Runner::Run(const std::atomic<bool>& stop) {
         options_.intake);
     auto next_listing = std::chrono::steady_clock::now();
     auto next_overdue_check = next_listing;
+    auto next_pending_report = next_listing;
     while (!stopping.load()) {
+      if (deps_.observer != nullptr && std::chrono::steady_clock::now() >= next_pending_report) {
+        next_pending_report = std::chrono::steady_clock::now() +
+                              std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                  std::chrono::duration<double>(options_.pending_report_seconds));
+        if (auto pending = deps_.catalog->PendingWork(); pending.ok()) {
+          deps_.observer->WorkPending(pending->jobs, pending->deliveries, pending->awaiting_notice);
+        }
+      }
       std::vector<News> batches;
       {
         std::lock_guard lock(news_mu);
@@ -174,6 +183,12 @@ Status Runner::Run(const std::atomic<bool>& stop) {
       double until_next =
           std::chrono::duration<double>(next_listing - std::chrono::steady_clock::now()).count();
       if (deps_.feed != nullptr) until_next = std::min(until_next, 1.0);
+      if (deps_.observer != nullptr) {
+        until_next = std::min(
+            until_next,
+            std::chrono::duration<double>(next_pending_report - std::chrono::steady_clock::now())
+                .count());
+      }
       intake_bell.Wait(std::max(until_next, 0.0), stopping);
     }
   });

@@ -22,6 +22,9 @@ struct RunnerOptions {
   std::string owner_prefix;  // "host:pid:random"; each worker adds ":n"
   WorkerOptions worker;      // owner is set per thread
   IntakeOptions intake;
+  // How often the catalog's backlog goes to the observer (a fleet scales on
+  // it; CloudWatch's finest standard resolution is a minute).
+  double pending_report_seconds = 60;
 };
 
 struct RunnerDeps {

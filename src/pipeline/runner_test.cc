@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
@@ -59,6 +60,25 @@ class FakeFeed final : public ChangeFeed {
   std::vector<std::string> done_;
 };
 
+// Keeps the backlog reports.
+class PendingObserver final : public Observer {
+ public:
+  void AttemptFinished(const AttemptReport&) override {}
+  void EventRecorded(std::string_view) override {}
+  void WorkPending(int64_t jobs, int64_t deliveries, int64_t awaiting_notice) override {
+    std::lock_guard lock(mu_);
+    reports_.push_back({jobs, deliveries, awaiting_notice});
+  }
+  std::vector<std::array<int64_t, 3>> reports() {
+    std::lock_guard lock(mu_);
+    return reports_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::array<int64_t, 3>> reports_;
+};
+
 class RunnerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -74,9 +94,10 @@ class RunnerTest : public ::testing::Test {
     o.poll_seconds = 60;  // the listing alone would take a minute
     o.owner_prefix = "test";
     o.intake.settle_seconds = 0.01;
+    o.pending_report_seconds = 0.2;
     runner_ = std::make_unique<Runner>(
         RunnerDeps{store_.get(), catalog_.get(), &stage_, &events_, dispatcher_.get(), &clock_,
-                   log_.get(), &feed_, nullptr},
+                   log_.get(), &feed_, &observer_},
         o);
     thread_ = std::thread([this] { ASSERT_TRUE(runner_->Run(stop_).ok()); });
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // its first scan is done
@@ -117,6 +138,7 @@ class RunnerTest : public ::testing::Test {
   std::shared_ptr<spdlog::logger> log_ = NullLogger();
   PassingStage stage_;
   FakeFeed feed_;
+  PendingObserver observer_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<Runner> runner_;
   std::atomic<bool> stop_{false};
@@ -142,6 +164,24 @@ TEST_F(RunnerTest, AFailingOrLyingFeedChangesNothing) {
   feed_.Push(News{{"uploads/late.json", "uploads/late.mp4"}, {"t3"}});
   EXPECT_TRUE(Processed("late", 5));
   EXPECT_TRUE(WaitFor([&] { return feed_.done().size() == 2; }));
+}
+
+// The backlog is told at start and then on its interval, with what the
+// catalog holds (a video waiting for its sidecar here).
+TEST_F(RunnerTest, TheBacklogIsToldOnItsInterval) {
+  ASSERT_TRUE(WaitFor([&] { return !observer_.reports().empty(); }));
+  EXPECT_EQ(observer_.reports().front(), (std::array<int64_t, 3>{0, 0, 0}));
+  ASSERT_TRUE(store_->Write("uploads/alone.mp4", "video bytes").ok());
+  feed_.Push(News{{"uploads/alone.mp4"}, {"t4"}});
+  EXPECT_TRUE(WaitFor([&] {
+    auto r = observer_.reports();
+    return r.back() == std::array<int64_t, 3>{0, 0, 1};
+  }));
+  const size_t seen = observer_.reports().size();
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  const size_t later = observer_.reports().size();
+  EXPECT_GE(later, seen + 2);  // about every 0.2 s
+  EXPECT_LE(later, seen + 5);
 }
 
 }  // namespace

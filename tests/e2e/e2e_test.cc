@@ -169,6 +169,7 @@ TEST_F(E2eTest, EmfLinesOnStdoutForEveryAttempt) {
   ASSERT_TRUE(by_outcome.contains("unable_to_process")) << run.out;
   EXPECT_EQ(by_outcome["unable_to_process"]["video"], "garbage");
   EXPECT_NE(run.out.find("\"event\":\"vidgate.video.unable_to_process\""), std::string::npos);
+  EXPECT_NE(run.out.find("\"pending_jobs\":"), std::string::npos) << "the backlog, told at start";
   EXPECT_GE(count, 3);
 }
 
