@@ -480,7 +480,9 @@ export class VidgateStack extends Stack {
     this.dashboard.addWidgets(
       new cw.GraphWidget({
         title: 'Attempts by outcome',
-        left: ['processed', 'failed', 'rejected', 'unable_to_process', 'interrupted'].map((o) => attempts(o, 5)),
+        left: ['processed', 'failed', 'rejected', 'unable_to_process', 'released', 'lost_lease'].map((o) =>
+          attempts(o, 5),
+        ),
         stacked: true,
       }),
       new cw.GraphWidget({
