@@ -22,14 +22,19 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DVIDGATE_E2E=OFF >
 
 FROM ${BASE}
 # Only the shared libraries vidgate links (apt brings what they need), and
-# the CA certificates for TLS to AWS.
-RUN apt-get update -qq \
+# the CA certificates for TLS to AWS; no manuals, translations or docs
+# (the copyright files stay).
+RUN printf '%s\n' 'path-exclude=/usr/share/doc/*' 'path-include=/usr/share/doc/*/copyright' \
+      'path-exclude=/usr/share/man/*' 'path-exclude=/usr/share/info/*' \
+      'path-exclude=/usr/share/locale/*' > /etc/dpkg/dpkg.cfg.d/vidgate-slim \
+ && apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       libavformat59 libavcodec59 libavfilter8 libswscale6 libswresample4 libavutil57 \
       libebur128-1 libsqlite3-0 libpq5 libcurl4 libssl3 libpugixml1v5 libspdlog1.10 libfmt9 \
       libtomlplusplus3 libinih1 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --user-group --home-dir /var/lib/vidgate --create-home vidgate
+ && useradd --uid 10001 --user-group --home-dir /var/lib/vidgate --create-home \
+      --shell /usr/sbin/nologin vidgate
 COPY --from=build /build/vidgate /usr/local/bin/vidgate
 USER vidgate
 WORKDIR /var/lib/vidgate

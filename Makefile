@@ -7,7 +7,7 @@ ifneq ($(CCACHE),)
 CMAKE_FLAGS += -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache
 endif
 
-.PHONY: all build run test demo deps test-deps bench-deps asan fuzz bench format clean
+.PHONY: all build run test demo deps test-deps bench-deps asan fuzz bench format clean image-test
 
 all: build
 
@@ -37,6 +37,14 @@ test: test-deps
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 600
 	@$(MAKE) --no-print-directory asan ASAN_CTEST_ARGS="-E ^e2e" ASAN_E2E=OFF
 	@scripts/fuzz.sh $(FUZZ_TEST_SECONDS) 1
+
+# The container image: built from the Dockerfile with podman (a debian:12
+# base made by debootstrap, RUN steps in a chroot) and checked from inside
+# (scripts/image-test.sh: the seed's scenarios as the image's user). CI runs
+# it after `make test`. Needs root (mount, chroot).
+image-test:
+	@scripts/install-deps.sh image
+	@scripts/image-test.sh
 
 # The suite under AddressSanitizer and UndefinedBehaviorSanitizer (`make
 # test` runs the unit tests only, and skips building the end-to-end ones).

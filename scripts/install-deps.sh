@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what vidgate needs to build, run and test, from Debian's packages.
 # Idempotent and quiet when everything is present.
-# Usage: install-deps.sh [run|test|bench]  (bench: test's, and the reference tools)
+# Usage: install-deps.sh [run|test|bench|image]  (bench: test's, and the reference tools;
+# image: what make image-test needs)
 set -euo pipefail
 
 mode="${1:-run}"
@@ -21,6 +22,11 @@ if [[ "$mode" == "test" || "$mode" == "bench" ]]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev ffmpeg postgresql nodejs clang
              python3-botocore)
 fi
+if [[ "$mode" == "image" ]]; then
+  # podman builds the container image (chroot isolation, no daemon);
+  # debootstrap makes its debian:12 base from the Debian mirror.
+  packages=(podman debootstrap)
+fi
 if [[ "$mode" == "bench" ]]; then
   # awscli: the yardstick for S3 transfers (bench/s3.sh).
   packages+=(awscli)
@@ -33,7 +39,7 @@ for p in "${packages[@]}"; do
   fi
 done
 # Debian's nodejs comes without npm; other builds of nodejs bring their own.
-if [[ "$mode" != "run" ]] && ! command -v npm >/dev/null 2>&1; then
+if [[ "$mode" == "test" || "$mode" == "bench" ]] && ! command -v npm >/dev/null 2>&1; then
   missing+=(npm)
 fi
 
@@ -48,7 +54,7 @@ fi
 
 # The tests' npm packages and the AWS stack's (CDK), exactly as locked; again only when the lockfile
 # changed since the last install.
-if [[ "$mode" != "run" ]]; then
+if [[ "$mode" == "test" || "$mode" == "bench" ]]; then
   root="$(cd "$(dirname "$0")/.." && pwd)"
   for dir in "$root"/tests/webhook-verify "$root"/tests/s3rver "$root"/tests/fauxqs "$root"/deploy/aws; do
     stamp="$dir/node_modules/.package-lock.json"
