@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include "aws/sqs_client.h"
@@ -234,6 +235,42 @@ TEST_F(SqsTest, DoubledStaleForeignAndMalformedNewsChangeNothingElse) {
     ASSERT_TRUE(shown.is_object()) << name;
     EXPECT_EQ(shown["attempts"].size(), 1u) << shown.dump();
   }
+}
+
+// The seed's retry scenario with intake from the queue: a video whose
+// filing keeps failing is tried again on its schedule with no news at all
+// (the listing is 5 minutes away), five times, then set aside; what S3 says
+// of its moves into failed/ changes nothing.
+TEST_F(SqsTest, TheRetryScenarioNeedsNoNewsForItsRetries) {
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+  pid_t daemon = StartRun();
+  BlockFolder("processed/doomed");
+  UploadAndNotify("doomed", clip);
+  ASSERT_TRUE(WaitUntil([&] { return StateOf("doomed") == "unable_to_process"; }, Seconds(90),
+                        "doomed to be set aside after its attempts"))
+      << Tail(StderrOf(daemon));
+  // Late news of its stays in failed/, as S3 would have sent them.
+  Send(json{{"Records",
+             {S3Record("media", BucketKey("failed/doomed.mp4"), "ObjectCreated:Copy"),
+              S3Record("media", BucketKey("failed/doomed.json"), "ObjectCreated:Copy")}}});
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  json shown = Show("doomed");
+  ASSERT_TRUE(shown.is_object());
+  EXPECT_EQ(shown.value("state", ""), "unable_to_process");
+  ASSERT_EQ(shown["attempts"].size(), 5u) << shown["attempts"].dump();
+  for (const auto& a : shown["attempts"]) EXPECT_EQ(a.value("outcome", ""), "failed");
+  EXPECT_EQ(List()["videos"].size(), 1u) << "one video, whatever the news";
+  std::map<std::string, int> types;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (const auto& [event, type] : PublishedEvents()) ++types[type];
+        return types["vidgate.video.unable_to_process"] == 1;
+      },
+      Seconds(20), "the events on SNS"));
+  EXPECT_EQ(types["vidgate.video.failed"], 4);
+  EXPECT_EQ(*fauxqs_->MessagesIn(queue_), 0) << "every notification was taken and deleted";
+  EXPECT_EQ(Signal(daemon, SIGTERM, Seconds(20)), 0);
 }
 
 }  // namespace
