@@ -46,7 +46,7 @@ run_vidgate() {
   echo '{"title":"bench"}' > "$work/store/uploads/clip.json"
   printf '[storage]\nurl = "file://%s/store"\nsettle_seconds = 0\n[intake]\npoll_seconds = 0.05\n[workers]\ncount = 1\n%s\n' \
     "$work" "${1:-}" > "$work/vidgate.toml"
-  (cd "$work" && "$bin" run --until-idle)
+  (cd "$work" && "$bin" run --until-idle --no-server)
 }
 full_vidgate() { run_vidgate; }
 ladder_vidgate() {

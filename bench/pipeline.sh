@@ -55,7 +55,7 @@ TOML
   start=$(date +%s.%N)
   pids=()
   for _ in $(seq 1 "$p"); do
-    (cd "$run" && "$bin" run --until-idle 2>/dev/null) & pids+=($!)
+    (cd "$run" && "$bin" run --until-idle --no-server 2>/dev/null) & pids+=($!)
   done
   wait "${pids[@]}"
   end=$(date +%s.%N)

@@ -107,7 +107,7 @@ url = "sqlite://$run/vidgate.db"
 poll_seconds = 0.05
 TOML
   (cd "$run" && "$bin" migrate >/dev/null)
-  wall=$(cd "$run" && seconds "$bin" run --until-idle)
+  wall=$(cd "$run" && seconds "$bin" run --until-idle --no-server)
   processed=$(cd "$run" && "$bin" list --state processed --json | grep -c '"id"')
   [[ "$processed" -eq "$videos" ]] || { echo "$store: $processed of $videos processed" >&2; exit 1; }
   awk -v s="$store" -v n="$videos" -v w="$wall" 'BEGIN { printf "%-6s %6d %8.2f %12.1f\n", s, n, w, w * 1000 / n }'

@@ -28,6 +28,7 @@
 #include "pipeline/naming.h"
 #include "pipeline/runner.h"
 #include "qc/policy.h"
+#include "server/health_server.h"
 #include "storage/store.h"
 
 namespace vidgate::app {
@@ -127,7 +128,6 @@ class SignalWatcher {
 }  // namespace
 
 int RunCommand(Context& ctx, bool until_idle, bool no_server) {
-  (void)no_server;  // the HTTP server arrives with its issue; nothing is served yet
   std::atomic<bool> stop{false};
   SignalWatcher signals(&stop);
   const Config& cfg = ctx.config;
@@ -143,7 +143,21 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
            cfg.storage.url, catalog::RedactUrl(cfg.database.url), opts.workers, w.sinks.size(),
            w.feed ? ", news from " + w.feed->Describe() : "");
   pipeline::Runner runner(w.RunnerDeps(ctx), opts);
+  std::unique_ptr<server::HealthServer> http;
+  if (!no_server) {
+    server::ServerOptions so;
+    so.listen = cfg.server.listen;
+    http = std::make_unique<server::HealthServer>(
+        server::ServerDeps{w.catalog.get(), w.store.get(), &w.clock, ctx.log.get(),
+                           [&runner] { return runner.LastTurn(); }},
+        so);
+    if (Status started = http->Start(); !started.ok()) {
+      return Fail(started, started.code() == Code::kInvalidArgument ? kExitUsage : kExitBackend);
+    }
+    log.info("serving http://{}/healthz and /readyz", http->address());
+  }
   Status s = runner.Run(stop);
+  http.reset();
   if (!s.ok()) return Fail(s, BackendExit(s));
   return kExitOk;
 }

@@ -17,6 +17,9 @@
 namespace vidgate::pipeline {
 namespace {
 
+// The intake loop's longest sleep, so its turns show it is alive (health).
+constexpr double kLongestNap = 10;
+
 // A wake-up shared by the threads: intake pokes workers, workers poke the
 // dispatcher; a poke is never lost and a sleeper wakes at its time-out.
 class Doorbell {
@@ -120,6 +123,7 @@ Status Runner::Run(const std::atomic<bool>& stop) {
     auto next_overdue_check = next_listing;
     auto next_pending_report = next_listing;
     while (!stopping.load()) {
+      last_turn_ = deps_.clock->Now();
       if (deps_.observer != nullptr && std::chrono::steady_clock::now() >= next_pending_report) {
         next_pending_report = std::chrono::steady_clock::now() +
                               std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -183,6 +187,7 @@ Status Runner::Run(const std::atomic<bool>& stop) {
       double until_next =
           std::chrono::duration<double>(next_listing - std::chrono::steady_clock::now()).count();
       if (deps_.feed != nullptr) until_next = std::min(until_next, 1.0);
+      until_next = std::min(until_next, kLongestNap);
       if (deps_.observer != nullptr) {
         until_next = std::min(
             until_next,

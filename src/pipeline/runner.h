@@ -48,9 +48,14 @@ class Runner {
   // pending. An error only if the store cannot be prepared.
   Status Run(const std::atomic<bool>& stop);
 
+  // When the intake loop last turned (clock seconds; 0 before Run): it turns
+  // at least every few seconds, so a stale time means it is stuck (health).
+  double LastTurn() const { return last_turn_.load(); }
+
  private:
   RunnerDeps deps_;
   RunnerOptions options_;
+  std::atomic<double> last_turn_{0};
 };
 
 }  // namespace vidgate::pipeline

@@ -941,6 +941,41 @@ TEST_F(E2eTest, WebhookDownForAWhileStillGetsEverything) {
 // database.password may name a Secrets Manager secret (a Lambda function's
 // only way to be handed one): it is read at start, and a secret that cannot
 // be read is one sentence naming the key and the secret, never its value.
+// `vidgate run` serves its health on server.listen (a free port here), as
+// a container platform probes it; --no-server serves nothing.
+TEST_F(E2eTest, RunServesItsHealth) {
+  pid_t daemon = StartDaemon({"run"});
+  ASSERT_GT(daemon, 0);
+  std::string address;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const std::string err = StderrOf(daemon);
+        const size_t at = err.find("serving http://");
+        if (at == std::string::npos) return false;
+        const size_t from = at + 15;
+        address = err.substr(from, err.find('/', from) - from);
+        return true;
+      },
+      Seconds(10), "run to say where it serves"));
+  httplib::Client client("http://" + address);
+  auto health = client.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(json::parse(health->body)["status"], "ok");
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto ready = client.Get("/readyz");
+        return ready && ready->status == 200;
+      },
+      Seconds(10), "ready"));
+  EXPECT_EQ(Signal(daemon, SIGTERM, Seconds(20)), 0);
+  EXPECT_FALSE(client.Get("/healthz")) << "served after it stopped";
+
+  RunResult quiet = Run({"run", "--until-idle", "--no-server"});
+  EXPECT_EQ(quiet.exit_code, 0) << quiet.err;
+  EXPECT_EQ(quiet.err.find("serving http://"), std::string::npos) << quiet.err;
+}
+
 TEST_F(E2eTest, ADatabasePasswordFromSecretsManager) {
   httplib::Server secrets;
   secrets.set_keep_alive_max_count(1);

@@ -437,6 +437,8 @@ void VidgateTest::WriteConfig() {
     << "[workers]\n"
     << "lease_seconds = " << Number(s.lease_seconds) << "\n";
   if (s.workers > 0) t << "count = " << s.workers << "\n";
+  // Any free port: tests run side by side, and several processes in one.
+  t << "\n[server]\nlisten = \"127.0.0.1:0\"\n";
   t << "\n[notify]\n"
     << "base_delay_seconds = " << Number(s.notify_base_delay_seconds) << "\n"
     << "max_delay_seconds = " << Number(s.notify_max_delay_seconds) << "\n";
