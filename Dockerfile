@@ -22,8 +22,8 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DVIDGATE_E2E=OFF >
 
 FROM ${BASE}
 # Only the shared libraries vidgate links (apt brings what they need), and
-# the CA certificates for TLS to AWS; no manuals, translations or docs
-# (the copyright files stay).
+# the CA certificates for TLS to AWS, curl for the health check; no
+# manuals, translations or docs (the copyright files stay).
 RUN printf '%s\n' 'path-exclude=/usr/share/doc/*' 'path-include=/usr/share/doc/*/copyright' \
       'path-exclude=/usr/share/man/*' 'path-exclude=/usr/share/info/*' \
       'path-exclude=/usr/share/locale/*' > /etc/dpkg/dpkg.cfg.d/vidgate-slim \
@@ -31,7 +31,7 @@ RUN printf '%s\n' 'path-exclude=/usr/share/doc/*' 'path-include=/usr/share/doc/*
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       libavformat59 libavcodec59 libavfilter8 libswscale6 libswresample4 libavutil57 \
       libebur128-1 libsqlite3-0 libpq5 libcurl4 libssl3 libpugixml1v5 libspdlog1.10 libfmt9 \
-      libtomlplusplus3 libinih1 ca-certificates \
+      libtomlplusplus3 libinih1 libcpp-httplib0.11 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --uid 10001 --user-group --home-dir /var/lib/vidgate --create-home \
       --shell /usr/sbin/nologin vidgate
@@ -40,5 +40,10 @@ USER vidgate
 WORKDIR /var/lib/vidgate
 # Scratch copies of S3 objects go under TMPDIR (Lambda: only /tmp is writable).
 ENV TMPDIR=/tmp
+# `vidgate run` serves /healthz on server.listen (127.0.0.1:8080 by default):
+# 503 when its intake loop is stuck. (Lambda ignores this; so does ECS, whose
+# task definition carries its own, the same.)
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:8080/healthz"]
 ENTRYPOINT ["/usr/local/bin/vidgate"]
 CMD ["run"]

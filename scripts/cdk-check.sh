@@ -10,7 +10,7 @@ cd "$root/deploy/aws"
 # The CLI and the libraries stay offline: no notices, no telemetry.
 export CDK_DISABLE_CLI_TELEMETRY=true
 npx tsc
-node --test dist/test/
+node --test dist/test/*.test.js
 for compute in ecs lambda; do
   npx cdk synth --quiet --no-notices --output "$out/$compute" -c compute="$compute" >/dev/null
   test -s "$out/$compute/Vidgate.template.json"

@@ -19,8 +19,25 @@ if ! podman image exists "$base"; then
   say "making $base with debootstrap"
   rm -rf "$work/rootfs"
   debootstrap --variant=minbase bookworm "$work/rootfs" http://deb.debian.org/debian >"$work/debootstrap.log"
-  # The machine's sources (with updates and security), as the official image has.
-  cp /etc/apt/sources.list.d/debian.sources "$work/rootfs/etc/apt/sources.list.d/"
+  # Sources with updates and security, as the official image has: the
+  # machine's own when it has them in that form, else Debian's.
+  if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
+    cp /etc/apt/sources.list.d/debian.sources "$work/rootfs/etc/apt/sources.list.d/"
+  else
+    cat >"$work/rootfs/etc/apt/sources.list.d/debian.sources" <<'SOURCES'
+Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+  fi
   rm -f "$work/rootfs/etc/apt/sources.list"
   rm -rf "$work/rootfs/var/lib/apt/lists/"* "$work/rootfs/var/cache/apt/archives/"*.deb
   tar -C "$work/rootfs" -c . | podman import --quiet - "$base" >/dev/null
@@ -30,7 +47,9 @@ fi
 # ---- The image ----------------------------------------------------------------
 say "building $image"
 start=$(date +%s)
-podman build --quiet --isolation chroot --build-arg BASE="$base" -t "$image" "$root" >"$work/build.log"
+# Docker's format, which keeps HEALTHCHECK (OCI's has no place for it).
+podman build --quiet --format docker --isolation chroot --build-arg BASE="$base" -t "$image" \
+  "$root" >"$work/build.log"
 say "built in $(( $(date +%s) - start )) s"
 size=$(podman image inspect --format '{{.Size}}' "$image")
 say "image size: $(( size / 1024 / 1024 )) MiB ($size bytes)"
@@ -40,20 +59,37 @@ fail() { echo "image-test: FAILED: $*" >&2; exit 1; }
 [[ "$(inspect '{{json .Config.Entrypoint}}')" == '["/usr/local/bin/vidgate"]' ]] || fail "entrypoint is $(inspect '{{json .Config.Entrypoint}}')"
 [[ "$(inspect '{{json .Config.Cmd}}')" == '["run"]' ]] || fail "command is $(inspect '{{json .Config.Cmd}}')"
 [[ "$(inspect '{{.Config.User}}')" == "vidgate" ]] || fail "user is '$(inspect '{{.Config.User}}')'"
+health=$(inspect '{{json .Config.Healthcheck.Test}}')
+[[ "$health" == '["CMD","curl","-fsS","-o","/dev/null","http://127.0.0.1:8080/healthz"]' ]] ||
+  fail "health check is $health"
 
 # ---- Inside it ------------------------------------------------------------------
 # A writable copy of the image's files (the mount is read-only), with /proc
 # and /dev as a container has them.
-mounted=$(podman image mount "$image")
 tree="$work/tree"
+served=""
+# Unmounts what this script mounted in the copy and removes the copy, but
+# only once nothing is mounted there (never the machine's /dev or /proc).
+release_tree() {
+  [[ -e "$tree" ]] || return 0
+  local m
+  for m in proc dev; do
+    if mountpoint -q "$tree/$m"; then umount "$tree/$m" 2>/dev/null || umount -l "$tree/$m"; fi
+  done
+  if findmnt -rn -o TARGET | grep -qF "$tree/"; then
+    echo "image-test: $tree still has something mounted; it is left in place" >&2
+    return 1
+  fi
+  rm -rf --one-file-system "$tree"
+}
 cleanup() {
-  umount "$tree/proc" 2>/dev/null || true
-  umount "$tree/dev" 2>/dev/null || true
+  if [[ -n "$served" ]]; then kill -KILL "$served" 2>/dev/null || true; fi
+  release_tree || true
   podman image unmount "$image" >/dev/null 2>&1 || true
-  rm -rf "$tree"
 }
 trap cleanup EXIT
-rm -rf "$tree"
+release_tree  # a copy an interrupted run left
+mounted=$(podman image mount "$image")
 cp -a "$mounted" "$tree"
 mount -t proc proc "$tree/proc"
 mount --bind /dev "$tree/dev"
@@ -127,6 +163,24 @@ attempts = [a["outcome"] for a in json.load(open(sys.argv[1]))["attempts"]]
 if attempts != ["failed"] * 5:
     sys.exit(f"image-test: FAILED: doomed's attempts {attempts}, expected 5 failed")
 PY
+
+# The health check, as the image declares it, against `vidgate run` serving
+# in the image (this chroot shares the machine's loopback): it passes while
+# vidgate runs, and fails once it is gone.
+health_check() { chroot --userspec="$uid:$gid" "$tree" curl -fsS -o /dev/null http://127.0.0.1:8080/healthz; }
+if health_check 2>/dev/null; then fail "something already answers on 127.0.0.1:8080 here"; fi
+chroot --userspec="$uid:$gid" "$tree" env HOME=/var/lib/vidgate TMPDIR=/tmp \
+  sh -c 'cd /var/lib/vidgate && exec vidgate run' >"$work/serve.log" 2>&1 &
+served=$!
+for _ in $(seq 100); do
+  health_check 2>/dev/null && break
+  sleep 0.1
+done
+health_check || fail "the health check fails against a running vidgate: $(tail -3 "$work/serve.log")"
+kill -TERM "$served"
+wait "$served" || fail "vidgate run did not stop cleanly on SIGTERM: $(tail -3 "$work/serve.log")"
+served=""
+if health_check 2>/dev/null; then fail "the health check passes with vidgate stopped"; fi
 
 # The Lambda entry point is there and says what it needs.
 set +e

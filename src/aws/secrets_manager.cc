@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "aws/service_post.h"
@@ -59,6 +60,10 @@ Result<std::string> GetSecretString(const SecretsManagerOptions& options,
                                     net::Client* http, const Clock* clock) {
   std::string region = options.region;
   if (region.empty()) region = RegionOfArn(secret_id);
+  for (const char* var : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
+    if (!region.empty()) break;
+    if (const char* v = std::getenv(var); v != nullptr) region = v;
+  }
   if (region.empty()) region = "us-east-1";
   std::string url = options.endpoint.empty() ? "https://secretsmanager." + region + ".amazonaws.com"
                                              : options.endpoint;

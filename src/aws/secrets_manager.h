@@ -15,7 +15,8 @@
 namespace vidgate::aws {
 
 struct SecretsManagerOptions {
-  // Empty: the region in the secret's ARN, else us-east-1.
+  // Empty: the region in the secret's ARN, else AWS_REGION, AWS_DEFAULT_REGION,
+  // else us-east-1.
   std::string region;
   // "scheme://host[:port]" instead of https://secretsmanager.REGION.amazonaws.com
   // (AWS_ENDPOINT_URL_SECRETS_MANAGER, as AWS's SDKs read it).

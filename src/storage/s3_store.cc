@@ -57,8 +57,9 @@ class S3Store final : public Store {
     if (ec) return ErrnoStatus(ec.value(), "create the scratch folder", scratch_);
     RemoveDeadScratch();
     // The bucket must be there and readable: better one clear sentence now
-    // than a failed attempt per video.
-    VG_ASSIGN_OR_RETURN(auto page, client_->List(prefix_, "", 1));
+    // than a failed attempt per video. Under uploads/, which vidgate lists
+    // anyway: a policy may grant no listing of the whole bucket.
+    VG_ASSIGN_OR_RETURN(auto page, client_->List(prefix_ + "uploads/", "", 1));
     (void)page;
     return Status();
   }

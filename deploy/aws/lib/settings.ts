@@ -57,13 +57,14 @@ function whole(node: Node, key: string, fallback: number, min: number, max: numb
   return n;
 }
 
-// Fargate's valid pairs: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html
-const FARGATE_MEMORY: Record<number, [number, number]> = {
-  1024: [2048, 8192],
-  2048: [4096, 16384],
-  4096: [8192, 30720],
-  8192: [16384, 61440],
-  16384: [32768, 122880],
+// Fargate's valid sizes per vCPU setting: memory from, to, in steps of
+// (MiB). https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html
+const FARGATE_MEMORY: Record<number, [number, number, number]> = {
+  1024: [2048, 8192, 1024],
+  2048: [4096, 16384, 1024],
+  4096: [8192, 30720, 1024],
+  8192: [16384, 61440, 4096],
+  16384: [32768, 122880, 8192],
 };
 
 const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653];
@@ -87,8 +88,8 @@ export function readSettings(node: Node): Settings {
     throw new Error(`context 'cpu' is '${cpu}': Fargate takes 1024, 2048, 4096, 8192 or 16384`);
   }
   const memoryMiB = whole(node, 'memory', Math.max(range[0], 4096), range[0], range[1]);
-  if (memoryMiB % 1024 !== 0) {
-    throw new Error(`context 'memory' is '${memoryMiB}': it must be a multiple of 1024`);
+  if (memoryMiB % range[2] !== 0) {
+    throw new Error(`context 'memory' is '${memoryMiB}': with cpu ${cpu} it must be a multiple of ${range[2]}`);
   }
   const logRetentionDays = whole(node, 'logRetentionDays', 30, 1, 3653);
   if (!RETENTION_DAYS.includes(logRetentionDays)) {

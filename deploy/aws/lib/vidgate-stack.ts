@@ -138,6 +138,20 @@ export class VidgateStack extends Stack {
       masterKey: topicKey,
       enforceSSL: true,
     });
+    // The alarms publish here too: enforceSSL's policy replaces SNS's
+    // default one, so CloudWatch must be named (for this account's alarms).
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+          ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
+        },
+      }),
+    );
     if (s.notifyEmail !== undefined) {
       this.topic.addSubscription(new subscriptions.EmailSubscription(s.notifyEmail));
     }
@@ -242,7 +256,16 @@ export class VidgateStack extends Stack {
       });
       task.addContainer('vidgate', {
         image: ecs.ContainerImage.fromAsset(image.directory, { platform: image.platform }),
-        command: ['run', '--no-server'],
+        command: ['run'],
+        // vidgate serves /healthz on 127.0.0.1:8080 (loopback only): 503 when
+        // its intake loop is stuck, and ECS replaces the task.
+        healthCheck: {
+          command: ['CMD', 'curl', '-fsS', '-o', '/dev/null', 'http://127.0.0.1:8080/healthz'],
+          interval: Duration.seconds(30),
+          timeout: Duration.seconds(5),
+          retries: 3,
+          startPeriod: Duration.seconds(60),
+        },
         environment,
         // libpq reads PGPASSWORD; ECS fetches it when the task starts.
         secrets: { PGPASSWORD: ecs.Secret.fromSecretsManager(secret, 'password') },
@@ -253,7 +276,8 @@ export class VidgateStack extends Stack {
       const service = new ecs.FargateService(this, 'Workers', {
         cluster,
         taskDefinition: task,
-        desiredCount: 0,
+        // No desired count: a deploy leaves the scaling's count alone (one
+        // in the template would reset the fleet on every update).
         minHealthyPercent: 0,
         maxHealthyPercent: 200,
         securityGroups: [workersGroup],
@@ -281,17 +305,24 @@ export class VidgateStack extends Stack {
       );
       this.queue.grantConsumeMessages(task.taskRole);
 
-      // The work: messages waiting in the queue, or videos the catalog says
-      // are queued, processing or due for a retry (vidgate's pending_jobs,
-      // which only running workers report: none running reads as none).
+      // The work: messages waiting in the queue, or what the catalog says
+      // is left to do (videos queued, processing or due a retry;
+      // notifications being delivered; metadata notices due), which only
+      // running workers report: a gap repeats the last report (they come
+      // once a minute, and late), none at all reads as none. Doubled when
+      // the oldest message has waited over 5 minutes: the fleet is behind.
+      const waiting = 'MAX([FILL(visible, 0), FILL(jobs, REPEAT) + FILL(deliveries, REPEAT) + FILL(notices, REPEAT)])';
       const work = new cw.MathExpression({
-        expression: 'MAX([FILL(visible, 0), FILL(pending, 0)])',
+        expression: `IF(FILL(age, 0) > 300, 2 * ${waiting}, ${waiting})`,
         usingMetrics: {
           visible: this.queue.metricApproximateNumberOfMessagesVisible({
             period: Duration.minutes(1),
             statistic: 'Maximum',
           }),
-          pending: pendingJobs(),
+          age: this.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
+          jobs: backlog('pending_jobs'),
+          deliveries: backlog('pending_deliveries'),
+          notices: backlog('awaiting_metadata'),
         },
         period: Duration.minutes(1),
         label: 'work waiting',
@@ -304,16 +335,6 @@ export class VidgateStack extends Stack {
         evaluationPeriods: 2,
         datapointsToAlarm: 2,
         cooldown: Duration.minutes(1),
-      });
-      // Messages that wait though workers run: one more.
-      scaling.scaleOnMetric('ScaleOnAge', {
-        metric: this.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1) }),
-        adjustmentType: appscaling.AdjustmentType.CHANGE_IN_CAPACITY,
-        scalingSteps: [
-          { upper: 300, change: 0 },
-          { lower: 300, change: +1 },
-        ],
-        cooldown: Duration.minutes(5),
       });
 
       // A task whose vidgate exits on an error, as ECS reports it.
@@ -503,7 +524,7 @@ export class VidgateStack extends Stack {
         left: [
           this.queue.metricApproximateNumberOfMessagesVisible(),
           this.deadLetters.metricApproximateNumberOfMessagesVisible({ label: 'dead letters' }),
-          pendingJobs(),
+          backlog('pending_jobs'),
         ],
         right: [this.queue.metricApproximateAgeOfOldestMessage()],
       }),
@@ -530,8 +551,7 @@ function grantWorker(role: iam.IRole, bucket: s3.IBucket, topic: sns.ITopic): vo
       sid: 'ListTheFolders',
       actions: ['s3:ListBucket'],
       resources: [bucket.bucketArn],
-      // "" is the start-up check that the bucket can be read.
-      conditions: { StringLike: { 's3:prefix': ['', ...FOLDERS.map((f) => `${f}/*`)] } },
+      conditions: { StringLike: { 's3:prefix': FOLDERS.map((f) => `${f}/*`) } },
     }),
   );
   role.addToPrincipalPolicy(
@@ -560,13 +580,15 @@ function grantWorker(role: iam.IRole, bucket: s3.IBucket, topic: sns.ITopic): vo
   );
 }
 
-function pendingJobs(): cw.Metric {
+// One of the backlog figures each running vidgate reports (the same from
+// every process: the catalog's).
+function backlog(name: string): cw.Metric {
   return new cw.Metric({
     namespace: NAMESPACE,
-    metricName: 'pending_jobs',
+    metricName: name,
     statistic: 'Maximum',
     period: Duration.minutes(1),
-    label: 'videos queued, processing or due a retry',
+    label: name,
   });
 }
 

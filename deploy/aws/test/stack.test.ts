@@ -155,6 +155,14 @@ for (const [mode, { stack, template }] of [
       for (const a of alarms) {
         assert.deepEqual(a.Properties.AlarmActions, [{ Ref: topicId }]);
       }
+      // Alarms may publish (enforceSSL's policy replaces SNS's default one).
+      const topicPolicies = Object.values(template.findResources('AWS::SNS::TopicPolicy') as Resources);
+      const allows = topicPolicies
+        .flatMap((p) => p.Properties.PolicyDocument.Statement)
+        .filter((st: any) => st.Effect === 'Allow' && st.Principal?.Service === 'cloudwatch.amazonaws.com');
+      assert.equal(allows.length, 1);
+      assert.equal(allows[0].Action, 'sns:Publish');
+      assert.ok(allows[0].Condition.StringEquals['aws:SourceAccount']);
       // Alarms can use the topic's key.
       const [, key] = only(template, 'AWS::KMS::Key');
       assert.ok(
@@ -176,7 +184,7 @@ for (const [mode, { stack, template }] of [
       assert.equal(keys.length, FOLDERS.length);
       for (const folder of FOLDERS) assert.ok(keys.some((k) => k.includes(`/${folder}/*`)), folder);
       const list = worker.find((s) => s.Sid === 'ListTheFolders');
-      assert.deepEqual(list.Condition.StringLike['s3:prefix'], ['', ...FOLDERS.map((f) => `${f}/*`)]);
+      assert.deepEqual(list.Condition.StringLike['s3:prefix'], FOLDERS.map((f) => `${f}/*`));
       assert.ok(worker.some((s) => asList(s.Action).includes('sns:Publish')));
       for (const s of worker) assert.notEqual(s.Resource, '*', JSON.stringify(s));
     });
@@ -202,7 +210,9 @@ describe('ECS Fargate workers (the default)', () => {
 
   it('runs `vidgate run` from the image, configured by its environment, the password a secret', () => {
     const c = containerOf(template);
-    assert.deepEqual(c.Command, ['run', '--no-server']);
+    assert.deepEqual(c.Command, ['run']);
+    assert.deepEqual(c.HealthCheck.Command, ['CMD', 'curl', '-fsS', '-o', '/dev/null', 'http://127.0.0.1:8080/healthz']);
+    assert.equal(c.HealthCheck.StartPeriod, 60);
     const env = Object.fromEntries(c.Environment.map((e: any) => [e.Name, e.Value]));
     assert.deepEqual(Object.keys(env).sort(), [
       'VIDGATE_DATABASE_URL',
@@ -241,21 +251,27 @@ describe('ECS Fargate workers (the default)', () => {
     assert.equal(target.Properties.MinCapacity, 0);
     assert.equal(target.Properties.MaxCapacity, 10);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm') as Resources);
-    const work = alarms.filter((a) =>
-      JSON.stringify(a.Properties.Metrics ?? []).includes('MAX([FILL(visible, 0), FILL(pending, 0)])'),
-    );
+    const work = alarms.filter((a) => JSON.stringify(a.Properties.Metrics ?? []).includes('FILL(jobs, REPEAT)'));
     assert.equal(work.length, 2, 'a scale-out and a scale-in alarm on the work');
     const metrics = JSON.stringify(work[0].Properties.Metrics);
-    assert.ok(metrics.includes('ApproximateNumberOfMessagesVisible'));
-    assert.ok(metrics.includes('"pending_jobs"') && metrics.includes('"vidgate"'));
+    for (const name of [
+      'ApproximateNumberOfMessagesVisible',
+      'ApproximateAgeOfOldestMessage',
+      '"pending_jobs"',
+      '"pending_deliveries"',
+      '"awaiting_metadata"',
+    ]) {
+      assert.ok(metrics.includes(name), name);
+    }
+    assert.ok(metrics.includes('IF(FILL(age, 0) > 300, 2 * MAX('), 'doubled when the queue waits');
     const policies = Object.values(template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy') as Resources);
     const exact = policies.filter((p) => p.Properties.StepScalingPolicyConfiguration.AdjustmentType === 'ExactCapacity');
     const steps = exact.flatMap((p) => p.Properties.StepScalingPolicyConfiguration.StepAdjustments);
     assert.ok(steps.some((s: any) => s.MetricIntervalUpperBound === 0 && s.ScalingAdjustment === 0), 'none for none');
     assert.equal(Math.max(...steps.map((s: any) => s.ScalingAdjustment)), 10);
-    assert.ok(
-      alarms.some((a) => a.Properties.MetricName === 'ApproximateAgeOfOldestMessage' && a.Properties.Threshold === 300),
-    );
+    assert.equal(policies.length, 2, 'one policy (its two alarms): nothing to fight it');
+    const [, service] = only(template, 'AWS::ECS::Service');
+    assert.equal(service.Properties.DesiredCount, undefined, 'a deploy leaves the count to the scaling');
   });
 
   it('watches for crashed tasks', () => {
@@ -331,5 +347,7 @@ describe('context', () => {
     ]) {
       assert.throws(() => synth({ [key]: value }), new RegExp(`context '${key}' is '${value}'`), key);
     }
+    // Fargate's memory steps grow with the vCPUs.
+    assert.throws(() => synth({ cpu: '8192', memory: '17408' }), /with cpu 8192 it must be a multiple of 4096/);
   });
 });
