@@ -148,8 +148,8 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
     server::ServerOptions so;
     so.listen = cfg.server.listen;
     http = std::make_unique<server::HealthServer>(
-        server::ServerDeps{w.catalog.get(), w.store.get(), &w.clock, ctx.log.get(),
-                           [&runner] { return runner.LastTurn(); }},
+        server::ServerDeps{w.catalog.get(), w.store.get(), ctx.log.get(),
+                           [&runner] { return runner.SecondsSinceLastTurn(); }},
         so);
     if (Status started = http->Start(); !started.ok()) {
       return Fail(started, started.code() == Code::kInvalidArgument ? kExitUsage : kExitBackend);

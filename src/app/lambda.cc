@@ -19,9 +19,10 @@ namespace {
 // answer, and flush a little of the outbox.
 double Margin(double total_seconds) { return std::clamp(total_seconds * 0.1, 2.0, 15.0); }
 
-// An invocation that names no deadline (an emulator that leaves the header
-// out) gets this much time: work must still be done, and released in time
-// under Lambda's own default timeout for such functions.
+// An invocation that names no deadline (Lambda always does; an emulator may
+// leave the header out) gets this much time: work is still done, and an
+// attempt still running then is released. Under a shorter real timeout the
+// attempt's lease runs out instead, and it is taken again.
 constexpr double kBudgetWithoutDeadline = 60;
 
 }  // namespace

@@ -7,6 +7,7 @@ extern "C" {
 }
 
 #include <algorithm>
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <string_view>
@@ -104,6 +105,10 @@ int Main(int argc, char** argv) {
   // SVT-AV1 prints its banner straight to stderr unless told otherwise; set
   // before any thread starts (1 = errors only).
   setenv("SVT_LOG", "1", /*overwrite=*/0);
+  // A peer that hangs up mid-answer (a health probe that timed out) must
+  // cost an error on that socket, not the process: the HTTP server library
+  // writes without MSG_NOSIGNAL.
+  signal(SIGPIPE, SIG_IGN);
 
   if (*probe) return ProbeCommand(file, json);
   if (*qc) return QcCommand(file, json, policy, config_path);

@@ -33,6 +33,9 @@ static Result<std::string> DatabasePassword(const Context& ctx) {
   if (source.empty()) return std::string();
   if (source.starts_with("arn:") && source.find(":secretsmanager:") != std::string::npos) {
     aws::SecretsManagerOptions o;
+    // At start (a Lambda function's init phase has 10 s): two short tries.
+    o.timeout_seconds = 4;
+    o.retry.max_tries = 2;
     if (const char* e = std::getenv("AWS_ENDPOINT_URL_SECRETS_MANAGER"); e && *e) o.endpoint = e;
     SystemClock clock;
     auto secret = aws::GetSecretString(o, source, ctx.credentials, ctx.http, &clock);

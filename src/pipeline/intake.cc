@@ -94,16 +94,28 @@ Result<ScanReport> Intake::Take(const std::vector<std::string>& keys) {
   }
   // Looked at now, before the active keys are read (as Scan lists first).
   std::vector<storage::ObjectInfo> objects;
+  refused_now_.clear();
+  Status first_refusal;
+  bool store_answered = false;  // a look that worked or found nothing
   for (const auto& key : wanted) {
     auto info = deps_.store->Stat(key);
-    if (info.ok()) {
+    if (info.ok() || info.status().code() == Code::kNotFound) {
+      store_answered = true;
       look_errors_.erase(key);
-      objects.push_back(std::move(*info));
-    } else if (info.status().code() != Code::kNotFound && !SkipRefusedKey(key, info.status())) {
+      if (info.ok()) objects.push_back(std::move(*info));
+    } else if (SkipRefusedKey(key, info.status())) {
+      refused_now_.insert(key);
+      if (first_refusal.ok()) first_refusal = info.status();
+    } else {
       return info.status();
     }
   }
-  return Consider(std::move(objects), /*listing=*/false);
+  // Every look refused: more likely the store refusing us (expired
+  // credentials, a revoked policy) than each key its own; the news waits.
+  if (!store_answered && !first_refusal.ok()) return first_refusal;
+  auto considered = Consider(std::move(objects), /*listing=*/false);
+  refused_now_.clear();
+  return considered;
 }
 
 Result<ScanReport> Intake::NoticeOverdue() {
@@ -182,6 +194,13 @@ Result<ScanReport> Intake::Consider(std::vector<storage::ObjectInfo> objects, bo
     // News judges only the videos it looked at.
     if (!listing &&
         !std::binary_search(objects.begin(), objects.end(), video.current_key, KeyLess())) {
+      continue;
+    }
+    // A sidecar (or the video) that could not be looked at is no missing one.
+    if (!listing &&
+        (refused_now_.contains(video.current_key) ||
+         std::ranges::any_of(SidecarCandidates(video.current_key),
+                             [&](const std::string& c) { return refused_now_.contains(c); }))) {
       continue;
     }
     Status s = Gate(video, objects, report, /*settle=*/listing);

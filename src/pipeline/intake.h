@@ -85,6 +85,7 @@ class Intake {
   std::set<std::string> refused_noticed_;           // entries that are no objects, already logged
   std::map<int64_t, std::string> gate_errors_;      // video id -> the error last logged
   std::map<std::string, std::string> look_errors_;  // key -> the refusal last logged
+  std::set<std::string> refused_now_;  // keys Take could not look at, while it considers
   struct Watched {
     storage::ObjectInfo seen;
     double since;  // vidgate's clock when first seen like this

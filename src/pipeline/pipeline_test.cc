@@ -467,7 +467,34 @@ TEST_F(PipelineTest, AKeyTheStoreRefusesHoldsBackNothingElse) {
   faulty.Clear();
   ASSERT_TRUE(intake.Take({"uploads/locked.mp4"}).ok());
   EXPECT_EQ(Find("locked").state, State::kQueued);
-  // A store that is down is no per-key matter: the batch fails, to come again.
+  // A sidecar that cannot be looked at is no missing sidecar: no
+  // metadata.missing for it, however overdue; it is judged once it can be.
+  Upload("hidden");
+  storage::FaultRule hidden;
+  hidden.method = "Stat";
+  hidden.key_contains = "uploads/hidden.json";
+  hidden.error = PermissionDenied("s3://b/uploads/hidden.json: access denied (HTTP 403)");
+  faulty.Fail(hidden);
+  ASSERT_TRUE(intake.Take({"uploads/hidden.mp4"}).ok());
+  EXPECT_EQ(Find("hidden").state, State::kAwaitingMetadata);
+  clock_.Advance(61);
+  auto overdue = intake.NoticeOverdue();
+  ASSERT_TRUE(overdue.ok()) << overdue.status().ToString();
+  EXPECT_EQ(overdue->events, 0);
+  EXPECT_TRUE(EventTypes(Find("hidden").id).empty());
+  faulty.Clear();
+  ASSERT_TRUE(intake.NoticeOverdue().ok());
+  EXPECT_EQ(Find("hidden").state, State::kQueued);
+  // Every look refused: the store refusing us (expired credentials), not
+  // each key its own; the batch fails, to come again.
+  storage::FaultRule all;
+  all.method = "Stat";
+  all.error = PermissionDenied("s3://b: ExpiredToken (HTTP 403)");
+  faulty.Fail(all);
+  Upload("unseen");
+  EXPECT_EQ(intake.Take({"uploads/unseen.mp4"}).status().code(), Code::kPermissionDenied);
+  faulty.Clear();
+  // A store that is down is no per-key matter either.
   storage::FaultRule down;
   down.method = "Stat";
   faulty.Fail(down);

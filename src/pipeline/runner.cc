@@ -96,6 +96,15 @@ void CleanWorkArea(storage::Store& store, const Clock& clock, spdlog::logger& lo
 
 }  // namespace
 
+double Runner::SecondsSinceLastTurn() const {
+  const int64_t last = last_turn_ns_.load();
+  if (last < 0) return -1;
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  return static_cast<double>(now - last) / 1e9;
+}
+
 Status Runner::Run(const std::atomic<bool>& stop) {
   auto& log = *deps_.log;
   VG_RETURN_IF_ERROR(deps_.store->Prepare());
@@ -123,7 +132,9 @@ Status Runner::Run(const std::atomic<bool>& stop) {
     auto next_overdue_check = next_listing;
     auto next_pending_report = next_listing;
     while (!stopping.load()) {
-      last_turn_ = deps_.clock->Now();
+      last_turn_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
       if (deps_.observer != nullptr && std::chrono::steady_clock::now() >= next_pending_report) {
         next_pending_report = std::chrono::steady_clock::now() +
                               std::chrono::duration_cast<std::chrono::steady_clock::duration>(

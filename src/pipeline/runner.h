@@ -48,14 +48,15 @@ class Runner {
   // pending. An error only if the store cannot be prepared.
   Status Run(const std::atomic<bool>& stop);
 
-  // When the intake loop last turned (clock seconds; 0 before Run): it turns
-  // at least every few seconds, so a stale time means it is stuck (health).
-  double LastTurn() const { return last_turn_.load(); }
+  // Seconds since the intake loop last turned, on the steady clock (a step
+  // of the wall clock changes nothing); negative before Run. It turns at
+  // least every 10 s, so a large figure means it is stuck (health).
+  double SecondsSinceLastTurn() const;
 
  private:
   RunnerDeps deps_;
   RunnerOptions options_;
-  std::atomic<double> last_turn_{0};
+  std::atomic<int64_t> last_turn_ns_{-1};  // steady_clock, since its epoch
 };
 
 }  // namespace vidgate::pipeline

@@ -1,6 +1,8 @@
 #include "server/health_server.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
@@ -40,7 +42,9 @@ Result<ListenAddress> ParseListen(const std::string& listen) {
   if (ec != std::errc() || end != port.data() + port.size() || a.port < 0 || a.port > 65535) {
     return InvalidArgument(what + " has no port from 0 to 65535");
   }
-  a.loopback = a.host == "localhost" || a.host == "::1" || a.host.starts_with("127.");
+  in_addr v4{};
+  a.loopback = a.host == "localhost" || a.host == "::1" ||
+               (::inet_pton(AF_INET, a.host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127);
   return a;
 }
 
@@ -91,8 +95,7 @@ void HealthServer::Stop() {
 
 void HealthServer::Routes() {
   http_->Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
-    const double last = deps_.last_turn ? deps_.last_turn() : 0;
-    const double idle = last > 0 ? deps_.clock->Now() - last : 0;
+    const double idle = deps_.since_last_turn ? deps_.since_last_turn() : -1;
     if (idle > options_.stall_seconds) {
       Reply(res, 503,
             {{"status", "stalled"},
@@ -112,11 +115,11 @@ void HealthServer::Routes() {
     const bool store_ok = probe.ok() || probe.status().code() == Code::kNotFound;
     checks["store"] = store_ok ? "ok" : probe.status().message();
     ready &= store_ok;
-    const double last = deps_.last_turn ? deps_.last_turn() : 0;
-    if (last <= 0) {
+    const double idle = deps_.since_last_turn ? deps_.since_last_turn() : -1;
+    if (idle < 0) {
       checks["intake"] = "not started yet";
       ready = false;
-    } else if (deps_.clock->Now() - last > options_.stall_seconds) {
+    } else if (idle > options_.stall_seconds) {
       checks["intake"] = "stalled";
       ready = false;
     } else {

@@ -15,7 +15,6 @@
 #include <thread>
 
 #include "catalog/catalog.h"
-#include "common/clock.h"
 #include "common/status.h"
 #include "storage/store.h"
 
@@ -31,10 +30,10 @@ namespace vidgate::server {
 struct ServerDeps {
   catalog::Catalog* catalog;
   storage::Store* store;
-  const Clock* clock;
   spdlog::logger* log;
-  // When the intake loop last turned (clock seconds); 0: not yet.
-  std::function<double()> last_turn;
+  // Seconds since the intake loop last turned (a steady clock); negative:
+  // not yet.
+  std::function<double()> since_last_turn;
 };
 
 struct ServerOptions {
@@ -69,8 +68,8 @@ class HealthServer {
   std::string address_;
 };
 
-// "HOST:PORT" split, or kInvalidArgument; loopback: 127.0.0.0/8, ::1,
-// localhost.
+// "HOST:PORT" split, or kInvalidArgument; loopback: a numeric address in
+// 127.0.0.0/8, ::1, or localhost (no other name: it could resolve anywhere).
 struct ListenAddress {
   std::string host;
   int port = 0;

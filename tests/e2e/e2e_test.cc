@@ -2,7 +2,11 @@
 // a real webhook receiver. They check the "Contract" sections of
 // ARCHITECTURE.md (states, storage layout, configuration, command line,
 // notifications). See harness.h for the fixture.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -968,6 +972,27 @@ TEST_F(E2eTest, RunServesItsHealth) {
         return ready && ready->status == 200;
       },
       Seconds(10), "ready"));
+  // Probes that hang up before the answer (a health check that timed out):
+  // each costs that connection, never the process (SIGPIPE).
+  const int port = std::stoi(address.substr(address.rfind(':') + 1));
+  for (int i = 0; i < 50; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<uint16_t>(port));
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+    const std::string request = "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n";
+    ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(request.size()));
+    ::close(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto after = client.Get("/healthz");
+  ASSERT_TRUE(after) << "vidgate died of probes that hung up: " << Tail(StderrOf(daemon));
+  EXPECT_EQ(after->status, 200);
+
   EXPECT_EQ(Signal(daemon, SIGTERM, Seconds(20)), 0);
   EXPECT_FALSE(client.Get("/healthz")) << "served after it stopped";
 

@@ -546,12 +546,15 @@ export class VidgateStack extends Stack {
 // What a worker may do, and no more: each folder's objects, the listing of
 // those folders, publishing to the topic (the queue is granted by its user).
 function grantWorker(role: iam.IRole, bucket: s3.IBucket, topic: sns.ITopic): void {
+  // Listing is granted on the whole bucket, with no prefix condition:
+  // without s3:ListBucket, S3 answers a HEAD of a missing key with 403,
+  // not 404, and vidgate must tell "not there" from "refused". Listing
+  // shows key names only; reading is limited to the folders below.
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
-      sid: 'ListTheFolders',
+      sid: 'ListTheBucket',
       actions: ['s3:ListBucket'],
       resources: [bucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': FOLDERS.map((f) => `${f}/*`) } },
     }),
   );
   role.addToPrincipalPolicy(
