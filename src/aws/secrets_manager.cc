@@ -75,39 +75,30 @@ Result<std::string> GetSecretString(const SecretsManagerOptions& options,
   }
   const std::string host = url.substr(scheme_end + 3);
   const std::string body = nlohmann::json{{"SecretId", std::string(secret_id)}}.dump();
-  Result<std::string> out = Unavailable("not sent");
-  Status s = net::Retry(
-      options.retry,
-      [&]() -> Status {
-        ServicePost post;
-        post.service = "secretsmanager";
-        post.region = region;
-        post.url = url + "/";
-        post.host = host;
-        post.display = Describe(secret_id);
-        post.headers = {{"Content-Type", "application/x-amz-json-1.1"},
-                        {"X-Amz-Target", "secretsmanager.GetSecretValue"}};
-        post.body = body;
-        post.timeout_seconds = options.timeout_seconds;
-        VG_ASSIGN_OR_RETURN(net::Response answer, SendServicePost(post, credentials, http, clock));
-        if (answer.status != 200) {
-          Status e = ErrorFor(answer, secret_id);
-          out = e;
-          return e;
-        }
-        const nlohmann::json doc = nlohmann::json::parse(answer.body, nullptr, false);
-        const std::string value = doc.is_object() ? JsonString(doc, "SecretString") : "";
-        if (value.empty()) {
-          out = InvalidArgument(Describe(secret_id) +
-                                " holds no SecretString (a binary secret cannot be a password)");
-          return out.status();
-        }
-        out = value;
-        return Status();
-      },
-      options.sleep);
-  if (!s.ok()) return s;
-  return out;
+  ServicePost post;
+  post.service = "secretsmanager";
+  post.region = region;
+  post.url = url + "/";
+  post.host = host;
+  post.display = Describe(secret_id);
+  post.headers = {{"Content-Type", "application/x-amz-json-1.1"},
+                  {"X-Amz-Target", "secretsmanager.GetSecretValue"}};
+  post.body = body;
+  post.timeout_seconds = options.timeout_seconds;
+  VG_ASSIGN_OR_RETURN(net::Response answer, SendServicePostRetried(
+                                                post, options.retry,
+                                                [&](const net::Response& a) {
+                                                  return a.status == 200 ? Status()
+                                                                         : ErrorFor(a, secret_id);
+                                                },
+                                                credentials, http, clock, options.sleep));
+  const nlohmann::json doc = nlohmann::json::parse(answer.body, nullptr, false);
+  const std::string value = doc.is_object() ? JsonString(doc, "SecretString") : "";
+  if (value.empty()) {
+    return InvalidArgument(Describe(secret_id) +
+                           " holds no SecretString (a binary secret cannot be a password)");
+  }
+  return value;
 }
 
 Result<std::string> PasswordOf(const std::string& secret_string) {

@@ -30,4 +30,22 @@ Result<net::Response> SendServicePost(const ServicePost& post, CredentialsProvid
   return http->Send(r);
 }
 
+Result<net::Response> SendServicePostRetried(
+    const ServicePost& post, const net::RetryPolicy& retry,
+    const std::function<Status(const net::Response&)>& check, CredentialsProvider* credentials,
+    net::Client* http, const Clock* clock, const std::function<void(double)>& sleep) {
+  Result<net::Response> out = Unavailable("not sent");
+  Status s = net::Retry(
+      retry,
+      [&]() -> Status {
+        VG_ASSIGN_OR_RETURN(net::Response answer, SendServicePost(post, credentials, http, clock));
+        VG_RETURN_IF_ERROR(check(answer));
+        out = std::move(answer);
+        return Status();
+      },
+      sleep, post.cancel);
+  if (!s.ok()) return s;
+  return out;
+}
+
 }  // namespace vidgate::aws

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,5 +32,14 @@ struct ServicePost {
 // the transport.
 Result<net::Response> SendServicePost(const ServicePost& post, CredentialsProvider* credentials,
                                       net::Client* http, const Clock* clock);
+
+// SendServicePost under `retry`: each answer goes through `check` (the
+// service's error mapping, and whatever else makes an answer unusable); a
+// transport failure or a transient Status from `check` is tried again.
+// Returns the answer `check` accepted, or the last error.
+Result<net::Response> SendServicePostRetried(
+    const ServicePost& post, const net::RetryPolicy& retry,
+    const std::function<Status(const net::Response&)>& check, CredentialsProvider* credentials,
+    net::Client* http, const Clock* clock, const std::function<void(double)>& sleep);
 
 }  // namespace vidgate::aws

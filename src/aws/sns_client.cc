@@ -93,36 +93,25 @@ Result<std::string> SnsClient::Publish(const SnsMessage& m, const std::atomic<bo
   if (!m.deduplication_id.empty()) {
     body += "&" + FormPair("MessageDeduplicationId", m.deduplication_id);
   }
-  Result<std::string> out = Unavailable("not sent");
-  Status s = net::Retry(
-      o_.retry,
-      [&]() -> Status {
-        ServicePost post;
-        post.service = "sns";
-        post.region = o_.region;
-        post.url = url_;
-        post.host = host_;
-        post.display = Describe();
-        post.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
-        post.body = body;
-        post.timeout_seconds = o_.timeout_seconds;
-        post.cancel = cancel;
-        VG_ASSIGN_OR_RETURN(net::Response answer,
-                            SendServicePost(post, credentials_, http_, clock_));
-        if (answer.status != 200) {
-          Status e = ErrorFor(answer);
-          out = e;
-          return e;
-        }
-        pugi::xml_document doc;
-        doc.load_buffer(answer.body.data(), answer.body.size());
-        out = std::string(
-            doc.child("PublishResponse").child("PublishResult").child_value("MessageId"));
-        return Status();
-      },
-      o_.sleep, cancel);
-  if (!s.ok()) return s;
-  return out;
+  ServicePost post;
+  post.service = "sns";
+  post.region = o_.region;
+  post.url = url_;
+  post.host = host_;
+  post.display = Describe();
+  post.headers = {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
+  post.body = body;
+  post.timeout_seconds = o_.timeout_seconds;
+  post.cancel = cancel;
+  VG_ASSIGN_OR_RETURN(net::Response answer, SendServicePostRetried(
+                                                post, o_.retry,
+                                                [&](const net::Response& a) {
+                                                  return a.status == 200 ? Status() : ErrorFor(a);
+                                                },
+                                                credentials_, http_, clock_, o_.sleep));
+  pugi::xml_document doc;
+  doc.load_buffer(answer.body.data(), answer.body.size());
+  return std::string(doc.child("PublishResponse").child("PublishResult").child_value("MessageId"));
 }
 
 }  // namespace vidgate::aws

@@ -98,40 +98,33 @@ Status SqsClient::ErrorFor(const net::Response& answer, std::string_view action)
 Result<nlohmann::json> SqsClient::Call(std::string_view action, const nlohmann::json& request,
                                        const std::atomic<bool>* cancel, double timeout) {
   const std::string body = request.dump();
-  Result<nlohmann::json> out = Unavailable("not sent");
-  Status s = net::Retry(
-      o_.retry,
-      [&]() -> Status {
-        ServicePost post;
-        post.service = "sqs";
-        post.region = o_.region;
-        post.url = url_;
-        post.host = host_;
-        post.display = Describe();
-        post.headers = {{"Content-Type", "application/x-amz-json-1.0"},
-                        {"X-Amz-Target", "AmazonSQS." + std::string(action)}};
-        post.body = body;
-        post.timeout_seconds = timeout;
-        post.cancel = cancel;
-        VG_ASSIGN_OR_RETURN(net::Response answer,
-                            SendServicePost(post, credentials_, http_, clock_));
-        if (answer.status != 200) {
-          Status e = ErrorFor(answer, action);
-          out = e;
-          return e;
-        }
-        nlohmann::json doc = nlohmann::json::parse(answer.body, nullptr, false);
-        if (answer.body_truncated || (!answer.body.empty() && doc.is_discarded())) {
-          out = Unavailable(
-              fmt::format("{}: {} was answered with what is not JSON", Describe(), action));
-          return out.status();
-        }
-        out = doc.is_discarded() ? nlohmann::json::object() : std::move(doc);
-        return Status();
-      },
-      o_.sleep, cancel);
-  if (!s.ok()) return s;
-  return out;
+  ServicePost post;
+  post.service = "sqs";
+  post.region = o_.region;
+  post.url = url_;
+  post.host = host_;
+  post.display = Describe();
+  post.headers = {{"Content-Type", "application/x-amz-json-1.0"},
+                  {"X-Amz-Target", "AmazonSQS." + std::string(action)}};
+  post.body = body;
+  post.timeout_seconds = timeout;
+  post.cancel = cancel;
+  nlohmann::json doc;
+  VG_RETURN_IF_ERROR(SendServicePostRetried(
+                         post, o_.retry,
+                         [&](const net::Response& answer) -> Status {
+                           if (answer.status != 200) return ErrorFor(answer, action);
+                           doc = nlohmann::json::parse(answer.body, nullptr, false);
+                           if (answer.body_truncated ||
+                               (!answer.body.empty() && doc.is_discarded())) {
+                             return Unavailable(fmt::format(
+                                 "{}: {} was answered with what is not JSON", Describe(), action));
+                           }
+                           return Status();
+                         },
+                         credentials_, http_, clock_, o_.sleep)
+                         .status());
+  return doc.is_discarded() ? nlohmann::json::object() : std::move(doc);
 }
 
 Result<std::vector<SqsMessage>> SqsClient::Receive(int max, int wait_seconds,
