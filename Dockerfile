@@ -11,7 +11,7 @@ RUN apt-get update -qq \
       libavformat-dev libavcodec-dev libavfilter-dev libswscale-dev libswresample-dev libavutil-dev \
       libebur128-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev libssl-dev \
       nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev \
-      libcpp-httplib-dev libinih-dev libpugixml-dev \
+      libcpp-httplib-dev libinih-dev libpugixml-dev prometheus-cpp-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -31,7 +31,7 @@ RUN printf '%s\n' 'path-exclude=/usr/share/doc/*' 'path-include=/usr/share/doc/*
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       libavformat59 libavcodec59 libavfilter8 libswscale6 libswresample4 libavutil57 \
       libebur128-1 libsqlite3-0 libpq5 libcurl4 libssl3 libpugixml1v5 libspdlog1.10 libfmt9 \
-      libtomlplusplus3 libinih1 libcpp-httplib0.11 ca-certificates curl \
+      libtomlplusplus3 libinih1 libcpp-httplib0.11 libprometheus-cpp-core1.0 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --uid 10001 --user-group --home-dir /var/lib/vidgate --create-home \
       --shell /usr/sbin/nologin vidgate

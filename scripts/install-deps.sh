@@ -11,7 +11,7 @@ packages=(
   libavformat-dev libavcodec-dev libavfilter-dev libswscale-dev libswresample-dev libavutil-dev
   libebur128-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev libssl-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libcpp-httplib-dev
-  libinih-dev libpugixml-dev
+  libinih-dev libpugixml-dev prometheus-cpp-dev
 )
 if [[ "$mode" == "test" || "$mode" == "bench" ]]; then
   # ffmpeg/ffprobe CLIs only make fixtures and serve as the reference in tests;
@@ -19,8 +19,10 @@ if [[ "$mode" == "test" || "$mode" == "bench" ]]; then
   # nodejs (with npm) runs the independent verifiers the tests use, from the
   # committed lockfiles (npm ci).
   # python3-botocore signs the same requests as vidgate, as an independent check.
+  # prometheus brings promtool (checks /metrics and the alerting rules) and a
+  # server the tests scrape vidgate with.
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev ffmpeg postgresql nodejs clang
-             python3-botocore)
+             python3-botocore prometheus)
 fi
 if [[ "$mode" == "image" ]]; then
   # podman builds the container image (chroot isolation, no daemon);

@@ -12,6 +12,7 @@
 #include "app/wiring.h"
 #include "aws/sqs_client.h"
 #include "catalog/catalog.h"
+#include "catalog/document.h"
 #include "common/clock.h"
 #include "common/secrets.h"
 #include "common/text.h"
@@ -26,9 +27,11 @@
 #include "pipeline/media_stage.h"
 #include "pipeline/metadata.h"
 #include "pipeline/naming.h"
+#include "pipeline/rerun.h"
 #include "pipeline/runner.h"
+#include "pipeline/submit.h"
 #include "qc/policy.h"
-#include "server/health_server.h"
+#include "server/http_server.h"
 #include "storage/store.h"
 
 namespace vidgate::app {
@@ -86,10 +89,6 @@ Status CheckRegularFile(const std::string& path) {
   return Status();
 }
 
-std::string Location(const catalog::Video& v) {
-  return catalog::IsTerminal(v.state) && !v.location.empty() ? v.location : v.current_key;
-}
-
 // Stops `run` on SIGINT/SIGTERM: the signals are blocked in every thread
 // and taken here synchronously, so no handler touches shared state. SIGUSR1
 // is only the destructor's wake-up call, so that exiting does not wait out
@@ -143,18 +142,24 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
            cfg.storage.url, catalog::RedactUrl(cfg.database.url), opts.workers, w.sinks.size(),
            w.feed ? ", news from " + w.feed->Describe() : "");
   pipeline::Runner runner(w.RunnerDeps(ctx), opts);
-  std::unique_ptr<server::HealthServer> http;
+  std::unique_ptr<server::HttpServer> http;
   if (!no_server) {
     server::ServerOptions so;
     so.listen = cfg.server.listen;
-    http = std::make_unique<server::HealthServer>(
-        server::ServerDeps{w.catalog.get(), w.store.get(), ctx.log.get(),
-                           [&runner] { return runner.SecondsSinceLastTurn(); }},
-        so);
+    auto token = ResolveSecret(cfg.server.token);
+    if (!token.ok()) return Fail(token.status().WithContext("server.token"), kExitUsage);
+    so.token = *token;
+    so.max_upload_bytes = cfg.server.max_upload_bytes;
+    so.required_metadata = cfg.metadata.required;
+    server::ServerDeps deps{w.catalog.get(), w.store.get(), ctx.log.get(), &w.clock,
+                            [&runner] { return runner.SecondsSinceLastTurn(); }};
+    deps.metrics = w.metrics.get();
+    http = std::make_unique<server::HttpServer>(std::move(deps), so);
     if (Status started = http->Start(); !started.ok()) {
       return Fail(started, started.code() == Code::kInvalidArgument ? kExitUsage : kExitBackend);
     }
-    log.info("serving http://{}/healthz and /readyz", http->address());
+    log.info("serving http://{}/ (the API, /metrics, /healthz and /readyz){}", http->address(),
+             so.token.empty() ? "" : "; changes need the bearer token");
   }
   Status s = runner.Run(stop);
   http.reset();
@@ -169,35 +174,11 @@ int SubmitCommand(Context& ctx, const std::string& video,
   if (!fs::is_regular_file(video, ec)) {
     return Fail(NotFound("'" + video + "' is not a file"), kExitUsage);
   }
+  pipeline::Submission submission;
+  submission.local_path = video;
   // The name's bytes, as the file store lists them (common/text.h).
-  const std::string file = BytesToKey(fs::path(video).filename().string());
-  const std::string video_key = std::string(pipeline::kUploads) + file;
-  auto parsed = pipeline::ParseKey(video_key);
-  if (parsed.kind == pipeline::KeyKind::kRefused) {
-    return Fail(InvalidArgument("'" + file +
-                                "' without an extension would clash with vidgate's own folder "
-                                "of that name; rename it"),
-                kExitUsage);
-  }
-  if (parsed.kind != pipeline::KeyKind::kVideo) {
-    return Fail(InvalidArgument("'" + file +
-                                "' would be ignored in uploads/ (a hidden, .json, "
-                                ".part, .tmp or .crdownload name)"),
-                kExitUsage);
-  }
-  auto store = OpenStore(ctx);
-  if (!store.ok()) return Fail(store.status(), BackendExit(store.status()));
-  if (Status s = (*store)->Prepare(); !s.ok()) return Fail(s, BackendExit(s));
-  if (pipeline::LongestFiledKey(video_key) > (*store)->MaxKeyBytes()) {
-    return Fail(InvalidArgument(fmt::format(
-                    "'{}' is too long a name for this store: filed with vidgate's outputs, its "
-                    "keys could reach {} bytes, over the store's limit of {}; rename it shorter",
-                    file, pipeline::LongestFiledKey(video_key), (*store)->MaxKeyBytes())),
-                kExitUsage);
-  }
-  if ((*store)->Stat(video_key).ok()) {
-    return Fail(AlreadyExists(video_key + " already exists; nothing was overwritten"), kExitNo);
-  }
+  submission.file_name = BytesToKey(fs::path(video).filename().string());
+  submission.required = ctx.config.metadata.required;
   if (metadata) {
     // One byte over the limit is enough for the check to refuse it.
     auto text = ReadLocalFile(*metadata, "read metadata file",
@@ -205,24 +186,20 @@ int SubmitCommand(Context& ctx, const std::string& video,
     if (!text.ok()) return Fail(text.status(), kExitUsage);
     auto valid = pipeline::ValidateSidecar(*text, ctx.config.metadata.required);
     if (!valid.ok()) return Fail(valid.status().WithContext(*metadata), kExitUsage);
-    // The sidecar goes first, so the video never waits for it; like the
-    // video, it never replaces a file that is there (another upload's).
-    for (const auto& sidecar_key : pipeline::SidecarCandidates(video_key)) {
-      if (!(*store)->Stat(sidecar_key).ok()) continue;
-      return Fail(AlreadyExists(sidecar_key + " already exists (the sidecar of another upload?); "
-                                              "nothing was overwritten"),
-                  kExitNo);
-    }
-    const std::string sidecar_key = pipeline::SidecarCandidates(video_key)[0];
-    Status s = (*store)->Upload(*metadata, sidecar_key);
-    if (s.code() == Code::kAlreadyExists) {
-      return Fail(AlreadyExists(sidecar_key + " already exists; nothing was overwritten"), kExitNo);
-    }
-    if (!s.ok()) return Fail(s, BackendExit(s));
+    submission.sidecar = *text;
   }
-  Status s = (*store)->Upload(video, video_key);
-  if (s.code() == Code::kAlreadyExists) return Fail(s, kExitNo);
-  if (!s.ok()) return Fail(s, BackendExit(s));
+  auto store = OpenStore(ctx);
+  if (!store.ok()) return Fail(store.status(), BackendExit(store.status()));
+  if (Status s = (*store)->Prepare(); !s.ok()) return Fail(s, BackendExit(s));
+  auto submitted = pipeline::Submit(**store, submission);
+  if (!submitted.ok()) {
+    const Code code = submitted.status().code();
+    return Fail(submitted.status(), code == Code::kInvalidArgument ? kExitUsage
+                                    : code == Code::kAlreadyExists
+                                        ? kExitNo
+                                        : BackendExit(submitted.status()));
+  }
+  const std::string& video_key = submitted->video_key;
   ctx.log->info("submitted {} as {}", video, video_key);
   std::cout << video_key << "\n";
   return kExitOk;
@@ -241,15 +218,7 @@ int ListCommand(Context& ctx, const std::optional<std::string>& state, bool json
   if (!videos.ok()) return Fail(videos.status(), kExitBackend, json);
   if (json) {
     nlohmann::json out = {{"videos", nlohmann::json::array()}};
-    for (const auto& v : *videos) {
-      out["videos"].push_back({{"id", v.id},
-                               {"name", v.name},
-                               {"state", catalog::StateName(v.state)},
-                               {"attempts", v.attempts},
-                               {"created_at", FormatTime(v.created_at)},
-                               {"updated_at", FormatTime(v.updated_at)},
-                               {"location", Location(v)}});
-    }
+    for (const auto& v : *videos) out["videos"].push_back(catalog::VideoSummary(v));
     std::cout << JsonText(out) << "\n";
     return kExitOk;
   }
@@ -268,48 +237,10 @@ int ShowCommand(Context& ctx, const std::string& id_or_name, bool json) {
   auto video = catalog::FindVideo(**cat, id_or_name);
   if (video.status().code() == Code::kNotFound) return Fail(video.status(), kExitNo, json);
   if (!video.ok()) return Fail(video.status(), BackendExit(video.status()), json);
-  auto attempts = (*cat)->Attempts(video->id);
-  auto outputs = (*cat)->Outputs(video->id);
-  auto notes = (*cat)->Notifications(video->id);
-  if (!attempts.ok() || !outputs.ok() || !notes.ok()) {
-    return Fail(Unavailable("cannot read video " + std::to_string(video->id) + " from the catalog"),
-                kExitBackend, json);
-  }
   const auto& v = *video;
-  nlohmann::json out = {
-      {"id", v.id},
-      {"name", v.name},
-      {"state", catalog::StateName(v.state)},
-      {"attempts", catalog::AttemptsToJson(*attempts)},
-      {"metadata", v.metadata.is_null() ? nlohmann::json::object() : v.metadata},
-      {"probe", v.probe.is_null() ? nlohmann::json::object() : v.probe},
-      {"qc", v.qc.is_null() ? nlohmann::json::object() : v.qc},
-      {"outputs", catalog::OutputsToJson(*outputs)},
-      {"location", Location(v)},
-      {"source_key", v.source_key},
-      {"sidecar_key",
-       v.sidecar_key.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.sidecar_key)},
-      {"created_at", FormatTime(v.created_at)},
-      {"updated_at", FormatTime(v.updated_at)},
-      {"next_attempt_at", v.state == State::kRetryWait
-                              ? nlohmann::json(FormatTime(v.next_attempt_at))
-                              : nlohmann::json(nullptr)},
-      {"last_error", v.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.last_error)},
-      {"notifications", nlohmann::json::array()},
-  };
-  for (const auto& n : *notes) {
-    out["notifications"].push_back(
-        {{"id", n.event_id},
-         {"type", n.type},
-         {"sink", n.sink},
-         {"created_at", FormatTime(n.created_at)},
-         {"delivered_at", n.delivered_at > 0 ? nlohmann::json(FormatTime(n.delivered_at))
-                                             : nlohmann::json(nullptr)},
-         {"tries", n.attempts},
-         {"gave_up", n.gave_up},
-         {"last_error",
-          n.last_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(n.last_error)}});
-  }
+  auto document = catalog::VideoDocument(**cat, v);
+  if (!document.ok()) return Fail(document.status(), BackendExit(document.status()), json);
+  const nlohmann::json& out = *document;
   if (json) {
     std::cout << JsonText(out) << "\n";
     return kExitOk;
@@ -317,22 +248,26 @@ int ShowCommand(Context& ctx, const std::string& id_or_name, bool json) {
   // Everything from outside (names, errors, metadata) goes through
   // Printable: a terminal acts on what it is sent.
   std::cout << fmt::format("video {}  {}\n  state     {}\n  location  {}\n", v.id,
-                           Printable(v.name), catalog::StateName(v.state), Printable(Location(v)));
+                           Printable(v.name), catalog::StateName(v.state),
+                           Printable(catalog::Location(v)));
   if (!v.last_error.empty()) std::cout << "  error     " << Printable(v.last_error) << "\n";
   if (v.state == State::kRetryWait) {
     std::cout << "  next try  " << FormatTime(v.next_attempt_at) << "\n";
   }
   std::cout << "  metadata  " << Printable(out["metadata"].dump()) << "\n";
-  for (const auto& a : *attempts) {
-    std::cout << fmt::format("  attempt {}  {}  {}{}\n", a.number, a.outcome,
-                             FormatTime(a.started_at),
-                             a.error.empty() ? "" : "  " + Printable(a.error));
+  auto text = [](const nlohmann::json& value) {
+    return value.is_string() ? Printable(value.get<std::string>()) : std::string();
+  };
+  for (const auto& a : out["attempts"]) {
+    const std::string error = text(a["error"]);
+    std::cout << fmt::format("  attempt {}  {}  {}{}\n", a["number"].get<int>(), text(a["outcome"]),
+                             text(a["started_at"]), error.empty() ? "" : "  " + error);
   }
-  for (const auto& n : *notes) {
-    std::cout << fmt::format("  event {}  -> {}  {}\n", n.type, Printable(n.sink),
-                             n.delivered_at > 0 ? "delivered"
-                             : n.gave_up        ? "gave up: " + Printable(n.last_error)
-                                                : "pending");
+  for (const auto& n : out["notifications"]) {
+    std::cout << fmt::format("  event {}  -> {}  {}\n", text(n["type"]), text(n["sink"]),
+                             !n["delivered_at"].is_null() ? "delivered"
+                             : n["gave_up"].get<bool>()   ? "gave up: " + text(n["last_error"])
+                                                          : "pending");
   }
   return kExitOk;
 }
@@ -344,12 +279,28 @@ int RetryCommand(Context& ctx, const std::string& id_or_name) {
   if (video.status().code() == Code::kNotFound) return Fail(video.status(), kExitNo);
   if (!video.ok()) return Fail(video.status(), BackendExit(video.status()));
   SystemClock clock;
+  if (video->state == State::kRejected || video->state == State::kUnableToProcess) {
+    auto store = OpenStore(ctx);
+    if (!store.ok()) return Fail(store.status(), BackendExit(store.status()));
+    auto rerun = pipeline::RerunFromKeptOriginal(**store, **cat, clock, *video);
+    if (!rerun.ok()) {
+      const Code code = rerun.status().code();
+      return Fail(rerun.status(), code == Code::kFailedPrecondition || code == Code::kNotFound ||
+                                          code == Code::kAlreadyExists
+                                      ? kExitNo
+                                      : BackendExit(rerun.status()));
+    }
+    std::cout << Printable(video->name) << ": runs again from its kept original, now at "
+              << Printable(rerun->video_key) << " (a new video)\n";
+    return kExitOk;
+  }
   Status s = (*cat)->RetryNow(video->id, clock.Now());
   if (s.code() == Code::kFailedPrecondition) {
     std::string why = video->name + " is " + std::string(catalog::StateName(video->state)) +
-                      "; only a video waiting for a retry can be retried now";
-    if (catalog::IsTerminal(video->state)) {
-      why += "; to process it again, put its file and sidecar from " + Location(*video) +
+                      "; only a video waiting for a retry, rejected or unable_to_process can be "
+                      "retried";
+    if (video->state == State::kProcessed) {
+      why += "; to process it again, put its file and sidecar from " + catalog::Location(*video) +
              " into uploads/ (a new video)";
     }
     return Fail(FailedPrecondition(why), kExitNo);

@@ -296,8 +296,11 @@ Status ReadRoot(const toml::table& root, const std::string& source, Config& c) {
   }));
   VG_RETURN_IF_ERROR(WithTable(r, "metrics", source,
                                [&](TableReader& t) { return t.Bool("emf", c.metrics.emf); }));
-  VG_RETURN_IF_ERROR(WithTable(r, "server", source,
-                               [&](TableReader& t) { return t.Str("listen", c.server.listen); }));
+  VG_RETURN_IF_ERROR(WithTable(r, "server", source, [&](TableReader& t) {
+    VG_RETURN_IF_ERROR(t.Str("listen", c.server.listen));
+    VG_RETURN_IF_ERROR(t.Str("token", c.server.token));
+    return t.Int64("max_upload_bytes", c.server.max_upload_bytes, 1, int64_t{5} << 40);
+  }));
   return r.Finish();
 }
 

@@ -91,6 +91,10 @@ struct Config {
   } metrics;
   struct {
     std::string listen = "127.0.0.1:8080";
+    // Bearer token for the API ("env:NAME", "file:PATH" or the token); ""
+    // = none, and then only a loopback address is served.
+    std::string token;
+    int64_t max_upload_bytes = int64_t{10} << 30;  // POST /api/videos
   } server;
   std::string source = "built-in defaults";  // the file read, for messages
 };

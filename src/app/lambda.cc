@@ -31,7 +31,7 @@ LambdaHandler::LambdaHandler(Wiring* wiring, const Context* ctx)
     : w_(wiring),
       ctx_(ctx),
       intake_({wiring->store.get(), wiring->catalog.get(), wiring->events.get(), &wiring->clock,
-               ctx->log.get(), wiring->emf.get()},
+               ctx->log.get(), wiring->observer.get()},
               wiring->runner_options.intake) {}
 
 int LambdaHandler::Work(double deadline) {
@@ -50,7 +50,7 @@ int LambdaHandler::Work(double deadline) {
   pipeline::WorkerOptions wo = w_->runner_options.worker;
   wo.owner = w_->runner_options.owner_prefix + ":lambda";
   pipeline::Worker worker({w_->store.get(), w_->catalog.get(), w_->media.get(), w_->events.get(),
-                           &w_->clock, ctx_->log.get(), w_->emf.get()},
+                           &w_->clock, ctx_->log.get(), w_->observer.get()},
                           wo, &stopping);
   int ran = 0;
   while (!stopping.load()) {

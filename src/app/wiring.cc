@@ -119,8 +119,15 @@ Result<std::unique_ptr<Wiring>> Wire(const Context& ctx) {
   pipeline::DeliveryPolicy delivery;
   delivery.max_attempts = cfg.notify.delivery_attempts;
   delivery.backoff = {cfg.notify.base_delay_seconds, cfg.notify.max_delay_seconds};
-  wired->dispatcher = std::make_unique<pipeline::Dispatcher>(wired->catalog.get(), sink_map, &clock,
-                                                             ctx.log.get(), delivery);
+  // What the pipeline does is told to Prometheus (/metrics) and, with
+  // metrics.emf, to CloudWatch.
+  if (cfg.metrics.emf) wired->emf = std::make_unique<EmfMetrics>(stdout, &clock);
+  wired->metrics = std::make_unique<server::Metrics>(wired->catalog.get(), &clock);
+  std::vector<pipeline::Observer*> observers{wired->metrics.get()};
+  if (wired->emf) observers.push_back(wired->emf.get());
+  wired->observer = std::make_unique<pipeline::ObserverFanOut>(std::move(observers));
+  wired->dispatcher = std::make_unique<pipeline::Dispatcher>(
+      wired->catalog.get(), sink_map, &clock, ctx.log.get(), delivery, wired->observer.get());
   auto policy = PolicyFromConfig(cfg);
   if (!policy.ok()) return InvalidArgument(policy.status().WithContext("qc").message());
   pipeline::OutputOptions outputs;
@@ -158,7 +165,6 @@ Result<std::unique_ptr<Wiring>> Wire(const Context& ctx) {
     wired->feed =
         std::make_unique<SqsFeed>(wired->sqs.get(), where.bucket, where.prefix, ctx.log.get());
   }
-  if (cfg.metrics.emf) wired->emf = std::make_unique<EmfMetrics>(stdout, &clock);
   return wired;
 }
 

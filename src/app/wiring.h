@@ -17,7 +17,9 @@
 #include "pipeline/dispatcher.h"
 #include "pipeline/events.h"
 #include "pipeline/media_stage.h"
+#include "pipeline/observer.h"
 #include "pipeline/runner.h"
+#include "server/metrics.h"
 #include "storage/store.h"
 
 namespace vidgate::app {
@@ -38,12 +40,14 @@ struct Wiring {
   std::unique_ptr<pipeline::MediaStage> media;
   std::unique_ptr<aws::SqsClient> sqs;  // with intake.sqs_queue_url
   std::unique_ptr<SqsFeed> feed;
-  std::unique_ptr<EmfMetrics> emf;  // with metrics.emf
+  std::unique_ptr<EmfMetrics> emf;                     // with metrics.emf
+  std::unique_ptr<server::Metrics> metrics;            // Prometheus, for /metrics
+  std::unique_ptr<pipeline::ObserverFanOut> observer;  // tells both
   pipeline::RunnerOptions runner_options;
 
   pipeline::RunnerDeps RunnerDeps(const Context& ctx) {
-    return {store.get(), catalog.get(), media.get(), events.get(), dispatcher.get(),
-            &clock,      ctx.log.get(), feed.get(),  emf.get()};
+    return {store.get(), catalog.get(), media.get(), events.get(),  dispatcher.get(),
+            &clock,      ctx.log.get(), feed.get(),  observer.get()};
   }
 };
 

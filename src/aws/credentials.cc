@@ -355,30 +355,4 @@ std::unique_ptr<CredentialsProvider> StaticCredentials(Credentials credentials) 
   return std::make_unique<Static>(std::move(credentials));
 }
 
-std::optional<double> ParseIso8601(std::string_view text) {
-  std::string s(text);
-  std::tm tm{};
-  const char* rest = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (rest == nullptr) return std::nullopt;
-  double fraction = 0;
-  if (*rest == '.') {
-    char* end = nullptr;
-    fraction = std::strtod(rest, &end);
-    rest = end;
-  }
-  double offset = 0;
-  if (*rest == 'Z' || *rest == 'z') {
-    ++rest;
-  } else if (*rest == '+' || *rest == '-') {
-    int hh = 0, mm = 0;
-    if (std::sscanf(rest + 1, "%2d:%2d", &hh, &mm) != 2) return std::nullopt;
-    offset = (hh * 3600 + mm * 60) * (*rest == '+' ? 1 : -1);
-    rest += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (*rest != '\0') return std::nullopt;
-  return static_cast<double>(timegm(&tm)) + fraction - offset;
-}
-
 }  // namespace vidgate::aws

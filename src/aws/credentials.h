@@ -61,8 +61,4 @@ std::unique_ptr<CredentialsProvider> DefaultChain(ChainOptions options);
 // Fixed credentials (tests, and keys given in the configuration).
 std::unique_ptr<CredentialsProvider> StaticCredentials(Credentials credentials);
 
-// "2026-11-30T13:00:00Z" (fractions and offsets accepted) as seconds since
-// the epoch; nullopt if it is not such a time.
-std::optional<double> ParseIso8601(std::string_view text);
-
 }  // namespace vidgate::aws

@@ -286,8 +286,13 @@ Result<std::string> S3Client::Get(std::string_view key, int64_t max_bytes) {
 
 Result<S3Object> S3Client::Download(std::string_view key,
                                     const std::function<Status(std::string_view)>& write) {
+  return DownloadRange(key, 0, -1, write);
+}
+
+Result<S3Object> S3Client::DownloadRange(std::string_view key, int64_t offset, int64_t length,
+                                         const std::function<Status(std::string_view)>& write) {
   int64_t received = 0;
-  int64_t skip = 0;  // bytes of this answer already written by an earlier try
+  int64_t skip = 0;  // bytes of this answer before the first one wanted
   std::string etag;
   Call c;
   c.key = key;
@@ -304,16 +309,17 @@ Result<S3Object> S3Client::Download(std::string_view key,
       }
       start = std::strtoll(range.c_str() + 6, nullptr, 10);
     }
-    if (start > received) {
+    const int64_t wanted_from = offset + received;
+    if (start > wanted_from) {
       return Unavailable(fmt::format("{} answered from byte {} when asked from byte {}",
-                                     Describe(key), start, received));
+                                     Describe(key), start, wanted_from));
     }
     const std::string tag = StripQuotes(answer.HeaderValue("etag"));
     if (!etag.empty() && !tag.empty() && tag != etag) {
       return FailedPrecondition(Describe(key) + " changed while it was read");
     }
     if (etag.empty()) etag = tag;
-    skip = received - start;
+    skip = wanted_from - start;
     return Status();
   };
   c.write_body = [&](std::string_view piece) -> Status {
@@ -321,6 +327,11 @@ Result<S3Object> S3Client::Download(std::string_view key,
         static_cast<size_t>(std::min<int64_t>(skip, static_cast<int64_t>(piece.size())));
     piece.remove_prefix(skipped);
     skip -= static_cast<int64_t>(skipped);
+    if (length >= 0) {
+      // A peer that sends more than the range asked: the rest is not ours.
+      piece = piece.substr(0, static_cast<size_t>(std::min<int64_t>(
+                                  length - received, static_cast<int64_t>(piece.size()))));
+    }
     if (piece.empty()) return Status();
     VG_RETURN_IF_ERROR(write(piece));
     received += static_cast<int64_t>(piece.size());
@@ -328,9 +339,13 @@ Result<S3Object> S3Client::Download(std::string_view key,
   };
   c.before_try = [&](Call& call) {
     call.headers.clear();
-    if (received > 0) {
-      // Resume where the last try stopped, from the same object only.
-      call.headers.emplace_back("Range", fmt::format("bytes={}-", received));
+    const int64_t from = offset + received;
+    if (from > 0 || length >= 0) {
+      // A range asked, or a try resuming where the last one stopped, from
+      // the same object only.
+      call.headers.emplace_back("Range", length >= 0
+                                             ? fmt::format("bytes={}-{}", from, offset + length - 1)
+                                             : fmt::format("bytes={}-", from));
       if (!etag.empty()) call.headers.emplace_back("If-Match", "\"" + etag + "\"");
     }
   };
@@ -346,6 +361,9 @@ Result<S3Object> S3Client::Download(std::string_view key,
             // Not retried: what was read so far belongs to another object.
             return FailedPrecondition(Describe(key) + " changed while it was read");
           }
+          if (answer->status == 416) {
+            return FailedPrecondition(Describe(key) + " is shorter than the range asked");
+          }
           return ErrorFor(*answer, key, false);
         }
         if (etag.empty()) etag = StripQuotes(answer->HeaderValue("etag"));
@@ -354,14 +372,20 @@ Result<S3Object> S3Client::Download(std::string_view key,
         if (size_t slash = range.rfind('/'); slash != std::string::npos) {
           o.size = std::strtoll(range.c_str() + slash + 1, nullptr, 10);
         } else {
-          o.size = received;
+          o.size = offset + received;
         }
         return Status();
       },
       o_.sleep);
   VG_RETURN_IF_ERROR(s);
-  if (o.size != received) {
-    return Unavailable(fmt::format("{}: got {} of its {} bytes", Describe(key), received, o.size));
+  const int64_t expected = length >= 0 ? length : o.size - offset;
+  if (received != expected) {
+    if (length >= 0 && o.size < offset + length) {
+      return FailedPrecondition(
+          fmt::format("{} is {} bytes, shorter than the range asked", Describe(key), o.size));
+    }
+    return Unavailable(
+        fmt::format("{}: got {} of its {} bytes", Describe(key), received, expected));
   }
   return o;
 }

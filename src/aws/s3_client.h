@@ -87,6 +87,10 @@ class S3Client {
   // the same (If-Match on its ETag). Returns the object's description.
   Result<S3Object> Download(std::string_view key,
                             const std::function<Status(std::string_view)>& write);
+  // The same for bytes [offset, offset + length) only (length -1: to the
+  // end); kFailedPrecondition when the object is shorter than that.
+  Result<S3Object> DownloadRange(std::string_view key, int64_t offset, int64_t length,
+                                 const std::function<Status(std::string_view)>& write);
   // Creates or replaces `key`; with `if_absent`, kAlreadyExists if it exists.
   Status Put(std::string_view key, std::string_view data, bool if_absent,
              std::string_view content_type = "application/octet-stream");

@@ -10,11 +10,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -31,6 +33,11 @@ enum class State {
   kProcessed,
   kRejected,
   kUnableToProcess,
+};
+
+inline constexpr State kAllStates[] = {
+    State::kAwaitingMetadata, State::kQueued,   State::kProcessing,      State::kRetryWait,
+    State::kProcessed,        State::kRejected, State::kUnableToProcess,
 };
 
 std::string_view StateName(State state);
@@ -190,6 +197,53 @@ struct Claim {
   bool interrupted = false;
 };
 
+// A page of the video list (the API): newest first, by id.
+struct VideoQuery {
+  std::optional<State> state;
+  // "" or text the name or the metadata's title holds (ASCII case ignored).
+  std::string text;
+  int64_t before_id = 0;  // keyset cursor: only ids below it; 0 from the newest
+  int limit = 50;
+};
+
+// The fleet's figures at a moment, as the catalog has them (every process
+// reads the same): the API's stats, /metrics' gauges and the alarms.
+struct FleetStats {
+  std::vector<std::pair<State, int64_t>> videos;  // every state, in enum order
+  // How long the job due first has waited unclaimed (0: none waits).
+  double oldest_queued_seconds = 0;
+  int64_t workers_busy = 0;    // jobs under a lease that has not run out
+  int64_t outbox_backlog = 0;  // deliveries neither delivered nor given up
+  // Within the window (now - window_seconds, now]:
+  double window_seconds = 0;
+  // Attempts finished, by outcome (succeeded, failed, rejected, interrupted).
+  std::map<std::string, int64_t> attempts;
+  // Events put in the outbox, by CloudEvents type.
+  std::map<std::string, int64_t> events;
+  int64_t Count(State state) const {
+    for (const auto& [s, n] : videos) {
+      if (s == state) return n;
+    }
+    return 0;
+  }
+};
+
+// One line of a video's story, as the API's change feed streams it.
+struct LogEntry {
+  int64_t id = 0;
+  int64_t video_id = 0;  // 0: about no video
+  std::string name;      // the video's
+  std::string state;     // the state it entered; "" when that did not change
+  double at = 0;
+  std::string message;
+};
+
+// An event put in the outbox, in the outbox's order.
+struct RecordedEvent {
+  int64_t seq = 0;
+  nlohmann::json document;  // the whole CloudEvent
+};
+
 // What still holds `run --until-idle`.
 struct Pending {
   int64_t jobs = 0;                // queued, processing or retry_wait
@@ -223,6 +277,8 @@ class Catalog {
   // Every video (or those in `state`), newest first, without its documents
   // (metadata, probe and qc are null: GetVideo reads them for one video).
   virtual Result<std::vector<Video>> ListVideos(std::optional<State> state) = 0;
+  // A page of videos (without their documents), newest first.
+  virtual Result<std::vector<Video>> FindVideos(const VideoQuery& query) = 0;
   // kNotFound if there is no video with that id.
   virtual Result<Video> GetVideo(int64_t id) = 0;
   // The newest video of that name; kNotFound if there is none.
@@ -276,6 +332,16 @@ class Catalog {
   virtual Status DeferDelivery(int64_t delivery_id, double at) = 0;
 
   virtual Result<Pending> PendingWork() = 0;
+  // See FleetStats.
+  virtual Result<FleetStats> Stats(double now, double window_seconds) = 0;
+
+  // The change feed: up to `limit` log entries (events) with ids (seqs)
+  // above `after`, in that order. Ids are given as transactions start: on
+  // PostgreSQL one may commit after a higher one, or never (rolled back).
+  virtual Result<std::vector<LogEntry>> LogAfter(int64_t after, int limit) = 0;
+  virtual Result<std::vector<RecordedEvent>> EventsAfter(int64_t after, int limit) = 0;
+  // The highest log id and event seq now: where a feed of what is new starts.
+  virtual Result<std::pair<int64_t, int64_t>> FeedHead() = 0;
 
   // Whether WaitForWork can be woken by other processes (PostgreSQL); when
   // not, it only sleeps and there is no point calling it.

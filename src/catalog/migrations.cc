@@ -93,6 +93,14 @@ CREATE TABLE event_log (
 CREATE INDEX event_log_video ON event_log (video_id);
 )sql";
 
+// The API's stats and the alarms read the last hour of attempts and events;
+// its change feed says which state each line of the log entered.
+constexpr const char* kV2 = R"sql(
+CREATE INDEX attempts_finished ON attempts (finished_at);
+CREATE INDEX outbox_created ON outbox (created_at);
+ALTER TABLE event_log ADD COLUMN state TEXT NOT NULL DEFAULT '';
+)sql";
+
 std::string Substitute(std::string sql, Dialect dialect) {
   auto replace_all = [&sql](const std::string& from, const std::string& to) {
     for (size_t pos = sql.find(from); pos != std::string::npos;
@@ -112,6 +120,8 @@ std::string Substitute(std::string sql, Dialect dialect) {
 
 }  // namespace
 
-std::vector<Migration> Migrations(Dialect dialect) { return {{1, Substitute(kV1, dialect)}}; }
+std::vector<Migration> Migrations(Dialect dialect) {
+  return {{1, Substitute(kV1, dialect)}, {2, Substitute(kV2, dialect)}};
+}
 
 }  // namespace vidgate::catalog::internal

@@ -1,5 +1,7 @@
 // Catalog over SqlConnection: the queries are written once for every SQL
 // backend (see internal/sql.h for the shared subset).
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <functional>
@@ -40,8 +42,7 @@ std::string_view StateName(State state) {
 }
 
 Result<State> ParseState(std::string_view name) {
-  for (State s : {State::kAwaitingMetadata, State::kQueued, State::kProcessing, State::kRetryWait,
-                  State::kProcessed, State::kRejected, State::kUnableToProcess}) {
+  for (State s : kAllStates) {
     if (StateName(s) == name) return s;
   }
   return InvalidArgument("unknown state '" + std::string(name) +
@@ -211,7 +212,8 @@ class SqlCatalog final : public Catalog {
     }
     VG_RETURN_IF_ERROR(
         LogLocked(*db, id, video.now,
-                  "registered " + video.key + " as " + std::string(StateName(video.state))));
+                  "registered " + video.key + " as " + std::string(StateName(video.state)),
+                  StateName(video.state)));
     for (const auto& e : events) VG_RETURN_IF_ERROR(EnqueueLocked(*db, id, e, video.now));
     VG_RETURN_IF_ERROR(tx.Commit());
     return std::optional<int64_t>(id);
@@ -242,6 +244,43 @@ class SqlCatalog final : public Catalog {
       params.emplace_back(Str(StateName(*state)));
     }
     sql += " ORDER BY v.created_at DESC, v.id DESC";
+    VG_ASSIGN_OR_RETURN(auto rows, db->Query(sql, params));
+    std::vector<Video> out;
+    for (const auto& r : rows) out.push_back(VideoFromRow(r));
+    return out;
+  }
+
+  Result<std::vector<Video>> FindVideos(const VideoQuery& q) override {
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    const bool postgres = db->dialect() == internal::Dialect::kPostgres;
+    std::string sql = std::string("SELECT ") + kVideoListColumns + " WHERE 1 = 1";
+    SqlParams params;
+    if (q.state) {
+      sql += " AND v.state = ?";
+      params.emplace_back(Str(StateName(*q.state)));
+    }
+    if (q.before_id > 0) {
+      sql += " AND v.id < ?";
+      params.emplace_back(q.before_id);
+    }
+    if (!q.text.empty()) {
+      // A literal match: the user's % and _ are escaped.
+      std::string pattern = "%";
+      for (char ch : q.text) {
+        if (ch == '%' || ch == '_' || ch == '\\') pattern += '\\';
+        pattern += ch;
+      }
+      pattern += '%';
+      const char* like = postgres ? "ILIKE" : "LIKE";
+      const char* title =
+          postgres ? "(v.metadata::jsonb ->> 'title')" : "json_extract(v.metadata, '$.title')";
+      sql += fmt::format(" AND (v.name {0} ? ESCAPE '\\' OR {1} {0} ? ESCAPE '\\')", like, title);
+      params.emplace_back(pattern);
+      params.emplace_back(pattern);
+    }
+    sql += " ORDER BY v.id DESC LIMIT ?";
+    params.emplace_back(int64_t{std::max(1, q.limit)});
     VG_ASSIGN_OR_RETURN(auto rows, db->Query(sql, params));
     std::vector<Video> out;
     for (const auto& r : rows) out.push_back(VideoFromRow(r));
@@ -388,7 +427,12 @@ class SqlCatalog final : public Catalog {
                     o.duration})
               .status());
     }
-    if (!c.log.empty()) VG_RETURN_IF_ERROR(LogLocked(*db, c.video_id, c.now, c.log));
+    // Every change of state is in the log (the API's change feed).
+    const std::string_view entered = c.state ? StateName(*c.state) : "";
+    if (!c.log.empty() || c.state) {
+      VG_RETURN_IF_ERROR(LogLocked(*db, c.video_id, c.now,
+                                   c.log.empty() ? "now " + Str(entered) : c.log, entered));
+    }
     for (const auto& e : c.events) VG_RETURN_IF_ERROR(EnqueueLocked(*db, c.video_id, e, c.now));
     return tx.Commit();
   }
@@ -441,9 +485,9 @@ class SqlCatalog final : public Catalog {
                 "INSERT INTO attempts (video_id, number, worker, started_at) VALUES (?, ?, ?, ?)",
                 {id, int64_t{claim.attempt_number}, owner, now})
               .status());
-      VG_RETURN_IF_ERROR(
-          LogLocked(*db, id, now,
-                    "attempt " + std::to_string(claim.attempt_number) + " started by " + owner));
+      VG_RETURN_IF_ERROR(LogLocked(
+          *db, id, now, "attempt " + std::to_string(claim.attempt_number) + " started by " + owner,
+          "processing"));
       // What the UPDATE above changed, without reading the row again.
       video.attempts = claim.attempt_number;
       video.state = State::kProcessing;
@@ -482,7 +526,7 @@ class SqlCatalog final : public Catalog {
     VG_RETURN_IF_ERROR(
         db->Exec("UPDATE videos SET state = 'queued', updated_at = ? WHERE id = ?", {now, video_id})
             .status());
-    VG_RETURN_IF_ERROR(LogLocked(*db, video_id, now, "retry requested"));
+    VG_RETURN_IF_ERROR(LogLocked(*db, video_id, now, "retry requested", "queued"));
     VG_RETURN_IF_ERROR(NotifyWorkLocked(*db));
     return tx.Commit();
   }
@@ -658,6 +702,84 @@ class SqlCatalog final : public Catalog {
     return p;
   }
 
+  Result<FleetStats> Stats(double now, double window_seconds) override {
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    FleetStats f;
+    f.window_seconds = window_seconds;
+    const double since = now - window_seconds;
+    VG_ASSIGN_OR_RETURN(auto states,
+                        db->Query("SELECT state, COUNT(*) FROM videos GROUP BY state"));
+    for (State s : kAllStates) {
+      int64_t n = 0;
+      for (const auto& r : states) {
+        if (r.Text(0) == StateName(s)) n = r.Int(1);
+      }
+      f.videos.emplace_back(s, n);
+    }
+    // Due and free to claim (never leased, or the lease ran out).
+    VG_ASSIGN_OR_RETURN(auto due, db->Query("SELECT MIN(available_at) FROM jobs WHERE "
+                                            "available_at <= ? AND (lease_owner = '' OR "
+                                            "lease_expires_at <= ?)",
+                                            {now, now}));
+    if (!due[0].IsNull(0)) f.oldest_queued_seconds = std::max(0.0, now - due[0].Real(0));
+    VG_ASSIGN_OR_RETURN(auto busy, db->Query("SELECT COUNT(*) FROM jobs WHERE lease_owner <> '' "
+                                             "AND lease_expires_at > ?",
+                                             {now}));
+    f.workers_busy = busy[0].Int(0);
+    VG_ASSIGN_OR_RETURN(auto backlog, db->Query("SELECT COUNT(*) FROM deliveries WHERE "
+                                                "delivered_at = 0 AND gave_up = 0"));
+    f.outbox_backlog = backlog[0].Int(0);
+    VG_ASSIGN_OR_RETURN(
+        auto attempts,
+        db->Query(
+            "SELECT outcome, COUNT(*) FROM attempts WHERE finished_at > 0 AND finished_at > ? "
+            "AND finished_at <= ? GROUP BY outcome",
+            {since, now}));
+    for (const auto& r : attempts) f.attempts[r.Text(0)] = r.Int(1);
+    VG_ASSIGN_OR_RETURN(auto events,
+                        db->Query("SELECT type, COUNT(*) FROM outbox WHERE created_at > ? AND "
+                                  "created_at <= ? GROUP BY type",
+                                  {since, now}));
+    for (const auto& r : events) f.events[r.Text(0)] = r.Int(1);
+    return f;
+  }
+
+  Result<std::vector<LogEntry>> LogAfter(int64_t after, int limit) override {
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    VG_ASSIGN_OR_RETURN(
+        auto rows,
+        db->Query("SELECT l.id, COALESCE(l.video_id, 0), COALESCE(v.name, ''), l.state, l.at, "
+                  "l.message FROM event_log l LEFT JOIN videos v ON v.id = l.video_id WHERE "
+                  "l.id > ? ORDER BY l.id LIMIT ?",
+                  {after, int64_t{std::max(1, limit)}}));
+    std::vector<LogEntry> out;
+    for (const auto& r : rows) {
+      out.push_back({r.Int(0), r.Int(1), r.Text(2), r.Text(3), r.Real(4), r.Text(5)});
+    }
+    return out;
+  }
+
+  Result<std::vector<RecordedEvent>> EventsAfter(int64_t after, int limit) override {
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    VG_ASSIGN_OR_RETURN(
+        auto rows, db->Query("SELECT id, document FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
+                             {after, int64_t{std::max(1, limit)}}));
+    std::vector<RecordedEvent> out;
+    for (const auto& r : rows) out.push_back({r.Int(0), ParseJsonColumn(r, 1)});
+    return out;
+  }
+
+  Result<std::pair<int64_t, int64_t>> FeedHead() override {
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    VG_ASSIGN_OR_RETURN(auto rows, db->Query("SELECT (SELECT COALESCE(MAX(id), 0) FROM event_log), "
+                                             "(SELECT COALESCE(MAX(id), 0) FROM outbox)"));
+    return std::make_pair(rows[0].Int(0), rows[0].Int(1));
+  }
+
   Result<bool> RecordNotice(const std::string& key, const std::string& fingerprint,
                             const OutboxEvent& event, double now) override {
     auto db = Acquire();
@@ -718,10 +840,11 @@ class SqlCatalog final : public Catalog {
     return VideoFromRow(rows[0]);
   }
 
-  Status LogLocked(SqlConnection& db, int64_t video_id, double now, const std::string& message) {
+  Status LogLocked(SqlConnection& db, int64_t video_id, double now, const std::string& message,
+                   std::string_view state = "") {
     return db
-        .Exec("INSERT INTO event_log (video_id, at, message) VALUES (?, ?, ?)",
-              {video_id, now, message})
+        .Exec("INSERT INTO event_log (video_id, at, message, state) VALUES (?, ?, ?, ?)",
+              {video_id, now, message, Str(state)})
         .status();
   }
 

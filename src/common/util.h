@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,9 @@ namespace vidgate {
 
 // RFC 3339 UTC with milliseconds: "2026-11-24T22:06:25.123Z".
 std::string FormatTime(double epoch_seconds);
+// "2026-11-30T13:00:00Z" (fractions and offsets accepted) as seconds since
+// the epoch; nullopt if it is not such a time.
+std::optional<double> ParseIso8601(std::string_view text);
 
 // A random RFC 4122 version 4 UUID from OpenSSL's CSPRNG.
 std::string NewUuid();

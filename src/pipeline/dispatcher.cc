@@ -5,8 +5,14 @@
 namespace vidgate::pipeline {
 
 Dispatcher::Dispatcher(catalog::Catalog* catalog, std::map<std::string, notify::Sink*> sinks,
-                       const Clock* clock, spdlog::logger* log, DeliveryPolicy policy)
-    : catalog_(catalog), sinks_(std::move(sinks)), clock_(clock), log_(log), policy_(policy) {
+                       const Clock* clock, spdlog::logger* log, DeliveryPolicy policy,
+                       Observer* observer)
+    : catalog_(catalog),
+      sinks_(std::move(sinks)),
+      clock_(clock),
+      log_(log),
+      policy_(policy),
+      observer_(observer) {
   for (const auto& [id, sink] : sinks_) down_until_[id] = 0;
 }
 
@@ -70,6 +76,7 @@ Result<int> Dispatcher::RunSink(const std::string& id, notify::Sink* sink) {
     Status s = sink->Deliver(d.document);
     if (s.ok()) {
       VG_RETURN_IF_ERROR(catalog_->MarkDelivered(d.id, clock_->Now()));
+      if (observer_ != nullptr) observer_->DeliveryTried(id, "delivered");
       continue;
     }
     if (s.code() == Code::kCancelled) {
@@ -89,6 +96,7 @@ Result<int> Dispatcher::RunSink(const std::string& id, notify::Sink* sink) {
     const double now = clock_->Now();
     const double next = now + BackoffDelay(policy_.backoff, attempt, unit);
     VG_RETURN_IF_ERROR(catalog_->MarkDeliveryFailed(d.id, next, s.message(), give_up));
+    if (observer_ != nullptr) observer_->DeliveryTried(id, give_up ? "gave_up" : "failed");
     if (give_up) {
       log_->error("notification {} to {} given up after {} tries: {}", d.document.value("id", ""),
                   d.sink, attempt, s.message());

@@ -27,6 +27,7 @@
 #include "catalog/catalog.h"
 #include "common/clock.h"
 #include "notify/sink.h"
+#include "pipeline/observer.h"
 #include "pipeline/retry.h"
 
 namespace vidgate::pipeline {
@@ -40,8 +41,10 @@ struct DeliveryPolicy {
 class Dispatcher {
  public:
   // `sinks` by id; borrowed, must outlive the dispatcher.
+  // `observer` (may be null) hears of every delivery tried.
   Dispatcher(catalog::Catalog* catalog, std::map<std::string, notify::Sink*> sinks,
-             const Clock* clock, spdlog::logger* log, DeliveryPolicy policy);
+             const Clock* clock, spdlog::logger* log, DeliveryPolicy policy,
+             Observer* observer = nullptr);
   ~Dispatcher();  // stops the lanes, if started, without a flush
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
@@ -73,6 +76,7 @@ class Dispatcher {
   const Clock* clock_;
   spdlog::logger* log_;
   DeliveryPolicy policy_;
+  Observer* observer_;
   // Per sink: a sink that failed is left alone until its next try, so new
   // events neither cost it another time-out nor jump its backlog. Each
   // entry is touched by its own lane only.

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 
 #include "common/util.h"
@@ -128,7 +129,10 @@ class QcStage final : public MediaStage {
   Result<StageResult> Produce(const std::string& path, const std::function<Status()>& should_stop,
                               std::shared_ptr<WorkDir>& work_dir) {
     StageResult out;
+    const auto probe_from = std::chrono::steady_clock::now();
     VG_ASSIGN_OR_RETURN(media::ProbeResult probe, media::Probe(path));
+    out.probe_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - probe_from).count();
     out.probe = probe.ToJson();
     VG_RETURN_IF_ERROR(should_stop());
     // Over a limit the probe can tell: reject before decoding anything.

@@ -41,6 +41,7 @@ struct StageResult {
   std::string summary;   // one sentence: why rejected, or what was warned
   std::vector<ProducedFile> files;
   std::shared_ptr<WorkDir> work_dir;  // holds `files`
+  double probe_seconds = 0;           // of the time Process took
 };
 
 class MediaStage {

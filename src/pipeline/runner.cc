@@ -105,9 +105,29 @@ double Runner::SecondsSinceLastTurn() const {
   return static_cast<double>(now - last) / 1e9;
 }
 
+Status Runner::PrepareStore(const std::atomic<bool>& stop) {
+  const auto give_up_at = std::chrono::steady_clock::now() +
+                          std::chrono::duration<double>(options_.start_patience_seconds);
+  double wait = 0.5;
+  for (;;) {
+    Status s = deps_.store->Prepare();
+    if (s.ok() || s.code() != Code::kUnavailable) return s;
+    if (std::chrono::steady_clock::now() + std::chrono::duration<double>(wait) > give_up_at) {
+      return s;
+    }
+    deps_.log->warn("the store is not ready ({}); asking again in {:g} s", s.message(), wait);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait);
+    while (std::chrono::steady_clock::now() < until) {
+      if (stop.load()) return Cancelled("stopped before the store was ready");
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    wait = std::min(wait * 2, 5.0);
+  }
+}
+
 Status Runner::Run(const std::atomic<bool>& stop) {
   auto& log = *deps_.log;
-  VG_RETURN_IF_ERROR(deps_.store->Prepare());
+  VG_RETURN_IF_ERROR(PrepareStore(stop));
   CleanWorkArea(*deps_.store, *deps_.clock, log);
 
   std::atomic<bool> stopping{false};

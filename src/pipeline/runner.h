@@ -25,6 +25,9 @@ struct RunnerOptions {
   // How often the catalog's backlog goes to the observer (a fleet scales on
   // it; CloudWatch's finest standard resolution is a minute).
   double pending_report_seconds = 60;
+  // A store that answers "unavailable" at start (S3 slowing down, a network
+  // not up yet) is asked again for this long before run gives up.
+  double start_patience_seconds = 60;
 };
 
 struct RunnerDeps {
@@ -45,7 +48,8 @@ class Runner {
 
   // Runs until `stop` becomes true (then releases in-flight attempts and
   // flushes what it can of the outbox) or, with until_idle, until nothing is
-  // pending. An error only if the store cannot be prepared.
+  // pending. An error only if the store cannot be prepared (a store that
+  // is unavailable is asked again for start_patience_seconds first).
   Status Run(const std::atomic<bool>& stop);
 
   // Seconds since the intake loop last turned, on the steady clock (a step
@@ -54,6 +58,9 @@ class Runner {
   double SecondsSinceLastTurn() const;
 
  private:
+  // store->Prepare(), asked again while it is unavailable (see
+  // start_patience_seconds).
+  Status PrepareStore(const std::atomic<bool>& stop);
   RunnerDeps deps_;
   RunnerOptions options_;
   std::atomic<int64_t> last_turn_ns_{-1};  // steady_clock, since its epoch

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "pipeline/testing/passing_stage.h"
+#include "storage/testing/error_store.h"
 
 namespace vidgate::pipeline {
 namespace {
@@ -182,6 +183,68 @@ TEST_F(RunnerTest, TheBacklogIsToldOnItsInterval) {
   const size_t later = observer_.reports().size();
   EXPECT_GE(later, seen + 2);  // about every 0.2 s
   EXPECT_LE(later, seen + 5);
+}
+
+// A store that is unavailable at start (S3 slowing down as the fleet comes
+// up) is asked again for a while; a store that refuses, or stays away, ends
+// the run with its error; a stop while waiting ends it at once.
+TEST(RunnerStartTest, AStoreUnavailableAtStartIsAskedAgain) {
+  const auto dir = std::filesystem::temp_directory_path() / ("vidgate-runner-start-" + NewUuid());
+  auto catalog = std::move(catalog::Open("sqlite://" + (dir / "c.db").string())).value();
+  ASSERT_TRUE(catalog->Migrate().ok());
+  auto memory = storage::NewMemoryStore();
+  storage::ErrorStore store(memory.get());
+  SystemClock clock;
+  auto log = NullLogger();
+  EventFactory events{"test", {}};
+  PassingStage stage;
+  Dispatcher dispatcher(catalog.get(), {}, &clock, log.get(), DeliveryPolicy{});
+  RunnerOptions o;
+  o.owner_prefix = "test";
+  o.until_idle = true;
+  o.start_patience_seconds = 10;
+  auto run = [&](const std::atomic<bool>& stop) {
+    Runner runner(RunnerDeps{&store, catalog.get(), &stage, &events, &dispatcher, &clock, log.get(),
+                             nullptr, nullptr},
+                  o);
+    return runner.Run(stop);
+  };
+  storage::FaultRule slow;
+  slow.method = "Prepare";
+  slow.error = Unavailable("SlowDown");
+  store.Fail(slow);
+  std::atomic<bool> never{false};
+  std::thread heal([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    store.Clear();
+  });
+  const auto from = std::chrono::steady_clock::now();
+  Status healed = run(never);
+  heal.join();
+  EXPECT_TRUE(healed.ok()) << healed.ToString();
+  EXPECT_GE(store.failed(), 2);
+  EXPECT_GE(std::chrono::steady_clock::now() - from, std::chrono::milliseconds(1200));
+
+  storage::FaultRule refused = slow;
+  refused.error = PermissionDenied("AccessDenied");
+  store.Fail(refused);
+  EXPECT_EQ(run(never).code(), Code::kPermissionDenied) << "not worth asking again";
+  store.Clear();
+
+  store.Fail(slow);
+  o.start_patience_seconds = 1;
+  EXPECT_EQ(run(never).code(), Code::kUnavailable) << "patience has an end";
+  o.start_patience_seconds = 60;
+  std::atomic<bool> stop{false};
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stop = true;
+  });
+  const auto stop_from = std::chrono::steady_clock::now();
+  EXPECT_EQ(run(stop).code(), Code::kCancelled);
+  EXPECT_LT(std::chrono::steady_clock::now() - stop_from, std::chrono::seconds(3));
+  stopper.join();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "pipeline/worker.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -103,10 +104,14 @@ void Worker::Handle(const catalog::Claim& claim) {
   struct Tell {
     Observer* observer;
     AttemptReport& report;
+    const Clock* clock;
+    double registered_at;
     ~Tell() {
-      if (observer != nullptr && !report.outcome.empty()) observer->AttemptFinished(report);
+      if (observer == nullptr || report.outcome.empty()) return;
+      report.since_registered_seconds = std::max(0.0, clock->Now() - registered_at);
+      observer->AttemptFinished(report);
     }
-  } tell{deps_.observer, report};
+  } tell{deps_.observer, report, deps_.clock, video.created_at};
 
   Heartbeat heartbeat(deps_.catalog, deps_.clock, video.id, options_.owner, options_.lease_seconds,
                       deps_.log);
@@ -134,6 +139,7 @@ void Worker::Handle(const catalog::Claim& claim) {
       const double process_from = deps_.clock->Now();
       auto processed = deps_.media->Process(local->path(), video.name, should_stop);
       report.process_seconds = deps_.clock->Now() - process_from;
+      if (processed.ok()) report.probe_seconds = processed->probe_seconds;
       return processed;
     }();
     if (read_as.ok() && !(result.status().code() == Code::kCancelled && stopping_->load())) {

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <vector>
 
 #include "common/text.h"
 #include "common/util.h"
@@ -172,6 +173,31 @@ class FileStore final : public Store {
       }
     }
     return data;
+  }
+
+  Status ReadRange(std::string_view key, int64_t offset, int64_t length,
+                   const std::function<Status(std::string_view)>& write) override {
+    VG_ASSIGN_OR_RETURN(Fd fd, OpenObject(key));
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) return ErrnoStatus(errno, "stat", Describe(key));
+    if (offset < 0 || length < 0 || offset + length > st.st_size) {
+      return FailedPrecondition(Describe(key) + " is " + std::to_string(st.st_size) +
+                                " bytes, shorter than the range asked");
+    }
+    std::vector<char> buf(256 * 1024);
+    while (length > 0) {
+      const size_t want = static_cast<size_t>(std::min<int64_t>(length, buf.size()));
+      ssize_t n = ::pread(fd.get(), buf.data(), want, offset);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus(errno, "read", Describe(key));
+      }
+      if (n == 0) return FailedPrecondition(Describe(key) + " shrank while it was read");
+      VG_RETURN_IF_ERROR(write(std::string_view(buf.data(), static_cast<size_t>(n))));
+      offset += n;
+      length -= n;
+    }
+    return Status();
   }
 
   Status Write(std::string_view key, std::string_view data) override {

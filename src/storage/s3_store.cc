@@ -104,6 +104,22 @@ class S3Store final : public Store {
     return client_->Get(Full(key), max_bytes);
   }
 
+  Status ReadRange(std::string_view key, int64_t offset, int64_t length,
+                   const std::function<Status(std::string_view)>& write) override {
+    VG_RETURN_IF_ERROR(ValidateKey(key));
+    if (offset < 0 || length < 0) return InvalidArgument("a negative range of " + std::string(key));
+    if (length == 0) {
+      // S3 has no empty range: a HEAD tells that the object is there.
+      VG_ASSIGN_OR_RETURN(auto head, client_->Head(Full(key)));
+      if (head.size < offset) {
+        return FailedPrecondition(client_->Describe(Full(key)) +
+                                  " is shorter than the range asked");
+      }
+      return Status();
+    }
+    return client_->DownloadRange(Full(key), offset, length, write).status();
+  }
+
   Status Write(std::string_view key, std::string_view data) override {
     VG_RETURN_IF_ERROR(ValidateKey(key));
     return client_->Put(Full(key), data, /*if_absent=*/false);

@@ -127,6 +127,24 @@ class MemoryStore final : public Store {
     return it->second.data;
   }
 
+  Status ReadRange(std::string_view key, int64_t offset, int64_t length,
+                   const std::function<Status(std::string_view)>& write) override {
+    VG_RETURN_IF_ERROR(ValidateKey(key));
+    std::string piece;
+    {
+      std::lock_guard lock(mu_);
+      auto it = objects_.find(std::string(key));
+      if (it == objects_.end()) return NotFound("no object '" + std::string(key) + "'");
+      const auto size = static_cast<int64_t>(it->second.data.size());
+      if (offset < 0 || length < 0 || offset + length > size) {
+        return FailedPrecondition("object '" + std::string(key) + "' is " + std::to_string(size) +
+                                  " bytes, shorter than the range asked");
+      }
+      piece = it->second.data.substr(static_cast<size_t>(offset), static_cast<size_t>(length));
+    }
+    return piece.empty() ? Status() : write(piece);
+  }
+
   Status Write(std::string_view key, std::string_view data) override {
     VG_RETURN_IF_ERROR(ValidateKey(key));
     std::lock_guard lock(mu_);

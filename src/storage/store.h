@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -94,6 +95,15 @@ class Store {
   // The whole object; kNotFound if absent; kInvalidArgument if it is larger
   // than `max_bytes` (nothing is read then).
   virtual Result<std::string> Read(std::string_view key, int64_t max_bytes) = 0;
+
+  // Streams bytes [offset, offset + length) of `key` into `write`, in
+  // consecutive pieces, holding none of it whole (the API serves originals
+  // and renditions with it, Range requests included). kNotFound if absent;
+  // kFailedPrecondition if the object is shorter than offset + length (it
+  // changed since it was looked at); the first error `write` returns stops
+  // the read and is returned.
+  virtual Status ReadRange(std::string_view key, int64_t offset, int64_t length,
+                           const std::function<Status(std::string_view)>& write) = 0;
 
   // Creates or replaces `key` with `data`, atomically: readers see the old or
   // the new object, never part of one.

@@ -427,6 +427,45 @@ TEST_F(E2eTest, RetryCommandQueuesAWaitingVideoNow) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
 }
 
+// A video set aside (unable_to_process) runs again from its kept original
+// with `vidgate retry`: its files go back to uploads/ under their own names
+// and make a new video; the old record keeps its attempts; its folder is
+// gone; a second retry of the old record says why not.
+TEST_F(E2eTest, RetryCommandRunsAVideoSetAsideAgain) {
+  settings_.max_attempts = 1;
+  WriteConfig();
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+  fs::create_directories(Path("processed/a"));
+  BlockFolder("processed/a/clip");
+  Upload("a/clip.mp4", clip, "Again");
+  RunUntilIdle();
+  json before = Show("a/clip");
+  ASSERT_EQ(before.value("state", ""), "unable_to_process") << before.dump();
+  ASSERT_TRUE(FileExists(Path("unable_to_process/a/clip/clip.mp4")));
+  const int64_t old_id = before["id"];
+
+  UnblockFolder("processed/a/clip");
+  RunResult r = Run({"retry", std::to_string(old_id)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("uploads/a/clip.mp4"), std::string::npos) << r.out;
+  EXPECT_TRUE(SameBytes(Path("uploads/a/clip.mp4"), clip));
+  EXPECT_TRUE(FileExists(Path("uploads/a/clip.json")));
+  EXPECT_TRUE(FilesUnder(Path("unable_to_process")).empty()) << "the old report went too";
+  RunUntilIdle();
+  json after = Show("a/clip");
+  EXPECT_EQ(after.value("state", ""), "processed") << after.dump();
+  EXPECT_NE(after["id"], old_id) << "a new video";
+  EXPECT_TRUE(SameBytes(Path("processed/a/clip/clip.mp4"), clip));
+  EXPECT_EQ(after["metadata"]["title"], "Again");
+  json old = Show(std::to_string(old_id));
+  EXPECT_EQ(old.value("state", ""), "unable_to_process");
+  EXPECT_EQ(Outcomes(old), (std::vector<std::string>{"failed"}));
+  r = Run({"retry", std::to_string(old_id)});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("no kept original"), std::string::npos) << r.err;
+}
+
 // ---------------------------------------------------------------------------
 // 3. A retry put into failed/ by hand is adopted; every attempt fails on a
 // real storage error (processed/NAME is a link, so the folder cannot be
@@ -950,17 +989,8 @@ TEST_F(E2eTest, WebhookDownForAWhileStillGetsEverything) {
 TEST_F(E2eTest, RunServesItsHealth) {
   pid_t daemon = StartDaemon({"run"});
   ASSERT_GT(daemon, 0);
-  std::string address;
-  ASSERT_TRUE(WaitUntil(
-      [&] {
-        const std::string err = StderrOf(daemon);
-        const size_t at = err.find("serving http://");
-        if (at == std::string::npos) return false;
-        const size_t from = at + 15;
-        address = err.substr(from, err.find('/', from) - from);
-        return true;
-      },
-      Seconds(10), "run to say where it serves"));
+  const std::string address = ServedAddress(daemon);
+  ASSERT_FALSE(address.empty());
   httplib::Client client("http://" + address);
   auto health = client.Get("/healthz");
   ASSERT_TRUE(health);

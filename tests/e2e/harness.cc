@@ -532,6 +532,22 @@ int VidgateTest::Signal(pid_t pid, int signal, Seconds timeout) {
   return WaitForExit(pid, timeout);
 }
 
+std::string VidgateTest::ServedAddress(pid_t pid, Seconds timeout) {
+  std::string address;
+  const ::testing::AssertionResult said = WaitUntil(
+      [&] {
+        const std::string err = StderrOf(pid);
+        const size_t at = err.find("serving http://");
+        if (at == std::string::npos) return false;
+        const size_t from = at + 15;
+        address = err.substr(from, err.find('/', from) - from);
+        return true;
+      },
+      timeout, "vidgate run to say where it serves");
+  if (!said) ADD_FAILURE() << said.message() << "\n" << Tail(StderrOf(pid));
+  return said ? address : "";
+}
+
 std::string VidgateTest::StderrOf(pid_t pid) const {
   for (const auto& p : processes_) {
     if (p.pid == pid) return ReadFile(p.err_path);

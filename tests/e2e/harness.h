@@ -158,6 +158,9 @@ class VidgateTest : public ::testing::Test {
   int Signal(pid_t pid, int signal, Seconds timeout);
   // What a process started here has written to stderr so far.
   std::string StderrOf(pid_t pid) const;
+  // "HOST:PORT" where a `vidgate run` started here serves, as it says on
+  // stderr; "" (and a test failure) when it has not said so in `timeout`.
+  std::string ServedAddress(pid_t pid, Seconds timeout = Seconds(10));
 
   // Makes every write into the folder `key` fail with a real storage error
   // until UnblockFolder: on file://, a symbolic link to nowhere at `key` (the

@@ -356,4 +356,142 @@ TEST_P(CatalogConformance, NoticesAreRecordedOncePerFingerprint) {
   EXPECT_EQ(catalog_->PendingWork()->deliveries, 2);
 }
 
+TEST_P(CatalogConformance, FindVideosPagesNewestFirstAndSearches) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 5; ++i)
+    ids.push_back(RegisterQueued("uploads/v" + std::to_string(i) + ".mp4", i));
+  VideoChange titled;
+  titled.video_id = ids[1];
+  titled.now = 9;
+  titled.metadata = nlohmann::json{{"title", "Harbour At Dawn"}};
+  titled.state = State::kProcessed;
+  titled.job = VideoChange::Job::kRemove;
+  ASSERT_TRUE(catalog_->Apply(titled).ok());
+
+  VideoQuery page;
+  page.limit = 2;
+  auto first = catalog_->FindVideos(page);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].id, ids[4]);
+  EXPECT_EQ((*first)[1].id, ids[3]);
+  EXPECT_TRUE((*first)[0].metadata.is_null());  // a page reads no documents
+  page.before_id = (*first)[1].id;
+  auto second = catalog_->FindVideos(page);
+  ASSERT_EQ(second->size(), 2u);
+  EXPECT_EQ((*second)[0].id, ids[2]);
+  page.before_id = (*second)[1].id;
+  EXPECT_EQ(catalog_->FindVideos(page)->size(), 1u);
+
+  VideoQuery by_state;
+  by_state.state = State::kProcessed;
+  ASSERT_EQ(catalog_->FindVideos(by_state)->size(), 1u);
+  EXPECT_EQ((*catalog_->FindVideos(by_state))[0].id, ids[1]);
+
+  VideoQuery search;
+  search.text = "harbour";  // the title, case ignored
+  ASSERT_EQ(catalog_->FindVideos(search)->size(), 1u);
+  search.text = "n/uploads/v3";  // the name
+  ASSERT_EQ(catalog_->FindVideos(search)->size(), 1u);
+  EXPECT_EQ((*catalog_->FindVideos(search))[0].id, ids[3]);
+  // The user's wildcards are literal.
+  for (const char* literal : {"%", "_", "\\", "'"}) {
+    search.text = literal;
+    auto none = catalog_->FindVideos(search);
+    ASSERT_TRUE(none.ok()) << literal << ": " << none.status().ToString();
+    EXPECT_EQ(none->size(), 0u) << literal;
+  }
+}
+
+TEST_P(CatalogConformance, StatsCountTheFleetAndTheWindow) {
+  int64_t a = RegisterQueued("uploads/a.mp4", 100);
+  RegisterQueued("uploads/b.mp4", 110);
+  ASSERT_TRUE(catalog_
+                  ->Register(NewVideo{"c", "uploads/c.mp4", State::kAwaitingMetadata, 120},
+                             {Event("m1", {"log"})})
+                  .ok());
+  auto claim = catalog_->ClaimNext("w1", 130, 60, 5);  // takes a (due first)
+  ASSERT_TRUE(claim.ok() && claim->has_value());
+  auto stats = catalog_->Stats(140, 3600);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->videos.size(), std::size(kAllStates));
+  EXPECT_EQ(stats->Count(State::kQueued), 1);
+  EXPECT_EQ(stats->Count(State::kProcessing), 1);
+  EXPECT_EQ(stats->Count(State::kAwaitingMetadata), 1);
+  EXPECT_EQ(stats->Count(State::kProcessed), 0);
+  EXPECT_EQ(stats->workers_busy, 1);
+  EXPECT_DOUBLE_EQ(stats->oldest_queued_seconds, 30);  // b, due at 110
+  EXPECT_EQ(stats->outbox_backlog, 1);
+  EXPECT_EQ(stats->events["vidgate.video.processed"], 1);  // Event()'s type
+  EXPECT_TRUE(stats->attempts.empty());
+
+  VideoChange done;
+  done.video_id = a;
+  done.now = 150;
+  done.state = State::kProcessed;
+  done.job = VideoChange::Job::kRemove;
+  done.end_attempt = AttemptEnd{"succeeded", "", false};
+  ASSERT_TRUE(catalog_->Apply(done).ok());
+  stats = catalog_->Stats(160, 3600);
+  EXPECT_EQ(stats->attempts["succeeded"], 1);
+  EXPECT_EQ(stats->workers_busy, 0);
+  EXPECT_EQ(stats->Count(State::kProcessed), 1);
+  // Outside the window, an attempt and an event no longer count; the states do.
+  stats = catalog_->Stats(150 + 3600, 3600);
+  EXPECT_TRUE(stats->attempts.empty());
+  EXPECT_TRUE(stats->events.empty());
+  EXPECT_EQ(stats->Count(State::kProcessed), 1);
+  // A lease that ran out is queued work again, waiting since it was due.
+  auto b_claim = catalog_->ClaimNext("w2", 200, 10, 5);
+  ASSERT_TRUE(b_claim.ok() && b_claim->has_value());
+  stats = catalog_->Stats(205, 3600);
+  EXPECT_EQ(stats->workers_busy, 1);
+  stats = catalog_->Stats(300, 3600);
+  EXPECT_EQ(stats->workers_busy, 0);
+  EXPECT_GT(stats->oldest_queued_seconds, 0);
+}
+
+// The change feed: every change of state is a log line naming the state it
+// entered; events come in the outbox's order; the head is where new ones
+// start.
+TEST_P(CatalogConformance, TheFeedHasEveryChangeOfStateAndEveryEvent) {
+  auto head = catalog_->FeedHead();
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  auto id =
+      catalog_->Register(NewVideo{"a/clip", "uploads/a/clip.mp4", State::kAwaitingMetadata, 1},
+                         {Event("e1", {"log"})});
+  ASSERT_TRUE(id.ok() && id->has_value());
+  VideoChange queued;
+  queued.video_id = **id;
+  queued.now = 2;
+  queued.state = State::kQueued;
+  queued.job = VideoChange::Job::kSchedule;
+  queued.job_available_at = 2;
+  queued.events.push_back(Event("e2", {"log"}));
+  ASSERT_TRUE(catalog_->Apply(queued).ok());
+  ASSERT_TRUE(catalog_->ClaimNext("w", 3, 30, 5)->has_value());
+  auto log = catalog_->LogAfter(head->first, 100);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  ASSERT_EQ(log->size(), 3u);
+  EXPECT_EQ((*log)[0].state, "awaiting_metadata");
+  EXPECT_EQ((*log)[0].name, "a/clip");
+  EXPECT_EQ((*log)[0].video_id, **id);
+  EXPECT_EQ((*log)[1].state, "queued");
+  EXPECT_EQ((*log)[1].message, "now queued");
+  EXPECT_EQ((*log)[2].state, "processing");
+  EXPECT_DOUBLE_EQ((*log)[2].at, 3);
+  EXPECT_LT((*log)[0].id, (*log)[1].id);
+  EXPECT_EQ(catalog_->LogAfter((*log)[0].id, 1)->front().id, (*log)[1].id);
+  auto events = catalog_->EventsAfter(head->second, 100);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[0].document["id"], "e1");
+  EXPECT_EQ((*events)[1].document["id"], "e2");
+  auto now = catalog_->FeedHead();
+  EXPECT_EQ(now->first, log->back().id);
+  EXPECT_EQ(now->second, events->back().seq);
+  EXPECT_TRUE(catalog_->LogAfter(now->first, 100)->empty());
+  EXPECT_TRUE(catalog_->EventsAfter(now->second, 100)->empty());
+}
+
 }  // namespace vidgate::catalog::conformance

@@ -35,7 +35,9 @@ Status ErrorStore::Decide(std::string_view method, std::string_view key, std::st
   ++calls_;
   for (auto& a : rules_) {
     const FaultRule& r = a.rule;
-    if (!r.method.empty() && r.method != method) continue;
+    // Prepare fails only when named: a rule for "any call" means the calls
+    // of a running pipeline, not its start.
+    if ((!r.method.empty() || method == "Prepare") && r.method != method) continue;
     if (!r.key_contains.empty() && key.find(r.key_contains) == std::string_view::npos &&
         other.find(r.key_contains) == std::string_view::npos) {
       continue;
@@ -59,6 +61,11 @@ Result<std::vector<ObjectInfo>> ErrorStore::List(std::string_view prefix) {
   return inner_->List(prefix);
 }
 
+Status ErrorStore::Prepare() {
+  VG_RETURN_IF_ERROR(Check("Prepare", ""));
+  return inner_->Prepare();
+}
+
 Result<ObjectInfo> ErrorStore::Stat(std::string_view key) {
   VG_RETURN_IF_ERROR(Check("Stat", key));
   return inner_->Stat(key);
@@ -67,6 +74,12 @@ Result<ObjectInfo> ErrorStore::Stat(std::string_view key) {
 Result<std::string> ErrorStore::Read(std::string_view key, int64_t max_bytes) {
   VG_RETURN_IF_ERROR(Check("Read", key));
   return inner_->Read(key, max_bytes);
+}
+
+Status ErrorStore::ReadRange(std::string_view key, int64_t offset, int64_t length,
+                             const std::function<Status(std::string_view)>& write) {
+  VG_RETURN_IF_ERROR(Check("ReadRange", key));
+  return inner_->ReadRange(key, offset, length, write);
 }
 
 Status ErrorStore::Write(std::string_view key, std::string_view data) {

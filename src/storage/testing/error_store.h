@@ -29,8 +29,8 @@
 namespace vidgate::storage {
 
 struct FaultRule {
-  std::string method;        // "List", "Stat", "Read", "Write", "Upload", "Fetch", "Move",
-                             // "Delete", "Import"; "" = any
+  std::string method;        // "Prepare", "List", "Stat", "Read", "ReadRange", "Write", "Upload",
+                             // "Fetch", "Move", "Delete", "Import"; "" = any
   std::string key_contains;  // a call whose key (either key, for Move) holds this; "" = any
   int64_t nth = 0;           // only the Nth call the rule matches (1-based); 0 = every one
   double probability = 1;    // of failing a matching call
@@ -51,10 +51,12 @@ class ErrorStore final : public Store {
   int64_t calls() const;
   int64_t failed() const;
 
-  Status Prepare() override { return inner_->Prepare(); }
+  Status Prepare() override;
   Result<std::vector<ObjectInfo>> List(std::string_view prefix) override;
   Result<ObjectInfo> Stat(std::string_view key) override;
   Result<std::string> Read(std::string_view key, int64_t max_bytes) override;
+  Status ReadRange(std::string_view key, int64_t offset, int64_t length,
+                   const std::function<Status(std::string_view)>& write) override;
   Status Write(std::string_view key, std::string_view data) override;
   Status Upload(const std::string& local_path, std::string_view key) override;
   Result<LocalFile> Fetch(std::string_view key) override;

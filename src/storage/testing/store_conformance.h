@@ -71,6 +71,47 @@ TEST_P(StoreConformance, MissingObjectIsNotFound) {
   EXPECT_EQ(store_->Fetch("uploads/none.mp4").status().code(), Code::kNotFound);
 }
 
+// What the API streams: any slice of an object, in pieces, never past its
+// end; an error of the receiver stops the read.
+TEST_P(StoreConformance, ReadRangeStreamsASlice) {
+  std::string bytes;
+  for (int i = 0; i < 300000; ++i) bytes.push_back(static_cast<char>('a' + i % 26));
+  ASSERT_TRUE(store_->Write("processed/r/main.mp4", bytes).ok());
+  auto slice = [&](int64_t offset, int64_t length) -> Result<std::string> {
+    std::string got;
+    Status s =
+        store_->ReadRange("processed/r/main.mp4", offset, length, [&](std::string_view piece) {
+          got.append(piece);
+          return Status();
+        });
+    if (!s.ok()) return s;
+    return got;
+  };
+  EXPECT_EQ(*slice(0, 300000), bytes);
+  EXPECT_EQ(*slice(5, 10), bytes.substr(5, 10));
+  EXPECT_EQ(*slice(299999, 1), bytes.substr(299999));
+  EXPECT_EQ(*slice(123456, 150000), bytes.substr(123456, 150000));
+  EXPECT_EQ(*slice(10, 0), "");
+  EXPECT_EQ(slice(299990, 11).status().code(), Code::kFailedPrecondition);
+  EXPECT_EQ(slice(400000, 1).status().code(), Code::kFailedPrecondition);
+  std::string none;
+  EXPECT_EQ(store_
+                ->ReadRange("processed/r/none.mp4", 0, 1,
+                            [&](std::string_view piece) {
+                              none.append(piece);
+                              return Status();
+                            })
+                .code(),
+            Code::kNotFound);
+  int pieces = 0;
+  Status stopped = store_->ReadRange("processed/r/main.mp4", 0, 300000, [&](std::string_view) {
+    ++pieces;
+    return Cancelled("the client went away");
+  });
+  EXPECT_EQ(stopped.code(), Code::kCancelled) << stopped.ToString();
+  EXPECT_EQ(pieces, 1);
+}
+
 TEST_P(StoreConformance, ReadOverLimitIsInvalidArgument) {
   ASSERT_TRUE(store_->Write("uploads/big.json", std::string(100, 'x')).ok());
   EXPECT_EQ(store_->Read("uploads/big.json", 99).status().code(), Code::kInvalidArgument);

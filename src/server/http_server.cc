@@ -1,0 +1,263 @@
+#include "server/http_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <charconv>
+
+#include "server/internal/http_util.h"
+#include "server/metrics.h"
+
+namespace vidgate::server {
+namespace {
+
+using internal::Error;
+
+// Compares the token presented with the one configured in constant time:
+// both are hashed first, so neither their bytes nor their lengths show in
+// the time taken.
+bool SameToken(const std::string& given, const std::string& expected) {
+  unsigned char a[SHA256_DIGEST_LENGTH];
+  unsigned char b[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(given.data()), given.size(), a);
+  SHA256(reinterpret_cast<const unsigned char*>(expected.data()), expected.size(), b);
+  return CRYPTO_memcmp(a, b, sizeof(a)) == 0;
+}
+
+bool Changes(const std::string& method) {
+  return method != "GET" && method != "HEAD" && method != "OPTIONS";
+}
+
+// The host part of a Host header or an Origin's authority.
+std::string HostOnly(std::string authority) {
+  if (!authority.empty() && authority.front() == '[') {
+    const size_t close = authority.find(']');
+    return close == std::string::npos ? authority : authority.substr(1, close - 1);
+  }
+  const size_t colon = authority.rfind(':');
+  return colon == std::string::npos ? authority : authority.substr(0, colon);
+}
+
+bool LoopbackName(const std::string& host) {
+  auto parsed = ParseListen(host + ":0");
+  return parsed.ok() && parsed->loopback;
+}
+
+}  // namespace
+
+namespace internal {
+
+int HttpStatusOf(const Status& status) {
+  switch (status.code()) {
+    case Code::kOk:
+      return 200;
+    case Code::kInvalidArgument:
+      return 400;
+    case Code::kNotFound:
+      return 404;
+    case Code::kAlreadyExists:
+    case Code::kFailedPrecondition:
+      return 409;
+    case Code::kPermissionDenied:
+      return 403;
+    case Code::kResourceExhausted:
+      return 413;
+    case Code::kDeadlineExceeded:
+      return 504;
+    case Code::kUnavailable:
+    case Code::kCancelled:
+      return 503;
+    case Code::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+std::string ErrorCodeOf(const Status& status) {
+  switch (status.code()) {
+    case Code::kInvalidArgument:
+      return "bad_request";
+    case Code::kNotFound:
+      return "not_found";
+    case Code::kAlreadyExists:
+    case Code::kFailedPrecondition:
+      return "conflict";
+    case Code::kPermissionDenied:
+      return "forbidden";
+    case Code::kResourceExhausted:
+      return "too_large";
+    case Code::kDeadlineExceeded:
+      return "timeout";
+    case Code::kUnavailable:
+    case Code::kCancelled:
+      return "unavailable";
+    default:
+      return "internal";
+  }
+}
+
+}  // namespace internal
+
+Result<ListenAddress> ParseListen(const std::string& listen) {
+  const std::string what = "server.listen '" + listen + "'";
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size()) {
+    return InvalidArgument(what + " is not HOST:PORT (e.g. 127.0.0.1:8080)");
+  }
+  ListenAddress a;
+  a.host = listen.substr(0, colon);
+  if (a.host.size() > 2 && a.host.front() == '[' && a.host.back() == ']') {
+    a.host = a.host.substr(1, a.host.size() - 2);
+  }
+  const std::string port = listen.substr(colon + 1);
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), a.port);
+  if (ec != std::errc() || end != port.data() + port.size() || a.port < 0 || a.port > 65535) {
+    return InvalidArgument(what + " has no port from 0 to 65535");
+  }
+  in_addr v4{};
+  a.loopback = a.host == "localhost" || a.host == "::1" ||
+               (::inet_pton(AF_INET, a.host.c_str(), &v4) == 1 && (ntohl(v4.s_addr) >> 24) == 127);
+  return a;
+}
+
+HttpServer::HttpServer(ServerDeps deps, ServerOptions options)
+    : deps_(std::move(deps)), options_(std::move(options)) {}
+
+HttpServer::~HttpServer() { Stop(); }  // before the gate the routes hold goes
+
+Status HttpServer::Start() {
+  VG_ASSIGN_OR_RETURN(ListenAddress at, ParseListen(options_.listen));
+  if (!at.loopback && options_.token.empty()) {
+    return InvalidArgument("server.listen '" + options_.listen +
+                           "' is not a loopback address and server.token is not set: anyone who "
+                           "reaches it could read the catalog and change it; set server.token "
+                           "(e.g. \"env:VIDGATE_API_TOKEN\"), listen on 127.0.0.1:PORT, or pass "
+                           "--no-server");
+  }
+  http_ = std::make_unique<httplib::Server>();
+  // SO_REUSEADDR only: a restart rebinds at once, but a second process on
+  // the same port is refused (httplib's default, SO_REUSEPORT, would let
+  // both listen and split the requests between them).
+  http_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  // A client that stalls is cut off, and holds one thread meanwhile.
+  http_->set_read_timeout(30, 0);
+  http_->set_write_timeout(30, 0);
+  http_->set_keep_alive_timeout(5);
+
+  const bool loopback = at.loopback;
+  http_->set_pre_routing_handler([this, loopback](const httplib::Request& req,
+                                                  httplib::Response& res) {
+    if (req.path == "/healthz" || req.path == "/readyz")
+      return httplib::Server::HandlerResponse::Unhandled;
+    if (loopback && !LoopbackName(HostOnly(req.get_header_value("Host")))) {
+      Error(res, 403, "forbidden",
+            "this server listens on loopback; the Host header must name it (127.0.0.1, "
+            "localhost or [::1])");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    const bool changes = Changes(req.method);
+    if (!options_.token.empty() && (changes || !loopback)) {
+      const std::string auth = req.get_header_value("Authorization");
+      const std::string scheme = "Bearer ";
+      if (auth.size() <= scheme.size() || auth.compare(0, scheme.size(), scheme) != 0) {
+        res.set_header("WWW-Authenticate", "Bearer realm=\"vidgate\"");
+        Error(
+            res, 401, "unauthorized",
+            std::string(changes ? "this call changes something" : "reading from another machine") +
+                " needs the header 'Authorization: Bearer TOKEN' with server.token");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      if (!SameToken(auth.substr(scheme.size()), options_.token)) {
+        Error(res, 403, "forbidden", "the bearer token is not server.token");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    } else if (changes && req.has_header("Origin")) {
+      // Without a token anyone local may change things, but no other web
+      // site through a browser: its Origin must be this server.
+      const std::string origin = req.get_header_value("Origin");
+      const size_t scheme_end = origin.find("://");
+      const std::string authority =
+          scheme_end == std::string::npos ? "" : origin.substr(scheme_end + 3);
+      if (authority != req.get_header_value("Host")) {
+        Error(res, 403, "forbidden",
+              "a call that changes something from another web site (Origin " + origin +
+                  ") is refused; set server.token to allow other clients");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+
+  internal::AddHealthRoutes(*http_, deps_, options_);
+  if (deps_.metrics != nullptr) {
+    http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Cache-Control", "no-store");
+      res.set_content(deps_.metrics->Scrape(), "text/plain; version=0.0.4; charset=utf-8");
+    });
+  }
+  internal::AddApiRoutes(*http_, deps_);
+  internal::AddUploadRoute(*http_, deps_, options_);
+  streams_ = std::make_unique<internal::StreamGate>();
+  internal::AddEventsRoute(*http_, deps_, streams_.get());
+  // Each request holds a thread while it lasts (an event stream, a slow
+  // upload): enough of them that those never starve the rest, and event
+  // streams are capped below this.
+  http_->new_task_queue = [] { return new httplib::ThreadPool(64); };
+  // The largest body: an upload, its metadata and the multipart framing.
+  http_->set_payload_max_length(static_cast<size_t>(options_.max_upload_bytes) + (2 << 20));
+  http_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (res.status == 404 && res.body.empty()) {
+      Error(res, 404, "not_found", "no such path: " + req.path);
+    } else if (res.status == 405) {
+      Error(res, 405, "method_not_allowed", req.method + " is not served on " + req.path);
+    } else if (res.status == 413) {
+      Error(res, 413, "too_large", "the request is larger than this server takes");
+    } else if (res.status == 400 && res.body.empty()) {
+      Error(res, 400, "bad_request", "the request could not be read");
+    }
+  });
+  http_->set_exception_handler(
+      [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        deps_.log->error("server: {} {}: {}", req.method, req.path, what);
+        Error(res, 500, "internal", "the server failed on this request; see the log");
+      });
+
+  int port = at.port;
+  if (port == 0) {
+    port = http_->bind_to_any_port(at.host);
+  } else if (!http_->bind_to_port(at.host, port)) {
+    port = -1;
+  }
+  if (port <= 0) {
+    http_.reset();
+    return Unavailable("cannot serve on server.listen '" + options_.listen +
+                       "' (in use, or no such address): set another, or pass --no-server");
+  }
+  address_ = (at.host.find(':') != std::string::npos ? "[" + at.host + "]" : at.host) + ":" +
+             std::to_string(port);
+  thread_ = std::thread([this] { http_->listen_after_bind(); });
+  while (!http_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return Status();
+}
+
+void HttpServer::Stop() {
+  if (streams_) streams_->stopping = true;
+  if (http_) http_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace vidgate::server
