@@ -264,8 +264,8 @@ void RetryMany(const ServerDeps& deps, const httplib::Request& req, httplib::Res
     if (!page.ok()) return Error(res, page.status());
     for (const auto& v : *page) {
       if (v.updated_at < since) continue;
-      auto full = deps.catalog->GetVideo(v.id);
-      auto done = full.ok() ? RetryOne(deps, *full) : Result<nlohmann::json>(full.status());
+      // A page's row has every key and folder a retry needs (no documents).
+      auto done = RetryOne(deps, v);
       if (done.ok()) {
         ++queued;
       } else {

@@ -51,54 +51,45 @@ bool LoopbackName(const std::string& host) {
 
 namespace internal {
 
-int HttpStatusOf(const Status& status) {
-  switch (status.code()) {
+namespace {
+
+// The answer an error of the catalog or the store gets: one table for the
+// status and its code word.
+struct HttpError {
+  int status;
+  const char* code;
+};
+
+HttpError HttpErrorOf(Code code) {
+  switch (code) {
     case Code::kOk:
-      return 200;
+      return {200, "ok"};
     case Code::kInvalidArgument:
-      return 400;
+      return {400, "bad_request"};
     case Code::kNotFound:
-      return 404;
+      return {404, "not_found"};
     case Code::kAlreadyExists:
     case Code::kFailedPrecondition:
-      return 409;
+      return {409, "conflict"};
     case Code::kPermissionDenied:
-      return 403;
+      return {403, "forbidden"};
     case Code::kResourceExhausted:
-      return 413;
+      return {413, "too_large"};
     case Code::kDeadlineExceeded:
-      return 504;
+      return {504, "timeout"};
     case Code::kUnavailable:
     case Code::kCancelled:
-      return 503;
+      return {503, "unavailable"};
     case Code::kInternal:
-      return 500;
+      break;
   }
-  return 500;
+  return {500, "internal"};
 }
 
-std::string ErrorCodeOf(const Status& status) {
-  switch (status.code()) {
-    case Code::kInvalidArgument:
-      return "bad_request";
-    case Code::kNotFound:
-      return "not_found";
-    case Code::kAlreadyExists:
-    case Code::kFailedPrecondition:
-      return "conflict";
-    case Code::kPermissionDenied:
-      return "forbidden";
-    case Code::kResourceExhausted:
-      return "too_large";
-    case Code::kDeadlineExceeded:
-      return "timeout";
-    case Code::kUnavailable:
-    case Code::kCancelled:
-      return "unavailable";
-    default:
-      return "internal";
-  }
-}
+}  // namespace
+
+int HttpStatusOf(const Status& status) { return HttpErrorOf(status.code()).status; }
+std::string ErrorCodeOf(const Status& status) { return HttpErrorOf(status.code()).code; }
 
 }  // namespace internal
 

@@ -52,12 +52,12 @@ Metrics::Metrics(catalog::Catalog* catalog, const Clock* clock)
                     .Register(r);
   bytes_in_ = &bytes.Add({{"direction", "in"}});
   bytes_out_ = &bytes.Add({{"direction", "out"}});
-  stage_seconds_ = &prometheus::BuildHistogram()
-                        .Name("vidgate_stage_duration_seconds")
-                        .Help(
-                            "Time per attempt in each stage: fetch, probe, analyse_encode "
-                            "(one decode for QC, renditions and pictures), publish.")
-                        .Register(r);
+  auto& stage_seconds = prometheus::BuildHistogram()
+                            .Name("vidgate_stage_duration_seconds")
+                            .Help(
+                                "Time per attempt in each stage: fetch, probe, analyse_encode "
+                                "(one decode for QC, renditions and pictures), publish.")
+                            .Register(r);
   processed_latency_ = &prometheus::BuildHistogram()
                             .Name("vidgate_upload_to_processed_seconds")
                             .Help("From a video's registration to its processed outcome.")
@@ -95,9 +95,10 @@ Metrics::Metrics(catalog::Catalog* catalog, const Clock* clock)
   for (catalog::State s : catalog::kAllStates) {
     videos_->Add({{"state", std::string(catalog::StateName(s))}});
   }
-  for (const char* stage : {"fetch", "probe", "analyse_encode", "publish"}) {
-    stage_seconds_->Add({{"stage", stage}}, StageBuckets());
-  }
+  fetch_seconds_ = &stage_seconds.Add({{"stage", "fetch"}}, StageBuckets());
+  probe_seconds_ = &stage_seconds.Add({{"stage", "probe"}}, StageBuckets());
+  analyse_encode_seconds_ = &stage_seconds.Add({{"stage", "analyse_encode"}}, StageBuckets());
+  publish_seconds_ = &stage_seconds.Add({{"stage", "publish"}}, StageBuckets());
 }
 
 Metrics::~Metrics() = default;
@@ -106,11 +107,10 @@ void Metrics::AttemptFinished(const pipeline::AttemptReport& report) {
   attempts_->Add({{"outcome", report.outcome}}).Increment();
   bytes_in_->Increment(static_cast<double>(report.bytes_in));
   bytes_out_->Increment(static_cast<double>(report.bytes_out));
-  stage_seconds_->Add({{"stage", "fetch"}}, StageBuckets()).Observe(report.fetch_seconds);
-  stage_seconds_->Add({{"stage", "probe"}}, StageBuckets()).Observe(report.probe_seconds);
-  stage_seconds_->Add({{"stage", "analyse_encode"}}, StageBuckets())
-      .Observe(std::max(0.0, report.process_seconds - report.probe_seconds));
-  stage_seconds_->Add({{"stage", "publish"}}, StageBuckets()).Observe(report.publish_seconds);
+  fetch_seconds_->Observe(report.fetch_seconds);
+  probe_seconds_->Observe(report.probe_seconds);
+  analyse_encode_seconds_->Observe(std::max(0.0, report.process_seconds - report.probe_seconds));
+  publish_seconds_->Observe(report.publish_seconds);
   if (report.outcome == "processed") processed_latency_->Observe(report.since_registered_seconds);
 }
 

@@ -54,7 +54,12 @@ class Metrics final : public pipeline::Observer {
   prometheus::Family<prometheus::Counter>* notifications_;
   prometheus::Counter* bytes_in_;
   prometheus::Counter* bytes_out_;
-  prometheus::Family<prometheus::Histogram>* stage_seconds_;
+  // One per stage, made once (a family lookup per observation is work the
+  // labels never need).
+  prometheus::Histogram* fetch_seconds_;
+  prometheus::Histogram* probe_seconds_;
+  prometheus::Histogram* analyse_encode_seconds_;
+  prometheus::Histogram* publish_seconds_;
   prometheus::Histogram* processed_latency_;
   prometheus::Family<prometheus::Gauge>* videos_;
   prometheus::Gauge* oldest_queued_;
