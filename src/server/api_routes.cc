@@ -142,12 +142,17 @@ void ServeObject(const ServerDeps& deps, const httplib::Request& req, httplib::R
     res.status = 304;
     return;
   }
-  // httplib hands ranges to the provider as they were asked: one that starts
-  // past the end is refused here (416), one that ends past it is cut at the
-  // end. The request object is httplib's own, not const (only our view of
-  // it is), so the cut is made in place.
-  for (auto& [first, last] : const_cast<httplib::Ranges&>(req.ranges)) {
-    if (last >= info->size) last = info->size - 1;
+  // Ranges as asked (httplib refused a malformed header before routing).
+  // One that starts past the end is refused (416), one that ends past it is
+  // cut at the end; a suffix range (first -1, last its length) stays as
+  // asked: httplib caps it at the size.
+  httplib::Ranges ranges;
+  if (req.has_header("Range") &&
+      !httplib::detail::parse_range_header(req.get_header_value("Range"), ranges)) {
+    ranges.clear();
+  }
+  for (auto& [first, last] : ranges) {
+    if (first >= 0 && last >= info->size) last = info->size - 1;
     const bool satisfiable =
         first < 0 ? last > 0 : first < info->size && (last < 0 || last >= first);
     if (!satisfiable) {
@@ -161,6 +166,9 @@ void ServeObject(const ServerDeps& deps, const httplib::Request& req, httplib::R
     res.set_content("", type);
     return;
   }
+  // httplib answers the ranges (206, multipart for several) from the
+  // provider; the request object is its own, not const (only our view is).
+  const_cast<httplib::Ranges&>(req.ranges) = std::move(ranges);
   storage::Store* store = deps.store;
   spdlog::logger* log = deps.log;
   res.set_content_provider(

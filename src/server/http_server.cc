@@ -145,6 +145,10 @@ Status HttpServer::Start() {
   const bool loopback = at.loopback;
   http_->set_pre_routing_handler([this, loopback](const httplib::Request& req,
                                                   httplib::Response& res) {
+    // httplib cuts every answer by the request's Range, even an error's or
+    // a JSON document's; only the file routes serve ranges, and they read
+    // the header themselves (ServeObject).
+    const_cast<httplib::Ranges&>(req.ranges).clear();
     if (req.path == "/healthz" || req.path == "/readyz")
       return httplib::Server::HandlerResponse::Unhandled;
     if (loopback && !LoopbackName(HostOnly(req.get_header_value("Host")))) {

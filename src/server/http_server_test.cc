@@ -370,7 +370,28 @@ TEST_F(HttpServerTest, FilesStreamWithTypesTagsAndRanges) {
     ASSERT_TRUE(beyond) << unsatisfiable;
     EXPECT_EQ(beyond->status, 416) << unsatisfiable;
     EXPECT_EQ(beyond->get_header_value("Content-Range"), "bytes */3000000") << unsatisfiable;
+    EXPECT_EQ(beyond->get_header_value_count("Content-Range"), 1u) << unsatisfiable;
+    EXPECT_EQ(nlohmann::json::parse(beyond->body)["error"]["code"], "range_not_satisfiable");
   }
+  // A suffix longer than the object is the whole object.
+  auto longer =
+      client.Get((base + "/outputs/renditions/main.mp4").c_str(), {{"Range", "bytes=-5000000"}});
+  ASSERT_TRUE(longer);
+  EXPECT_EQ(longer->status, 206);
+  EXPECT_EQ(longer->body.size(), movie.size());
+  EXPECT_EQ(longer->get_header_value("Content-Range"), "bytes 0-2999999/3000000");
+  // A Range on anything else than a file is ignored: the document and an
+  // error come whole (httplib would cut them too).
+  auto document = client.Get(base.c_str(), {{"Range", "bytes=0-9"}});
+  ASSERT_TRUE(document);
+  EXPECT_EQ(document->status, 200);
+  EXPECT_FALSE(document->has_header("Content-Range"));
+  EXPECT_EQ(nlohmann::json::parse(document->body)["name"], "clip");
+  auto missing =
+      client.Get((base + "/outputs/renditions/none.mp4").c_str(), {{"Range", "bytes=5-9"}});
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(nlohmann::json::parse(missing->body)["error"]["code"], "not_found");
   // Malformed (httplib refuses it before the route).
   EXPECT_EQ(client.Get((base + "/outputs/renditions/main.mp4").c_str(), {{"Range", "bytes=20-10"}})
                 ->status,

@@ -160,8 +160,7 @@ TEST_F(ApiTest, ServesTheCatalogAndTheFleetsFigures) {
 
 // A video uploaded through the API (multipart) is taken in, processed and
 // served back: its poster, a byte range of its rendition, its original.
-// Runs on file:// and on PostgreSQL (on S3 a ranged read through the API
-// still drops its connection: not yet in the S3 run).
+// Runs on file://, on PostgreSQL and on S3.
 TEST_F(ApiTest, UploadedThroughTheApiIsProcessedAndServed) {
   pid_t daemon = StartDaemon({"run"});
   const std::string address = ServedAddress(daemon);
