@@ -4,6 +4,8 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
@@ -78,6 +80,18 @@ class TableReader {
       return RangeError(key, fmt::format("{:g}", min),
                         max == 1e9 ? std::string("1e9") : fmt::format("{:g}", max));
     }
+    out = v;
+    return Status();
+  }
+
+  // Any finite number (`present` says whether the key was there).
+  Status Number(const char* key, double& out, bool& present) {
+    const toml::node* n = Take(key);
+    present = n != nullptr;
+    if (!n) return Status();
+    if (!n->is_number()) return TypeError(key, "a number");
+    double v = n->is_integer() ? static_cast<double>(*n->value<int64_t>()) : *n->value<double>();
+    if (!std::isfinite(v)) return TypeError(key, "a finite number");
     out = v;
     return Status();
   }
@@ -161,6 +175,41 @@ Status WithTable(TableReader& parent, const char* key, const std::string& source
   TableReader r(*t, parent.Dotted(key), source);
   VG_RETURN_IF_ERROR(fn(r));
   return r.Finish();
+}
+
+// One [[alarm]] rule: name, metric and above are required.
+Result<pipeline::AlarmRule> ReadAlarm(const toml::table& table, const std::string& where,
+                                      const std::string& source) {
+  TableReader t(table, where, source);
+  pipeline::AlarmRule rule;
+  auto invalid = [&](const std::string& key, const std::string& what) {
+    return InvalidArgument("config " + source + ": '" + where + "." + key + "' " + what);
+  };
+  VG_RETURN_IF_ERROR(t.Str("name", rule.name));
+  const bool name_ok = !rule.name.empty() && rule.name.size() <= 64 &&
+                       std::all_of(rule.name.begin(), rule.name.end(), [](unsigned char ch) {
+                         return std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.';
+                       });
+  if (!name_ok) {
+    return invalid("name", "is required: 1 to 64 letters, digits, '-', '_' or '.'");
+  }
+  std::string metric;
+  VG_RETURN_IF_ERROR(t.Str("metric", metric));
+  auto parsed = pipeline::ParseAlarmMetric(metric);
+  if (!parsed) return invalid("metric", "must be one of " + pipeline::AlarmMetricNames());
+  rule.metric = *parsed;
+  bool has_above = false;
+  VG_RETURN_IF_ERROR(t.Number("above", rule.above, has_above));
+  if (!has_above)
+    return invalid("above", "is required (the rule fires while the value is above it)");
+  VG_RETURN_IF_ERROR(t.Seconds("window_seconds", rule.window_seconds, 1));
+  VG_RETURN_IF_ERROR(t.Seconds("interval_seconds", rule.interval_seconds, 0.1));
+  VG_RETURN_IF_ERROR(t.Str("severity", rule.severity));
+  if (rule.severity != "warning" && rule.severity != "critical") {
+    return invalid("severity", "must be warning or critical");
+  }
+  VG_RETURN_IF_ERROR(t.Finish());
+  return rule;
 }
 
 Status ReadRoot(const toml::table& root, const std::string& source, Config& c) {
@@ -301,6 +350,18 @@ Status ReadRoot(const toml::table& root, const std::string& source, Config& c) {
     VG_RETURN_IF_ERROR(t.Str("token", c.server.token));
     return t.Int64("max_upload_bytes", c.server.max_upload_bytes, 1, int64_t{5} << 40);
   }));
+  VG_ASSIGN_OR_RETURN(auto alarms, r.TableArray("alarm"));
+  for (size_t i = 0; i < alarms.size(); ++i) {
+    VG_ASSIGN_OR_RETURN(auto rule,
+                        ReadAlarm(*alarms[i], "alarm[" + std::to_string(i) + "]", source));
+    for (const auto& other : c.alarm) {
+      if (other.name == rule.name) {
+        return InvalidArgument("config " + source + ": two [[alarm]] rules are named '" +
+                               rule.name + "'");
+      }
+    }
+    c.alarm.push_back(std::move(rule));
+  }
   return r.Finish();
 }
 

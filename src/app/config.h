@@ -9,6 +9,7 @@
 
 #include "common/status.h"
 #include "media/rendition_encoder.h"
+#include "pipeline/alarms.h"
 
 namespace vidgate::app {
 
@@ -96,6 +97,8 @@ struct Config {
     std::string token;
     int64_t max_upload_bytes = int64_t{10} << 30;  // POST /api/videos
   } server;
+  // [[alarm]] rules; none by default.
+  std::vector<pipeline::AlarmRule> alarm;
   std::string source = "built-in defaults";  // the file read, for messages
 };
 

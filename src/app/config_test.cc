@@ -214,7 +214,46 @@ INSTANTIATE_TEST_SUITE_P(
                 "[[notify.sns]]\ntopic_arn = \"arn:aws:sns:us-east-1:1:t\"\n",
                 "published twice"},
         BadCase{"[[notify.sns]]\ntopic_arn = \"arn:aws:sns:us-east-1:1:t\"\nendpoint = \"x\"\n",
-                "'notify.sns[0].endpoint'"}));
+                "'notify.sns[0].endpoint'"},
+        BadCase{"[[alarm]]\nmetric = \"failure_ratio\"\nabove = 0.1\n", "'alarm[0].name'"},
+        BadCase{"[[alarm]]\nname = \"a b\"\nmetric = \"failure_ratio\"\nabove = 0.1\n",
+                "'alarm[0].name'"},
+        BadCase{"[[alarm]]\nname = \"a\"\nmetric = \"failures\"\nabove = 0.1\n",
+                "'alarm[0].metric' must be one of unable_to_process"},
+        BadCase{"[[alarm]]\nname = \"a\"\nmetric = \"failure_ratio\"\n", "'alarm[0].above'"},
+        BadCase{"[[alarm]]\nname = \"a\"\nmetric = \"failure_ratio\"\nabove = \"10%\"\n",
+                "'alarm[0].above' must be a number"},
+        BadCase{"[[alarm]]\nname = \"a\"\nmetric = \"failure_ratio\"\nabove = 1\n"
+                "severity = \"page\"\n",
+                "'alarm[0].severity'"},
+        BadCase{"[[alarm]]\nname = \"a\"\nmetric = \"failure_ratio\"\nabove = 1\nfor = 60\n",
+                "alarm[0].for"},
+        BadCase{"[[alarm]]\nname = \"a\"\nmetric = \"rejected\"\nabove = 1\n[[alarm]]\n"
+                "name = \"a\"\nmetric = \"rejected\"\nabove = 2\n",
+                "two [[alarm]] rules are named 'a'"},
+        BadCase{"[[alarm]]\nname = \"a\"\nmetric = \"rejected\"\nabove = 1\n"
+                "window_seconds = 0\n",
+                "'alarm[0].window_seconds'"}));
+
+TEST(ConfigTest, AlarmRulesAreReadWithTheirDefaults) {
+  auto c = ParseConfig(
+      "[[alarm]]\nname = \"set-aside\"\nmetric = \"unable_to_process\"\nabove = 0\n"
+      "severity = \"critical\"\n[[alarm]]\nname = \"failing\"\nmetric = \"failure_ratio\"\n"
+      "above = 0.1\nwindow_seconds = 600\ninterval_seconds = 5\n",
+      "alarms.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->alarm.size(), 2u);
+  EXPECT_EQ(c->alarm[0].name, "set-aside");
+  EXPECT_EQ(c->alarm[0].metric, pipeline::AlarmMetric::kUnableToProcess);
+  EXPECT_DOUBLE_EQ(c->alarm[0].window_seconds, 900);
+  EXPECT_DOUBLE_EQ(c->alarm[0].interval_seconds, 30);
+  EXPECT_EQ(c->alarm[0].severity, "critical");
+  EXPECT_DOUBLE_EQ(c->alarm[1].above, 0.1);
+  EXPECT_DOUBLE_EQ(c->alarm[1].window_seconds, 600);
+  EXPECT_DOUBLE_EQ(c->alarm[1].interval_seconds, 5);
+  EXPECT_EQ(c->alarm[1].severity, "warning");
+  EXPECT_TRUE(ParseConfig("", "empty.toml")->alarm.empty());
+}
 
 }  // namespace
 }  // namespace vidgate::app

@@ -92,6 +92,10 @@ Result<nlohmann::json> LambdaHandler::Handle(const aws::Invocation& invocation) 
       JsonString(event, "detail-type") == "Scheduled Event") {
     auto scanned = intake_.Scan();
     if (!scanned.ok()) return scanned.status();
+    // The schedule is the alarms' clock too: every rule, each sweep.
+    if (auto sent = w_->alarms->EvaluateAll(); !sent.ok()) {
+      ctx_->log->warn("lambda: alarms: {}", sent.status().message());
+    }
     const int attempts = Work(deadline);
     ReportPending();
     return nlohmann::json{{"swept", true},

@@ -128,6 +128,9 @@ Result<std::unique_ptr<Wiring>> Wire(const Context& ctx) {
   wired->observer = std::make_unique<pipeline::ObserverFanOut>(std::move(observers));
   wired->dispatcher = std::make_unique<pipeline::Dispatcher>(
       wired->catalog.get(), sink_map, &clock, ctx.log.get(), delivery, wired->observer.get());
+  wired->alarms =
+      std::make_unique<pipeline::AlarmEvaluator>(wired->catalog.get(), wired->events.get(), &clock,
+                                                 wired->observer.get(), ctx.log.get(), cfg.alarm);
   auto policy = PolicyFromConfig(cfg);
   if (!policy.ok()) return InvalidArgument(policy.status().WithContext("qc").message());
   pipeline::OutputOptions outputs;

@@ -14,6 +14,7 @@
 #include "catalog/catalog.h"
 #include "common/clock.h"
 #include "notify/sink.h"
+#include "pipeline/alarms.h"
 #include "pipeline/dispatcher.h"
 #include "pipeline/events.h"
 #include "pipeline/media_stage.h"
@@ -43,11 +44,12 @@ struct Wiring {
   std::unique_ptr<EmfMetrics> emf;                     // with metrics.emf
   std::unique_ptr<server::Metrics> metrics;            // Prometheus, for /metrics
   std::unique_ptr<pipeline::ObserverFanOut> observer;  // tells both
+  std::unique_ptr<pipeline::AlarmEvaluator> alarms;    // the [[alarm]] rules
   pipeline::RunnerOptions runner_options;
 
   pipeline::RunnerDeps RunnerDeps(const Context& ctx) {
-    return {store.get(), catalog.get(), media.get(), events.get(),  dispatcher.get(),
-            &clock,      ctx.log.get(), feed.get(),  observer.get()};
+    return {store.get(), catalog.get(), media.get(), events.get(),   dispatcher.get(),
+            &clock,      ctx.log.get(), feed.get(),  observer.get(), alarms.get()};
   }
 };
 

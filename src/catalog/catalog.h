@@ -186,6 +186,11 @@ struct VideoChange {
   // otherwise kFailedPrecondition and nothing changes (another process
   // moved it on meanwhile).
   std::optional<State> expect_state;
+  // Likewise, only while the video's notice flag and sidecar fingerprint
+  // are these: of several processes judging the same sidecar at once, one
+  // records the judgement and its notice.
+  std::optional<bool> expect_notice_sent;
+  std::optional<std::string> expect_sidecar_fingerprint;
 };
 
 // A job handed to a worker. `interrupted` tells that the previous holder's
@@ -242,6 +247,16 @@ struct LogEntry {
 struct RecordedEvent {
   int64_t seq = 0;
   nlohmann::json document;  // the whole CloudEvent
+};
+
+// An alarm as the fleet last set it (see Catalog::SetAlarm).
+struct AlarmRecord {
+  std::string name;
+  bool firing = false;
+  double since = 0;       // when it last started firing or cleared
+  double checked_at = 0;  // when a process last found it so
+  double value = 0;       // the figure then
+  nlohmann::json detail;  // the rule as the process that set it had it
 };
 
 // What still holds `run --until-idle`.
@@ -358,6 +373,16 @@ class Catalog {
   // false, changing nothing, if this fingerprint was noticed before.
   virtual Result<bool> RecordNotice(const std::string& key, const std::string& fingerprint,
                                     const OutboxEvent& event, double now) = 0;
+
+  // Moves alarm `name` into `firing` (true: triggered, false: resolved) and
+  // queues `event`, in one transaction, unless it is so already: then it
+  // only records `value` and `now` as checked_at, and returns false. So when
+  // several processes see the same change, exactly one sends it. An alarm
+  // with no row is resolved.
+  virtual Result<bool> SetAlarm(const std::string& name, bool firing, double value,
+                                const nlohmann::json& detail, const OutboxEvent& event,
+                                double now) = 0;
+  virtual Result<std::vector<AlarmRecord>> Alarms() = 0;
 };
 
 // Opens "sqlite://PATH" (relative or absolute) or

@@ -101,6 +101,19 @@ CREATE INDEX outbox_created ON outbox (created_at);
 ALTER TABLE event_log ADD COLUMN state TEXT NOT NULL DEFAULT '';
 )sql";
 
+// The alarms' state, shared by the fleet: one row per rule that ever fired,
+// so that only one process sends each change (see Catalog::SetAlarm).
+constexpr const char* kV3 = R"sql(
+CREATE TABLE alarms (
+  name TEXT PRIMARY KEY,
+  firing INTEGER NOT NULL,
+  since {REAL} NOT NULL,
+  checked_at {REAL} NOT NULL,
+  value {REAL} NOT NULL,
+  detail TEXT NOT NULL
+);
+)sql";
+
 std::string Substitute(std::string sql, Dialect dialect) {
   auto replace_all = [&sql](const std::string& from, const std::string& to) {
     for (size_t pos = sql.find(from); pos != std::string::npos;
@@ -121,7 +134,8 @@ std::string Substitute(std::string sql, Dialect dialect) {
 }  // namespace
 
 std::vector<Migration> Migrations(Dialect dialect) {
-  return {{1, Substitute(kV1, dialect)}, {2, Substitute(kV2, dialect)}};
+  return {
+      {1, Substitute(kV1, dialect)}, {2, Substitute(kV2, dialect)}, {3, Substitute(kV3, dialect)}};
 }
 
 }  // namespace vidgate::catalog::internal

@@ -384,10 +384,24 @@ class SqlCatalog final : public Catalog {
       sql += " AND state = ?";
       p.emplace_back(Str(StateName(*c.expect_state)));
     }
+    if (c.expect_notice_sent) {
+      sql += " AND metadata_notice_sent = ?";
+      p.emplace_back(int64_t{*c.expect_notice_sent ? 1 : 0});
+    }
+    if (c.expect_sidecar_fingerprint) {
+      sql += " AND sidecar_fingerprint = ?";
+      p.emplace_back(*c.expect_sidecar_fingerprint);
+    }
     VG_ASSIGN_OR_RETURN(int64_t changed, db->Exec(sql, p));
     if (changed == 0) {
-      if (!c.expect_state) return NotFound("no video with id " + std::to_string(c.video_id));
+      const bool conditional =
+          c.expect_state || c.expect_notice_sent || c.expect_sidecar_fingerprint;
+      if (!conditional) return NotFound("no video with id " + std::to_string(c.video_id));
       VG_ASSIGN_OR_RETURN(Video current, GetLocked(*db, c.video_id));
+      if (!c.expect_state || current.state == *c.expect_state) {
+        return FailedPrecondition("video " + std::to_string(c.video_id) +
+                                  ": another process judged its sidecar meanwhile; not applying");
+      }
       return FailedPrecondition("video " + std::to_string(c.video_id) + " is " +
                                 std::string(StateName(current.state)) + ", no longer " +
                                 std::string(StateName(*c.expect_state)) + "; not applying");
@@ -800,6 +814,57 @@ class SqlCatalog final : public Catalog {
     VG_RETURN_IF_ERROR(EnqueueLocked(*db, 0, event, now));
     VG_RETURN_IF_ERROR(tx.Commit());
     return true;
+  }
+
+  Result<bool> SetAlarm(const std::string& name, bool firing, double value,
+                        const nlohmann::json& detail, const OutboxEvent& event,
+                        double now) override {
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    Transaction tx(*db);
+    VG_RETURN_IF_ERROR(tx.Begin());
+    const std::string text = detail.dump();
+    // The change is conditional on the row's state, so of several processes
+    // that see it at once (PostgreSQL makes the later ones wait for the
+    // first's row lock, then re-check), exactly one changes a row.
+    int64_t changed = 0;
+    if (firing) {
+      VG_ASSIGN_OR_RETURN(
+          changed,
+          db->Exec("INSERT INTO alarms (name, firing, since, checked_at, value, detail) VALUES "
+                   "(?, 1, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET firing = 1, since = "
+                   "excluded.since, checked_at = excluded.checked_at, value = excluded.value, "
+                   "detail = excluded.detail WHERE alarms.firing = 0",
+                   {name, now, now, value, text}));
+    } else {
+      VG_ASSIGN_OR_RETURN(changed,
+                          db->Exec("UPDATE alarms SET firing = 0, since = ?, checked_at = "
+                                   "?, value = ?, detail = ? WHERE name = ? AND firing = 1",
+                                   {now, now, value, text, name}));
+    }
+    if (changed == 0) {
+      VG_RETURN_IF_ERROR(
+          db->Exec("UPDATE alarms SET checked_at = ?, value = ? WHERE name = ?", {now, value, name})
+              .status());
+    } else {
+      VG_RETURN_IF_ERROR(EnqueueLocked(*db, 0, event, now));
+    }
+    VG_RETURN_IF_ERROR(tx.Commit());
+    return changed > 0;
+  }
+
+  Result<std::vector<AlarmRecord>> Alarms() override {
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    VG_ASSIGN_OR_RETURN(auto rows,
+                        db->Query("SELECT name, firing, since, checked_at, value, detail "
+                                  "FROM alarms ORDER BY name"));
+    std::vector<AlarmRecord> out;
+    for (const auto& r : rows) {
+      out.push_back(
+          {r.Text(0), r.Int(1) != 0, r.Real(2), r.Real(3), r.Real(4), ParseJsonColumn(r, 5)});
+    }
+    return out;
   }
 
  private:

@@ -12,6 +12,11 @@ catalog::OutboxEvent EventFactory::Make(std::string_view type, const catalog::Vi
   data["name"] = video.name;
   data["state"] = std::string(catalog::StateName(state));
   data["attempts"] = attempts;
+  return MakeOther(type, video.name, std::move(data), now);
+}
+
+catalog::OutboxEvent EventFactory::MakeOther(std::string_view type, std::string_view subject,
+                                             nlohmann::json data, double now) const {
   std::string id = NewUuid();
   nlohmann::json doc = {
       {"specversion", "1.0"},
@@ -19,7 +24,7 @@ catalog::OutboxEvent EventFactory::Make(std::string_view type, const catalog::Vi
       {"source", source_},
       {"type", std::string(type)},
       {"time", FormatTime(now)},
-      {"subject", video.name},
+      {"subject", std::string(subject)},
       {"datacontenttype", "application/json"},
       {"data", std::move(data)},
   };

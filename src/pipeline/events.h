@@ -28,6 +28,10 @@ class EventFactory {
   catalog::OutboxEvent Make(std::string_view type, const catalog::Video& video,
                             catalog::State state, int attempts, nlohmann::json data,
                             double now) const;
+  // An event about something else than a video (an alarm): `subject` and
+  // `data` as given.
+  catalog::OutboxEvent MakeOther(std::string_view type, std::string_view subject,
+                                 nlohmann::json data, double now) const;
 
  private:
   std::string source_;

@@ -316,8 +316,11 @@ Status Intake::Gate(const Video& video, const std::vector<storage::ObjectInfo>& 
   VideoChange change;
   change.video_id = video.id;
   change.now = now;
-  // Another process's intake may have moved this video on since we listed it.
+  // Another process's intake may have moved this video on since we listed
+  // it, or judged its sidecar (and sent the notice) meanwhile.
   change.expect_state = State::kAwaitingMetadata;
+  change.expect_notice_sent = video.metadata_notice_sent;
+  change.expect_sidecar_fingerprint = video.sidecar_fingerprint;
   if (sidecar == nullptr) {
     if (video.metadata_notice_sent || now - video.created_at < options_.wait_seconds) {
       return Status();

@@ -215,8 +215,17 @@ Status Runner::Run(const std::atomic<bool>& stop) {
                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                            std::chrono::duration<double>(poll));
       }
+      if (deps_.alarms != nullptr) {
+        if (auto sent = deps_.alarms->EvaluateDue(); !sent.ok()) {
+          log.error("alarms: {}", sent.status().message());
+        } else if (*sent > 0) {
+          deps_.dispatcher->Wake();
+        }
+      }
       double until_next =
           std::chrono::duration<double>(next_listing - std::chrono::steady_clock::now()).count();
+      if (deps_.alarms != nullptr)
+        until_next = std::min(until_next, deps_.alarms->SecondsUntilDue());
       if (deps_.feed != nullptr) until_next = std::min(until_next, 1.0);
       until_next = std::min(until_next, kLongestNap);
       if (deps_.observer != nullptr) {

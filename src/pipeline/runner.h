@@ -7,6 +7,7 @@
 
 #include <atomic>
 
+#include "pipeline/alarms.h"
 #include "pipeline/change_feed.h"
 #include "pipeline/dispatcher.h"
 #include "pipeline/intake.h"
@@ -40,6 +41,8 @@ struct RunnerDeps {
   spdlog::logger* log;
   ChangeFeed* feed;    // nullptr: intake lists every poll_seconds, and that is all
   Observer* observer;  // nullptr: nobody measures
+  // Evaluated on the intake thread as its rules come due; nullptr: none.
+  AlarmEvaluator* alarms = nullptr;
 };
 
 class Runner {

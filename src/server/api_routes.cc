@@ -10,6 +10,7 @@
 
 #include "catalog/document.h"
 #include "common/util.h"
+#include "pipeline/alarms.h"
 #include "pipeline/naming.h"
 #include "pipeline/rerun.h"
 #include "server/internal/http_util.h"
@@ -296,14 +297,7 @@ void GetStats(const ServerDeps& deps, httplib::Response& res) {
     videos[std::string(catalog::StateName(state))] = n;
     total += n;
   }
-  auto count = [](const std::map<std::string, int64_t>& m, const std::string& key) -> int64_t {
-    auto it = m.find(key);
-    return it == m.end() ? 0 : it->second;
-  };
-  const int64_t succeeded = count(stats->attempts, "succeeded");
-  const int64_t failed = count(stats->attempts, "failed") + count(stats->attempts, "interrupted");
-  const int64_t rejected = count(stats->attempts, "rejected");
-  const int64_t finished = succeeded + failed + rejected;
+  const pipeline::WindowFigures f = pipeline::FiguresOf(*stats);
   Reply(res, 200,
         {{"videos", videos},
          {"total", total},
@@ -312,14 +306,30 @@ void GetStats(const ServerDeps& deps, httplib::Response& res) {
          {"outbox_backlog", stats->outbox_backlog},
          {"last_hour",
           {{"window_seconds", kWindow},
-           {"processed", succeeded},
-           {"rejected", rejected},
-           {"failed_attempts", failed},
-           {"unable_to_process", count(stats->events, "vidgate.video.unable_to_process")},
-           {"metadata_missing", count(stats->events, "vidgate.metadata.missing")},
-           {"metadata_invalid", count(stats->events, "vidgate.metadata.invalid")},
-           {"failure_ratio",
-            finished == 0 ? 0.0 : static_cast<double>(failed) / static_cast<double>(finished)}}}});
+           {"processed", f.processed},
+           {"rejected", f.rejected},
+           {"failed_attempts", f.failed_attempts},
+           {"unable_to_process", f.unable_to_process},
+           {"metadata_missing", f.metadata_missing},
+           {"metadata_invalid", f.metadata_invalid},
+           {"failure_ratio", f.failure_ratio}}}});
+}
+
+// The alarms firing now, as the fleet set them (each with its rule).
+void GetAlarms(const ServerDeps& deps, httplib::Response& res) {
+  auto records = deps.catalog->Alarms();
+  if (!records.ok()) return Error(res, records.status());
+  nlohmann::json alarms = nlohmann::json::array();
+  for (const auto& r : *records) {
+    if (!r.firing) continue;
+    nlohmann::json a = r.detail.is_object() ? r.detail : nlohmann::json::object();
+    a["name"] = r.name;
+    a["value"] = r.value;
+    a["since"] = FormatTime(r.since);
+    a["checked_at"] = FormatTime(r.checked_at);
+    alarms.push_back(std::move(a));
+  }
+  Reply(res, 200, {{"alarms", alarms}});
 }
 
 }  // namespace
@@ -362,6 +372,8 @@ void AddApiRoutes(httplib::Server& http, const ServerDeps& deps) {
   http.Post("/api/retry", [deps](const httplib::Request& req, httplib::Response& res) {
     RetryMany(deps, req, res);
   });
+  http.Get("/api/alarms",
+           [deps](const httplib::Request&, httplib::Response& res) { GetAlarms(deps, res); });
   http.Get("/api/stats",
            [deps](const httplib::Request&, httplib::Response& res) { GetStats(deps, res); });
 }

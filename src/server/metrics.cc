@@ -8,6 +8,8 @@
 
 #include <algorithm>
 
+#include "pipeline/alarms.h"
+
 namespace vidgate::server {
 namespace {
 
@@ -82,6 +84,10 @@ Metrics::Metrics(catalog::Catalog* catalog, const Clock* clock)
                          .Help("Notification deliveries neither delivered nor given up.")
                          .Register(r)
                          .Add({});
+  alarms_ = &prometheus::BuildGauge()
+                 .Name("vidgate_alarm_firing")
+                 .Help("1 while an [[alarm]] rule fires, 0 once it resolved (the whole fleet).")
+                 .Register(r);
   scrape_ok_ = &prometheus::BuildGauge()
                     .Name("vidgate_catalog_up")
                     .Help("1 when this scrape could read the catalog, else 0.")
@@ -94,6 +100,12 @@ Metrics::Metrics(catalog::Catalog* catalog, const Clock* clock)
   }
   for (catalog::State s : catalog::kAllStates) {
     videos_->Add({{"state", std::string(catalog::StateName(s))}});
+  }
+  for (std::string_view type :
+       {pipeline::kMetadataMissing, pipeline::kMetadataInvalid, pipeline::kVideoProcessed,
+        pipeline::kVideoFailed, pipeline::kVideoRejected, pipeline::kVideoUnable,
+        pipeline::kAlarmTriggered, pipeline::kAlarmResolved}) {
+    events_->Add({{"type", std::string(type)}});
   }
   fetch_seconds_ = &stage_seconds.Add({{"stage", "fetch"}}, StageBuckets());
   probe_seconds_ = &stage_seconds.Add({{"stage", "probe"}}, StageBuckets());
@@ -125,7 +137,15 @@ void Metrics::DeliveryTried(std::string_view sink, std::string_view result) {
 std::string Metrics::Scrape() {
   std::lock_guard lock(scrape_mu_);
   auto stats = catalog_->Stats(clock_->Now(), 3600);
-  scrape_ok_->Set(stats.ok() ? 1 : 0);
+  auto alarms = catalog_->Alarms();
+  scrape_ok_->Set(stats.ok() && alarms.ok() ? 1 : 0);
+  if (alarms.ok()) {
+    for (const auto& a : *alarms) {
+      const std::string severity =
+          a.detail.is_object() ? a.detail.value("severity", "warning") : "warning";
+      alarms_->Add({{"alarm", a.name}, {"severity", severity}}).Set(a.firing ? 1 : 0);
+    }
+  }
   if (stats.ok()) {
     for (const auto& [state, n] : stats->videos) {
       videos_->Add({{"state", std::string(catalog::StateName(state))}}).Set(static_cast<double>(n));

@@ -65,6 +65,7 @@ class Metrics final : public pipeline::Observer {
   prometheus::Gauge* oldest_queued_;
   prometheus::Gauge* workers_busy_;
   prometheus::Gauge* outbox_backlog_;
+  prometheus::Family<prometheus::Gauge>* alarms_;
   prometheus::Gauge* scrape_ok_;
   std::mutex scrape_mu_;  // one scrape sets the gauges at a time
 };

@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "tests/e2e/harness.h"
 
@@ -238,6 +239,62 @@ TEST_F(ApiTest, TwoProcessesEachShowTheWholeFleet) {
     attempts += Sample(m->body, R"(vidgate_attempts_total{outcome="processed"})");
   }
   EXPECT_EQ(attempts, 4) << "each attempt counted once, by the process that made it";
+  EXPECT_EQ(Signal(one, SIGTERM, Seconds(20)), 0);
+  EXPECT_EQ(Signal(two, SIGTERM, Seconds(20)), 0);
+}
+
+// An [[alarm]] rule evaluated by two processes: each change reaches the
+// webhook once, both list the alarm while it fires, and /metrics shows it.
+TEST_F(ApiTest, AnAlarmIsSentOnceByTheFleetAndListedWhileItFires) {
+  settings_.extra_toml = R"(
+[[alarm]]
+name = "sidecars-missing"
+metric = "metadata_missing"
+above = 0
+window_seconds = 6
+interval_seconds = 0.2
+severity = "critical"
+)";
+  WriteConfig();
+  pid_t one = StartDaemon({"run"});
+  pid_t two = StartDaemon({"run"});
+  const std::string a = ServedAddress(one);
+  const std::string b = ServedAddress(two);
+  ASSERT_FALSE(a.empty() || b.empty());
+  httplib::Client ca("http://" + a);
+  httplib::Client cb("http://" + b);
+  EXPECT_EQ(GetJson(ca, "/api/alarms"), json::parse(R"({"alarms":[]})"));
+
+  PutFile("uploads/lonely.mp4", Clip());  // no sidecar: metadata.missing after 1 s
+  ASSERT_TRUE(WaitUntil([&] { return !hook_.Events("vidgate.alarm.triggered").empty(); },
+                        Seconds(30), "the alarm triggered"));
+  json alarms = GetJson(cb, "/api/alarms");
+  ASSERT_EQ(alarms["alarms"].size(), 1u) << alarms.dump();
+  EXPECT_EQ(alarms["alarms"][0]["name"], "sidecars-missing");
+  EXPECT_EQ(alarms["alarms"][0]["metric"], "metadata_missing");
+  EXPECT_EQ(alarms["alarms"][0]["severity"], "critical");
+  EXPECT_EQ(alarms["alarms"][0]["value"], 1)
+      << hook_.Events("vidgate.metadata.missing").size() << " " << hook_.Events().size();
+  EXPECT_EQ(GetJson(ca, "/api/alarms")["alarms"].size(), 1u);
+  auto m = ca.Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(
+      Sample(m->body, R"(vidgate_alarm_firing{alarm="sidecars-missing",severity="critical"})"), 1);
+
+  // Out of the window, it resolves.
+  ASSERT_TRUE(WaitUntil([&] { return !hook_.Events("vidgate.alarm.resolved").empty(); },
+                        Seconds(30), "the alarm resolved"));
+  EXPECT_EQ(GetJson(ca, "/api/alarms")["alarms"].size(), 0u);
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // time for a second sender to show
+  auto triggered = hook_.Events("vidgate.alarm.triggered");
+  auto resolved = hook_.Events("vidgate.alarm.resolved");
+  ASSERT_EQ(triggered.size(), 1u) << "one process sends each change";
+  ASSERT_EQ(resolved.size(), 1u);
+  EXPECT_EQ(triggered[0]["subject"], "alarm/sidecars-missing");
+  EXPECT_EQ(triggered[0]["data"]["state"], "firing");
+  EXPECT_TRUE(triggered[0]["data"]["video_id"].is_null());
+  EXPECT_EQ(resolved[0]["data"]["alarm"]["window_seconds"], 6);
+  EXPECT_GT(resolved[0]["data"]["fired_seconds"].get<double>(), 4);
   EXPECT_EQ(Signal(one, SIGTERM, Seconds(20)), 0);
   EXPECT_EQ(Signal(two, SIGTERM, Seconds(20)), 0);
 }

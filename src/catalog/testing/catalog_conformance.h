@@ -6,8 +6,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <thread>
+#include <vector>
 
 #include "catalog/catalog.h"
 
@@ -353,6 +356,83 @@ TEST_P(CatalogConformance, NoticesAreRecordedOncePerFingerprint) {
   EXPECT_TRUE(*first);
   EXPECT_FALSE(*catalog_->RecordNotice("uploads/x.json", "v1", Event("n2", {"log"}), 2));
   EXPECT_TRUE(*catalog_->RecordNotice("uploads/x.json", "v2", Event("n3", {"log"}), 3));
+  EXPECT_EQ(catalog_->PendingWork()->deliveries, 2);
+}
+
+// Two processes judge the same sidecar from the same reading: the first
+// records its notice, the second's change (made from the old reading) is
+// refused, so the notice goes out once.
+TEST_P(CatalogConformance, ANoticeFromAStaleReadingIsRefused) {
+  auto id = catalog_->Register(NewVideo{"n", "uploads/n.mp4", State::kAwaitingMetadata, 1}, {});
+  ASSERT_TRUE(id.ok() && id->has_value());
+  auto notice = [&](const std::string& event_id, const std::string& fingerprint) {
+    VideoChange c;
+    c.video_id = **id;
+    c.now = 5;
+    c.expect_state = State::kAwaitingMetadata;
+    c.expect_notice_sent = false;
+    c.expect_sidecar_fingerprint = "";
+    c.metadata_notice_sent = true;
+    c.sidecar_fingerprint = fingerprint;
+    c.events.push_back(Event(event_id, {"log"}));
+    return catalog_->Apply(c);
+  };
+  ASSERT_TRUE(notice("first", "").ok());
+  Status second = notice("second", "");
+  EXPECT_EQ(second.code(), Code::kFailedPrecondition) << second.ToString();
+  EXPECT_EQ(catalog_->PendingWork()->deliveries, 1);
+  // A sidecar judged meanwhile (its fingerprint recorded) refuses it too.
+  VideoChange reset;
+  reset.video_id = **id;
+  reset.now = 6;
+  reset.metadata_notice_sent = false;
+  reset.sidecar_fingerprint = "uploads/n.json:2:1.0:";
+  ASSERT_TRUE(catalog_->Apply(reset).ok());
+  EXPECT_EQ(notice("third", "x").code(), Code::kFailedPrecondition);
+  EXPECT_EQ(catalog_->PendingWork()->deliveries, 1);
+}
+
+TEST_P(CatalogConformance, AnAlarmChangesOnceAndQueuesItsEventOnce) {
+  const nlohmann::json rule = {{"metric", "failed_attempts"}};
+  auto fired = catalog_->SetAlarm("a", true, 3, rule, Event("t1", {"log"}), 10);
+  ASSERT_TRUE(fired.ok()) << fired.status().ToString();
+  EXPECT_TRUE(*fired);
+  // Still firing: no second event, the figure and the check are recorded.
+  EXPECT_FALSE(*catalog_->SetAlarm("a", true, 5, rule, Event("t2", {"log"}), 20));
+  auto alarms = catalog_->Alarms();
+  ASSERT_TRUE(alarms.ok());
+  ASSERT_EQ(alarms->size(), 1u);
+  EXPECT_TRUE((*alarms)[0].firing);
+  EXPECT_DOUBLE_EQ((*alarms)[0].since, 10);
+  EXPECT_DOUBLE_EQ((*alarms)[0].checked_at, 20);
+  EXPECT_DOUBLE_EQ((*alarms)[0].value, 5);
+  EXPECT_EQ((*alarms)[0].detail, rule);
+  EXPECT_TRUE(*catalog_->SetAlarm("a", false, 0, rule, Event("r1", {"log"}), 30));
+  EXPECT_FALSE(*catalog_->SetAlarm("a", false, 0, rule, Event("r2", {"log"}), 40));
+  // An alarm that never fired is resolved: clearing it sends nothing.
+  EXPECT_FALSE(*catalog_->SetAlarm("b", false, 0, rule, Event("r3", {"log"}), 40));
+  alarms = catalog_->Alarms();
+  ASSERT_EQ(alarms->size(), 1u);
+  EXPECT_FALSE((*alarms)[0].firing);
+  EXPECT_DOUBLE_EQ((*alarms)[0].since, 30);
+  EXPECT_EQ(catalog_->PendingWork()->deliveries, 2);  // t1 and r1
+}
+
+TEST_P(CatalogConformance, AnAlarmSeenByManyAtOnceIsSentOnce) {
+  for (bool firing : {true, false}) {
+    std::atomic<int> changed{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 8; ++i) {
+      threads.emplace_back([&, i] {
+        auto id = std::string(firing ? "t" : "r") + std::to_string(i);
+        auto r = catalog_->SetAlarm("race", firing, i, {}, Event(id, {"log"}), 10 + i);
+        EXPECT_TRUE(r.ok()) << r.status().ToString();
+        if (r.ok() && *r) ++changed;
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(changed.load(), 1) << (firing ? "triggered" : "resolved");
+  }
   EXPECT_EQ(catalog_->PendingWork()->deliveries, 2);
 }
 
