@@ -58,7 +58,8 @@ fi
 # changed since the last install.
 if [[ "$mode" == "test" || "$mode" == "bench" ]]; then
   root="$(cd "$(dirname "$0")/.." && pwd)"
-  for dir in "$root"/tests/webhook-verify "$root"/tests/s3rver "$root"/tests/fauxqs "$root"/deploy/aws; do
+  for dir in "$root"/tests/webhook-verify "$root"/tests/openapi "$root"/tests/s3rver "$root"/tests/fauxqs \
+             "$root"/deploy/aws; do
     stamp="$dir/node_modules/.package-lock.json"
     if [[ ! -f "$stamp" || "$dir/package-lock.json" -nt "$stamp" ]]; then
       (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null)

@@ -48,20 +48,30 @@ std::optional<double> ParseIso8601(std::string_view text) {
   std::tm tm{};
   const char* rest = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
   if (rest == nullptr) return std::nullopt;
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
   double fraction = 0;
   if (*rest == '.') {
-    char* end = nullptr;
-    fraction = std::strtod(rest, &end);
-    rest = end;
+    // Digits only (strtod would also take an exponent).
+    double scale = 0.1;
+    ++rest;
+    if (!digit(*rest)) return std::nullopt;
+    for (; digit(*rest); ++rest, scale /= 10) fraction += (*rest - '0') * scale;
   }
   double offset = 0;
   if (*rest == 'Z' || *rest == 'z') {
     ++rest;
   } else if (*rest == '+' || *rest == '-') {
-    int hh = 0, mm = 0;
-    if (std::sscanf(rest + 1, "%2d:%2d", &hh, &mm) != 2) return std::nullopt;
-    offset = (hh * 3600 + mm * 60) * (*rest == '+' ? 1 : -1);
-    rest += 6;
+    // Exactly "+HH:MM": each character is looked at before the next, so a
+    // short text ends the parse, never a read past its end.
+    const char sign = *rest++;
+    for (int i = 0; i < 5; ++i) {
+      if (i == 2 ? rest[i] != ':' : !digit(rest[i])) return std::nullopt;
+    }
+    const int hh = (rest[0] - '0') * 10 + (rest[1] - '0');
+    const int mm = (rest[3] - '0') * 10 + (rest[4] - '0');
+    if (hh > 23 || mm > 59) return std::nullopt;
+    offset = (hh * 3600 + mm * 60) * (sign == '+' ? 1 : -1);
+    rest += 5;
   } else {
     return std::nullopt;
   }

@@ -67,3 +67,29 @@ TEST(UtilTest, Base64RoundTripsAndRefusesGarbage) {
 
 }  // namespace
 }  // namespace vidgate
+
+namespace vidgate {
+namespace {
+
+TEST(UtilTest, Iso8601TimesParseWithOffsetsAndFractions) {
+  EXPECT_EQ(ParseIso8601("2015-08-30T12:36:00Z"), 1440938160.0);
+  EXPECT_EQ(ParseIso8601("2015-08-30T12:36:00.25Z"), 1440938160.25);
+  EXPECT_EQ(ParseIso8601("2015-08-30T14:36:00+02:00"), 1440938160.0);
+  EXPECT_EQ(ParseIso8601("2015-08-30T12:06:00-00:30"), 1440938160.0);
+}
+
+// Each of these once read past the text's end or took what is no time
+// (the API takes `since` from a query string).
+TEST(UtilTest, Iso8601RefusesShortOrStrangeOffsetsWithoutReadingPastTheEnd) {
+  for (const char* bad :
+       {"2026-11-30T13:00:00+1:0", "2026-11-30T13:00:00+", "2026-11-30T13:00:00+01",
+        "2026-11-30T13:00:00+01:", "2026-11-30T13:00:00+0100", "2026-11-30T13:00:00+24:00",
+        "2026-11-30T13:00:00+01:60", "2026-11-30T13:00:00.5e3Z", "2026-11-30T13:00:00.Z",
+        "2026-11-30T13:00:00 01:00", "2026-11-30T13:00:00+01:00x", "2026-11-30T13:00:00"}) {
+    // The parse works on a heap copy: under ASan a read past it is caught.
+    EXPECT_FALSE(ParseIso8601(bad).has_value()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace vidgate

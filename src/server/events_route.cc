@@ -2,9 +2,10 @@
 // "video", from the catalog's log) and every notification (event
 // "notification", the CloudEvent itself), for as long as the client stays.
 //
-// Each message's id is a resume point "LOG:EVENT"; a client that comes back
-// with Last-Event-ID gets what followed it (possibly a few messages again:
-// data.id and the CloudEvent's id tell them apart). Without one the stream
+// Each message's id is a resume point "LOG:EVENT": everything up to it was
+// sent. A client that comes back with Last-Event-ID gets what followed it
+// (while an id hole waits to fill, a few messages may come again: data.id
+// and the CloudEvent's id tell them apart). Without one the stream
 // starts with what is new.
 //
 // PostgreSQL hands out ids as transactions start, so a lower id can commit
@@ -104,6 +105,7 @@ bool Turn(Stream& s, httplib::DataSink& sink) {
   if (log.ok()) {
     for (const auto& e : *log) {
       if (!s.log.Take(e.id)) continue;
+      s.log.Settle(std::chrono::steady_clock::now());  // the id: resume right after this one
       nlohmann::json data = {
           {"id", e.id},
           {"video_id", e.video_id},
@@ -118,6 +120,7 @@ bool Turn(Stream& s, httplib::DataSink& sink) {
   if (events.ok()) {
     for (const auto& e : *events) {
       if (!s.events.Take(e.seq)) continue;
+      s.events.Settle(std::chrono::steady_clock::now());
       if (!Send(sink, Message(s, "notification", e.document))) return false;
       wrote = true;
     }
@@ -144,8 +147,8 @@ bool Turn(Stream& s, httplib::DataSink& sink) {
 void AddEventsRoute(httplib::Server& http, const ServerDeps& deps, StreamGate* gate) {
   http.Get("/api/events", [&deps, gate](const httplib::Request& req, httplib::Response& res) {
     std::pair<int64_t, int64_t> from;
-    const std::string last = req.has_header("Last-Event-ID") ? req.get_header_value("Last-Event-ID")
-                                                             : req.get_param_value("after");
+    std::string last = req.get_header_value("Last-Event-ID");
+    if (last.empty()) last = req.get_param_value("after");
     if (!last.empty()) {
       auto cursor = ParseCursor(last);
       if (!cursor) {

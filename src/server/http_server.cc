@@ -17,6 +17,9 @@ namespace {
 
 using internal::Error;
 
+// The largest body of a call other than an upload (retry takes none).
+constexpr uint64_t kLargestCallBody = 64 << 10;
+
 // Compares the token presented with the one configured in constant time:
 // both are hashed first, so neither their bytes nor their lengths show in
 // the time taken.
@@ -73,12 +76,11 @@ HttpError HttpErrorOf(Code code) {
       return {409, "conflict"};
     case Code::kPermissionDenied:
       return {403, "forbidden"};
-    case Code::kResourceExhausted:
-      return {413, "too_large"};
     case Code::kDeadlineExceeded:
       return {504, "timeout"};
     case Code::kUnavailable:
     case Code::kCancelled:
+    case Code::kResourceExhausted:
       return {503, "unavailable"};
     case Code::kInternal:
       break;
@@ -149,6 +151,18 @@ Status HttpServer::Start() {
     // a JSON document's; only the file routes serve ranges, and they read
     // the header themselves (ServeObject).
     const_cast<httplib::Ranges&>(req.ranges).clear();
+    if (req.method == "POST" && !req.has_header("Content-Length") &&
+        !req.has_header("Transfer-Encoding")) {
+      // RFC 9112: such a request has no body. httplib would wait for one
+      // until its read time-out and answer 400 (`curl -X POST URL`).
+      const_cast<httplib::Headers&>(req.headers).emplace("Content-Length", "0");
+    }
+    if (req.method == "POST" && req.path != "/api/videos" &&
+        req.get_header_value<uint64_t>("Content-Length") > kLargestCallBody) {
+      // Only an upload is large; any other call's body is read whole.
+      Error(res, 413, "too_large", "this call takes no body larger than 64 KiB");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (req.path == "/healthz" || req.path == "/readyz")
       return httplib::Server::HandlerResponse::Unhandled;
     if (loopback && !LoopbackName(HostOnly(req.get_header_value("Host")))) {
@@ -212,8 +226,12 @@ Status HttpServer::Start() {
       Error(res, 404, "not_found", "no such path: " + req.path);
     } else if (res.status == 405) {
       Error(res, 405, "method_not_allowed", req.method + " is not served on " + req.path);
-    } else if (res.status == 413) {
+    } else if (res.status == 413 && res.body.empty()) {
       Error(res, 413, "too_large", "the request is larger than this server takes");
+    } else if (res.status == 416 && res.body.empty()) {
+      // httplib refuses a malformed Range before any route sees it.
+      Error(res, 416, "range_not_satisfiable",
+            "the Range header is not one this server reads (bytes=FIRST-LAST, FIRST- or -LENGTH)");
     } else if (res.status == 400 && res.body.empty()) {
       Error(res, 400, "bad_request", "the request could not be read");
     }

@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "server/internal/http_util.h"
 #include "storage/testing/error_store.h"
 
 namespace vidgate::server {
@@ -74,8 +75,11 @@ class HttpServerTest : public ::testing::Test {
     if (!res) return {-1, json()};
     return {res->status, json::parse(res->body, nullptr, false)};
   }
-  // The whole answer to a GET, as it came over the socket.
-  std::string RawGet(const std::string& path) {
+  std::string RawGet(const std::string& path) { return Raw("GET", path); }
+  // The whole answer to a request sent as written (`headers`: lines ending
+  // in CRLF), as it came over the socket.
+  std::string Raw(const std::string& method, const std::string& path,
+                  const std::string& headers = "") {
     const std::string a = server_->address();
     const int port = std::stoi(a.substr(a.rfind(':') + 1));
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -87,8 +91,9 @@ class HttpServerTest : public ::testing::Test {
       ::close(fd);
       return "";
     }
-    const std::string request =
-        "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    const std::string request = method + " " + path +
+                                " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers +
+                                "\r\n";
     if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) {
       ::close(fd);
       return "";
@@ -313,6 +318,36 @@ TEST_F(HttpServerTest, StatsCountTheFleet) {
   EXPECT_EQ(stats["total"], 2);
   EXPECT_EQ(stats["last_hour"]["failure_ratio"], 0.0);
   EXPECT_DOUBLE_EQ(stats["oldest_queued_seconds"].get<double>(), 2.0);
+}
+
+TEST_F(HttpServerTest, ACallWithoutABodyOrWithAHugeOneIsAnsweredAtOnce) {
+  Serve();
+  // `curl -X POST URL` sends neither Content-Length nor a body: httplib
+  // waited 5 s for one and answered 400.
+  const auto start = std::chrono::steady_clock::now();
+  const std::string answer = Raw("POST", "/api/videos/999/retry");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 404")) << answer;
+  // Only an upload is large: a call announcing more is refused before its
+  // body is read.
+  const std::string huge = Raw("POST", "/api/videos/999/retry", "Content-Length: 100000000\r\n");
+  EXPECT_TRUE(huge.starts_with("HTTP/1.1 413")) << huge;
+  EXPECT_NE(huge.find("\"too_large\""), std::string::npos) << huge;
+  // A malformed Range (refused before any route) still gets a JSON error.
+  const std::string range = Raw("GET", "/api/videos/1/original", "Range: bytes=20-10\r\n");
+  EXPECT_TRUE(range.starts_with("HTTP/1.1 416")) << range;
+  EXPECT_NE(range.find("\"range_not_satisfiable\""), std::string::npos) << range;
+}
+
+TEST(HttpErrorTest, EveryStatusCodeHasItsAnswer) {
+  EXPECT_EQ(internal::HttpStatusOf(InvalidArgument("x")), 400);
+  EXPECT_EQ(internal::HttpStatusOf(NotFound("x")), 404);
+  EXPECT_EQ(internal::HttpStatusOf(FailedPrecondition("x")), 409);
+  // A full disk or a database out of connections is no client's fault.
+  EXPECT_EQ(internal::HttpStatusOf(ResourceExhausted("too many connections")), 503);
+  EXPECT_EQ(internal::ErrorCodeOf(ResourceExhausted("x")), "unavailable");
+  EXPECT_EQ(internal::HttpStatusOf(DeadlineExceeded("x")), 504);
+  EXPECT_EQ(internal::HttpStatusOf(Internal("x")), 500);
 }
 
 TEST_F(HttpServerTest, FilesStreamWithTypesTagsAndRanges) {
@@ -681,6 +716,8 @@ TEST_F(HttpServerTest, EventsStreamEveryChangeAndResume) {
   EventReader resumed(Url(), {{"Last-Event-ID", resume_at}});
   EXPECT_TRUE(resumed.WaitFor("\"state\":\"queued\"")) << resumed.text();
   EXPECT_TRUE(resumed.WaitFor("event: notification")) << resumed.text();
+  // Each message has its own id: the one resumed after is not sent again.
+  EXPECT_EQ(resumed.text().find("awaiting_metadata"), std::string::npos) << resumed.text();
   EXPECT_EQ(Get("/api/events?after=x:y").first, 400);
   // The server stops with a stream open, at once.
   const auto from = std::chrono::steady_clock::now();

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -151,7 +152,9 @@ void Upload(const ServerDeps& deps, const ServerOptions& options, const httplib:
         });
   } else {
     const std::string type = req.get_header_value("Content-Type");
-    if (!type.starts_with("video/") && !type.starts_with("application/octet-stream")) {
+    std::string lower = type;  // media types are case-insensitive
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!lower.starts_with("video/") && !lower.starts_with("application/octet-stream")) {
       return Error(res, 415, "unsupported_media_type",
                    "send multipart/form-data (parts 'file' and 'metadata') or the video itself "
                    "(video/* or application/octet-stream) with X-Vidgate-Filename and "

@@ -243,6 +243,104 @@ TEST_F(ApiTest, TwoProcessesEachShowTheWholeFleet) {
   EXPECT_EQ(Signal(two, SIGTERM, Seconds(20)), 0);
 }
 
+// Every kind of answer the API gives, good and bad, fits the OpenAPI
+// document it serves at /api/openapi.json (checked by ajv).
+TEST_F(ApiTest, EveryAnswerFitsTheOpenApiDocument) {
+  settings_.server_token = "e2e-token";
+  settings_.extra_toml = R"(
+[[alarm]]
+name = "sidecars-missing"
+metric = "metadata_missing"
+above = 0
+interval_seconds = 0.2
+)";
+  WriteConfig();
+  Upload("good.mp4", Clip(), "Good");
+  PutBytes("uploads/broken.mp4", "this is no video");
+  PutSidecar("uploads/broken.json", Metadata("Broken"));
+  PutFile("uploads/lonely.mp4", Clip());  // no sidecar: the alarm fires
+  pid_t daemon = StartDaemon({"run"});
+  const std::string address = ServedAddress(daemon);
+  ASSERT_FALSE(address.empty());
+  httplib::Client client("http://" + address);
+  client.set_read_timeout(60, 0);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return StateOf("good") == "processed" && StateOf("broken") == "unable_to_process" &&
+               GetJson(client, "/api/alarms")["alarms"].size() == 1;
+      },
+      Seconds(60), "good processed, broken set aside, the alarm firing"));
+
+  json answers = json::array();
+  const httplib::Headers token = {{"Authorization", "Bearer e2e-token"}};
+  auto keep = [&](const char* method, const std::string& templ, const httplib::Result& res,
+                  int expected) {
+    ASSERT_TRUE(res) << method << " " << templ;
+    EXPECT_EQ(res->status, expected) << method << " " << templ << ": " << res->body;
+    answers.push_back({{"method", method},
+                       {"path", templ},
+                       {"status", res->status},
+                       {"answer", json::parse(res->body, nullptr, false)}});
+  };
+  auto get = [&](const std::string& templ, const std::string& path, int expected,
+                 const httplib::Headers& headers = {}) {
+    keep("get", templ, client.Get(path.c_str(), headers), expected);
+  };
+  auto post = [&](const std::string& templ, const std::string& path, int expected,
+                  const httplib::Headers& headers) {
+    keep("post", templ, client.Post(path.c_str(), headers, "", "text/plain"), expected);
+  };
+  const std::string good = std::to_string(Show("good")["id"].get<int64_t>());
+  const std::string broken = std::to_string(Show("broken")["id"].get<int64_t>());
+  const std::string lonely = std::to_string(Show("lonely")["id"].get<int64_t>());
+
+  get("/healthz", "/healthz", 200);
+  get("/readyz", "/readyz", 200);
+  get("/api/videos", "/api/videos", 200);
+  get("/api/videos", "/api/videos?limit=1", 200);
+  get("/api/videos", "/api/videos?state=processed&q=good", 200);
+  get("/api/videos", "/api/videos?state=bogus", 400);
+  get("/api/videos", "/api/videos?limit=0", 400);
+  for (const auto& id : {good, broken, lonely}) get("/api/videos/{id}", "/api/videos/" + id, 200);
+  get("/api/videos/{id}", "/api/videos/999999", 404);
+  get("/api/stats", "/api/stats", 200);
+  get("/api/alarms", "/api/alarms", 200);
+  get("/api/openapi.json", "/api/openapi.json", 200);
+  get("/api/videos/{id}/poster", "/api/videos/" + lonely + "/poster", 404);
+  get("/api/videos/{id}/outputs/{path}", "/api/videos/" + good + "/outputs/a/../b", 400);
+  get("/api/videos/{id}/outputs/{path}", "/api/videos/" + good + "/outputs/renditions/main.mp4",
+      416, {{"Range", "bytes=99999999-"}});
+  get("/api/events", "/api/events?after=bogus", 400);
+  post("/api/videos/{id}/retry", "/api/videos/" + broken + "/retry", 401, {});
+  post("/api/videos/{id}/retry", "/api/videos/" + broken + "/retry", 403,
+       {{"Authorization", "Bearer wrong"}});
+  post("/api/videos/{id}/retry", "/api/videos/" + good + "/retry", 409, token);
+  post("/api/videos/{id}/retry", "/api/videos/999999/retry", 404, token);
+  post("/api/retry", "/api/retry?state=retry_wait", 200, token);
+  post("/api/retry", "/api/retry?state=processed", 400, token);
+  post("/api/videos/{id}/retry", "/api/videos/" + broken + "/retry", 200, token);
+
+  const std::string movie = ReadFile(Clip());
+  httplib::MultipartFormDataItems form = {
+      {"file", movie, "uploaded.mp4", "video/mp4"},
+      {"metadata", Metadata("Uploaded").dump(), "", "application/json"},
+  };
+  keep("post", "/api/videos", client.Post("/api/videos", token, form), 201);
+  keep("post", "/api/videos", client.Post("/api/videos", token, form), 409);
+  form[1].content = json{{"description", "no title"}}.dump();
+  form[0].filename = "untitled.mp4";
+  keep("post", "/api/videos", client.Post("/api/videos", token, form), 422);
+  form[1].content = "{not json";
+  keep("post", "/api/videos", client.Post("/api/videos", token, form), 400);
+  keep("post", "/api/videos", client.Post("/api/videos", token, "text", "text/plain"), 415);
+
+  json openapi = GetJson(client, "/api/openapi.json");
+  ASSERT_TRUE(openapi.is_object());
+  EXPECT_EQ(openapi["openapi"].get<std::string>().substr(0, 4), "3.0.");
+  EXPECT_TRUE(FitsOpenApi(openapi, answers)) << answers.dump(1);
+  EXPECT_EQ(Signal(daemon, SIGTERM, Seconds(20)), 0);
+}
+
 // An [[alarm]] rule evaluated by two processes: each change reaches the
 // webhook once, both list the alarm while it fires, and /metrics shows it.
 TEST_F(ApiTest, AnAlarmIsSentOnceByTheFleetAndListedWhileItFires) {

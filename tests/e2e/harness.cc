@@ -439,6 +439,7 @@ void VidgateTest::WriteConfig() {
   if (s.workers > 0) t << "count = " << s.workers << "\n";
   // Any free port: tests run side by side, and several processes in one.
   t << "\n[server]\nlisten = \"127.0.0.1:0\"\n";
+  if (!s.server_token.empty()) t << "token = " << TomlString(s.server_token) << "\n";
   t << "\n[notify]\n"
     << "base_delay_seconds = " << Number(s.notify_base_delay_seconds) << "\n"
     << "max_delay_seconds = " << Number(s.notify_max_delay_seconds) << "\n";
@@ -644,6 +645,29 @@ void VidgateTest::PutBytes(const std::string& key, std::string_view bytes) {
 
 void VidgateTest::PutSidecar(const std::string& key, const nlohmann::json& metadata) {
   PutBytes(key, metadata.dump(2));
+}
+
+::testing::AssertionResult FitsOpenApi(const nlohmann::json& openapi,
+                                       const nlohmann::json& answers) {
+  char dir_template[] = "/tmp/vidgate-openapi-XXXXXX";
+  const char* dir = ::mkdtemp(dir_template);
+  if (dir == nullptr) return ::testing::AssertionFailure() << "mkdtemp failed";
+  const std::string document = std::string(dir) + "/openapi.json";
+  const std::string list = std::string(dir) + "/answers.json";
+  const std::string out = std::string(dir) + "/out.txt";
+  WriteFile(document, openapi.dump());
+  WriteFile(list, answers.dump());
+  const std::string command = "node '" + std::string(VIDGATE_TREE) + "/tests/openapi/check.mjs' '" +
+                              document + "' --batch '" + list + "' > '" + out + "' 2>&1";
+  const int rc = std::system(command.c_str());
+  const std::string said = ReadFile(out);
+  std::filesystem::remove_all(dir);
+  if (rc != 0) return ::testing::AssertionFailure() << "OpenAPI check: " << said;
+  if (said.find(std::to_string(answers.size()) + " answers checked, 0 do not fit") ==
+      std::string::npos) {
+    return ::testing::AssertionFailure() << "OpenAPI check said: " << said;
+  }
+  return ::testing::AssertionSuccess();
 }
 
 ::testing::AssertionResult VerifiedByStandardWebhooks(const std::vector<HookRequest>& requests,

@@ -109,6 +109,12 @@ class WebhookReceiver {
 // (tests/webhook-verify, npm "standardwebhooks"), independently of vidgate's
 // code, and that a tampered or replayed one is refused; a failure names the
 // request.
+// Each answer of `answers` ([{"method","path","status","answer"}], `path` the
+// OpenAPI path template) fits the OpenAPI document `openapi` (ajv, through
+// tests/openapi/check.mjs); a failure lists what does not fit.
+::testing::AssertionResult FitsOpenApi(const nlohmann::json& openapi,
+                                       const nlohmann::json& answers);
+
 ::testing::AssertionResult VerifiedByStandardWebhooks(const std::vector<HookRequest>& requests,
                                                       const std::string& secret);
 
@@ -126,6 +132,7 @@ struct Settings {
   double notify_max_delay_seconds = 0.5;
   int notify_delivery_attempts = 0;  // 0: vidgate's default
   std::string extra_toml;            // appended as is (e.g. an [output] table)
+  std::string server_token;          // [server] token, when set
   bool s3_through_proxy = true;      // false: vidgate talks to s3rver itself (big objects)
   std::string sqs_queue_url;         // [intake] sqs_queue_url and endpoint, when set
   std::string sqs_endpoint;

@@ -1,0 +1,13 @@
+// assets.h: files the server hands out as they are (the OpenAPI document),
+// built into the binary by vidgate_embed (cmake/embed.cmake).
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace vidgate::server::assets {
+
+// The bytes of `name` (a path relative to src/server/), or nullopt.
+std::optional<std::string_view> Find(std::string_view name);
+
+}  // namespace vidgate::server::assets
