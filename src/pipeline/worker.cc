@@ -139,8 +139,20 @@ void Worker::Handle(const catalog::Claim& claim) {
       const double process_from = deps_.clock->Now();
       auto processed = deps_.media->Process(local->path(), video.name, should_stop);
       report.process_seconds = deps_.clock->Now() - process_from;
-      if (processed.ok()) report.probe_seconds = processed->probe_seconds;
-      return processed;
+      if (processed.ok()) {
+        report.probe_seconds = processed->probe_seconds;
+        return processed;
+      }
+      // The media layer names the file it opened: a local stand-in (on
+      // file://, a /proc/self/fd link; on S3, a temporary copy). People know
+      // the original by its key.
+      std::string message = processed.status().message();
+      const std::string& stand_in = local->path();
+      for (size_t at = message.find(stand_in); !stand_in.empty() && at != std::string::npos;
+           at = message.find(stand_in, at + video.current_key.size())) {
+        message.replace(at, stand_in.size(), video.current_key);
+      }
+      return Status(processed.status().code(), std::move(message));
     }();
     if (read_as.ok() && !(result.status().code() == Code::kCancelled && stopping_->load())) {
       Result<storage::ObjectInfo> now_as = deps_.store->Stat(video.current_key);

@@ -270,6 +270,11 @@ interval_seconds = 0.2
                GetJson(client, "/api/alarms")["alarms"].size() == 1;
       },
       Seconds(60), "good processed, broken set aside, the alarm firing"));
+  // The error names the original by its key, not the local stand-in the
+  // media layer opened (on file://, a /proc/self/fd link).
+  const std::string error = Show("broken")["attempts"][0].value("error", "");
+  EXPECT_NE(error.find("'uploads/broken.mp4'"), std::string::npos) << error;
+  EXPECT_EQ(error.find("/proc/"), std::string::npos) << error;
 
   json answers = json::array();
   const httplib::Headers token = {{"Authorization", "Bearer e2e-token"}};
