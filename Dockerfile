@@ -16,6 +16,7 @@ RUN apt-get update -qq \
 WORKDIR /src
 COPY CMakeLists.txt ./
 COPY cmake ./cmake
+COPY web ./web
 COPY src ./src
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DVIDGATE_E2E=OFF >/dev/null \
  && cmake --build /build --target vidgate \

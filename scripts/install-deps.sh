@@ -21,8 +21,9 @@ if [[ "$mode" == "test" || "$mode" == "bench" ]]; then
   # python3-botocore signs the same requests as vidgate, as an independent check.
   # prometheus brings promtool (checks /metrics and the alerting rules) and a
   # server the tests scrape vidgate with.
+  # chromium runs the dashboard's browser test (driven by playwright-core).
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev ffmpeg postgresql nodejs clang
-             python3-botocore prometheus)
+             python3-botocore prometheus chromium)
 fi
 if [[ "$mode" == "image" ]]; then
   # podman builds the container image (chroot isolation, no daemon);
@@ -31,7 +32,8 @@ if [[ "$mode" == "image" ]]; then
 fi
 if [[ "$mode" == "bench" ]]; then
   # awscli: the yardstick for S3 transfers (bench/s3.sh).
-  packages+=(awscli)
+  # apache2-utils: ab, the load for the API benchmark (bench/api.sh).
+  packages+=(awscli apache2-utils)
 fi
 
 missing=()
@@ -58,8 +60,8 @@ fi
 # changed since the last install.
 if [[ "$mode" == "test" || "$mode" == "bench" ]]; then
   root="$(cd "$(dirname "$0")/.." && pwd)"
-  for dir in "$root"/tests/webhook-verify "$root"/tests/openapi "$root"/tests/s3rver "$root"/tests/fauxqs \
-             "$root"/deploy/aws; do
+  for dir in "$root"/tests/webhook-verify "$root"/tests/openapi "$root"/tests/browser \
+             "$root"/tests/s3rver "$root"/tests/fauxqs "$root"/web "$root"/deploy/aws; do
     stamp="$dir/node_modules/.package-lock.json"
     if [[ ! -f "$stamp" || "$dir/package-lock.json" -nt "$stamp" ]]; then
       (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null)

@@ -1,5 +1,5 @@
-// assets.h: files the server hands out as they are (the OpenAPI document),
-// built into the binary by vidgate_embed (cmake/embed.cmake).
+// assets.h: files the server hands out as they are (the OpenAPI document,
+// the dashboard), built into the binary by vidgate_embed (cmake/embed.cmake).
 #pragma once
 
 #include <optional>
@@ -11,3 +11,11 @@ namespace vidgate::server::assets {
 std::optional<std::string_view> Find(std::string_view name);
 
 }  // namespace vidgate::server::assets
+
+namespace vidgate::server::web {
+
+// The dashboard's file `name` (a path under web/ listed in
+// web/assets.txt, or "index.html"), or nullopt.
+std::optional<std::string_view> Find(std::string_view name);
+
+}  // namespace vidgate::server::web

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <charconv>
 
 #include "server/internal/http_util.h"
@@ -16,6 +17,8 @@ namespace vidgate::server {
 namespace {
 
 using internal::Error;
+
+constexpr int kListenBacklog = 1024;
 
 // The largest body of a call other than an upload (retry takes none).
 constexpr uint64_t kLargestCallBody = 64 << 10;
@@ -132,16 +135,12 @@ Status HttpServer::Start() {
                            "--no-server");
   }
   http_ = std::make_unique<httplib::Server>();
-  // SO_REUSEADDR only: a restart rebinds at once, but a second process on
-  // the same port is refused (httplib's default, SO_REUSEPORT, would let
-  // both listen and split the requests between them).
-  http_->set_socket_options([](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
   // A client that stalls is cut off, and holds one thread meanwhile.
-  http_->set_read_timeout(30, 0);
-  http_->set_write_timeout(30, 0);
+  const auto io_seconds = static_cast<time_t>(options_.io_timeout_seconds);
+  const auto io_micros =
+      static_cast<time_t>((options_.io_timeout_seconds - static_cast<double>(io_seconds)) * 1e6);
+  http_->set_read_timeout(io_seconds, io_micros);
+  http_->set_write_timeout(io_seconds, io_micros);
   http_->set_keep_alive_timeout(5);
 
   const bool loopback = at.loopback;
@@ -165,6 +164,10 @@ Status HttpServer::Start() {
     }
     if (req.path == "/healthz" || req.path == "/readyz")
       return httplib::Server::HandlerResponse::Unhandled;
+    // The dashboard's page and files hold no data (the API it reads asks
+    // for the token), so a browser can load them; on loopback the Host is
+    // still checked.
+    const bool page = req.method == "GET" && (req.path == "/" || req.path.starts_with("/assets/"));
     if (loopback && !LoopbackName(HostOnly(req.get_header_value("Host")))) {
       Error(res, 403, "forbidden",
             "this server listens on loopback; the Host header must name it (127.0.0.1, "
@@ -172,7 +175,7 @@ Status HttpServer::Start() {
       return httplib::Server::HandlerResponse::Handled;
     }
     const bool changes = Changes(req.method);
-    if (!options_.token.empty() && (changes || !loopback)) {
+    if (!options_.token.empty() && (changes || !loopback) && !page) {
       const std::string auth = req.get_header_value("Authorization");
       const std::string scheme = "Bearer ";
       if (auth.size() <= scheme.size() || auth.compare(0, scheme.size(), scheme) != 0) {
@@ -212,6 +215,7 @@ Status HttpServer::Start() {
     });
   }
   internal::AddApiRoutes(*http_, deps_);
+  internal::AddDashboardRoutes(*http_);
   internal::AddUploadRoute(*http_, deps_, options_);
   streams_ = std::make_unique<internal::StreamGate>();
   internal::AddEventsRoute(*http_, deps_, streams_.get());
@@ -249,6 +253,22 @@ Status HttpServer::Start() {
         Error(res, 500, "internal", "the server failed on this request; see the log");
       });
 
+  // httplib listens with a backlog of 5: a burst of clients (a dashboard's
+  // pictures, a load balancer's probes) overflowed it, and some found their
+  // connection dropped. The socket is noted as it is made and, once bound,
+  // listened on again with a deep backlog (Linux takes the new length).
+  // SO_REUSEADDR only: a restart rebinds at once, but a second process on
+  // the same port is refused (httplib's default, SO_REUSEPORT, would let
+  // both listen and split the requests between them).
+  std::atomic<int> listening{-1};
+  auto reuse_address = [](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  };
+  http_->set_socket_options([&listening, reuse_address](socket_t sock) {
+    reuse_address(sock);
+    listening = sock;
+  });
   int port = at.port;
   if (port == 0) {
     port = http_->bind_to_any_port(at.host);
@@ -262,6 +282,8 @@ Status HttpServer::Start() {
   }
   address_ = (at.host.find(':') != std::string::npos ? "[" + at.host + "]" : at.host) + ":" +
              std::to_string(port);
+  http_->set_socket_options(reuse_address);  // `listening` goes away
+  if (listening >= 0) ::listen(listening, kListenBacklog);
   thread_ = std::thread([this] { http_->listen_after_bind(); });
   while (!http_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return Status();

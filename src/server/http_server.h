@@ -63,6 +63,9 @@ struct ServerOptions {
   // /healthz fails after this long without a turn (a listing of a huge bucket
   // may hold the loop for a while).
   double stall_seconds = 300;
+  // A client that sends or takes nothing for this long is cut off (a
+  // stalled upload, a half-sent request): its thread goes back to the pool.
+  double io_timeout_seconds = 30;
 };
 
 class HttpServer {

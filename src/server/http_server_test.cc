@@ -29,6 +29,21 @@ namespace {
 
 using nlohmann::json;
 
+// A TCP connection to the port of `url` on 127.0.0.1; -1 if refused.
+int ConnectTo(const std::string& url) {
+  const int port = std::stoi(url.substr(url.rfind(':') + 1));
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(port));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 class HttpServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -46,8 +61,10 @@ class HttpServerTest : public ::testing::Test {
     return ServerDeps{catalog_.get(), store_.get(), log_.get(), &clock_,
                       [this] { return since_turn_.load(); }};
   }
-  void Serve(const std::string& listen = "127.0.0.1:0", const std::string& token = "") {
+  void Serve(const std::string& listen = "127.0.0.1:0", const std::string& token = "",
+             double io_timeout_seconds = 30) {
     ServerOptions o;
+    o.io_timeout_seconds = io_timeout_seconds;
     o.listen = listen;
     o.token = token;
     o.stall_seconds = 60;
@@ -80,17 +97,8 @@ class HttpServerTest : public ::testing::Test {
   // in CRLF), as it came over the socket.
   std::string Raw(const std::string& method, const std::string& path,
                   const std::string& headers = "") {
-    const std::string a = server_->address();
-    const int port = std::stoi(a.substr(a.rfind(':') + 1));
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    to.sin_port = htons(static_cast<uint16_t>(port));
-    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
-      ::close(fd);
-      return "";
-    }
+    const int fd = ConnectTo(Url());
+    if (fd < 0) return "";
     const std::string request = method + " " + path +
                                 " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers +
                                 "\r\n";
@@ -232,6 +240,35 @@ TEST_F(HttpServerTest, WithATokenChangesAlwaysNeedItAndReadsNeedItOffLoopback) {
   EXPECT_EQ(Get("/healthz").first, 200);
 }
 
+TEST_F(HttpServerTest, TheDashboardIsServedFromTheBinaryWithoutTheToken) {
+  // Off loopback with a token: the page and its files hold no data, so a
+  // browser loads them; the API they read still asks for the token.
+  Serve("0.0.0.0:0", "s3cret-token");
+  httplib::Client client(Url());
+  auto page = client.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(page->body.find("<script type=\"module\""), std::string::npos) << page->body;
+  EXPECT_EQ(page->get_header_value("X-Frame-Options"), "DENY");
+  EXPECT_NE(page->get_header_value("Content-Security-Policy").find("frame-ancestors 'none'"),
+            std::string::npos);
+  auto app = client.Get("/assets/app.js");
+  ASSERT_TRUE(app);
+  EXPECT_EQ(app->status, 200);
+  EXPECT_EQ(app->get_header_value("Content-Type"), "text/javascript; charset=utf-8");
+  auto again = client.Get("/assets/app.js", {{"If-None-Match", app->get_header_value("ETag")}});
+  EXPECT_EQ(again->status, 304);
+  EXPECT_EQ(client.Get("/assets/vendor/preact.module.js")->status, 200);
+  for (const char* outside : {"/assets/../CMakeLists.txt", "/assets/%2e%2e/README.md",
+                              "/assets/index.html%00.js", "/assets/nothing.js", "/assets/"}) {
+    auto r = client.Get(outside);
+    ASSERT_TRUE(r) << outside;
+    EXPECT_EQ(r->status, 404) << outside;
+  }
+  EXPECT_EQ(Get("/api/videos").first, 401);
+}
+
 TEST_F(HttpServerTest, OnLoopbackWithoutATokenOtherSitesAreRefused) {
   Serve();
   // A page whose name was rebound to 127.0.0.1 sends its own Host.
@@ -337,6 +374,88 @@ TEST_F(HttpServerTest, ACallWithoutABodyOrWithAHugeOneIsAnsweredAtOnce) {
   const std::string range = Raw("GET", "/api/videos/1/original", "Range: bytes=20-10\r\n");
   EXPECT_TRUE(range.starts_with("HTTP/1.1 416")) << range;
   EXPECT_NE(range.find("\"range_not_satisfiable\""), std::string::npos) << range;
+}
+
+// A socket to the server that sent `bytes` and then nothing more; -1 if it
+// could not connect.
+int Stalled(const std::string& url, const std::string& bytes) {
+  const int fd = ConnectTo(url);
+  if (fd >= 0 && ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) < 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// True once the server closed `fd` (a read sees the end), within `seconds`.
+bool ClosedWithin(int fd, double seconds) {
+  timeval tv{static_cast<time_t>(seconds), 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
+  }
+  return n == 0;
+}
+
+TEST_F(HttpServerTest, StalledClientsHoldNobodyElseUpAndAreCutOff) {
+  Register("clip");
+  Serve("127.0.0.1:0", "", /*io_timeout_seconds=*/1);
+  // Half a request line, headers without their end, an upload that stops.
+  std::vector<int> stalled;
+  for (int i = 0; i < 10; ++i) {
+    stalled.push_back(Stalled(Url(), "GET /api/vid"));
+    stalled.push_back(Stalled(Url(), "GET /api/videos HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+  }
+  stalled.push_back(Stalled(Url(),
+                            "POST /api/videos HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                            "Content-Type: video/mp4\r\nX-Vidgate-Filename: a.mp4\r\n"
+                            "X-Vidgate-Metadata: {\"title\":\"a\"}\r\n"
+                            "Content-Length: 90000\r\n\r\nonly the start"));
+  for (int fd : stalled) ASSERT_GE(fd, 0);
+  // Everyone else is answered at once meanwhile.
+  for (int i = 0; i < 20; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(Get("/api/videos").first, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
+  }
+  // And the stalled ones are cut off after the time-out, not kept forever.
+  for (int fd : stalled) {
+    EXPECT_TRUE(ClosedWithin(fd, 5));
+    ::close(fd);
+  }
+  // The cut upload left nothing behind.
+  auto uploads = memory_->List("uploads/");
+  ASSERT_TRUE(uploads.ok());
+  EXPECT_TRUE(uploads->empty());
+}
+
+TEST_F(HttpServerTest, TwoHundredConcurrentRequestsAreAllAnswered) {
+  for (int i = 0; i < 30; ++i) Register("v" + std::to_string(i));
+  Serve();
+  std::atomic<int> ok{0};
+  std::vector<std::string> failures;
+  std::mutex mu;
+  std::vector<std::thread> clients;
+  const char* paths[] = {"/api/videos", "/api/stats", "/api/videos/1", "/healthz", "/api/alarms"};
+  for (int i = 0; i < 200; ++i) {
+    clients.emplace_back([&, i] {
+      httplib::Client client(Url());
+      client.set_connection_timeout(10, 0);
+      client.set_read_timeout(10, 0);
+      const std::string path = paths[i % 5];
+      auto res = client.Get(path.c_str());
+      if (res && res->status == 200) {
+        ++ok;
+      } else {
+        std::lock_guard lock(mu);
+        failures.push_back(path + ": " +
+                           (res ? std::to_string(res->status) : httplib::to_string(res.error())));
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), 200) << ::testing::PrintToString(failures);
 }
 
 TEST(HttpErrorTest, EveryStatusCodeHasItsAnswer) {

@@ -42,6 +42,7 @@ struct StreamGate {
 void AddHealthRoutes(httplib::Server& http, const ServerDeps& deps, const ServerOptions& options);
 void AddApiRoutes(httplib::Server& http, const ServerDeps& deps);
 void AddUploadRoute(httplib::Server& http, const ServerDeps& deps, const ServerOptions& options);
+void AddDashboardRoutes(httplib::Server& http);
 // `deps` and `gate` must outlive the server.
 void AddEventsRoute(httplib::Server& http, const ServerDeps& deps, StreamGate* gate);
 
