@@ -74,6 +74,7 @@ bench: bench-deps build
 	@bench/claim.sh
 	@bench/media.sh 20 3
 	@bench/s3.sh 300 5 100
+	@bench/api.sh 10000 2000 8 1000
 
 format:
 	@find src tests -name '*.cc' -o -name '*.h' | xargs clang-format -i
