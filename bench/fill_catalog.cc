@@ -1,7 +1,7 @@
 // fill_catalog: a catalog with N filed videos, for the API benchmark
 // (bench/api.sh): mostly processed, some rejected or set aside, each with
-// metadata, a probe, a QC report with a minute of per-second series, two
-// attempts and its outputs, as a real fleet's catalog holds them.
+// metadata, a probe, a QC report with a minute of per-second series and
+// its outputs, as a real fleet's catalog holds them (no attempt rows).
 //   fill_catalog URL N     URL: sqlite://PATH or postgresql://...
 #include <cstdio>
 #include <string>
@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
     const catalog::State end = i % 20 == 0   ? catalog::State::kUnableToProcess
                                : i % 10 == 0 ? catalog::State::kRejected
                                              : catalog::State::kProcessed;
+    // A QC rejection is filed under unable_to_process/ too (the contract).
     const std::string folder =
         std::string(end == catalog::State::kProcessed ? "processed/" : "unable_to_process/") + name;
     catalog::VideoChange done;

@@ -25,6 +25,18 @@ export function token() {
   return sessionStorage.getItem(TOKEN_KEY) || '';
 }
 
+// Pictures, the sprite and the player load through <img> and <video>,
+// which cannot send a header: POST /api/session (with the token) has the
+// server set an HttpOnly cookie holding a key that opens reads only, for
+// this browser session; DELETE /api/session clears it.
+function openSession(value) {
+  return fetch('/api/session', { method: 'POST', headers: { Authorization: `Bearer ${value}` } }).catch(() => {});
+}
+function closeSession() {
+  return fetch('/api/session', { method: 'DELETE' }).catch(() => {});
+}
+if (token()) openSession(token());
+
 // The app's token form: called with the server's reason when one is needed.
 export function onTokenNeeded(handler) {
   askHandler = handler;
@@ -32,7 +44,10 @@ export function onTokenNeeded(handler) {
 
 // The form's answer: a token (calls waiting go again) or '' (they fail).
 export function answerToken(value) {
-  if (value) sessionStorage.setItem(TOKEN_KEY, value);
+  if (value) {
+    sessionStorage.setItem(TOKEN_KEY, value);
+    openSession(value);
+  }
   const parked = waiters;
   waiters = [];
   for (const w of parked) (value ? w.resolve() : w.reject(new ApiError(401, 'unauthorized', 'no API token given')));
@@ -40,6 +55,7 @@ export function answerToken(value) {
 
 export function forgetToken() {
   sessionStorage.removeItem(TOKEN_KEY);
+  closeSession();
 }
 
 function askForToken(reason) {
@@ -55,9 +71,11 @@ function withAuth(headers = {}) {
   return t ? { ...headers, Authorization: `Bearer ${t}` } : headers;
 }
 
-// 401, or 403 for the token we sent: the token form should come up.
-function needsToken(status, sentToken) {
-  return status === 401 || (status === 403 && sentToken);
+// 401, or 403 bad_token (the token we sent is not the server's): the token
+// form should come up. Another 403 (the store refused something) is an
+// error like any other.
+function needsToken(err, sentToken) {
+  return err.status === 401 || (err.status === 403 && err.code === 'bad_token' && sentToken);
 }
 
 async function errorOf(res) {
@@ -76,13 +94,13 @@ async function call(path, { method = 'GET', headers, signal, as = 'json' } = {})
   for (;;) {
     const sent = token() !== '';
     const res = await fetch(path, { method, headers: withAuth(headers), signal, cache: 'no-store' });
-    if (needsToken(res.status, sent)) {
-      if (sent) forgetToken();
+    if (!res.ok) {
       const err = await errorOf(res);
+      if (!needsToken(err, sent)) throw err;
+      if (sent) forgetToken();
       await askForToken(err.message);
       continue;
     }
-    if (!res.ok) throw await errorOf(res);
     return as === 'text' ? res.text() : res.json();
   }
 }
@@ -148,7 +166,7 @@ export function upload(file, metadata, onProgress) {
       try {
         return await send();
       } catch (err) {
-        if (aborted || !needsToken(err.status, err.sentToken)) throw err;
+        if (aborted || !needsToken(err, err.sentToken)) throw err;
         if (err.sentToken) forgetToken();
         onProgress(0);
         await askForToken(err.message);
@@ -258,11 +276,13 @@ export function streamEvents({ onMessage, onStatus, onOpen }) {
         if (lastId) headers['Last-Event-ID'] = lastId;
         const sent = token() !== '';
         const res = await fetch('/api/events', { headers: withAuth(headers), signal: controller.signal, cache: 'no-store' });
-        if (needsToken(res.status, sent)) {
-          if (sent) forgetToken();
+        if (res.status === 401 || res.status === 403) {
           const err = await errorOf(res);
-          await askForToken(err.message).catch(() => sleep(30000));
-          continue;
+          if (needsToken(err, sent)) {
+            if (sent) forgetToken();
+            await askForToken(err.message).catch(() => sleep(30000));
+            continue;
+          }
         }
         if (res.status === 400 && lastId) {
           // Not a resume point this server knows: start from what is new.

@@ -79,7 +79,7 @@ function TokenDialog() {
         <p class="muted small" data-testid="token-reason">${reason}</p>
         <label for="token-input">Token (server.token)</label>
         <input id="token-input" ref=${input} type="password" autocomplete="current-password" required data-testid="token-input" />
-        <p class="muted small">Kept in this tab only (session storage) and sent as <code>Authorization: Bearer</code>.</p>
+        <p class="muted small">Kept in this tab only (session storage) and sent as <code>Authorization: Bearer</code>; pictures and the player read with a session cookie the server sets, which cannot change anything.</p>
         <div class="actions">
           <button type="submit" class="primary" data-testid="token-submit">Use token</button>
           <button type="button" onClick=${() => close('')}>Cancel</button>

@@ -90,12 +90,13 @@ Result<nlohmann::json> LambdaHandler::Handle(const aws::Invocation& invocation) 
   // EventBridge's schedule: the sweep.
   if (JsonString(event, "source") == "aws.events" ||
       JsonString(event, "detail-type") == "Scheduled Event") {
-    auto scanned = intake_.Scan();
-    if (!scanned.ok()) return scanned.status();
-    // The schedule is the alarms' clock too: every rule, each sweep.
+    // The schedule is the alarms' clock too: every rule, each sweep, first
+    // (a store that fails the scan is when they matter).
     if (auto sent = w_->alarms->EvaluateAll(); !sent.ok()) {
       ctx_->log->warn("lambda: alarms: {}", sent.status().message());
     }
+    auto scanned = intake_.Scan();
+    if (!scanned.ok()) return scanned.status();
     const int attempts = Work(deadline);
     ReportPending();
     return nlohmann::json{{"swept", true},

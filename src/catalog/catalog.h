@@ -67,6 +67,12 @@ struct Video {
   double created_at = 0;
   double updated_at = 0;
   double next_attempt_at = 0;  // from the job, 0 when none
+  // A digest of the documents, read by lists too (which leave those out):
+  // the metadata's title, the QC verdict, the probed duration in seconds
+  // ("" and 0 when unknown).
+  std::string title;
+  std::string verdict;
+  double duration = 0;
 };
 
 struct Attempt {
@@ -376,7 +382,8 @@ class Catalog {
 
   // Moves alarm `name` into `firing` (true: triggered, false: resolved) and
   // queues `event`, in one transaction, unless it is so already: then it
-  // only records `value` and `now` as checked_at, and returns false. So when
+  // only records `value`, `detail` and `now` as checked_at, and returns
+  // false. So when
   // several processes see the same change, exactly one sends it. An alarm
   // with no row is resolved.
   virtual Result<bool> SetAlarm(const std::string& name, bool firing, double value,

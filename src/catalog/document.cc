@@ -35,6 +35,9 @@ nlohmann::json VideoSummary(const Video& v) {
       {"last_error", TextOrNull(v.last_error)},
       {"next_attempt_at",
        v.state == State::kRetryWait ? TimeOrNull(v.next_attempt_at) : nlohmann::json(nullptr)},
+      {"title", TextOrNull(v.title)},
+      {"verdict", TextOrNull(v.verdict)},
+      {"duration", v.duration > 0 ? nlohmann::json(v.duration) : nlohmann::json(nullptr)},
   };
 }
 

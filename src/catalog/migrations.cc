@@ -114,6 +114,14 @@ CREATE TABLE alarms (
 );
 )sql";
 
+// A digest of the documents for lists (the API's and the dashboard's), so
+// a page of videos reads no document. Rows filed before it show none.
+constexpr const char* kV4 = R"sql(
+ALTER TABLE videos ADD COLUMN title TEXT NOT NULL DEFAULT '';
+ALTER TABLE videos ADD COLUMN verdict TEXT NOT NULL DEFAULT '';
+ALTER TABLE videos ADD COLUMN duration {REAL} NOT NULL DEFAULT 0;
+)sql";
+
 std::string Substitute(std::string sql, Dialect dialect) {
   auto replace_all = [&sql](const std::string& from, const std::string& to) {
     for (size_t pos = sql.find(from); pos != std::string::npos;
@@ -134,8 +142,10 @@ std::string Substitute(std::string sql, Dialect dialect) {
 }  // namespace
 
 std::vector<Migration> Migrations(Dialect dialect) {
-  return {
-      {1, Substitute(kV1, dialect)}, {2, Substitute(kV2, dialect)}, {3, Substitute(kV3, dialect)}};
+  return {{1, Substitute(kV1, dialect)},
+          {2, Substitute(kV2, dialect)},
+          {3, Substitute(kV3, dialect)},
+          {4, Substitute(kV4, dialect)}};
 }
 
 }  // namespace vidgate::catalog::internal

@@ -61,7 +61,7 @@ constexpr const char* kVideoColumns =
     "v.id, v.name, v.source_key, v.current_key, v.sidecar_key, v.state, v.attempts, v.metadata, "
     "v.probe, v.qc, v.location, v.sidecar_fingerprint, v.metadata_notice_sent, v.last_error, "
     "v.created_at, v.updated_at, COALESCE(j.available_at, 0), v.pending_key, "
-    "v.pending_sidecar_key "
+    "v.pending_sidecar_key, v.title, v.verdict, v.duration "
     "FROM videos v LEFT JOIN jobs j ON j.video_id = v.id";
 // The same columns, the documents (metadata, probe, QC report) left out: a
 // list of thousands of videos reads no report.
@@ -69,7 +69,7 @@ constexpr const char* kVideoListColumns =
     "v.id, v.name, v.source_key, v.current_key, v.sidecar_key, v.state, v.attempts, NULL, "
     "NULL, NULL, v.location, v.sidecar_fingerprint, v.metadata_notice_sent, v.last_error, "
     "v.created_at, v.updated_at, COALESCE(j.available_at, 0), v.pending_key, "
-    "v.pending_sidecar_key "
+    "v.pending_sidecar_key, v.title, v.verdict, v.duration "
     "FROM videos v LEFT JOIN jobs j ON j.video_id = v.id";
 
 nlohmann::json ParseJsonColumn(const SqlRow& row, size_t i) {
@@ -99,6 +99,9 @@ Video VideoFromRow(const SqlRow& row) {
   v.next_attempt_at = row.Real(16);
   v.pending_key = row.Text(17);
   v.pending_sidecar_key = row.Text(18);
+  v.title = row.Text(19);
+  v.verdict = row.Text(20);
+  v.duration = row.Real(21);
   return v;
 }
 
@@ -374,6 +377,27 @@ class SqlCatalog final : public Catalog {
     set_json("metadata", c.metadata);
     set_json("probe", c.probe);
     set_json("qc", c.qc);
+    // The digest lists show, kept beside the documents they come from.
+    if (c.metadata) {
+      sql += ", title = ?";
+      const auto title = c.metadata->is_object() ? c.metadata->find("title") : c.metadata->end();
+      p.emplace_back(c.metadata->is_object() && title != c.metadata->end() && title->is_string()
+                         ? title->get<std::string>()
+                         : std::string());
+    }
+    if (c.qc) {
+      sql += ", verdict = ?";
+      p.emplace_back(c.qc->is_object() ? c.qc->value("verdict", std::string()) : std::string());
+    }
+    if (c.probe) {
+      sql += ", duration = ?";
+      double duration = 0;
+      if (c.probe->is_object() && c.probe->contains("format") && (*c.probe)["format"].is_object()) {
+        const auto& d = (*c.probe)["format"].value("duration", nlohmann::json());
+        if (d.is_number()) duration = d.get<double>();
+      }
+      p.emplace_back(duration);
+    }
     if (c.metadata_notice_sent) {
       sql += ", metadata_notice_sent = ?";
       p.emplace_back(int64_t{*c.metadata_notice_sent ? 1 : 0});
@@ -843,9 +867,12 @@ class SqlCatalog final : public Catalog {
                                    {now, now, value, text, name}));
     }
     if (changed == 0) {
-      VG_RETURN_IF_ERROR(
-          db->Exec("UPDATE alarms SET checked_at = ?, value = ? WHERE name = ?", {now, value, name})
-              .status());
+      // Still so: the figure, the check and the rule as it is now (a
+      // severity changed while it fires shows).
+      VG_RETURN_IF_ERROR(db->Exec("UPDATE alarms SET checked_at = ?, value = ?, detail = ? WHERE "
+                                  "name = ?",
+                                  {now, value, text, name})
+                             .status());
     } else {
       VG_RETURN_IF_ERROR(EnqueueLocked(*db, 0, event, now));
     }

@@ -131,13 +131,21 @@ Result<int> AlarmEvaluator::EvaluateDue() {
       next_due_[rule.name] = now + rule.interval_seconds;
     }
   }
-  if (due.empty()) return 0;
-  return Evaluate(due);
+  if (!due.empty()) {
+    next_orphan_check_ = now + kOrphanCheckSeconds;
+    return Evaluate(due);  // orphans included
+  }
+  // Orphans are looked for even with no rule at all: the config that took
+  // the last rule out must still see its alarm resolved.
+  if (now < next_orphan_check_) return 0;
+  next_orphan_check_ = now + kOrphanCheckSeconds;
+  VG_ASSIGN_OR_RETURN(auto records, catalog_->Alarms());
+  return ResolveOrphans(records, now);
 }
 
 double AlarmEvaluator::SecondsUntilDue() const {
-  double until = 86400;
   const double now = clock_->Now();
+  double until = std::max(0.0, next_orphan_check_ - now);
   for (const auto& rule : rules_) {
     auto it = next_due_.find(rule.name);
     until = std::min(until, it == next_due_.end() ? 0.0 : std::max(0.0, it->second - now));

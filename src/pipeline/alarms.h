@@ -101,6 +101,9 @@ class AlarmEvaluator {
   std::vector<AlarmRule> rules_;
   AlarmOptions options_;
   std::map<std::string, double> next_due_;  // by rule name
+  // Firing alarms without a rule are looked for this often (and at once).
+  static constexpr double kOrphanCheckSeconds = 60;
+  double next_orphan_check_ = 0;
 };
 
 }  // namespace vidgate::pipeline

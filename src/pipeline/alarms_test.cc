@@ -165,15 +165,29 @@ TEST_F(AlarmsTest, AFiringAlarmWhoseRuleIsGoneIsResolvedOnlyOnceNobodyChecksIt) 
   SetAside("a");
   auto old = Make(catalog_.get(), {SetAsideRule()});
   EXPECT_EQ(*old.EvaluateAll(), 1);
-  auto renewed = Make(catalog_.get(), {});  // the rule was taken out of the config
+  // The rule was taken out of the config, the last one there was: the run
+  // loop's EvaluateDue still looks for orphans.
+  auto renewed = Make(catalog_.get(), {});
   clock_.Advance(100);
-  EXPECT_EQ(*renewed.EvaluateAll(), 0);  // a process with the rule checked it lately
+  EXPECT_EQ(*renewed.EvaluateDue(), 0);  // a process with the rule checked it lately
   clock_.Advance(900);
-  EXPECT_EQ(*renewed.EvaluateAll(), 1);
+  EXPECT_EQ(*renewed.EvaluateDue(), 1);
   auto events = AlarmEvents();
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[1]["type"], "vidgate.alarm.resolved");
   EXPECT_EQ(events[1]["data"]["alarm"]["metric"], "unable_to_process");
+}
+
+TEST_F(AlarmsTest, AFiringAlarmTakesItsRulesNewSettings) {
+  SetAside("a");
+  auto warning = Make(catalog_.get(), {SetAsideRule()});
+  EXPECT_EQ(*warning.EvaluateAll(), 1);
+  auto rule = SetAsideRule();
+  rule.severity = "warning";
+  auto changed = Make(catalog_.get(), {rule});
+  clock_.Advance(10);
+  EXPECT_EQ(*changed.EvaluateAll(), 0);  // still firing: nothing sent
+  EXPECT_EQ((*catalog_->Alarms())[0].detail["severity"], "warning");
 }
 
 }  // namespace

@@ -127,6 +127,10 @@ void ServeObject(const ServerDeps& deps, const httplib::Request& req, httplib::R
       "\"";
   res.set_header("ETag", etag);
   res.set_header("Accept-Ranges", "bytes");
+  // Uploaded bytes on the dashboard's origin: never sniffed into a page,
+  // and a document opened from here runs sandboxed.
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("Content-Security-Policy", "sandbox");
   res.set_header("Cache-Control", "private, no-cache");
   if (!download_name.empty()) {
     // RFC 6266's UTF-8 form: the name percent-encoded, no quoting pitfalls.
@@ -153,6 +157,10 @@ void ServeObject(const ServerDeps& deps, const httplib::Request& req, httplib::R
       !httplib::detail::parse_range_header(req.get_header_value("Range"), ranges)) {
     ranges.clear();
   }
+  // Several ranges are answered whole (RFC 9110 allows it): httplib 0.11
+  // frames a multipart answer from a provider wrongly (lengths against an
+  // empty body), and each range would read the object again.
+  if (ranges.size() > 1) ranges.clear();
   for (auto& [first, last] : ranges) {
     if (first >= 0 && last >= info->size) last = info->size - 1;
     const bool satisfiable =

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <charconv>
 
+#include "common/util.h"
 #include "server/internal/http_util.h"
 #include "server/metrics.h"
 
@@ -22,6 +23,47 @@ constexpr int kListenBacklog = 1024;
 
 // The largest body of a call other than an upload (retry takes none).
 constexpr uint64_t kLargestCallBody = 64 << 10;
+
+// The session cookie's name, and its value: a key derived from the token
+// that opens reads only, so the token itself is never kept in a browser
+// cookie (HttpOnly: no script reads it).
+constexpr const char* kReadCookie = "vidgate_read";
+std::string ReadKey(const std::string& token) { return HmacSha256Hex(token, "vidgate read"); }
+
+// The request says a body follows.
+bool DeclaresBody(const httplib::Request& req) {
+  return req.has_header("Transfer-Encoding") ||
+         req.get_header_value<uint64_t>("Content-Length") > 0;
+}
+
+// Sends the answer in `res` as it is, then closes the connection: a
+// provider that writes it whole and then reports failure.
+void CloseAfterAnswer(httplib::Response& res) {
+  auto body = std::make_shared<std::string>(std::move(res.body));
+  res.body.clear();
+  const std::string type = res.get_header_value("Content-Type");
+  res.headers.erase("Content-Type");
+  res.set_header("Connection", "close");
+  res.set_content_provider(body->size(), type.empty() ? "application/json" : type.c_str(),
+                           [body](size_t, size_t, httplib::DataSink& sink) {
+                             sink.write(body->data(), body->size());
+                             return false;
+                           });
+}
+
+// The value of cookie `name` in a Cookie header ("a=1; b=2"), or "".
+std::string CookieValue(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    const size_t end = std::min(header.find(';'), header.size());
+    std::string_view pair = header.substr(0, end);
+    header.remove_prefix(std::min(end + 1, header.size()));
+    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+    if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=') {
+      return std::string(pair.substr(name.size() + 1));
+    }
+  }
+  return "";
+}
 
 // Compares the token presented with the one configured in constant time:
 // both are hashed first, so neither their bytes nor their lengths show in
@@ -127,6 +169,15 @@ HttpServer::~HttpServer() { Stop(); }  // before the gate the routes hold goes
 
 Status HttpServer::Start() {
   VG_ASSIGN_OR_RETURN(ListenAddress at, ParseListen(options_.listen));
+  // The HTTP library percent-decodes header values, so a token holding '%'
+  // (or bytes a header cannot carry) would never match what clients send.
+  for (unsigned char c : options_.token) {
+    if (c == '%' || c <= ' ' || c >= 0x7F) {
+      return InvalidArgument(
+          "server.token holds '%', a space or a byte a header cannot carry; use plain letters, "
+          "digits and -._~+/= (e.g. openssl rand -hex 32)");
+    }
+  }
   if (!at.loopback && options_.token.empty()) {
     return InvalidArgument("server.listen '" + options_.listen +
                            "' is not a loopback address and server.token is not set: anyone who "
@@ -144,8 +195,7 @@ Status HttpServer::Start() {
   http_->set_keep_alive_timeout(5);
 
   const bool loopback = at.loopback;
-  http_->set_pre_routing_handler([this, loopback](const httplib::Request& req,
-                                                  httplib::Response& res) {
+  auto gate = [this, loopback](const httplib::Request& req, httplib::Response& res) {
     // httplib cuts every answer by the request's Range, even an error's or
     // a JSON document's; only the file routes serve ranges, and they read
     // the header themselves (ServeObject).
@@ -156,14 +206,20 @@ Status HttpServer::Start() {
       // until its read time-out and answer 400 (`curl -X POST URL`).
       const_cast<httplib::Headers&>(req.headers).emplace("Content-Length", "0");
     }
-    if (req.method == "POST" && req.path != "/api/videos" &&
-        req.get_header_value<uint64_t>("Content-Length") > kLargestCallBody) {
-      // Only an upload is large; any other call's body is read whole.
-      Error(res, 413, "too_large", "this call takes no body larger than 64 KiB");
+    if (req.path != "/api/videos" &&
+        (req.has_header("Transfer-Encoding") ||
+         req.get_header_value<uint64_t>("Content-Length") > kLargestCallBody)) {
+      // Only an upload is large; any other call's body is read whole, and
+      // httplib reads a chunked body without a limit.
+      Error(res, 413, "too_large",
+            "this call takes no body larger than 64 KiB, and none in chunks (only an upload, "
+            "POST /api/videos, does)");
       return httplib::Server::HandlerResponse::Handled;
     }
-    if (req.path == "/healthz" || req.path == "/readyz")
+    if (req.path == "/healthz" || req.path == "/readyz" ||
+        (req.method == "DELETE" && req.path == "/api/session")) {
       return httplib::Server::HandlerResponse::Unhandled;
+    }
     // The dashboard's page and files hold no data (the API it reads asks
     // for the token), so a browser can load them; on loopback the Host is
     // still checked.
@@ -178,7 +234,24 @@ Status HttpServer::Start() {
     if (!options_.token.empty() && (changes || !loopback) && !page) {
       const std::string auth = req.get_header_value("Authorization");
       const std::string scheme = "Bearer ";
-      if (auth.size() <= scheme.size() || auth.compare(0, scheme.size(), scheme) != 0) {
+      std::string given;
+      if (auth.size() > scheme.size() && auth.compare(0, scheme.size(), scheme) == 0) {
+        given = auth.substr(scheme.size());
+      } else if (!changes && req.path.starts_with("/api/")) {
+        // The dashboard's pictures and player cannot send a header: a read
+        // may carry the session cookie POST /api/session set instead. It
+        // holds a key that only reads (a change never takes a cookie: it
+        // goes along with requests other sites make).
+        const std::string read_key = CookieValue(req.get_header_value("Cookie"), kReadCookie);
+        if (!read_key.empty()) {
+          if (!SameToken(read_key, ReadKey(options_.token))) {
+            Error(res, 403, "bad_token", "the session cookie is not this server's; sign in again");
+            return httplib::Server::HandlerResponse::Handled;
+          }
+          return httplib::Server::HandlerResponse::Unhandled;
+        }
+      }
+      if (given.empty()) {
         res.set_header("WWW-Authenticate", "Bearer realm=\"vidgate\"");
         Error(
             res, 401, "unauthorized",
@@ -186,8 +259,8 @@ Status HttpServer::Start() {
                 " needs the header 'Authorization: Bearer TOKEN' with server.token");
         return httplib::Server::HandlerResponse::Handled;
       }
-      if (!SameToken(auth.substr(scheme.size()), options_.token)) {
-        Error(res, 403, "forbidden", "the bearer token is not server.token");
+      if (!SameToken(given, options_.token)) {
+        Error(res, 403, "bad_token", "the bearer token is not server.token");
         return httplib::Server::HandlerResponse::Handled;
       }
     } else if (changes && req.has_header("Origin")) {
@@ -205,6 +278,16 @@ Status HttpServer::Start() {
       }
     }
     return httplib::Server::HandlerResponse::Unhandled;
+  };
+  http_->set_pre_routing_handler([gate](const httplib::Request& req, httplib::Response& res) {
+    const auto handled = gate(req, res);
+    // Refused before its body was read: httplib would keep the connection
+    // and read that body as the next requests. The answer is sent, then the
+    // connection closed.
+    if (handled == httplib::Server::HandlerResponse::Handled && DeclaresBody(req)) {
+      CloseAfterAnswer(res);
+    }
+    return handled;
   });
 
   internal::AddHealthRoutes(*http_, deps_, options_);
@@ -216,6 +299,20 @@ Status HttpServer::Start() {
   }
   internal::AddApiRoutes(*http_, deps_);
   internal::AddDashboardRoutes(*http_);
+  // The dashboard's session (see kReadCookie): set with the token, cleared
+  // by anyone (it only forgets).
+  http_->Post("/api/session", [this](const httplib::Request&, httplib::Response& res) {
+    if (!options_.token.empty()) {
+      res.set_header("Set-Cookie", std::string(kReadCookie) + "=" + ReadKey(options_.token) +
+                                       "; Path=/api/; HttpOnly; SameSite=Strict");
+    }
+    res.status = 204;
+  });
+  http_->Delete("/api/session", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Set-Cookie", std::string(kReadCookie) +
+                                     "=; Path=/api/; HttpOnly; SameSite=Strict; Max-Age=0");
+    res.status = 204;
+  });
   internal::AddUploadRoute(*http_, deps_, options_);
   streams_ = std::make_unique<internal::StreamGate>();
   internal::AddEventsRoute(*http_, deps_, streams_.get());
@@ -226,6 +323,9 @@ Status HttpServer::Start() {
   // The largest body: an upload, its metadata and the multipart framing.
   http_->set_payload_max_length(static_cast<size_t>(options_.max_upload_bytes) + (2 << 20));
   http_->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    // httplib fills the ranges of a malformed Range header before it gives
+    // up on it (416): they would cut this answer too.
+    const_cast<httplib::Ranges&>(req.ranges).clear();
     if (res.status == 404 && res.body.empty()) {
       Error(res, 404, "not_found", "no such path: " + req.path);
     } else if (res.status == 405) {

@@ -95,13 +95,16 @@ class HttpServerTest : public ::testing::Test {
   std::string RawGet(const std::string& path) { return Raw("GET", path); }
   // The whole answer to a request sent as written (`headers`: lines ending
   // in CRLF), as it came over the socket.
+  // With `keep_alive` the request asks to keep the connection: the answer
+  // is then whatever came before the server closed it.
   std::string Raw(const std::string& method, const std::string& path,
-                  const std::string& headers = "") {
+                  const std::string& headers = "", const std::string& body = "",
+                  bool keep_alive = false) {
     const int fd = ConnectTo(Url());
     if (fd < 0) return "";
-    const std::string request = method + " " + path +
-                                " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers +
-                                "\r\n";
+    const std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                                (keep_alive ? "" : "Connection: close\r\n") + headers + "\r\n" +
+                                body;
     if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) < 0) {
       ::close(fd);
       return "";
@@ -198,6 +201,16 @@ TEST_F(HttpServerTest, ListenAddressesThatAreRefused) {
   EXPECT_NE(refused.message().find("not a loopback address and server.token is not set"),
             std::string::npos)
       << refused.message();
+  // A token a client could not send as it is.
+  for (const std::string token : {"50%off", "two words", "tab\there", "caf\xC3\xA9"}) {
+    ServerOptions odd;
+    odd.listen = "127.0.0.1:0";
+    odd.token = token;
+    HttpServer s(Deps(), odd);
+    Status started = s.Start();
+    EXPECT_EQ(started.code(), Code::kInvalidArgument) << token;
+    EXPECT_NE(started.message().find("server.token"), std::string::npos) << started.message();
+  }
   // A port in use, by another vidgate say: a sentence, not a shared port.
   Serve();
   ServerOptions same;
@@ -238,6 +251,58 @@ TEST_F(HttpServerTest, WithATokenChangesAlwaysNeedItAndReadsNeedItOffLoopback) {
   EXPECT_EQ(Get("/api/videos", {{"Authorization", "Bearer nope"}}).first, 403);
   EXPECT_EQ(Get("/api/videos", {{"Authorization", "Bearer s3cret-token"}}).first, 200);
   EXPECT_EQ(Get("/healthz").first, 200);
+  // A wrong token is told apart from a store's refusal (403 forbidden).
+  EXPECT_EQ(Get("/api/videos", {{"Authorization", "Bearer nope"}}).second["error"]["code"],
+            "bad_token");
+}
+
+TEST_F(HttpServerTest, TheDashboardsSessionCookieOpensReadsOnly) {
+  Serve("0.0.0.0:0", "s3cret-token");
+  httplib::Client client(Url());
+  // Set with the token only; HttpOnly, and not the token itself.
+  EXPECT_EQ(client.Post("/api/session")->status, 401);
+  auto opened =
+      client.Post("/api/session", {{"Authorization", "Bearer s3cret-token"}}, "", "text/plain");
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(opened->status, 204);
+  const std::string set = opened->get_header_value("Set-Cookie");
+  EXPECT_NE(set.find("HttpOnly"), std::string::npos) << set;
+  EXPECT_NE(set.find("SameSite=Strict"), std::string::npos) << set;
+  EXPECT_NE(set.find("Path=/api/"), std::string::npos) << set;
+  EXPECT_EQ(set.find("s3cret-token"), std::string::npos) << set;
+  const std::string cookie = set.substr(0, set.find(';'));
+  // Reads of /api/ take it (pictures, the player); a change, /metrics and a
+  // forged value do not.
+  EXPECT_EQ(Get("/api/videos", {{"Cookie", "theme=dark; " + cookie}}).first, 200);
+  EXPECT_EQ(Get("/api/videos", {{"Cookie", "vidgate_read=0123"}}).first, 403);
+  EXPECT_EQ(Get("/api/videos", {{"Cookie", "vidgate_token=s3cret-token"}}).first, 401);
+  EXPECT_EQ(Get("/metrics", {{"Cookie", cookie}}).first, 401);
+  EXPECT_EQ(Post("/api/videos/1/retry", {{"Cookie", cookie}}).first, 401);
+  // Anyone may forget it.
+  auto closed = client.Delete("/api/session");
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->status, 204);
+  EXPECT_NE(closed->get_header_value("Set-Cookie").find("Max-Age=0"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, ARefusedCallsBodyIsNeverReadAsTheNextRequest) {
+  Serve("127.0.0.1:0", "s3cret-token");
+  // A refused call whose body looks like another request: the answer is
+  // the refusal alone, and the connection is closed after it.
+  const std::string smuggled = "GET /api/videos HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  const auto start = std::chrono::steady_clock::now();
+  const std::string answer =
+      Raw("POST", "/api/videos/1/retry",
+          "Content-Type: text/plain\r\nContent-Length: " + std::to_string(smuggled.size()) + "\r\n",
+          smuggled, /*keep_alive=*/true);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2)) << "closed at once";
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 401")) << answer;
+  EXPECT_EQ(answer.find("HTTP/1.1 200"), std::string::npos) << answer;
+  // Chunked bodies and large ones, on any method but an upload: refused.
+  EXPECT_TRUE(
+      Raw("DELETE", "/api/videos/1", "Transfer-Encoding: chunked\r\n").starts_with("HTTP/1.1 413"));
+  EXPECT_TRUE(
+      Raw("PUT", "/api/videos/1", "Content-Length: 99999999\r\n").starts_with("HTTP/1.1 413"));
 }
 
 TEST_F(HttpServerTest, TheDashboardIsServedFromTheBinaryWithoutTheToken) {
@@ -527,6 +592,13 @@ TEST_F(HttpServerTest, FilesStreamWithTypesTagsAndRanges) {
     EXPECT_EQ(beyond->get_header_value_count("Content-Range"), 1u) << unsatisfiable;
     EXPECT_EQ(nlohmann::json::parse(beyond->body)["error"]["code"], "range_not_satisfiable");
   }
+  // Several ranges: the whole object (httplib framed them wrongly).
+  auto several = client.Get((base + "/outputs/renditions/main.mp4").c_str(),
+                            {{"Range", "bytes=2999000-,0-599"}});
+  ASSERT_TRUE(several);
+  EXPECT_EQ(several->status, 200);
+  EXPECT_EQ(several->body, movie);
+  EXPECT_EQ(several->get_header_value("X-Content-Type-Options"), "nosniff");
   // A suffix longer than the object is the whole object.
   auto longer =
       client.Get((base + "/outputs/renditions/main.mp4").c_str(), {{"Range", "bytes=-5000000"}});

@@ -143,7 +143,14 @@ std::string Metrics::Scrape() {
     for (const auto& a : *alarms) {
       const std::string severity =
           a.detail.is_object() ? a.detail.value("severity", "warning") : "warning";
-      alarms_->Add({{"alarm", a.name}, {"severity", severity}}).Set(a.firing ? 1 : 0);
+      // A rule whose severity changed leaves no series behind at its old one.
+      auto& [shown, gauge] = alarm_series_[a.name];
+      if (gauge != nullptr && shown != severity) alarms_->Remove(gauge);
+      if (gauge == nullptr || shown != severity) {
+        gauge = &alarms_->Add({{"alarm", a.name}, {"severity", severity}});
+        shown = severity;
+      }
+      gauge->Set(a.firing ? 1 : 0);
     }
   }
   if (stats.ok()) {

@@ -8,6 +8,7 @@
 // The metric types and the text exposition are prometheus-cpp's core.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -66,6 +67,8 @@ class Metrics final : public pipeline::Observer {
   prometheus::Gauge* workers_busy_;
   prometheus::Gauge* outbox_backlog_;
   prometheus::Family<prometheus::Gauge>* alarms_;
+  // Each alarm's series and the severity it is labelled with.
+  std::map<std::string, std::pair<std::string, prometheus::Gauge*>> alarm_series_;
   prometheus::Gauge* scrape_ok_;
   std::mutex scrape_mu_;  // one scrape sets the gauges at a time
 };

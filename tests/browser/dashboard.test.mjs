@@ -21,14 +21,17 @@ import os from 'node:os';
 import path from 'node:path';
 
 const LIMIT_MS = 240_000;
+const TOKEN = 'browser-test-token-0123456789';
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const started = Date.now();
 
-const [vidgateBin, outArg, baseArg] = process.argv.slice(2);
-if (!vidgateBin || !outArg) {
+const [binArg, outArg, baseArg] = process.argv.slice(2);
+if (!binArg || !outArg) {
   console.error('usage: node dashboard.test.mjs VIDGATE_BIN OUT_DIR [BASE_URL]');
   process.exit(2);
 }
+// vidgate runs in a folder of its own: a relative path is made absolute.
+const vidgateBin = path.resolve(binArg);
 const outDir = path.resolve(outArg);
 fs.mkdirSync(outDir, { recursive: true });
 
@@ -172,7 +175,8 @@ wait_seconds = 2
 poll_seconds = 0.2
 
 [server]
-listen = "127.0.0.1:0"
+listen = "0.0.0.0:0"
+token = "env:VIDGATE_TEST_TOKEN"
 
 [[alarm]]
 name = "sidecars-missing"
@@ -188,9 +192,15 @@ interval_seconds = 0.5
   fs.writeFileSync(path.join(uploads, 'broken.mp4'), randomBytes(8192));
 
   const log = fs.openSync(logPath, 'w');
-  vidgate = spawn(vidgateBin, ['--config', config, 'run'], { stdio: ['ignore', log, log], cwd: work });
+  vidgate = spawn(vidgateBin, ['--config', config, 'run'], {
+    stdio: ['ignore', log, log],
+    cwd: work,
+    env: { ...process.env, VIDGATE_TEST_TOKEN: TOKEN },
+  });
   fs.closeSync(log);
-  address = await servedAddress(20000);
+  // Served on every address with a token: reads need it too, so the page
+  // asks for it, and its pictures and player need the session cookie.
+  address = (await servedAddress(20000)).replace(/^0\.0\.0\.0:/, '127.0.0.1:');
   fs.writeFileSync(path.join(outDir, 'address.txt'), `${address}\n`);
   base = baseArg || `http://${address}/`;
 });
@@ -205,6 +215,17 @@ const okBrowser =
     page.on('pageerror', (e) => pageErrors.push(e.message));
     const res = await page.goto(base);
     if (!res || res.status() !== 200) throw new Error(`GET ${base} answered ${res ? res.status() : 'nothing'}`);
+    // A wrong token first: refused, and asked for again.
+    await page.waitForSelector('[data-testid="token-dialog"][open]');
+    await page.fill('[data-testid="token-input"]', 'not-the-token');
+    await page.click('[data-testid="token-submit"]');
+    await page.waitForFunction(() => {
+      const reason = document.querySelector('[data-testid="token-dialog"][open] [data-testid="token-reason"]');
+      return reason && reason.textContent.includes('is not server.token');
+    });
+    await page.fill('[data-testid="token-input"]', TOKEN);
+    await page.click('[data-testid="token-submit"]');
+    await page.waitForFunction(() => !document.querySelector('[data-testid="token-dialog"][open]'));
     // The event stream is open: from here on the page updates by itself.
     await page.waitForSelector('[data-testid="live-status"][data-status="live"]');
     await page.waitForSelector('[data-testid="count-total"]:not([data-count=""])');

@@ -187,6 +187,7 @@ function Row({ v, showDuration, showVerdict }) {
       </td>
       <td class="name">
         <a href=${href} data-testid="video-link">${v.name}</a>
+        ${v.title && html`<span class="row-title muted small" data-testid="video-title">${v.title}</span>`}
         ${v.last_error && v.state !== 'processed' && html`<span class="row-error" title=${v.last_error}>${v.last_error}</span>`}
         ${v.state === 'retry_wait' && v.next_attempt_at && html`<span class="muted small">next attempt <${Time} iso=${v.next_attempt_at} /></span>`}
       </td>

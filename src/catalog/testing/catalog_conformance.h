@@ -350,6 +350,37 @@ TEST_P(CatalogConformance, OutputsAndJsonColumnsRoundTrip) {
   EXPECT_DOUBLE_EQ((*outs)[0].duration, 2.5);
 }
 
+// Lists leave the documents out but show their digest: the title, the QC
+// verdict and the probed duration, kept as the documents change.
+TEST_P(CatalogConformance, ListsShowTheDocumentsDigest) {
+  int64_t id = RegisterQueued("uploads/a.mp4");
+  VideoChange c;
+  c.video_id = id;
+  c.now = 5;
+  c.metadata = nlohmann::json{{"title", "Harbour \xC3\xA9"}};
+  c.probe = nlohmann::json{{"format", {{"name", "mp4"}, {"duration", 12.5}}}};
+  c.qc = nlohmann::json{{"verdict", "warn"}};
+  ASSERT_TRUE(catalog_->Apply(c).ok());
+  auto page = catalog_->FindVideos(VideoQuery{});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_TRUE((*page)[0].metadata.is_null()) << "no document in a list";
+  EXPECT_EQ((*page)[0].title, "Harbour \xC3\xA9");
+  EXPECT_EQ((*page)[0].verdict, "warn");
+  EXPECT_DOUBLE_EQ((*page)[0].duration, 12.5);
+  // A title that is no string, a report without a verdict: none.
+  VideoChange odd;
+  odd.video_id = id;
+  odd.now = 6;
+  odd.metadata = nlohmann::json{{"title", 42}};
+  odd.qc = nlohmann::json::object();
+  ASSERT_TRUE(catalog_->Apply(odd).ok());
+  auto again = catalog_->ListVideos(std::nullopt);
+  EXPECT_EQ((*again)[0].title, "");
+  EXPECT_EQ((*again)[0].verdict, "");
+  EXPECT_DOUBLE_EQ((*again)[0].duration, 12.5);
+}
+
 TEST_P(CatalogConformance, NoticesAreRecordedOncePerFingerprint) {
   auto first = catalog_->RecordNotice("uploads/x.json", "v1", Event("n1", {"log"}), 1);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
