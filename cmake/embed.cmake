@@ -1,10 +1,12 @@
 # embed.cmake (script mode): writes OUTPUT, a C++ file whose
 # NAMESPACE::Find(name) returns the bytes of each of FILES (names relative
 # to BASE, separated by '|'), so the binary serves them with nothing beside
-# it. Rewritten only when its text changes.
+# it, and NAMESPACE::TagOf(name) the start of their SHA-256 (an ETag).
+# Rewritten only when its text changes.
 string(REPLACE "|" ";" files "${FILES}")
 set(arrays "")
 set(lookup "")
+set(tags "")
 set(i 0)
 foreach(f IN LISTS files)
   # The name goes into C++ source as it is: plain characters only.
@@ -19,6 +21,10 @@ foreach(f IN LISTS files)
   string(APPEND arrays "constexpr unsigned char k${i}[] = {${bytes}0};\n")
   string(APPEND lookup
          "  if (name == \"${f}\") return std::string_view(reinterpret_cast<const char*>(k${i}), ${size});\n")
+  # A tag of the bytes, made once here rather than at each request.
+  file(SHA256 "${BASE}/${f}" sha)
+  string(SUBSTRING "${sha}" 0 16 sha)
+  string(APPEND tags "  if (name == \"${f}\") return \"${sha}\";\n")
   math(EXPR i "${i} + 1")
 endforeach()
 file(WRITE "${OUTPUT}.new"
@@ -26,6 +32,7 @@ file(WRITE "${OUTPUT}.new"
      "#include <optional>\n#include <string_view>\n\n"
      "namespace ${NAMESPACE} {\nnamespace {\n${arrays}}  // namespace\n\n"
      "std::optional<std::string_view> Find(std::string_view name) {\n${lookup}  return std::nullopt;\n}\n\n"
+     "std::string_view TagOf(std::string_view name) {\n${tags}  return {};\n}\n\n"
      "}  // namespace ${NAMESPACE}\n")
 configure_file("${OUTPUT}.new" "${OUTPUT}" COPYONLY)
 file(REMOVE "${OUTPUT}.new")

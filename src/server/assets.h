@@ -9,6 +9,8 @@ namespace vidgate::server::assets {
 
 // The bytes of `name` (a path relative to src/server/), or nullopt.
 std::optional<std::string_view> Find(std::string_view name);
+// 16 hex digits of its SHA-256, made at build time ("" for an unknown name).
+std::string_view TagOf(std::string_view name);
 
 }  // namespace vidgate::server::assets
 
@@ -17,5 +19,7 @@ namespace vidgate::server::web {
 // The dashboard's file `name` (a path under web/ listed in
 // web/assets.txt, or "index.html"), or nullopt.
 std::optional<std::string_view> Find(std::string_view name);
+// 16 hex digits of its SHA-256, made at build time ("" for an unknown name).
+std::string_view TagOf(std::string_view name);
 
 }  // namespace vidgate::server::web

@@ -100,6 +100,22 @@ TEST_F(MetricsTest, CountsWhatThePipelineTellsAndGaugesTheCatalog) {
   EXPECT_EQ(Line(text, "vidgate_catalog_up"), "vidgate_catalog_up 1");
 }
 
+TEST_F(MetricsTest, AnAlarmIsOneSeriesEvenWhenItsSeverityChanges) {
+  Metrics metrics(catalog_.get(), &clock_);
+  catalog::OutboxEvent event{"t1", "vidgate.alarm.triggered", {{"id", "t1"}}, {}};
+  ASSERT_TRUE(catalog_->SetAlarm("stuck", true, 700, {{"severity", "warning"}}, event, 1).ok());
+  std::string text = metrics.Scrape();
+  EXPECT_EQ(Line(text, R"(vidgate_alarm_firing{alarm="stuck",severity="warning"})"),
+            R"(vidgate_alarm_firing{alarm="stuck",severity="warning"} 1)");
+  // The rule became critical while it fires: the warning series goes.
+  event.id = "t2";
+  ASSERT_TRUE(catalog_->SetAlarm("stuck", true, 800, {{"severity", "critical"}}, event, 2).ok());
+  text = metrics.Scrape();
+  EXPECT_EQ(Line(text, R"(vidgate_alarm_firing{alarm="stuck",severity="critical"})"),
+            R"(vidgate_alarm_firing{alarm="stuck",severity="critical"} 1)");
+  EXPECT_EQ(text.find(R"(severity="warning")"), std::string::npos) << text;
+}
+
 TEST_F(MetricsTest, PromtoolAcceptsTheExposition) {
   Metrics metrics(catalog_.get(), &clock_);
   pipeline::AttemptReport r;
