@@ -54,8 +54,8 @@ int main(int argc, char** argv) {
     done.qc = qc;
     done.location = folder;
     done.current_key = folder + "/" + name + ".mp4";
-    done.outputs.push_back(
-        {folder + "/vidgate/renditions/main.mp4", 4'000'000, "h264", 1280, 720, 60});
+    done.outputs.push_back({folder + "/vidgate/renditions/main.mp4", 4'000'000, "h264", 1280, 720,
+                            60, std::string(64, '0')});
     done.log = "now " + std::string(catalog::StateName(end));
     if (auto s = c.Apply(done); !s.ok()) {
       std::fprintf(stderr, "%s\n", s.ToString().c_str());

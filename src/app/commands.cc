@@ -30,6 +30,7 @@
 #include "pipeline/rerun.h"
 #include "pipeline/runner.h"
 #include "pipeline/submit.h"
+#include "pipeline/verify.h"
 #include "qc/policy.h"
 #include "server/http_server.h"
 #include "storage/store.h"
@@ -374,6 +375,84 @@ int QcCommand(const std::string& file, bool json, const std::optional<std::strin
     }
   }
   return result->verdict == "reject" ? kExitNo : kExitOk;
+}
+
+int VerifyCommand(Context& ctx, const std::string& id_or_name, bool all, bool json) {
+  if (all == !id_or_name.empty()) {
+    return Fail(
+        InvalidArgument("verify takes a video's NAME (or id) or --all, not both or neither"),
+        kExitUsage, json);
+  }
+  auto cat = OpenCatalog(ctx);
+  if (!cat.ok()) return Fail(cat.status(), BackendExit(cat.status()), json);
+  std::vector<catalog::Video> videos;
+  if (all) {
+    auto listed = (*cat)->ListVideos(std::nullopt);
+    if (!listed.ok()) return Fail(listed.status(), BackendExit(listed.status()), json);
+    for (auto& v : *listed) {
+      if (catalog::IsTerminal(v.state) && !v.location.empty()) videos.push_back(std::move(v));
+    }
+    std::reverse(videos.begin(), videos.end());  // oldest first
+  } else {
+    auto video = catalog::FindVideo(**cat, id_or_name);
+    if (video.status().code() == Code::kNotFound) return Fail(video.status(), kExitNo, json);
+    if (!video.ok()) return Fail(video.status(), BackendExit(video.status()), json);
+    videos.push_back(std::move(video).value());
+  }
+  auto store = OpenStore(ctx);
+  if (!store.ok()) return Fail(store.status(), BackendExit(store.status()), json);
+  nlohmann::json checked = nlohmann::json::array();
+  nlohmann::json skipped = nlohmann::json::array();
+  int failed = 0;
+  for (const auto& v : videos) {
+    auto verified = pipeline::VerifyVideo(**store, **cat, v);
+    if (verified.status().code() == Code::kFailedPrecondition) {
+      // Named, it is an answer; under --all, one filed before checksums
+      // were recorded is only counted.
+      if (!all) return Fail(verified.status(), kExitNo, json);
+      skipped.push_back({{"id", v.id}, {"name", v.name}, {"reason", verified.status().message()}});
+      continue;
+    }
+    if (!verified.ok()) return Fail(verified.status(), BackendExit(verified.status()), json);
+    if (!verified->ok()) ++failed;
+    checked.push_back(verified->ToJson());
+    if (json) continue;
+    const auto& r = *verified;
+    if (r.ok()) {
+      std::cout << Printable(r.location) << ": " << r.files << " files intact\n";
+      continue;
+    }
+    std::cout << Printable(r.location) << ": " << r.problems.size() << " problem"
+              << (r.problems.size() == 1 ? "" : "s") << " in " << r.files << " recorded files\n";
+    for (const auto& p : r.problems) {
+      std::string line = fmt::format("  {:<8} {}", p.problem, Printable(p.path));
+      if (p.problem == "changed") {
+        line += fmt::format(": now {} bytes, sha256 {}; recorded {} bytes, sha256 {}", p.found_size,
+                            p.found_sha256, p.recorded_size, p.recorded_sha256);
+      } else if (p.problem == "added") {
+        line += fmt::format(" ({} bytes, not filed by vidgate)", p.found_size);
+      }
+      std::cout << line << "\n";
+    }
+  }
+  const bool ok = failed == 0;
+  if (json) {
+    std::cout << JsonText({{"ok", ok},
+                           {"checked", checked.size()},
+                           {"failed", failed},
+                           {"videos", checked},
+                           {"skipped", skipped}})
+              << "\n";
+  } else if (all) {
+    std::cout << fmt::format("verified {} filed videos: {} intact, {} with problems",
+                             checked.size(), checked.size() - static_cast<size_t>(failed), failed);
+    if (!skipped.empty()) {
+      std::cout << fmt::format("; {} filed before checksums were recorded (not checked)",
+                               skipped.size());
+    }
+    std::cout << "\n";
+  }
+  return ok ? kExitOk : kExitNo;
 }
 
 int MigrateCommand(Context& ctx) {

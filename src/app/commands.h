@@ -51,6 +51,10 @@ int QcCommand(const std::string& file, bool json, const std::optional<std::strin
 // The QC policy the configuration's [qc] describes.
 Result<qc::Policy> PolicyFromConfig(const Config& cfg);
 int MigrateCommand(Context& ctx);
+// `vidgate verify NAME|--all [--json]`: exit 0 when every file is intact, 1
+// when one changed, went missing or was added (or the named video cannot be
+// verified), 3 when the store or catalog failed.
+int VerifyCommand(Context& ctx, const std::string& id_or_name, bool all, bool json);
 int DemoCommand(Context& ctx);
 
 }  // namespace vidgate::app

@@ -235,6 +235,14 @@ Status ReadRoot(const toml::table& root, const std::string& source, Config& c) {
     VG_RETURN_IF_ERROR(t.Seconds("max_delay_seconds", c.retry.max_delay_seconds));
     return t.Bool("retry_qc_rejections", c.retry.retry_qc_rejections);
   }));
+  VG_RETURN_IF_ERROR(WithTable(r, "dedupe", source, [&](TableReader& t) -> Status {
+    VG_RETURN_IF_ERROR(t.Str("policy", c.dedupe.policy));
+    if (auto policy = pipeline::ParseDedupePolicy(c.dedupe.policy); !policy.ok()) {
+      return InvalidArgument("config " + source + ": '" + "dedupe.policy' must be \"flag\", " +
+                             "\"reject\" or \"skip\"");
+    }
+    return Status();
+  }));
   VG_RETURN_IF_ERROR(WithTable(r, "workers", source, [&](TableReader& t) {
     VG_RETURN_IF_ERROR(t.Int("count", c.workers.count, 0, 1024));
     VG_RETURN_IF_ERROR(t.Seconds("lease_seconds", c.workers.lease_seconds, 0.1));

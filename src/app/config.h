@@ -10,6 +10,7 @@
 #include "common/status.h"
 #include "media/rendition_encoder.h"
 #include "pipeline/alarms.h"
+#include "pipeline/trust.h"
 
 namespace vidgate::app {
 
@@ -52,6 +53,11 @@ struct Config {
     double max_delay_seconds = 3600;
     bool retry_qc_rejections = false;
   } retry;
+  struct {
+    // What becomes of a video whose bytes were filed before: flag, reject
+    // or skip (see pipeline::DedupePolicy).
+    std::string policy = "flag";
+  } dedupe;
   struct {
     int count = 0;  // 0 = number of cores
     double lease_seconds = 30;

@@ -80,6 +80,15 @@ int Main(int argc, char** argv) {
                  "QC preset (web, broadcast-ebu-r128, broadcast-atsc-a85); default: the "
                  "config's [qc]");
 
+  bool all = false;
+  auto* verify = app.add_subcommand(
+      "verify",
+      "re-check a filed video's files against the catalog's checksums; exit 1 if any "
+      "changed, went missing or was added");
+  verify->add_option("ID|NAME", id_or_name, "video id or name");
+  verify->add_flag("--all", all, "every filed video");
+  verify->add_flag("--json", json, "one JSON document on stdout");
+
   auto* lambda = app.add_subcommand(
       "lambda", "serve the AWS Lambda Runtime API (SQS batches, scheduled sweeps)");
   auto* migrate = app.add_subcommand("migrate", "apply the catalog's schema migrations and exit");
@@ -114,7 +123,7 @@ int Main(int argc, char** argv) {
   if (*qc) return QcCommand(file, json, policy, config_path);
 
   auto config = LoadConfig(config_path);
-  if (!config.ok()) return Fail(config.status(), kExitUsage, json && (*list || *show));
+  if (!config.ok()) return Fail(config.status(), kExitUsage, json && (*list || *show || *verify));
   // libcurl before any thread starts; one HTTP client (and its kept-alive
   // connections) for the whole process.
   net::CurlGlobal curl;
@@ -136,6 +145,7 @@ int Main(int argc, char** argv) {
   if (*show) return ShowCommand(ctx, id_or_name, json);
   if (*retry) return RetryCommand(ctx, id_or_name);
   if (*migrate) return MigrateCommand(ctx);
+  if (*verify) return VerifyCommand(ctx, id_or_name, all, json);
   if (*lambda) return LambdaCommand(ctx);
   if (*demo) return DemoCommand(ctx);
   return kExitUsage;

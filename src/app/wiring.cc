@@ -150,6 +150,10 @@ Result<std::unique_ptr<Wiring>> Wire(const Context& ctx) {
   opts.worker.max_attempts = cfg.retry.max_attempts;
   opts.worker.backoff = {cfg.retry.base_delay_seconds, cfg.retry.max_delay_seconds};
   opts.worker.retry_qc_rejections = cfg.retry.retry_qc_rejections;
+  // Checked when the config was read.
+  if (auto dedupe = pipeline::ParseDedupePolicy(cfg.dedupe.policy); dedupe.ok()) {
+    opts.worker.dedupe = *dedupe;
+  }
   opts.worker.lease_seconds = cfg.workers.lease_seconds;
   opts.worker.attempt_timeout_seconds = cfg.workers.attempt_timeout_seconds;
   opts.worker.settle_seconds = cfg.storage.settle_seconds;

@@ -73,6 +73,7 @@ struct Video {
   std::string title;
   std::string verdict;
   double duration = 0;
+  std::string sha256;  // the original's, lower-case hex; "" until an attempt read it
 };
 
 struct Attempt {
@@ -92,6 +93,15 @@ struct Output {
   int width = 0;
   int height = 0;
   double duration = 0;
+  std::string sha256;  // lower-case hex of the file as published
+};
+
+// A file of a filed folder and its SHA-256 (fixity): `path` is relative to
+// the folder ("clip.mp4", "vidgate/renditions/main.mp4").
+struct FileChecksum {
+  std::string path;
+  int64_t size = 0;
+  std::string sha256;
 };
 
 // The contract's `outputs` array ({"key","size","codec","width","height",
@@ -99,12 +109,14 @@ struct Output {
 inline nlohmann::json OutputsToJson(const std::vector<Output>& outputs) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& o : outputs) {
-    out.push_back({{"key", o.key},
-                   {"size", o.size},
-                   {"codec", o.codec},
-                   {"width", o.width},
-                   {"height", o.height},
-                   {"duration", o.duration}});
+    out.push_back(
+        {{"key", o.key},
+         {"size", o.size},
+         {"codec", o.codec},
+         {"width", o.width},
+         {"height", o.height},
+         {"duration", o.duration},
+         {"sha256", o.sha256.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.sha256)}});
   }
   return out;
 }
@@ -173,8 +185,10 @@ struct VideoChange {
   double now = 0;
   std::optional<State> state;
   std::optional<std::string> current_key, sidecar_key, pending_key, pending_sidecar_key, location,
-      sidecar_fingerprint, last_error;
+      sidecar_fingerprint, last_error, sha256;
   std::optional<nlohmann::json> metadata, probe, qc;
+  // Replaces the video's recorded file checksums (its filed folder's).
+  std::optional<std::vector<FileChecksum>> checksums;
   std::optional<bool> metadata_notice_sent;
   enum class Job { kKeep, kSchedule, kRemove } job = Job::kKeep;
   double job_available_at = 0;            // with kSchedule; also releases any lease
@@ -326,6 +340,13 @@ class Catalog {
 
   virtual Result<std::vector<Attempt>> Attempts(int64_t video_id) = 0;
   virtual Result<std::vector<Output>> Outputs(int64_t video_id) = 0;
+  // The files of a video's filed folder as recorded when it was filed,
+  // sorted by path.
+  virtual Result<std::vector<FileChecksum>> Checksums(int64_t video_id) = 0;
+  // Videos other than `video_id` whose original had this SHA-256 and that
+  // are filed (processed, rejected or unable_to_process) with their
+  // original still in their folder (a video run again is not), oldest first.
+  virtual Result<std::vector<Video>> FiledWithSha256(std::string_view sha256, int64_t video_id) = 0;
   virtual Result<std::vector<NotificationRecord>> Notifications(int64_t video_id) = 0;
 
   // Takes up to `limit` due deliveries (to `sink` only, unless it is ""),

@@ -49,6 +49,8 @@ Result<nlohmann::json> VideoDocument(Catalog& catalog, const Video& v) {
   if (!outputs.ok()) return outputs.status().WithContext(what);
   auto notes = catalog.Notifications(v.id);
   if (!notes.ok()) return notes.status().WithContext(what);
+  auto files = catalog.Checksums(v.id);
+  if (!files.ok()) return files.status().WithContext(what);
   nlohmann::json out = VideoSummary(v);
   out["attempts"] = AttemptsToJson(*attempts);
   out["metadata"] = ObjectOrEmpty(v.metadata);
@@ -57,6 +59,12 @@ Result<nlohmann::json> VideoDocument(Catalog& catalog, const Video& v) {
   out["outputs"] = OutputsToJson(*outputs);
   out["source_key"] = v.source_key;
   out["sidecar_key"] = TextOrNull(v.sidecar_key);
+  out["sha256"] = TextOrNull(v.sha256);
+  // The filed folder's files as recorded (`vidgate verify` checks them).
+  out["files"] = nlohmann::json::array();
+  for (const auto& f : *files) {
+    out["files"].push_back({{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}});
+  }
   out["notifications"] = nlohmann::json::array();
   for (const auto& n : *notes) {
     out["notifications"].push_back({{"id", n.event_id},

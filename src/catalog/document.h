@@ -19,8 +19,9 @@ std::string Location(const Video& video);
 nlohmann::json VideoSummary(const Video& video);
 
 // The whole story: the summary's fields plus metadata, probe, QC report,
-// attempts, outputs, notifications, source and sidecar keys. Reads the
-// attempts, outputs and notifications from `catalog`.
+// attempts, outputs, notifications, source and sidecar keys, the original's
+// SHA-256 and the filed folder's files with theirs. Reads the attempts,
+// outputs, notifications and checksums from `catalog`.
 Result<nlohmann::json> VideoDocument(Catalog& catalog, const Video& video);
 
 }  // namespace vidgate::catalog

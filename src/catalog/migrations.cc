@@ -122,6 +122,21 @@ ALTER TABLE videos ADD COLUMN verdict TEXT NOT NULL DEFAULT '';
 ALTER TABLE videos ADD COLUMN duration {REAL} NOT NULL DEFAULT 0;
 )sql";
 
+// Fixity and exact duplicates: the original's SHA-256 (indexed, to find
+// the same bytes filed before), each output's, and every filed file's.
+constexpr const char* kV5 = R"sql(
+ALTER TABLE videos ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';
+CREATE INDEX videos_sha256 ON videos (sha256) WHERE sha256 <> '';
+ALTER TABLE outputs ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';
+CREATE TABLE checksums (
+  video_id BIGINT NOT NULL REFERENCES videos (id),
+  path TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  sha256 TEXT NOT NULL,
+  PRIMARY KEY (video_id, path)
+);
+)sql";
+
 std::string Substitute(std::string sql, Dialect dialect) {
   auto replace_all = [&sql](const std::string& from, const std::string& to) {
     for (size_t pos = sql.find(from); pos != std::string::npos;
@@ -145,7 +160,8 @@ std::vector<Migration> Migrations(Dialect dialect) {
   return {{1, Substitute(kV1, dialect)},
           {2, Substitute(kV2, dialect)},
           {3, Substitute(kV3, dialect)},
-          {4, Substitute(kV4, dialect)}};
+          {4, Substitute(kV4, dialect)},
+          {5, Substitute(kV5, dialect)}};
 }
 
 }  // namespace vidgate::catalog::internal

@@ -61,7 +61,7 @@ constexpr const char* kVideoColumns =
     "v.id, v.name, v.source_key, v.current_key, v.sidecar_key, v.state, v.attempts, v.metadata, "
     "v.probe, v.qc, v.location, v.sidecar_fingerprint, v.metadata_notice_sent, v.last_error, "
     "v.created_at, v.updated_at, COALESCE(j.available_at, 0), v.pending_key, "
-    "v.pending_sidecar_key, v.title, v.verdict, v.duration "
+    "v.pending_sidecar_key, v.title, v.verdict, v.duration, v.sha256 "
     "FROM videos v LEFT JOIN jobs j ON j.video_id = v.id";
 // The same columns, the documents (metadata, probe, QC report) left out: a
 // list of thousands of videos reads no report.
@@ -69,7 +69,7 @@ constexpr const char* kVideoListColumns =
     "v.id, v.name, v.source_key, v.current_key, v.sidecar_key, v.state, v.attempts, NULL, "
     "NULL, NULL, v.location, v.sidecar_fingerprint, v.metadata_notice_sent, v.last_error, "
     "v.created_at, v.updated_at, COALESCE(j.available_at, 0), v.pending_key, "
-    "v.pending_sidecar_key, v.title, v.verdict, v.duration "
+    "v.pending_sidecar_key, v.title, v.verdict, v.duration, v.sha256 "
     "FROM videos v LEFT JOIN jobs j ON j.video_id = v.id";
 
 nlohmann::json ParseJsonColumn(const SqlRow& row, size_t i) {
@@ -102,6 +102,7 @@ Video VideoFromRow(const SqlRow& row) {
   v.title = row.Text(19);
   v.verdict = row.Text(20);
   v.duration = row.Real(21);
+  v.sha256 = row.Text(22);
   return v;
 }
 
@@ -374,6 +375,7 @@ class SqlCatalog final : public Catalog {
     set_text("location", c.location);
     set_text("sidecar_fingerprint", c.sidecar_fingerprint);
     set_text("last_error", c.last_error);
+    set_text("sha256", c.sha256);
     set_json("metadata", c.metadata);
     set_json("probe", c.probe);
     set_json("qc", c.qc);
@@ -459,11 +461,21 @@ class SqlCatalog final : public Catalog {
     }
     for (const auto& o : c.outputs) {
       VG_RETURN_IF_ERROR(
-          db->Exec("INSERT INTO outputs (video_id, key, size, codec, width, height, duration) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?)",
+          db->Exec("INSERT INTO outputs (video_id, key, size, codec, width, height, duration, "
+                   "sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                    {c.video_id, o.key, o.size, o.codec, int64_t{o.width}, int64_t{o.height},
-                    o.duration})
+                    o.duration, o.sha256})
               .status());
+    }
+    if (c.checksums) {
+      VG_RETURN_IF_ERROR(
+          db->Exec("DELETE FROM checksums WHERE video_id = ?", {c.video_id}).status());
+      for (const auto& f : *c.checksums) {
+        VG_RETURN_IF_ERROR(db->Exec("INSERT INTO checksums (video_id, path, size, sha256) "
+                                    "VALUES (?, ?, ?, ?)",
+                                    {c.video_id, f.path, f.size, f.sha256})
+                               .status());
+      }
     }
     // Every change of state is in the log (the API's change feed).
     const std::string_view entered = c.state ? StateName(*c.state) : "";
@@ -588,14 +600,45 @@ class SqlCatalog final : public Catalog {
   Result<std::vector<Output>> Outputs(int64_t video_id) override {
     auto db = Acquire();
     VG_RETURN_IF_ERROR(db.status());
-    VG_ASSIGN_OR_RETURN(auto rows, db->Query("SELECT key, size, codec, width, height, duration "
-                                             "FROM outputs WHERE video_id = ? ORDER BY id",
-                                             {video_id}));
+    VG_ASSIGN_OR_RETURN(auto rows,
+                        db->Query("SELECT key, size, codec, width, height, duration, sha256 "
+                                  "FROM outputs WHERE video_id = ? ORDER BY id",
+                                  {video_id}));
     std::vector<Output> out;
     for (const auto& r : rows) {
       out.push_back(Output{r.Text(0), r.Int(1), r.Text(2), static_cast<int>(r.Int(3)),
-                           static_cast<int>(r.Int(4)), r.Real(5)});
+                           static_cast<int>(r.Int(4)), r.Real(5), r.Text(6)});
     }
+    return out;
+  }
+
+  Result<std::vector<FileChecksum>> Checksums(int64_t video_id) override {
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    VG_ASSIGN_OR_RETURN(auto rows, db->Query("SELECT path, size, sha256 FROM checksums "
+                                             "WHERE video_id = ?",
+                                             {video_id}));
+    std::vector<FileChecksum> out;
+    for (const auto& r : rows) out.push_back(FileChecksum{r.Text(0), r.Int(1), r.Text(2)});
+    // Byte order on every backend (PostgreSQL's ORDER BY follows its locale).
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+    return out;
+  }
+
+  Result<std::vector<Video>> FiledWithSha256(std::string_view sha256, int64_t video_id) override {
+    if (sha256.empty()) return std::vector<Video>{};
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    VG_ASSIGN_OR_RETURN(
+        auto rows,
+        db->Query(std::string("SELECT ") + kVideoListColumns +
+                      " WHERE v.sha256 = ? AND v.id <> ? AND v.state IN ('processed', "
+                      "'rejected', 'unable_to_process') AND v.location <> '' AND "
+                      "substr(v.current_key, 1, length(v.location) + 1) = v.location || '/' "
+                      "ORDER BY v.id",
+                  {Str(sha256), video_id}));
+    std::vector<Video> out;
+    for (const auto& r : rows) out.push_back(VideoFromRow(r));
     return out;
   }
 

@@ -42,6 +42,10 @@ struct StageResult {
   std::vector<ProducedFile> files;
   std::shared_ptr<WorkDir> work_dir;  // holds `files`
   double probe_seconds = 0;           // of the time Process took
+  // A rejection no further attempt can change (the bytes differ from their
+  // declared checksum, or repeat a filed video's): never retried.
+  bool final_rejection = false;
+  nlohmann::json duplicate_of;  // {"id","name",...} when the bytes were filed before
 };
 
 class MediaStage {

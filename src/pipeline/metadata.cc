@@ -1,5 +1,7 @@
 #include "pipeline/metadata.h"
 
+#include "pipeline/fixity.h"
+
 namespace vidgate::pipeline {
 namespace {
 
@@ -73,6 +75,7 @@ Result<nlohmann::json> ValidateSidecar(std::string_view bytes,
     if (it == doc.end()) return InvalidArgument("sidecar lacks the required key '" + key + "'");
     if (IsEmptyValue(*it)) return InvalidArgument("sidecar's required key '" + key + "' is empty");
   }
+  VG_RETURN_IF_ERROR(DeclaredChecksums(doc).status());
   return doc;
 }
 

@@ -7,15 +7,20 @@
 #include <algorithm>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <utility>
 
 #include "catalog/catalog.h"
+#include "common/digest.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "pipeline/fixity.h"
 #include "pipeline/intake.h"
 #include "pipeline/testing/passing_stage.h"
+#include "pipeline/verify.h"
 #include "pipeline/worker.h"
 #include "storage/testing/error_store.h"
 
@@ -80,6 +85,8 @@ class PipelineTest : public ::testing::Test {
     o.max_attempts = 3;
     o.backoff = {10, 100};
     o.lease_seconds = 30;
+    o.dedupe = dedupe_;
+    o.retry_qc_rejections = retry_qc_rejections_;
     return Worker(
         {store_.get(), catalog_.get(), &stage_, &events_, &clock_, log_.get(), &observer_}, o,
         &stopping_);
@@ -109,6 +116,8 @@ class PipelineTest : public ::testing::Test {
   ScriptedStage stage_;
   RecordingObserver observer_;
   std::atomic<bool> stopping_{false};
+  DedupePolicy dedupe_ = DedupePolicy::kFlag;
+  bool retry_qc_rejections_ = false;
 };
 
 TEST_F(PipelineTest, UploadWithSidecarIsProcessed) {
@@ -608,7 +617,8 @@ TEST_F(PipelineTest, CrashMidPublishIsFinishedByTheNextAttempt) {
   EXPECT_EQ(v.location, "processed/clip");
   EXPECT_EQ(v.current_key, "processed/clip/clip.mp4");
   EXPECT_TRUE(Exists("processed/clip/vidgate/report.json"));
-  EXPECT_EQ(store_->List("processed/")->size(), 3u);
+  EXPECT_TRUE(Exists("processed/clip/vidgate/manifest-sha256.txt"));
+  EXPECT_EQ(store_->List("processed/")->size(), 4u);
 }
 
 }  // namespace
@@ -619,6 +629,227 @@ namespace {
 
 // Settling on a real folder: a file counts once it stopped changing, as
 // vidgate's clock sees it, whatever the file's own time says.
+
+// ---- Trust: fixity, the manifest, exact duplicates, verify ----
+
+// A stage result with one rendition and one unlisted file (as an HLS
+// segment is), written in `dir`.
+StageResult WithOutputs(const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "main.mp4") << "rendition bytes";
+  std::ofstream(dir / "00001.m4s") << "segment bytes";
+  StageResult r = ScriptedStage::Pass();
+  catalog::Output o;
+  o.codec = "h264";
+  r.files.push_back(ProducedFile{(dir / "main.mp4").string(), "renditions/main.mp4", o});
+  r.files.push_back(
+      ProducedFile{(dir / "00001.m4s").string(), "hls/main/00001.m4s", {}, /*record=*/false});
+  return r;
+}
+
+TEST_F(PipelineTest, AFiledFolderHasAManifestOfEveryFile) {
+  stage_.script.push_back(WithOutputs(dir_ / "out"));
+  Upload("clip");
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  ASSERT_TRUE(*MakeWorker().RunOnce());
+  auto v = Find("clip");
+  ASSERT_EQ(v.state, State::kProcessed);
+  EXPECT_EQ(v.sha256, Sha256Hex("video bytes"));
+  auto manifest = store_->Read("processed/clip/vidgate/manifest-sha256.txt", 1 << 20);
+  ASSERT_TRUE(manifest.ok());
+  auto lines = ParseBagItManifest(*manifest);
+  ASSERT_TRUE(lines.ok()) << lines.status().message();
+  std::vector<std::string> paths;
+  for (const auto& [path, hex] : *lines) {
+    paths.push_back(path);
+    auto bytes = store_->Read("processed/clip/" + path, 1 << 20);
+    ASSERT_TRUE(bytes.ok()) << path;
+    EXPECT_EQ(hex, Sha256Hex(*bytes)) << path;
+  }
+  EXPECT_EQ(paths,
+            (std::vector<std::string>{"clip.json", "clip.mp4", "vidgate/hls/main/00001.m4s",
+                                      "vidgate/renditions/main.mp4", "vidgate/report.json"}));
+  // The catalog has them all, and the manifest's own.
+  auto recorded = catalog_->Checksums(v.id);
+  ASSERT_EQ(recorded->size(), 6u);
+  EXPECT_EQ((*recorded)[3].path, "vidgate/manifest-sha256.txt");  // sorted by path
+  EXPECT_EQ((*recorded)[3].sha256, Sha256Hex(*manifest));
+  auto outputs = catalog_->Outputs(v.id);
+  ASSERT_EQ(outputs->size(), 1u);
+  EXPECT_EQ((*outputs)[0].sha256, Sha256Hex("rendition bytes"));
+  auto report = nlohmann::json::parse(*store_->Read("processed/clip/vidgate/report.json", 1 << 20));
+  EXPECT_EQ(report["original"]["file"], "clip.mp4");
+  EXPECT_EQ(report["original"]["sha256"], Sha256Hex("video bytes"));
+  EXPECT_EQ(report["original"]["size"], 11);
+  EXPECT_EQ(report["outputs"][0]["sha256"], Sha256Hex("rendition bytes"));
+
+  auto intact = VerifyVideo(*store_, *catalog_, v);
+  ASSERT_TRUE(intact.ok()) << intact.status().ToString();
+  EXPECT_TRUE(intact->ok());
+  EXPECT_EQ(intact->files, 6);
+}
+
+TEST_F(PipelineTest, VerifyFindsWhatChangedWentMissingOrWasAdded) {
+  stage_.script.push_back(WithOutputs(dir_ / "out"));
+  Upload("clip");
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  ASSERT_TRUE(*MakeWorker().RunOnce());
+  auto v = Find("clip");
+  ASSERT_TRUE(store_->Delete("processed/clip/vidgate/renditions/main.mp4").ok());
+  ASSERT_TRUE(store_->Write("processed/clip/vidgate/renditions/main.mp4", "rendition bytez").ok());
+  ASSERT_TRUE(store_->Delete("processed/clip/vidgate/hls/main/00001.m4s").ok());
+  ASSERT_TRUE(store_->Write("processed/clip/notes.txt", "mine").ok());
+  auto found = VerifyVideo(*store_, *catalog_, v);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_FALSE(found->ok());
+  ASSERT_EQ(found->problems.size(), 3u);
+  std::map<std::string, FileProblem> by_path;
+  for (const auto& p : found->problems) by_path[p.path] = p;
+  EXPECT_EQ(by_path["vidgate/renditions/main.mp4"].problem, "changed");
+  EXPECT_EQ(by_path["vidgate/renditions/main.mp4"].found_sha256, Sha256Hex("rendition bytez"));
+  EXPECT_EQ(by_path["vidgate/renditions/main.mp4"].recorded_sha256, Sha256Hex("rendition bytes"));
+  EXPECT_EQ(by_path["vidgate/hls/main/00001.m4s"].problem, "missing");
+  EXPECT_EQ(by_path["notes.txt"].problem, "added");
+  EXPECT_EQ(found->ToJson()["problems"].size(), 3u);
+
+  // A video not filed yet has nothing to verify.
+  Upload("later");
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  auto waiting = VerifyVideo(*store_, *catalog_, Find("later"));
+  EXPECT_EQ(waiting.status().code(), Code::kFailedPrecondition);
+}
+
+TEST_F(PipelineTest, ADeclaredChecksumThatMatchesPasses) {
+  ASSERT_TRUE(store_->Write("uploads/clip.mp4", "video bytes").ok());
+  auto md5 = MultiDigest::Create({"md5"});
+  md5->Update("video bytes");
+  // Upper case is as good as lower case.
+  std::string sha256 = Sha256Hex("video bytes");
+  for (char& c : sha256) c = static_cast<char>(std::toupper(c));
+  const nlohmann::json good = {{"title", "T"},
+                               {"checksum", {{"sha256", sha256}, {"md5", md5->Finish()["md5"]}}}};
+  ASSERT_TRUE(store_->Write("uploads/clip.json", good.dump()).ok());
+  clock_.Advance(2);
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  ASSERT_TRUE(*MakeWorker().RunOnce());
+  auto v = Find("clip");
+  ASSERT_EQ(v.state, State::kProcessed) << v.last_error;
+  bool seen = false;
+  for (const auto& c : v.qc["checks"]) {
+    if (c["id"] != "fixity") continue;
+    seen = true;
+    EXPECT_EQ(c["status"], "pass");
+    EXPECT_EQ(c["severity"], "error");
+  }
+  EXPECT_TRUE(seen) << v.qc.dump();
+}
+
+TEST_F(PipelineTest, AWrongDeclaredChecksumIsSetAsideOnceWithBothValues) {
+  retry_qc_rejections_ = true;  // still never retried: no attempt can change the bytes
+  ASSERT_TRUE(store_->Write("uploads/clip.mp4", "video bytes").ok());
+  const std::string wrong(64, '0');
+  const nlohmann::json sidecar = {{"title", "T"}, {"checksum", {{"sha256", wrong}}}};
+  ASSERT_TRUE(store_->Write("uploads/clip.json", sidecar.dump()).ok());
+  clock_.Advance(2);
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  ASSERT_TRUE(*MakeWorker().RunOnce());
+  auto v = Find("clip");
+  EXPECT_EQ(v.state, State::kRejected);
+  EXPECT_EQ(v.attempts, 1);
+  EXPECT_EQ(stage_.calls, 0) << "not decoded";
+  EXPECT_TRUE(Exists("unable_to_process/clip/clip.mp4"));
+  EXPECT_NE(v.last_error.find(wrong), std::string::npos) << v.last_error;
+  EXPECT_NE(v.last_error.find(Sha256Hex("video bytes")), std::string::npos) << v.last_error;
+  EXPECT_NE(v.last_error.find("sha256"), std::string::npos);
+  auto report =
+      nlohmann::json::parse(*store_->Read("unable_to_process/clip/vidgate/report.json", 1 << 20));
+  EXPECT_EQ(report["verdict"], "reject");
+  EXPECT_EQ(report["fixity"]["mismatches"][0]["declared"], wrong);
+  EXPECT_EQ(report["fixity"]["mismatches"][0]["computed"], Sha256Hex("video bytes"));
+  EXPECT_TRUE(Exists("unable_to_process/clip/vidgate/manifest-sha256.txt"));
+  EXPECT_EQ(EventTypes(v.id), std::vector<std::string>{"vidgate.video.rejected"});
+  EXPECT_FALSE(*MakeWorker().RunOnce());
+}
+
+TEST_F(PipelineTest, AMalformedChecksumIsInvalidMetadataNamingTheKey) {
+  ASSERT_TRUE(store_->Write("uploads/clip.mp4", "video bytes").ok());
+  ASSERT_TRUE(store_->Write("uploads/clip.json", R"({"title":"T","checksum":{"sha3":"00"}})").ok());
+  clock_.Advance(2);
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  auto v = Find("clip");
+  EXPECT_EQ(v.state, State::kAwaitingMetadata);
+  EXPECT_EQ(EventTypes(v.id), std::vector<std::string>{"vidgate.metadata.invalid"});
+  auto events = catalog_->EventsAfter(0, 10);
+  ASSERT_FALSE(events->empty());
+  EXPECT_NE(events->back().document.dump().find("checksum.sha3"), std::string::npos);
+}
+
+// The same bytes under another name, under each [dedupe] policy.
+class DedupeTest : public PipelineTest {
+ protected:
+  // Files "first", then uploads the same bytes as "second" and runs it.
+  catalog::Video RunCopy() {
+    stage_.script.push_back(WithOutputs(dir_ / "out1"));
+    Upload("first");
+    EXPECT_TRUE(MakeIntake().Scan().ok());
+    EXPECT_TRUE(*MakeWorker().RunOnce());
+    first_ = Find("first");
+    EXPECT_EQ(first_.state, State::kProcessed);
+    stage_.script.push_back(WithOutputs(dir_ / "out2"));
+    calls_before_ = stage_.calls;
+    Upload("second");
+    EXPECT_TRUE(MakeIntake().Scan().ok());
+    EXPECT_TRUE(*MakeWorker().RunOnce());
+    return Find("second");
+  }
+  nlohmann::json LastEventData() {
+    auto events = catalog_->EventsAfter(0, 100);
+    return events->back().document["data"];
+  }
+  catalog::Video first_;
+  int calls_before_ = 0;
+};
+
+TEST_F(DedupeTest, FlagProcessesAndMarks) {
+  auto v = RunCopy();
+  EXPECT_EQ(v.state, State::kProcessed);
+  EXPECT_EQ(stage_.calls, calls_before_ + 1);
+  EXPECT_EQ(v.verdict, "warn");
+  EXPECT_EQ(v.qc["duplicate_of"]["id"], first_.id);
+  EXPECT_EQ(LastEventData()["duplicate_of"]["id"], first_.id);
+  EXPECT_EQ(LastEventData()["duplicate_of"]["name"], "first");
+  EXPECT_EQ(catalog_->Outputs(v.id)->size(), 1u);
+}
+
+TEST_F(DedupeTest, RejectSetsAsideWithTheReason) {
+  dedupe_ = DedupePolicy::kReject;
+  retry_qc_rejections_ = true;
+  auto v = RunCopy();
+  EXPECT_EQ(v.state, State::kRejected);
+  EXPECT_EQ(stage_.calls, calls_before_) << "not decoded";
+  EXPECT_TRUE(Exists("unable_to_process/second/second.mp4"));
+  EXPECT_NE(v.last_error.find("the same bytes as video " + std::to_string(first_.id) + " 'first'"),
+            std::string::npos)
+      << v.last_error;
+  EXPECT_EQ(LastEventData()["duplicate_of"]["location"], "processed/first");
+  EXPECT_FALSE(*MakeWorker().RunOnce()) << "not retried";
+}
+
+TEST_F(DedupeTest, SkipFilesWithoutRenditionsPointingAtTheOther) {
+  dedupe_ = DedupePolicy::kSkip;
+  auto v = RunCopy();
+  EXPECT_EQ(v.state, State::kProcessed);
+  EXPECT_EQ(stage_.calls, calls_before_) << "not decoded";
+  EXPECT_TRUE(catalog_->Outputs(v.id)->empty());
+  EXPECT_TRUE(Exists("processed/second/second.mp4"));
+  EXPECT_FALSE(Exists("processed/second/vidgate/renditions/main.mp4"));
+  EXPECT_EQ(v.qc["duplicate_of"]["location"], "processed/first");
+  EXPECT_EQ(LastEventData()["duplicate_of"]["id"], first_.id);
+  auto verified = VerifyVideo(*store_, *catalog_, v);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok());
+}
+
 class SettleTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -8,7 +8,9 @@
 #include <mutex>
 #include <thread>
 
+#include "common/digest.h"
 #include "common/util.h"
+#include "media/probe.h"
 #include "pipeline/naming.h"
 
 namespace vidgate::pipeline {
@@ -116,6 +118,7 @@ void Worker::Handle(const catalog::Claim& claim) {
   Heartbeat heartbeat(deps_.catalog, deps_.clock, video.id, options_.owner, options_.lease_seconds,
                       deps_.log);
   Result<StageResult> result = Status();
+  std::optional<TrustFindings> findings;
   {
     const double deadline = deps_.clock->Now() + options_.attempt_timeout_seconds;
     auto should_stop = [&]() -> Status {
@@ -137,7 +140,23 @@ void Worker::Handle(const catalog::Claim& claim) {
       report.fetch_seconds = deps_.clock->Now() - fetch_from;
       if (!local.ok()) return local.status();
       const double process_from = deps_.clock->Now();
-      auto processed = deps_.media->Process(local->path(), video.name, should_stop);
+      auto processed = [&]() -> Result<StageResult> {
+        // One read for the digests first: it also brings the file into the
+        // page cache the decode pass reads next.
+        VG_ASSIGN_OR_RETURN(TrustFindings found,
+                            ExamineOriginal(local->path(), video, *deps_.catalog, should_stop));
+        findings = found;
+        if (auto settled = SettledByTrust(found, options_.dedupe)) {
+          if (auto probe = media::Probe(local->path()); probe.ok()) {
+            settled->probe = probe->ToJson();
+          }
+          return std::move(*settled);
+        }
+        VG_ASSIGN_OR_RETURN(StageResult r,
+                            deps_.media->Process(local->path(), video.name, should_stop));
+        AddTrustChecks(found, options_.dedupe, r);
+        return r;
+      }();
       report.process_seconds = deps_.clock->Now() - process_from;
       if (processed.ok()) {
         report.probe_seconds = processed->probe_seconds;
@@ -180,6 +199,7 @@ void Worker::Handle(const catalog::Claim& claim) {
   }
 
   Status outcome;
+  const TrustFindings* fi = findings ? &*findings : nullptr;
   if (!result.ok() && result.status().code() == Code::kNotFound && OriginalVanished(video)) {
     report.outcome = "unable_to_process";
     SetAsideVanished(video, attempt);
@@ -196,20 +216,21 @@ void Worker::Handle(const catalog::Claim& claim) {
     } else {
       report.outcome = "unable_to_process";
       outcome = Quarantine(video, attempt, State::kUnableToProcess, error.message(),
-                           IsRetryable(error), nullptr, video.probe);
+                           IsRetryable(error), nullptr, video.probe, fi);
     }
   } else if (result->verdict == "reject") {
-    if (options_.retry_qc_rejections && attempt < options_.max_attempts) {
+    if (options_.retry_qc_rejections && !result->final_rejection &&
+        attempt < options_.max_attempts) {
       report.outcome = "failed";
       outcome = ScheduleRetry(video, attempt, Unavailable("QC rejected: " + result->summary));
     } else {
       report.outcome = "rejected";
       outcome = Quarantine(video, attempt, State::kRejected, result->summary, /*retryable=*/false,
-                           result->qc, result->probe);
+                           result->qc, result->probe, fi, result->duplicate_of);
     }
   } else {
     report.outcome = "processed";
-    outcome = Publish(video, attempt, *result);
+    outcome = Publish(video, attempt, *result, fi);
     if (!outcome.ok() && outcome.code() != Code::kFailedPrecondition && OriginalVanished(video)) {
       report.outcome = "unable_to_process";
       SetAsideVanished(video, attempt);
@@ -222,7 +243,7 @@ void Worker::Handle(const catalog::Claim& claim) {
       outcome = attempt < options_.max_attempts
                     ? ScheduleRetry(video, attempt, outcome)
                     : Quarantine(video, attempt, State::kUnableToProcess, outcome.message(),
-                                 /*retryable=*/true, result->qc, result->probe);
+                                 /*retryable=*/true, result->qc, result->probe, fi);
     }
   }
   report.publish_seconds = deps_.clock->Now() - publish_from;
@@ -586,11 +607,65 @@ static nlohmann::json FiledReport(const Video& video, State state, const nlohman
   return report;
 }
 
+Result<std::optional<catalog::FileChecksum>> Worker::DigestStored(const std::string& key,
+                                                                  const std::string& path) {
+  auto local = deps_.store->Fetch(key);
+  if (local.status().code() == Code::kNotFound) return std::optional<catalog::FileChecksum>();
+  VG_RETURN_IF_ERROR(local.status());
+  auto digests = DigestFile(local->path(), {"sha256"});
+  if (digests.status().code() == Code::kNotFound) return std::optional<catalog::FileChecksum>();
+  if (!digests.ok()) {
+    // The stand-in's path means nothing to the reader: name the key.
+    return Status(digests.status().code(), "cannot read " + key + " for its checksum");
+  }
+  return std::optional<catalog::FileChecksum>(
+      catalog::FileChecksum{path, digests->size, digests->hex["sha256"]});
+}
+
 Status Worker::File(const Video& video, const std::string& folder, State state,
-                    const nlohmann::json& report, double now, VideoChange& done) {
-  VG_RETURN_IF_ERROR(
-      deps_.store->Write(OwnKey(folder, "report.json"),
-                         report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)));
+                    nlohmann::json report, double now, const TrustFindings* findings,
+                    std::vector<catalog::FileChecksum> files, VideoChange& done) {
+  const std::string video_file = FileName(video.source_key);
+  // The original's digest: as this attempt read it, else read now (a video
+  // set aside without an attempt that got that far).
+  std::optional<catalog::FileChecksum> original;
+  if (findings != nullptr) {
+    original = catalog::FileChecksum{video_file, findings->original.size,
+                                     findings->original.digests.at("sha256")};
+  } else {
+    VG_ASSIGN_OR_RETURN(original, DigestStored(video.current_key, video_file));
+  }
+  nlohmann::json about = report.contains("original") && report["original"].is_object()
+                             ? report["original"]
+                             : nlohmann::json::object();
+  about["file"] = video_file;
+  if (original) {
+    about["size"] = original->size;
+    about["sha256"] = original->sha256;
+    done.sha256 = original->sha256;
+    files.push_back(*original);
+  } else {
+    about["sha256"] = nullptr;  // it was gone
+  }
+  report["original"] = std::move(about);
+  if (!video.sidecar_key.empty()) {
+    const std::string sidecar_file =
+        SidecarNameFor(video.sidecar_key, video.current_key, video_file);
+    VG_ASSIGN_OR_RETURN(auto sidecar, DigestStored(video.sidecar_key, sidecar_file));
+    if (sidecar) files.push_back(*sidecar);
+  }
+  const std::string report_text =
+      report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  VG_RETURN_IF_ERROR(deps_.store->Write(OwnKey(folder, "report.json"), report_text));
+  files.push_back(catalog::FileChecksum{std::string(kOwnFolder) + "/report.json",
+                                        static_cast<int64_t>(report_text.size()),
+                                        Sha256Hex(report_text)});
+  const std::string manifest = BagItManifest(files);
+  VG_RETURN_IF_ERROR(deps_.store->Write(OwnKey(folder, kManifestFile), manifest));
+  files.push_back(catalog::FileChecksum{std::string(kOwnFolder) + "/" + std::string(kManifestFile),
+                                        static_cast<int64_t>(manifest.size()),
+                                        Sha256Hex(manifest)});
+  done.checksums = std::move(files);
   // Setting aside files what is left; publishing needs the original.
   VG_RETURN_IF_ERROR(MoveInto(video, folder, /*original_may_be_gone=*/state != State::kProcessed));
   FiledChange(video, folder, state, now, done);
@@ -598,12 +673,21 @@ Status Worker::File(const Video& video, const std::string& folder, State state,
   return ApplyChange(done);
 }
 
-Status Worker::Publish(const Video& video, int attempt, const StageResult& result) {
+Status Worker::Publish(const Video& video, int attempt, const StageResult& result,
+                       const TrustFindings* findings) {
   if (OriginalVanished(video)) return NotFound("the original " + video.current_key + " is gone");
   VG_ASSIGN_OR_RETURN(std::string folder, ReserveFolder(video, kProcessed));
   const double now = deps_.clock->Now();
   VideoChange done;
+  std::vector<catalog::FileChecksum> files;
   for (const auto& file : result.files) {
+    // Taken before the file leaves the work folder, while it is in the
+    // page cache the encoder wrote it through.
+    auto digest = DigestFile(file.local_path, {"sha256"});
+    if (!digest.ok()) {
+      return Status(digest.status().code(), "cannot read the output " + file.relative_key +
+                                                " for its checksum: " + digest.status().message());
+    }
     std::string key = OwnKey(folder, file.relative_key);
     Status s = deps_.store->Import(file.local_path, key);
     if (s.code() == Code::kAlreadyExists) {  // left by a crashed attempt
@@ -611,9 +695,13 @@ Status Worker::Publish(const Video& video, int attempt, const StageResult& resul
       s = deps_.store->Import(file.local_path, key);
     }
     VG_RETURN_IF_ERROR(s);
+    const std::string sha256 = digest->hex["sha256"];
+    files.push_back(catalog::FileChecksum{std::string(kOwnFolder) + "/" + file.relative_key,
+                                          digest->size, sha256});
     if (!file.record) continue;
     catalog::Output out = file.output;
     out.key = key;
+    out.sha256 = sha256;
     done.outputs.push_back(std::move(out));
   }
   const catalog::AttemptEnd succeeded{"succeeded", "", false};
@@ -629,16 +717,19 @@ Status Worker::Publish(const Video& video, int attempt, const StageResult& resul
   nlohmann::json data = {
       {"location", folder}, {"verdict", result.verdict}, {"max_attempts", options_.max_attempts}};
   if (!result.summary.empty()) data["summary"] = result.summary;
+  if (!result.duplicate_of.is_null()) data["duplicate_of"] = result.duplicate_of;
   done.events.push_back(
       deps_.events->Make(kVideoProcessed, video, State::kProcessed, attempt, data, now));
-  VG_RETURN_IF_ERROR(File(video, folder, State::kProcessed, report, now, done));
+  VG_RETURN_IF_ERROR(
+      File(video, folder, State::kProcessed, std::move(report), now, findings, files, done));
   deps_.log->info("{}: processing -> processed (attempt {}, {})", video.name, attempt, folder);
   return Status();
 }
 
 Status Worker::Quarantine(const Video& video, int attempt, State final_state,
                           const std::string& reason, bool retryable, const nlohmann::json& qc,
-                          const nlohmann::json& probe) {
+                          const nlohmann::json& probe, const TrustFindings* findings,
+                          const nlohmann::json& duplicate_of) {
   VG_ASSIGN_OR_RETURN(std::string folder, ReserveFolder(video, kUnable));
   const double now = deps_.clock->Now();
   const bool rejected = final_state == State::kRejected;
@@ -658,9 +749,10 @@ Status Worker::Quarantine(const Video& video, int attempt, State final_state,
                          {"history", std::move(history)},
                          {"max_attempts", options_.max_attempts}};
   if (rejected && qc.is_object()) data["verdict"] = qc.value("verdict", "reject");
+  if (!duplicate_of.is_null()) data["duplicate_of"] = duplicate_of;
   done.events.push_back(deps_.events->Make(rejected ? kVideoRejected : kVideoUnable, video,
                                            final_state, video.attempts, data, now));
-  VG_RETURN_IF_ERROR(File(video, folder, final_state, report, now, done));
+  VG_RETURN_IF_ERROR(File(video, folder, final_state, std::move(report), now, findings, {}, done));
   deps_.log->info("{}: processing -> {} ({}): {}", video.name, catalog::StateName(final_state),
                   folder, reason);
   return Status();

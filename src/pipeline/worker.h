@@ -20,6 +20,7 @@
 #include "pipeline/media_stage.h"
 #include "pipeline/observer.h"
 #include "pipeline/retry.h"
+#include "pipeline/trust.h"
 #include "storage/store.h"
 
 namespace vidgate::pipeline {
@@ -32,6 +33,7 @@ struct WorkerOptions {
   double lease_seconds = 30;
   double attempt_timeout_seconds = 3600;
   double settle_seconds = 2;  // how long a changed original is left to settle
+  DedupePolicy dedupe = DedupePolicy::kFlag;
 };
 
 // Everything a worker uses; borrowed, must outlive the worker.
@@ -55,12 +57,15 @@ class Worker {
 
  private:
   void Handle(const catalog::Claim& claim);
-  Status Publish(const catalog::Video& video, int attempt, const StageResult& result);
+  // `findings` (may be null): what this attempt read of the original.
+  Status Publish(const catalog::Video& video, int attempt, const StageResult& result,
+                 const TrustFindings* findings);
   // Files the video under unable_to_process/. `retryable` tells whether the
   // last attempt's error was of a retryable kind (attempts ran out).
   Status Quarantine(const catalog::Video& video, int attempt, catalog::State final_state,
                     const std::string& reason, bool retryable, const nlohmann::json& qc,
-                    const nlohmann::json& probe);
+                    const nlohmann::json& probe, const TrustFindings* findings = nullptr,
+                    const nlohmann::json& duplicate_of = nullptr);
   Status ScheduleRetry(const catalog::Video& video, int attempt, const Status& error);
   // The change that ends attempt `attempt` as failed with `error` and
   // schedules the next at `next`, with its vidgate.video.failed event
@@ -91,12 +96,20 @@ class Worker {
   void RecordUnfiled(const catalog::Video& video, int attempt, const Status& error);
   // Why a video whose attempts ran out was given up, from its history.
   std::string GaveUpReason(const catalog::Video& video);
-  // Files `video` into `folder`: writes `report` as report.json, moves the
-  // original and sidecar there, then applies `done` with where they now are
-  // and in `state`.
+  // Files `video` into `folder`: writes `report` as report.json and the
+  // folder's manifest (the original's, the sidecar's and the report's
+  // SHA-256 with those of `files`, what was published there), moves the
+  // original and sidecar there, then applies `done` with where they now are,
+  // in `state`, with every checksum. The original's digest comes from
+  // `findings` when this attempt read it, else from the store.
   Status File(const catalog::Video& video, const std::string& folder, catalog::State state,
-              const nlohmann::json& report, double now, catalog::VideoChange& done);
+              nlohmann::json report, double now, const TrustFindings* findings,
+              std::vector<catalog::FileChecksum> files, catalog::VideoChange& done);
   Result<std::string> LocateOriginal(const catalog::Video& video);
+  // The SHA-256 of the stored object `key`, recorded as `path` of a filed
+  // folder; nullopt when the object is gone.
+  Result<std::optional<catalog::FileChecksum>> DigestStored(const std::string& key,
+                                                            const std::string& path);
   // The attempt history for a report or event, with the running attempt
   // shown as ending now with `ending` (the catalog records that only when
   // the filing change is applied, after the report is written).

@@ -392,7 +392,8 @@ TEST_F(HttpServerTest, OneVideoIsTheShowDocument) {
   c.video_id = id;
   c.now = clock_.Now();
   c.metadata = json{{"title", "Clip"}};
-  c.outputs.push_back(catalog::Output{"processed/clip/renditions/main.mp4", 10, "h264", 64, 36, 1});
+  c.outputs.push_back(
+      catalog::Output{"processed/clip/renditions/main.mp4", 10, "h264", 64, 36, 1, ""});
   ASSERT_TRUE(catalog_->Apply(c).ok());
   Serve();
   auto [status, doc] = Get("/api/videos/" + std::to_string(id));

@@ -339,7 +339,7 @@ TEST_P(CatalogConformance, OutputsAndJsonColumnsRoundTrip) {
   c.now = 5;
   c.metadata = nlohmann::json{{"title", "T \xC3\xA9"}};
   c.probe = nlohmann::json{{"format", {{"name", "mp4"}}}};
-  c.outputs.push_back(Output{"processed/a/renditions/main.mp4", 1234, "h264", 640, 360, 2.5});
+  c.outputs.push_back(Output{"processed/a/renditions/main.mp4", 1234, "h264", 640, 360, 2.5, ""});
   ASSERT_TRUE(catalog_->Apply(c).ok());
   auto v = catalog_->GetVideo(id);
   EXPECT_EQ(v->metadata["title"], "T \xC3\xA9");
@@ -348,6 +348,75 @@ TEST_P(CatalogConformance, OutputsAndJsonColumnsRoundTrip) {
   ASSERT_EQ(outs->size(), 1u);
   EXPECT_EQ((*outs)[0].codec, "h264");
   EXPECT_DOUBLE_EQ((*outs)[0].duration, 2.5);
+}
+
+// Fixity: the original's SHA-256, each output's, and the filed folder's
+// files, replaced as a whole when the video is filed again.
+TEST_P(CatalogConformance, ChecksumsRoundTrip) {
+  int64_t id = RegisterQueued("uploads/a.mp4");
+  const std::string hex(64, 'a');
+  VideoChange c;
+  c.video_id = id;
+  c.now = 5;
+  c.sha256 = hex;
+  c.outputs.push_back(
+      Output{"processed/a/vidgate/renditions/main.mp4", 12, "h264", 2, 2, 1, std::string(64, 'b')});
+  c.checksums = std::vector<FileChecksum>{{"vidgate/report.json", 3, std::string(64, 'c')},
+                                          {"a.mp4", 10, hex},
+                                          {"a \xE2\x82\xAC%.json", 2, std::string(64, 'd')}};
+  ASSERT_TRUE(catalog_->Apply(c).ok());
+  EXPECT_EQ(catalog_->GetVideo(id)->sha256, hex);
+  EXPECT_EQ((*catalog_->Outputs(id))[0].sha256, std::string(64, 'b'));
+  auto files = catalog_->Checksums(id);
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  ASSERT_EQ(files->size(), 3u);
+  EXPECT_EQ((*files)[0].path, "a \xE2\x82\xAC%.json");  // byte order
+  EXPECT_EQ((*files)[1].path, "a.mp4");
+  EXPECT_EQ((*files)[1].size, 10);
+  EXPECT_EQ((*files)[2].sha256, std::string(64, 'c'));
+  VideoChange again;
+  again.video_id = id;
+  again.now = 6;
+  again.checksums = std::vector<FileChecksum>{{"a.mp4", 10, hex}};
+  ASSERT_TRUE(catalog_->Apply(again).ok());
+  EXPECT_EQ(catalog_->Checksums(id)->size(), 1u);
+  EXPECT_TRUE(catalog_->Checksums(id + 100)->empty());
+}
+
+// Exact duplicates are looked for among filed videos whose original is
+// still in their folder: not among those in progress, nor one whose
+// original went back to uploads/ (run again).
+TEST_P(CatalogConformance, FiledWithSha256FindsFiledSameBytes) {
+  const std::string hex(64, 'e');
+  auto file = [&](const std::string& key, State state, const std::string& location,
+                  const std::string& current) {
+    int64_t id = RegisterQueued(key);
+    VideoChange c;
+    c.video_id = id;
+    c.now = 5;
+    c.sha256 = hex;
+    c.state = state;
+    if (!location.empty()) c.location = location;
+    c.current_key = current;
+    EXPECT_TRUE(catalog_->Apply(c).ok());
+    return id;
+  };
+  const int64_t processed =
+      file("uploads/p.mp4", State::kProcessed, "processed/p", "processed/p/p.mp4");
+  const int64_t rejected =
+      file("uploads/r.mp4", State::kRejected, "unable_to_process/r", "unable_to_process/r/r.mp4");
+  file("uploads/q.mp4", State::kProcessing, "", "uploads/q.mp4");
+  file("uploads/g.mp4", State::kRejected, "unable_to_process/g", "uploads/g.mp4");  // run again
+  const int64_t asking = file("uploads/n.mp4", State::kProcessing, "", "uploads/n.mp4");
+  auto found = catalog_->FiledWithSha256(hex, asking);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  ASSERT_EQ(found->size(), 2u);
+  EXPECT_EQ((*found)[0].id, processed);
+  EXPECT_EQ((*found)[1].id, rejected);
+  EXPECT_EQ((*found)[0].sha256, hex);
+  EXPECT_EQ(catalog_->FiledWithSha256(hex, processed)->size(), 1u);
+  EXPECT_TRUE(catalog_->FiledWithSha256(std::string(64, 'f'), asking)->empty());
+  EXPECT_TRUE(catalog_->FiledWithSha256("", asking)->empty());
 }
 
 // Lists leave the documents out but show their digest: the title, the QC

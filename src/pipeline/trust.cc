@@ -1,0 +1,128 @@
+#include "pipeline/trust.h"
+
+#include <fmt/format.h>
+
+#include "common/digest.h"
+
+namespace vidgate::pipeline {
+namespace {
+
+std::string Describe(const catalog::Video& other) {
+  return fmt::format("video {} '{}' ({}, in {})", other.id, other.name,
+                     catalog::StateName(other.state), other.location);
+}
+
+// The contract's empty QC report, for a verdict reached without decoding.
+nlohmann::json UndecodedReport() {
+  return {{"verdict", "pass"},
+          {"checks", nlohmann::json::array()},
+          {"video",
+           {{"black_segments", nlohmann::json::array()},
+            {"freeze_segments", nlohmann::json::array()},
+            {"decode_errors", 0}}},
+          {"audio",
+           {{"silence_segments", nlohmann::json::array()},
+            {"loudness",
+             {{"integrated_lufs", nullptr}, {"lra", nullptr}, {"true_peak_dbtp", nullptr}}}}},
+          {"series", nlohmann::json::object()},
+          {"decoded", false}};
+}
+
+}  // namespace
+
+Result<DedupePolicy> ParseDedupePolicy(std::string_view name) {
+  if (name == "flag") return DedupePolicy::kFlag;
+  if (name == "reject") return DedupePolicy::kReject;
+  if (name == "skip") return DedupePolicy::kSkip;
+  return InvalidArgument("dedupe.policy must be \"flag\", \"reject\" or \"skip\", not \"" +
+                         std::string(name) + "\"");
+}
+
+Result<TrustFindings> ExamineOriginal(const std::string& local, const catalog::Video& video,
+                                      catalog::Catalog& catalog,
+                                      const std::function<Status()>& should_stop) {
+  // The gate checked the declaration; one it would refuse now declares nothing.
+  Result<Checksums> declared = DeclaredChecksums(video.metadata);
+  const Checksums none;
+  const Checksums& wanted = declared.ok() ? *declared : none;
+  VG_ASSIGN_OR_RETURN(FileDigests digests, DigestFile(local, AlgorithmsFor(wanted), should_stop));
+  TrustFindings out;
+  out.original.size = digests.size;
+  out.original.digests = std::move(digests.hex);
+  out.fixity = CheckFixity(wanted, out.original.digests);
+  VG_ASSIGN_OR_RETURN(std::vector<catalog::Video> same,
+                      catalog.FiledWithSha256(out.original.digests["sha256"], video.id));
+  // The processed one first: that is the one a skipped video points at.
+  for (const auto& other : same) {
+    if (other.state == catalog::State::kProcessed) {
+      out.duplicate_of = other;
+      break;
+    }
+  }
+  if (!out.duplicate_of && !same.empty()) out.duplicate_of = same.front();
+  return out;
+}
+
+std::optional<StageResult> SettledByTrust(const TrustFindings& findings, DedupePolicy policy) {
+  const bool mismatch = findings.fixity && !findings.fixity->ok;
+  const auto& dup = findings.duplicate_of;
+  const bool rejected_dup = dup && policy == DedupePolicy::kReject;
+  const bool skipped_dup =
+      dup && policy == DedupePolicy::kSkip && dup->state == catalog::State::kProcessed;
+  if (!mismatch && !rejected_dup && !skipped_dup) return std::nullopt;
+  StageResult out;
+  out.qc = UndecodedReport();
+  out.verdict = "pass";
+  out.final_rejection = mismatch || rejected_dup;
+  AddTrustChecks(findings, policy, out);
+  return out;
+}
+
+nlohmann::json DuplicateJson(const catalog::Video& other) {
+  return {{"id", other.id},
+          {"name", other.name},
+          {"location", other.location},
+          {"state", std::string(catalog::StateName(other.state))}};
+}
+
+void AddTrustChecks(const TrustFindings& findings, DedupePolicy policy, StageResult& result) {
+  if (!result.qc.is_object()) result.qc = UndecodedReport();
+  nlohmann::json original = {{"size", findings.original.size}};
+  for (const auto& [algorithm, hex] : findings.original.digests) original[algorithm] = hex;
+  result.qc["original"] = std::move(original);
+  if (findings.fixity) {
+    result.qc["fixity"] = findings.fixity->detail;
+    AddCheck(result, "fixity", /*error=*/true, findings.fixity->ok, findings.fixity->message);
+  }
+  if (findings.duplicate_of) {
+    const catalog::Video& other = *findings.duplicate_of;
+    result.duplicate_of = DuplicateJson(other);
+    result.qc["duplicate_of"] = result.duplicate_of;
+    std::string message = "the same bytes as " + Describe(other);
+    const bool skipped = policy == DedupePolicy::kSkip && other.state == catalog::State::kProcessed;
+    if (policy == DedupePolicy::kReject) message += "; dedupe.policy is reject";
+    if (skipped) message += "; no renditions made (dedupe.policy is skip): see " + other.location;
+    AddCheck(result, "duplicate", policy == DedupePolicy::kReject, /*passed=*/false, message);
+  }
+}
+
+void AddCheck(StageResult& result, const std::string& id, bool error, bool passed,
+              const std::string& message) {
+  nlohmann::json& checks = result.qc["checks"];
+  if (!checks.is_array()) checks = nlohmann::json::array();
+  checks.push_back({{"id", id},
+                    {"severity", error ? "error" : "warning"},
+                    {"status", passed ? "pass" : "fail"},
+                    {"message", message}});
+  std::string errors, warnings;
+  for (const auto& c : checks) {
+    if (!c.is_object() || c.value("status", "") != "fail") continue;
+    std::string& into = c.value("severity", "") == "error" ? errors : warnings;
+    into += (into.empty() ? "" : "; ") + c.value("message", "");
+  }
+  result.verdict = !errors.empty() ? "reject" : !warnings.empty() ? "warn" : "pass";
+  result.summary = errors + (!errors.empty() && !warnings.empty() ? "; " : "") + warnings;
+  result.qc["verdict"] = result.verdict;
+}
+
+}  // namespace vidgate::pipeline

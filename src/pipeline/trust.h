@@ -1,0 +1,67 @@
+// trust.h: what an attempt learns of the original's bytes before it decodes
+// them: their digests (one read: SHA-256 always, and whatever the sidecar
+// declared), whether they match the declared ones (the `fixity` check), and
+// whether the same bytes were filed before (the `duplicate` check, under
+// the [dedupe] policy). A mismatch, or a duplicate under `reject` or
+// `skip`, ends the attempt without decoding.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "catalog/catalog.h"
+#include "common/status.h"
+#include "pipeline/fixity.h"
+#include "pipeline/media_stage.h"
+
+namespace vidgate::pipeline {
+
+// [dedupe] policy: what becomes of a video whose bytes were filed before.
+enum class DedupePolicy {
+  kFlag,    // processed as usual, marked (a warning)
+  kReject,  // filed under unable_to_process/ as rejected, with the reason
+  kSkip,    // filed under processed/ without renditions, pointing at the other
+};
+// kInvalidArgument naming the value unless flag, reject or skip.
+Result<DedupePolicy> ParseDedupePolicy(std::string_view name);
+
+// The original as read for its digests.
+struct OriginalBytes {
+  int64_t size = 0;
+  Checksums digests;  // sha256 and every declared algorithm
+};
+
+// What the bytes say about the video.
+struct TrustFindings {
+  OriginalBytes original;
+  std::optional<Fixity> fixity;                // when the sidecar declared checksums
+  std::optional<catalog::Video> duplicate_of;  // the same bytes, filed before
+};
+
+// Digests `local` (the fetched original of `video`) and looks its SHA-256
+// up among filed videos.
+Result<TrustFindings> ExamineOriginal(const std::string& local, const catalog::Video& video,
+                                      catalog::Catalog& catalog,
+                                      const std::function<Status()>& should_stop);
+
+// The attempt's result when the findings settle it before decoding (a
+// fixity mismatch; a duplicate under reject, or under skip of a processed
+// video); nullopt when the media must be processed.
+std::optional<StageResult> SettledByTrust(const TrustFindings& findings, DedupePolicy policy);
+
+// Adds the fixity and duplicate checks (and their details: "original",
+// "fixity", "duplicate_of") to a stage's QC report, with its verdict and
+// summary judged again.
+void AddTrustChecks(const TrustFindings& findings, DedupePolicy policy, StageResult& result);
+
+// {"id","name","location","state"} of the video a duplicate repeats.
+nlohmann::json DuplicateJson(const catalog::Video& other);
+
+// Adds one check to a contract QC report and judges its verdict and
+// summary again (errors first, then warnings).
+void AddCheck(StageResult& result, const std::string& id, bool error, bool passed,
+              const std::string& message);
+
+}  // namespace vidgate::pipeline

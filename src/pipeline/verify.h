@@ -1,0 +1,44 @@
+// verify.h: `vidgate verify`: a filed video's folder read back from the
+// store and checked against the checksums the catalog recorded when it was
+// filed: what changed, what went missing, and what was added.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "common/status.h"
+#include "storage/store.h"
+
+namespace vidgate::pipeline {
+
+struct FileProblem {
+  std::string path;     // relative to the folder
+  std::string problem;  // "changed", "missing", "added" (not recorded)
+  int64_t recorded_size = -1;
+  std::string recorded_sha256;
+  int64_t found_size = -1;
+  std::string found_sha256;
+};
+
+struct Verification {
+  int64_t video_id = 0;
+  std::string name;
+  std::string location;
+  int files = 0;  // recorded files checked
+  std::vector<FileProblem> problems;
+  bool ok() const { return problems.empty(); }
+  nlohmann::json ToJson() const;
+};
+
+// Reads every file of `video`'s filed folder once. kFailedPrecondition
+// when the video is not filed or was filed before vidgate recorded
+// checksums (nothing to check against); a store or catalog error as is
+// (kUnavailable, ...). `should_stop` (may be empty) ends it with its answer.
+Result<Verification> VerifyVideo(storage::Store& store, catalog::Catalog& catalog,
+                                 const catalog::Video& video,
+                                 const std::function<Status()>& should_stop = {});
+
+}  // namespace vidgate::pipeline
