@@ -432,6 +432,7 @@ int VerifyCommand(Context& ctx, const std::string& id_or_name, bool all, bool js
       } else if (p.problem == "added") {
         line += fmt::format(" ({} bytes, not filed by vidgate)", p.found_size);
       }
+      if (!p.detail.empty()) line += " (" + Printable(p.detail) + ")";
       std::cout << line << "\n";
     }
   }

@@ -241,6 +241,12 @@ Status ReadRoot(const toml::table& root, const std::string& source, Config& c) {
       return InvalidArgument("config " + source + ": '" + "dedupe.policy' must be \"flag\", " +
                              "\"reject\" or \"skip\"");
     }
+    bool given = false;
+    VG_RETURN_IF_ERROR(t.Number("similarity", c.dedupe.similarity, given));
+    if (c.dedupe.similarity < 0 || c.dedupe.similarity > 1) {
+      return InvalidArgument("config " + source +
+                             ": 'dedupe.similarity' must be between 0 (off) and 1");
+    }
     return Status();
   }));
   VG_RETURN_IF_ERROR(WithTable(r, "workers", source, [&](TableReader& t) {

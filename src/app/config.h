@@ -10,6 +10,7 @@
 #include "common/status.h"
 #include "media/rendition_encoder.h"
 #include "pipeline/alarms.h"
+#include "pipeline/near_duplicates.h"
 #include "pipeline/trust.h"
 
 namespace vidgate::app {
@@ -57,6 +58,9 @@ struct Config {
     // What becomes of a video whose bytes were filed before: flag, reject
     // or skip (see pipeline::DedupePolicy).
     std::string policy = "flag";
+    // Near duplicates are reported from this share of the shorter video's
+    // footage up; 0 = not looked for.
+    double similarity = pipeline::kDefaultSimilarity;
   } dedupe;
   struct {
     int count = 0;  // 0 = number of cores

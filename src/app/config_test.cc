@@ -103,6 +103,23 @@ TEST(ConfigTest, AQueueMakesTheListingASlowSafetyNet) {
   EXPECT_DOUBLE_EQ(ParseConfig("", "test.toml")->intake.poll_seconds, 2);
 }
 
+TEST(ConfigTest, DedupeKeys) {
+  auto d = ParseConfig("", "test.toml");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->dedupe.policy, "flag");
+  EXPECT_DOUBLE_EQ(d->dedupe.similarity, 0.5);
+  auto c = ParseConfig("[dedupe]\npolicy = \"skip\"\nsimilarity = 0\n", "test.toml");
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->dedupe.policy, "skip");
+  EXPECT_DOUBLE_EQ(c->dedupe.similarity, 0);
+  for (const char* bad : {"policy = \"merge\"", "similarity = 1.5", "similarity = -0.1",
+                          "similarity = \"high\"", "threshold = 3"}) {
+    auto e = ParseConfig(std::string("[dedupe]\n") + bad + "\n", "test.toml");
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_NE(e.status().message().find("dedupe."), std::string::npos) << e.status().message();
+  }
+}
+
 TEST(ConfigTest, OutputDefaultsToOneMainRendition) {
   auto c = ParseConfig("", "test.toml");
   ASSERT_TRUE(c.ok());

@@ -154,6 +154,7 @@ Result<std::unique_ptr<Wiring>> Wire(const Context& ctx) {
   if (auto dedupe = pipeline::ParseDedupePolicy(cfg.dedupe.policy); dedupe.ok()) {
     opts.worker.dedupe = *dedupe;
   }
+  opts.worker.similarity = cfg.dedupe.similarity;
   opts.worker.lease_seconds = cfg.workers.lease_seconds;
   opts.worker.attempt_timeout_seconds = cfg.workers.attempt_timeout_seconds;
   opts.worker.settle_seconds = cfg.storage.settle_seconds;

@@ -179,6 +179,21 @@ struct AttemptEnd {
   bool retryable = false;
 };
 
+// A video's perceptual fingerprint as the catalog keeps it: its hashes in
+// hex (qc::Fingerprint::ToHex) and the index keys under which other videos
+// find it (band key, window).
+struct FingerprintRecord {
+  std::string hashes;
+  std::vector<std::pair<int64_t, int>> index;
+};
+
+// An index entry of a filed video that one of the asked keys found.
+struct FingerprintHit {
+  int64_t video_id = 0;
+  int64_t key = 0;
+  int window = 0;
+};
+
 // One transactional change to a video. Unset fields stay as they are.
 struct VideoChange {
   int64_t video_id = 0;
@@ -189,6 +204,8 @@ struct VideoChange {
   std::optional<nlohmann::json> metadata, probe, qc;
   // Replaces the video's recorded file checksums (its filed folder's).
   std::optional<std::vector<FileChecksum>> checksums;
+  // Replaces the video's fingerprint and its index entries.
+  std::optional<FingerprintRecord> fingerprint;
   std::optional<bool> metadata_notice_sent;
   enum class Job { kKeep, kSchedule, kRemove } job = Job::kKeep;
   double job_available_at = 0;            // with kSchedule; also releases any lease
@@ -347,6 +364,14 @@ class Catalog {
   // are filed (processed, rejected or unable_to_process) with their
   // original still in their folder (a video run again is not), oldest first.
   virtual Result<std::vector<Video>> FiledWithSha256(std::string_view sha256, int64_t video_id) = 0;
+  // The index entries under `keys` of videos other than `video_id` that are
+  // filed with their original in their folder (as FiledWithSha256), at
+  // most `limit` of them.
+  virtual Result<std::vector<FingerprintHit>> FingerprintHits(const std::vector<int64_t>& keys,
+                                                              int64_t video_id, int limit) = 0;
+  // The video's fingerprint hashes (FingerprintRecord::hashes); "" when it
+  // has none.
+  virtual Result<std::string> FingerprintOf(int64_t video_id) = 0;
   virtual Result<std::vector<NotificationRecord>> Notifications(int64_t video_id) = 0;
 
   // Takes up to `limit` due deliveries (to `sink` only, unless it is ""),

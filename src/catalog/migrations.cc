@@ -137,6 +137,23 @@ CREATE TABLE checksums (
 );
 )sql";
 
+// Near duplicates: each decoded video's perceptual fingerprint, and an
+// index of its hashes' bands so that a new video finds the footage it
+// shares among many without reading every fingerprint.
+constexpr const char* kV6 = R"sql(
+CREATE TABLE fingerprints (
+  video_id BIGINT PRIMARY KEY REFERENCES videos (id),
+  hashes TEXT NOT NULL
+);
+CREATE TABLE fingerprint_index (
+  band_key BIGINT NOT NULL,
+  video_id BIGINT NOT NULL REFERENCES videos (id),
+  win INTEGER NOT NULL
+);
+CREATE INDEX fingerprint_index_key ON fingerprint_index (band_key);
+CREATE INDEX fingerprint_index_video ON fingerprint_index (video_id);
+)sql";
+
 std::string Substitute(std::string sql, Dialect dialect) {
   auto replace_all = [&sql](const std::string& from, const std::string& to) {
     for (size_t pos = sql.find(from); pos != std::string::npos;
@@ -157,11 +174,9 @@ std::string Substitute(std::string sql, Dialect dialect) {
 }  // namespace
 
 std::vector<Migration> Migrations(Dialect dialect) {
-  return {{1, Substitute(kV1, dialect)},
-          {2, Substitute(kV2, dialect)},
-          {3, Substitute(kV3, dialect)},
-          {4, Substitute(kV4, dialect)},
-          {5, Substitute(kV5, dialect)}};
+  return {{1, Substitute(kV1, dialect)}, {2, Substitute(kV2, dialect)},
+          {3, Substitute(kV3, dialect)}, {4, Substitute(kV4, dialect)},
+          {5, Substitute(kV5, dialect)}, {6, Substitute(kV6, dialect)}};
 }
 
 }  // namespace vidgate::catalog::internal

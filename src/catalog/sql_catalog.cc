@@ -467,6 +467,30 @@ class SqlCatalog final : public Catalog {
                     o.duration, o.sha256})
               .status());
     }
+    if (c.fingerprint) {
+      VG_RETURN_IF_ERROR(
+          db->Exec("DELETE FROM fingerprint_index WHERE video_id = ?", {c.video_id}).status());
+      VG_RETURN_IF_ERROR(
+          db->Exec("DELETE FROM fingerprints WHERE video_id = ?", {c.video_id}).status());
+      VG_RETURN_IF_ERROR(db->Exec("INSERT INTO fingerprints (video_id, hashes) VALUES (?, ?)",
+                                  {c.video_id, c.fingerprint->hashes})
+                             .status());
+      // Many rows a statement: an hour of video has thousands.
+      const auto& index = c.fingerprint->index;
+      constexpr size_t kRows = 200;
+      for (size_t at = 0; at < index.size(); at += kRows) {
+        const size_t n = std::min(kRows, index.size() - at);
+        std::string insert = "INSERT INTO fingerprint_index (band_key, video_id, win) VALUES ";
+        SqlParams rows;
+        for (size_t i = 0; i < n; ++i) {
+          insert += i == 0 ? "(?, ?, ?)" : ", (?, ?, ?)";
+          rows.emplace_back(index[at + i].first);
+          rows.emplace_back(c.video_id);
+          rows.emplace_back(int64_t{index[at + i].second});
+        }
+        VG_RETURN_IF_ERROR(db->Exec(insert, rows).status());
+      }
+    }
     if (c.checksums) {
       VG_RETURN_IF_ERROR(
           db->Exec("DELETE FROM checksums WHERE video_id = ?", {c.video_id}).status());
@@ -625,6 +649,43 @@ class SqlCatalog final : public Catalog {
     return out;
   }
 
+  Result<std::vector<FingerprintHit>> FingerprintHits(const std::vector<int64_t>& keys,
+                                                      int64_t video_id, int limit) override {
+    std::vector<FingerprintHit> out;
+    if (keys.empty() || limit <= 0) return out;
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    constexpr size_t kKeys = 400;
+    for (size_t at = 0; at < keys.size() && static_cast<int>(out.size()) < limit; at += kKeys) {
+      const size_t n = std::min(kKeys, keys.size() - at);
+      std::string sql =
+          "SELECT f.video_id, f.band_key, f.win FROM fingerprint_index f JOIN videos v ON "
+          "v.id = f.video_id WHERE f.video_id <> ? AND v.state IN ('processed', 'rejected', "
+          "'unable_to_process') AND v.location <> '' AND substr(v.current_key, 1, "
+          "length(v.location) + 1) = v.location || '/' AND f.band_key IN (";
+      SqlParams p{video_id};
+      for (size_t i = 0; i < n; ++i) {
+        sql += i == 0 ? "?" : ", ?";
+        p.emplace_back(keys[at + i]);
+      }
+      sql += ") LIMIT ?";
+      p.emplace_back(int64_t{limit - static_cast<int>(out.size())});
+      VG_ASSIGN_OR_RETURN(auto rows, db->Query(sql, p));
+      for (const auto& r : rows) {
+        out.push_back(FingerprintHit{r.Int(0), r.Int(1), static_cast<int>(r.Int(2))});
+      }
+    }
+    return out;
+  }
+
+  Result<std::string> FingerprintOf(int64_t video_id) override {
+    auto db = Acquire();
+    VG_RETURN_IF_ERROR(db.status());
+    VG_ASSIGN_OR_RETURN(
+        auto rows, db->Query("SELECT hashes FROM fingerprints WHERE video_id = ?", {video_id}));
+    return rows.empty() ? std::string() : rows[0].Text(0);
+  }
+
   Result<std::vector<Video>> FiledWithSha256(std::string_view sha256, int64_t video_id) override {
     if (sha256.empty()) return std::vector<Video>{};
     auto db = Acquire();
@@ -632,7 +693,8 @@ class SqlCatalog final : public Catalog {
     VG_ASSIGN_OR_RETURN(
         auto rows,
         db->Query(std::string("SELECT ") + kVideoListColumns +
-                      " WHERE v.sha256 = ? AND v.id <> ? AND v.state IN ('processed', "
+                      " WHERE v.sha256 = ? AND v.sha256 <> '' AND v.id <> ? AND v.state IN "
+                      "('processed', "
                       "'rejected', 'unable_to_process') AND v.location <> '' AND "
                       "substr(v.current_key, 1, length(v.location) + 1) = v.location || '/' "
                       "ORDER BY v.id",

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/digest.h"
+#include "common/text.h"
 
 namespace vidgate::pipeline {
 namespace {
@@ -109,7 +110,9 @@ std::string BagItManifest(std::vector<catalog::FileChecksum> files) {
   std::sort(files.begin(), files.end(),
             [](const auto& a, const auto& b) { return a.path < b.path; });
   std::string out;
-  for (const auto& f : files) out += f.sha256 + "  " + EncodePath(f.path) + "\n";
+  // The file's own bytes (a name that is not UTF-8 is kept in the catalog
+  // in its text form), as sha256sum finds it.
+  for (const auto& f : files) out += f.sha256 + "  " + EncodePath(KeyToBytes(f.path)) + "\n";
   return out;
 }
 
@@ -129,7 +132,7 @@ Result<std::map<std::string, std::string>> ParseBagItManifest(std::string_view t
       return InvalidArgument("manifest line " + std::to_string(line_number) +
                              " is not 'SHA256  PATH'");
     }
-    out[DecodePath(line.substr(gap + 2))] = Lower(std::string(line.substr(0, gap)));
+    out[BytesToKey(DecodePath(line.substr(gap + 2)))] = Lower(std::string(line.substr(0, gap)));
   }
   return out;
 }

@@ -41,12 +41,14 @@ struct Fixity {
 std::optional<Fixity> CheckFixity(const Checksums& declared, const Checksums& computed);
 
 // The manifest's text: one "HEX  PATH\n" line per file, sorted by path,
-// paths relative to the filed folder. As BagIt (RFC 8493, 2.1.3) asks,
-// a CR, LF or '%' in a path is percent-encoded.
+// paths relative to the filed folder, in their own bytes (a catalog path's
+// U+F7xx form of a byte that is not UTF-8 is written as that byte). As
+// BagIt (RFC 8493, 2.1.3) asks, a CR, LF or '%' in a path is
+// percent-encoded.
 std::string BagItManifest(std::vector<catalog::FileChecksum> files);
 
-// Reads such a manifest back (path -> hex); kInvalidArgument naming the
-// line that is not "HEX  PATH".
+// Reads such a manifest back (path in the catalog's form -> hex);
+// kInvalidArgument naming the line that is not "HEX  PATH".
 Result<std::map<std::string, std::string>> ParseBagItManifest(std::string_view text);
 
 }  // namespace vidgate::pipeline

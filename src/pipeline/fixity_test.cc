@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/text.h"
 #include "pipeline/metadata.h"
 
 namespace vidgate::pipeline {
@@ -84,6 +85,13 @@ TEST(FixityTest, ManifestIsSortedTwoSpacedAndEncodesAsBagItAsks) {
   auto literal = ParseBagItManifest(BagItManifest({{"a%41.mp4", 1, a}}));
   ASSERT_TRUE(literal.ok());
   EXPECT_EQ(literal->count("a%41.mp4"), 1u);
+
+  // Found by review: a name that is not UTF-8 was written in the catalog's
+  // text form, which names no file.
+  const std::string latin1 = "caf\xe9.mp4";
+  const std::string bytes_manifest = BagItManifest({{BytesToKey(latin1), 1, a}});
+  EXPECT_EQ(bytes_manifest, a + "  " + latin1 + "\n");
+  EXPECT_EQ(ParseBagItManifest(bytes_manifest)->count(BytesToKey(latin1)), 1u);
 
   auto broken = ParseBagItManifest(a + "  ok.mp4\n" + "nothex  x.mp4\n");
   ASSERT_FALSE(broken.ok());

@@ -199,6 +199,7 @@ class QcStage final : public MediaStage {
     out.qc = std::move(analysis->report);
     out.verdict = analysis->verdict;
     out.summary = analysis->summary;
+    out.fingerprint = std::move(analysis->fingerprint);
     if (out.verdict == "reject") return out;  // nothing of it is published
 
     std::vector<media::HlsVariant> variants;

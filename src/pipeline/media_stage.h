@@ -12,6 +12,7 @@
 #include "catalog/catalog.h"
 #include "common/status.h"
 #include "media/rendition_encoder.h"
+#include "qc/fingerprint.h"
 #include "qc/policy.h"
 
 namespace vidgate::pipeline {
@@ -45,7 +46,9 @@ struct StageResult {
   // A rejection no further attempt can change (the bytes differ from their
   // declared checksum, or repeat a filed video's): never retried.
   bool final_rejection = false;
-  nlohmann::json duplicate_of;  // {"id","name",...} when the bytes were filed before
+  nlohmann::json duplicate_of;     // {"id","name",...} when the bytes were filed before
+  qc::Fingerprint fingerprint;     // of the pictures; empty when nothing was decoded
+  nlohmann::json near_duplicates;  // [{"id","name",...,"similarity","ranges"}] when found
 };
 
 class MediaStage {

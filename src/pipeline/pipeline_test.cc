@@ -784,6 +784,75 @@ TEST_F(PipelineTest, AMalformedChecksumIsInvalidMetadataNamingTheKey) {
   EXPECT_NE(events->back().document.dump().find("checksum.sha3"), std::string::npos);
 }
 
+// Found by review: a filing that stopped after moving the sidecar and
+// before moving the original left the sidecar out of the manifest.
+TEST_F(PipelineTest, AFilingStoppedBetweenItsMovesStillListsTheSidecar) {
+  Upload("clip");
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  auto claim = catalog_->ClaimNext("w1", clock_.Now(), 30, 3);
+  const int64_t id = (*claim)->video.id;
+  catalog::VideoChange pending;
+  pending.video_id = id;
+  pending.now = clock_.Now();
+  pending.location = "processed/clip";
+  pending.pending_key = "processed/clip/clip.mp4";
+  pending.pending_sidecar_key = "processed/clip/clip.json";
+  ASSERT_TRUE(catalog_->Apply(pending).ok());
+  ASSERT_TRUE(store_->Move("uploads/clip.json", "processed/clip/clip.json").ok());
+  clock_.Advance(31);  // w1 died there
+  ASSERT_TRUE(*MakeWorker("w2").RunOnce());
+  auto v = Find("clip");
+  ASSERT_EQ(v.state, State::kProcessed);
+  auto lines =
+      ParseBagItManifest(*store_->Read("processed/clip/vidgate/manifest-sha256.txt", 4096));
+  ASSERT_TRUE(lines.ok());
+  EXPECT_EQ(lines->count("clip.json"), 1u);
+  EXPECT_EQ(lines->count("clip.mp4"), 1u);
+  auto verified = VerifyVideo(*store_, *catalog_, v);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok()) << verified->ToJson().dump();
+}
+
+// Found by review: the catalog's word that an original is filed was taken
+// for a duplicate, though its file had been moved away since.
+TEST_F(PipelineTest, ADuplicateNeedsTheOtherOriginalStillInItsFolder) {
+  dedupe_ = DedupePolicy::kSkip;
+  Upload("first");
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  ASSERT_TRUE(*MakeWorker().RunOnce());
+  ASSERT_TRUE(store_->Delete("processed/first/first.mp4").ok());  // taken away by hand
+  Upload("second");
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  ASSERT_TRUE(*MakeWorker().RunOnce());
+  auto v = Find("second");
+  EXPECT_EQ(v.state, State::kProcessed);
+  EXPECT_FALSE(v.qc.contains("duplicate_of")) << v.qc.dump();
+  EXPECT_EQ(stage_.calls, 2) << "processed, not skipped";
+}
+
+// Found by review: one unreadable file ended the whole audit.
+TEST_F(PipelineTest, VerifyGoesOnPastAFileItCannotRead) {
+  stage_.script.push_back(WithOutputs(dir_ / "out"));
+  Upload("clip");
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  ASSERT_TRUE(*MakeWorker().RunOnce());
+  storage::ErrorStore faulty(store_.get());
+  storage::FaultRule broken;
+  broken.method = "Fetch";
+  broken.key_contains = "renditions/main.mp4";
+  broken.error = Unavailable("read error on renditions/main.mp4");
+  faulty.Fail(broken);
+  ASSERT_TRUE(store_->Delete("processed/clip/vidgate/hls/main/00001.m4s").ok());
+  auto found = VerifyVideo(faulty, *catalog_, Find("clip"));
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  ASSERT_EQ(found->problems.size(), 2u);
+  std::map<std::string, FileProblem> by_path;
+  for (const auto& p : found->problems) by_path[p.path] = p;
+  EXPECT_EQ(by_path["vidgate/renditions/main.mp4"].problem, "unreadable");
+  EXPECT_NE(by_path["vidgate/renditions/main.mp4"].detail.find("read error"), std::string::npos);
+  EXPECT_EQ(by_path["vidgate/hls/main/00001.m4s"].problem, "missing");
+}
+
 // The same bytes under another name, under each [dedupe] policy.
 class DedupeTest : public PipelineTest {
  protected:

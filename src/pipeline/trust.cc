@@ -39,7 +39,7 @@ Result<DedupePolicy> ParseDedupePolicy(std::string_view name) {
 }
 
 Result<TrustFindings> ExamineOriginal(const std::string& local, const catalog::Video& video,
-                                      catalog::Catalog& catalog,
+                                      catalog::Catalog& catalog, storage::Store& store,
                                       const std::function<Status()>& should_stop) {
   // The gate checked the declaration; one it would refuse now declares nothing.
   Result<Checksums> declared = DeclaredChecksums(video.metadata);
@@ -50,8 +50,15 @@ Result<TrustFindings> ExamineOriginal(const std::string& local, const catalog::V
   out.original.size = digests.size;
   out.original.digests = std::move(digests.hex);
   out.fixity = CheckFixity(wanted, out.original.digests);
-  VG_ASSIGN_OR_RETURN(std::vector<catalog::Video> same,
+  VG_ASSIGN_OR_RETURN(std::vector<catalog::Video> filed,
                       catalog.FiledWithSha256(out.original.digests["sha256"], video.id));
+  // Moved away by hand, or run again by a retry that stopped half-way:
+  // then there is nothing filed to be a duplicate of.
+  std::vector<catalog::Video> same;
+  for (auto& other : filed) {
+    auto there = store.Stat(other.current_key);
+    if (there.ok() && there->size == out.original.size) same.push_back(std::move(other));
+  }
   // The processed one first: that is the one a skipped video points at.
   for (const auto& other : same) {
     if (other.state == catalog::State::kProcessed) {
@@ -104,6 +111,23 @@ void AddTrustChecks(const TrustFindings& findings, DedupePolicy policy, StageRes
     if (skipped) message += "; no renditions made (dedupe.policy is skip): see " + other.location;
     AddCheck(result, "duplicate", policy == DedupePolicy::kReject, /*passed=*/false, message);
   }
+}
+
+void AddNearDuplicateChecks(const std::vector<NearDuplicate>& found, StageResult& result) {
+  if (found.empty()) return;
+  result.near_duplicates = NearDuplicatesJson(found);
+  result.qc["near_duplicates"] = result.near_duplicates;
+  std::string message;
+  for (const auto& d : found) {
+    std::string where;
+    for (const auto& r : d.match.ranges) {
+      where += fmt::format("{}{:.1f}-{:.1f} s here at {:.1f}-{:.1f} s there",
+                           where.empty() ? "" : ", ", r.start, r.end, r.other_start, r.other_end);
+    }
+    message += fmt::format("{}the footage of {} ({:.0f} % alike: {})", message.empty() ? "" : "; ",
+                           Describe(d.other), d.match.similarity * 100, where);
+  }
+  AddCheck(result, "near_duplicate", /*error=*/false, /*passed=*/false, message);
 }
 
 void AddCheck(StageResult& result, const std::string& id, bool error, bool passed,

@@ -15,6 +15,8 @@
 #include "common/status.h"
 #include "pipeline/fixity.h"
 #include "pipeline/media_stage.h"
+#include "pipeline/near_duplicates.h"
+#include "storage/store.h"
 
 namespace vidgate::pipeline {
 
@@ -41,9 +43,10 @@ struct TrustFindings {
 };
 
 // Digests `local` (the fetched original of `video`) and looks its SHA-256
-// up among filed videos.
+// up among filed videos whose original `store` still holds (at its key,
+// at the same size: the catalog's word alone is not taken).
 Result<TrustFindings> ExamineOriginal(const std::string& local, const catalog::Video& video,
-                                      catalog::Catalog& catalog,
+                                      catalog::Catalog& catalog, storage::Store& store,
                                       const std::function<Status()>& should_stop);
 
 // The attempt's result when the findings settle it before decoding (a
@@ -55,6 +58,10 @@ std::optional<StageResult> SettledByTrust(const TrustFindings& findings, DedupeP
 // "fixity", "duplicate_of") to a stage's QC report, with its verdict and
 // summary judged again.
 void AddTrustChecks(const TrustFindings& findings, DedupePolicy policy, StageResult& result);
+
+// Adds the near_duplicate check (a warning) and "near_duplicates" to the
+// stage's report when `found` is not empty.
+void AddNearDuplicateChecks(const std::vector<NearDuplicate>& found, StageResult& result);
 
 // {"id","name","location","state"} of the video a duplicate repeats.
 nlohmann::json DuplicateJson(const catalog::Video& other);

@@ -20,7 +20,8 @@ nlohmann::json Verification::ToJson() const {
                              {"recorded_size", size_or_null(p.recorded_size)},
                              {"recorded_sha256", text_or_null(p.recorded_sha256)},
                              {"found_size", size_or_null(p.found_size)},
-                             {"found_sha256", text_or_null(p.found_sha256)}});
+                             {"found_sha256", text_or_null(p.found_sha256)},
+                             {"detail", text_or_null(p.detail)}});
   }
   return {{"id", video_id}, {"name", name}, {"location", location},
           {"files", files}, {"ok", ok()},   {"problems", std::move(problems_json)}};
@@ -33,10 +34,15 @@ Result<Verification> VerifyVideo(storage::Store& store, catalog::Catalog& catalo
   out.video_id = video.id;
   out.name = video.name;
   out.location = video.location;
-  if (!catalog::IsTerminal(video.state) || video.location.empty()) {
-    return FailedPrecondition("video " + std::to_string(video.id) + " '" + video.name + "' is " +
-                              std::string(catalog::StateName(video.state)) +
+  const std::string who = "video " + std::to_string(video.id) + " '" + video.name + "'";
+  if (!catalog::IsTerminal(video.state)) {
+    return FailedPrecondition(who + " is " + std::string(catalog::StateName(video.state)) +
                               ", not filed yet: there is nothing to verify");
+  }
+  if (video.location.empty()) {
+    return FailedPrecondition(who +
+                              " was run again from its original (see the newer video of "
+                              "that name): nothing of it is filed to verify");
   }
   VG_ASSIGN_OR_RETURN(std::vector<catalog::FileChecksum> recorded, catalog.Checksums(video.id));
   if (recorded.empty()) {
@@ -53,27 +59,46 @@ Result<Verification> VerifyVideo(storage::Store& store, catalog::Catalog& catalo
   for (const auto& file : recorded) {
     if (should_stop) VG_RETURN_IF_ERROR(should_stop());
     ++out.files;
-    FileProblem problem{file.path, "", file.size, file.sha256, -1, ""};
+    FileProblem problem{file.path, "", file.size, file.sha256, -1, "", ""};
     auto it = present.find(file.path);
     if (it == present.end() || !it->second->refused.empty()) {
       // A link or a FIFO in its place is not read: the file is not there.
       problem.problem = "missing";
+      if (it != present.end()) {
+        problem.detail = "in its place: " + it->second->refused + ", not read";
+        present.erase(it);
+      }
       out.problems.push_back(std::move(problem));
-      if (it != present.end()) present.erase(it);
       continue;
     }
     present.erase(it);
+    // One file that cannot be read is that file's problem: the audit goes on.
     auto local = store.Fetch(prefix + file.path);
     if (local.status().code() == Code::kNotFound) {
       problem.problem = "missing";
       out.problems.push_back(std::move(problem));
       continue;
     }
-    VG_RETURN_IF_ERROR(local.status());
+    if (!local.ok()) {
+      problem.problem = "unreadable";
+      problem.detail = local.status().message();
+      out.problems.push_back(std::move(problem));
+      continue;
+    }
     auto digests = DigestFile(local->path(), {"sha256"}, should_stop);
+    if (digests.status().code() == Code::kCancelled) return digests.status();
     if (!digests.ok()) {
-      // Not the stand-in's path (a /proc/self/fd link, a temporary copy).
-      return Status(digests.status().code(), "cannot read " + prefix + file.path);
+      // Named by its key, not the stand-in read (a /proc/self/fd link, a
+      // temporary copy).
+      problem.problem = "unreadable";
+      problem.detail = digests.status().message();
+      const std::string& stand_in = local->path();
+      for (size_t at = problem.detail.find(stand_in); at != std::string::npos;
+           at = problem.detail.find(stand_in, at)) {
+        problem.detail.replace(at, stand_in.size(), prefix + file.path);
+      }
+      out.problems.push_back(std::move(problem));
+      continue;
     }
     if (digests->size == file.size && digests->hex["sha256"] == file.sha256) continue;
     problem.problem = "changed";
@@ -83,7 +108,7 @@ Result<Verification> VerifyVideo(storage::Store& store, catalog::Catalog& catalo
   }
   // Whatever else is in the folder was not filed there by vidgate.
   for (const auto& [path, info] : present) {
-    FileProblem added{path, "added", -1, "", info->size, ""};
+    FileProblem added{path, "added", -1, "", info->size, "", ""};
     out.problems.push_back(std::move(added));
   }
   return out;

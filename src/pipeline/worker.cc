@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "media/probe.h"
 #include "pipeline/naming.h"
+#include "pipeline/near_duplicates.h"
 
 namespace vidgate::pipeline {
 namespace {
@@ -143,8 +144,9 @@ void Worker::Handle(const catalog::Claim& claim) {
       auto processed = [&]() -> Result<StageResult> {
         // One read for the digests first: it also brings the file into the
         // page cache the decode pass reads next.
-        VG_ASSIGN_OR_RETURN(TrustFindings found,
-                            ExamineOriginal(local->path(), video, *deps_.catalog, should_stop));
+        VG_ASSIGN_OR_RETURN(
+            TrustFindings found,
+            ExamineOriginal(local->path(), video, *deps_.catalog, *deps_.store, should_stop));
         findings = found;
         if (auto settled = SettledByTrust(found, options_.dedupe)) {
           if (auto probe = media::Probe(local->path()); probe.ok()) {
@@ -155,6 +157,13 @@ void Worker::Handle(const catalog::Claim& claim) {
         VG_ASSIGN_OR_RETURN(StageResult r,
                             deps_.media->Process(local->path(), video.name, should_stop));
         AddTrustChecks(found, options_.dedupe, r);
+        if (options_.similarity > 0) {
+          VG_ASSIGN_OR_RETURN(
+              std::vector<NearDuplicate> near,
+              FindNearDuplicates(*deps_.catalog, video.id, r.fingerprint, options_.similarity,
+                                 found.duplicate_of ? found.duplicate_of->id : 0));
+          AddNearDuplicateChecks(near, r);
+        }
         return r;
       }();
       report.process_seconds = deps_.clock->Now() - process_from;
@@ -226,7 +235,7 @@ void Worker::Handle(const catalog::Claim& claim) {
     } else {
       report.outcome = "rejected";
       outcome = Quarantine(video, attempt, State::kRejected, result->summary, /*retryable=*/false,
-                           result->qc, result->probe, fi, result->duplicate_of);
+                           result->qc, result->probe, fi, &*result);
     }
   } else {
     report.outcome = "processed";
@@ -622,6 +631,14 @@ Result<std::optional<catalog::FileChecksum>> Worker::DigestStored(const std::str
       catalog::FileChecksum{path, digests->size, digests->hex["sha256"]});
 }
 
+Result<std::optional<catalog::FileChecksum>> Worker::DigestEither(const std::string& key,
+                                                                  const std::string& filed_key,
+                                                                  const std::string& path) {
+  VG_ASSIGN_OR_RETURN(auto at_key, DigestStored(key, path));
+  if (at_key || key == filed_key) return at_key;
+  return DigestStored(filed_key, path);
+}
+
 Status Worker::File(const Video& video, const std::string& folder, State state,
                     nlohmann::json report, double now, const TrustFindings* findings,
                     std::vector<catalog::FileChecksum> files, VideoChange& done) {
@@ -633,7 +650,8 @@ Status Worker::File(const Video& video, const std::string& folder, State state,
     original = catalog::FileChecksum{video_file, findings->original.size,
                                      findings->original.digests.at("sha256")};
   } else {
-    VG_ASSIGN_OR_RETURN(original, DigestStored(video.current_key, video_file));
+    VG_ASSIGN_OR_RETURN(original,
+                        DigestEither(video.current_key, folder + "/" + video_file, video_file));
   }
   nlohmann::json about = report.contains("original") && report["original"].is_object()
                              ? report["original"]
@@ -651,7 +669,9 @@ Status Worker::File(const Video& video, const std::string& folder, State state,
   if (!video.sidecar_key.empty()) {
     const std::string sidecar_file =
         SidecarNameFor(video.sidecar_key, video.current_key, video_file);
-    VG_ASSIGN_OR_RETURN(auto sidecar, DigestStored(video.sidecar_key, sidecar_file));
+    // Where it is, or where an interrupted filing already moved it.
+    VG_ASSIGN_OR_RETURN(auto sidecar,
+                        DigestEither(video.sidecar_key, folder + "/" + sidecar_file, sidecar_file));
     if (sidecar) files.push_back(*sidecar);
   }
   const std::string report_text =
@@ -671,6 +691,14 @@ Status Worker::File(const Video& video, const std::string& folder, State state,
   FiledChange(video, folder, state, now, done);
   done.lease_owner = options_.owner;
   return ApplyChange(done);
+}
+
+// What a decoded attempt found of other videos goes in the event, and its
+// fingerprint in the catalog, where later videos look for theirs.
+static void RecordFootage(const StageResult& result, nlohmann::json& data, VideoChange& done) {
+  if (!result.duplicate_of.is_null()) data["duplicate_of"] = result.duplicate_of;
+  if (!result.near_duplicates.is_null()) data["near_duplicates"] = result.near_duplicates;
+  if (!result.fingerprint.hashes.empty()) done.fingerprint = RecordOf(result.fingerprint);
 }
 
 Status Worker::Publish(const Video& video, int attempt, const StageResult& result,
@@ -717,7 +745,7 @@ Status Worker::Publish(const Video& video, int attempt, const StageResult& resul
   nlohmann::json data = {
       {"location", folder}, {"verdict", result.verdict}, {"max_attempts", options_.max_attempts}};
   if (!result.summary.empty()) data["summary"] = result.summary;
-  if (!result.duplicate_of.is_null()) data["duplicate_of"] = result.duplicate_of;
+  RecordFootage(result, data, done);
   done.events.push_back(
       deps_.events->Make(kVideoProcessed, video, State::kProcessed, attempt, data, now));
   VG_RETURN_IF_ERROR(
@@ -729,7 +757,7 @@ Status Worker::Publish(const Video& video, int attempt, const StageResult& resul
 Status Worker::Quarantine(const Video& video, int attempt, State final_state,
                           const std::string& reason, bool retryable, const nlohmann::json& qc,
                           const nlohmann::json& probe, const TrustFindings* findings,
-                          const nlohmann::json& duplicate_of) {
+                          const StageResult* result) {
   VG_ASSIGN_OR_RETURN(std::string folder, ReserveFolder(video, kUnable));
   const double now = deps_.clock->Now();
   const bool rejected = final_state == State::kRejected;
@@ -749,7 +777,7 @@ Status Worker::Quarantine(const Video& video, int attempt, State final_state,
                          {"history", std::move(history)},
                          {"max_attempts", options_.max_attempts}};
   if (rejected && qc.is_object()) data["verdict"] = qc.value("verdict", "reject");
-  if (!duplicate_of.is_null()) data["duplicate_of"] = duplicate_of;
+  if (result != nullptr) RecordFootage(*result, data, done);
   done.events.push_back(deps_.events->Make(rejected ? kVideoRejected : kVideoUnable, video,
                                            final_state, video.attempts, data, now));
   VG_RETURN_IF_ERROR(File(video, folder, final_state, std::move(report), now, findings, {}, done));

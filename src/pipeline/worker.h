@@ -34,6 +34,8 @@ struct WorkerOptions {
   double attempt_timeout_seconds = 3600;
   double settle_seconds = 2;  // how long a changed original is left to settle
   DedupePolicy dedupe = DedupePolicy::kFlag;
+  // Near duplicates are reported from this similarity up; 0: not looked for.
+  double similarity = 0.5;
 };
 
 // Everything a worker uses; borrowed, must outlive the worker.
@@ -65,7 +67,7 @@ class Worker {
   Status Quarantine(const catalog::Video& video, int attempt, catalog::State final_state,
                     const std::string& reason, bool retryable, const nlohmann::json& qc,
                     const nlohmann::json& probe, const TrustFindings* findings = nullptr,
-                    const nlohmann::json& duplicate_of = nullptr);
+                    const StageResult* result = nullptr);
   Status ScheduleRetry(const catalog::Video& video, int attempt, const Status& error);
   // The change that ends attempt `attempt` as failed with `error` and
   // schedules the next at `next`, with its vidgate.video.failed event
@@ -109,6 +111,11 @@ class Worker {
   // The SHA-256 of the stored object `key`, recorded as `path` of a filed
   // folder; nullopt when the object is gone.
   Result<std::optional<catalog::FileChecksum>> DigestStored(const std::string& key,
+                                                            const std::string& path);
+  // DigestStored of `key`, or of `filed_key` when `key` is gone (a filing
+  // that stopped between two moves already put it there).
+  Result<std::optional<catalog::FileChecksum>> DigestEither(const std::string& key,
+                                                            const std::string& filed_key,
                                                             const std::string& path);
   // The attempt history for a report or event, with the running attempt
   // shown as ending now with `ending` (the catalog records that only when

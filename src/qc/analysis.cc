@@ -173,6 +173,14 @@ Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& prob
   SilenceDetector silence(SilenceOptions{0.001, policy.silence_min_seconds});
   LoudnessMeter loudness;
   ClippingDetector clipping;
+  int rotation = 0;
+  for (const auto& st : probe.streams) {
+    if (st.type == "video") {
+      rotation = st.rotation;
+      break;
+    }
+  }
+  Fingerprinter fingerprinter(rotation);
   // The analysers on one thread and each extra sink (an encoder, the
   // thumbnailer) on its own, so that their work overlaps the decoding and
   // each other's. The lanes are declared after the sinks they call, so they
@@ -180,7 +188,7 @@ Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& prob
   std::vector<std::unique_ptr<media::ThreadedSink>> lanes;
   lanes.push_back(std::make_unique<media::ThreadedSink>(
       std::vector<media::FrameSink*>{&luma_facts, &black, &freeze, &range, &interlace, &luma,
-                                     &motion, &silence, &loudness, &clipping}));
+                                     &motion, &silence, &loudness, &clipping, &fingerprinter}));
   for (media::FrameSink* extra : extra_sinks) {
     lanes.push_back(std::make_unique<media::ThreadedSink>(std::vector<media::FrameSink*>{extra}));
   }
@@ -190,6 +198,7 @@ Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& prob
 
   Analysis out;
   out.stats = stats;
+  out.fingerprint = fingerprinter.result();
   CheckList checks(policy);
   const bool has_video = stats.video_frames > 0;
   const bool has_audio = stats.audio_frames > 0;

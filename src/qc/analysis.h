@@ -12,6 +12,7 @@
 #include "common/status.h"
 #include "media/decode_pass.h"
 #include "media/probe.h"
+#include "qc/fingerprint.h"
 #include "qc/policy.h"
 
 namespace vidgate::qc {
@@ -21,6 +22,7 @@ struct Analysis {
   std::string verdict;    // pass, warn or reject
   std::string summary;    // the failed checks' messages, errors first; "" on pass
   media::DecodeStats stats;
+  Fingerprint fingerprint;  // of the pictures (see fingerprint.h); empty when none decoded
 };
 
 // Judges the probe against the policy's limits (max_height,

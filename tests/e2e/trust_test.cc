@@ -187,5 +187,71 @@ TEST_F(TrustTest, TheSameBytesUnderAnotherNameUnderEachPolicy) {
   EXPECT_NE(refused.err.find("dedupe.policy"), std::string::npos) << refused.err;
 }
 
+// Runs the ffmpeg command line; the test fails when it does.
+std::string Ffmpeg(const std::string& args, const std::string& out) {
+  const std::string command = "ffmpeg -nostdin -v error -y " + args + " '" + out + "'";
+  EXPECT_EQ(std::system(command.c_str()), 0) << command;
+  return out;
+}
+
+TEST_F(TrustTest, NearDuplicatesAreReportedWithTheirTimeRanges) {
+  const std::string dir = root() + "/media";
+  fs::create_directories(dir);
+  const std::string footage = Ffmpeg(
+      "-f lavfi -i mandelbrot=s=480x270:r=25 -t 8 -c:v libx264 -preset veryfast -crf 20 "
+      "-pix_fmt yuv420p",
+      dir + "/footage.mp4");
+  Upload("original.mp4", footage, "Original");
+  RunUntilIdle(Seconds(120));
+  ASSERT_EQ(StateOf("original"), "processed");
+  const int64_t original_id = Show("original").value("id", 0);
+
+  Upload("smaller.mkv",
+         Ffmpeg("-i '" + footage + "' -vf scale=240:136 -r 30 -c:v mpeg4 -q:v 10", dir + "/s.mkv"),
+         "Smaller");
+  Upload("trimmed.mp4",
+         Ffmpeg("-ss 2.3 -i '" + footage + "' -t 4 -c:v libx264 -preset veryfast -crf 30",
+                dir + "/t.mp4"),
+         "Trimmed");
+  Upload("unrelated.mp4",
+         Ffmpeg("-f lavfi -i testsrc2=s=480x270:r=25:d=6 -c:v libx264 -preset veryfast",
+                dir + "/u.mp4"),
+         "Unrelated");
+  RunUntilIdle(Seconds(120));
+  for (const std::string name : {"smaller", "trimmed"}) {
+    json shown = Show(name);
+    EXPECT_EQ(shown.value("state", ""), "processed") << name;
+    ASSERT_TRUE(shown["qc"].contains("near_duplicates")) << name << ": " << shown["qc"].dump();
+    // The original, and perhaps the other copy when it was filed first.
+    json near;
+    for (const auto& d : shown["qc"]["near_duplicates"]) {
+      if (d["id"] == original_id) near = d;
+    }
+    ASSERT_TRUE(near.is_object()) << shown["qc"]["near_duplicates"].dump();
+    EXPECT_GE(near["similarity"].get<double>(), 0.9) << near.dump();
+    ASSERT_FALSE(near["ranges"].empty());
+    auto events = hook_.EventsFor("vidgate.video.processed", name);
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_FALSE(events[0]["data"]["near_duplicates"].empty());
+    EXPECT_FALSE(shown["qc"].contains("duplicate_of")) << "not the same bytes";
+  }
+  json trimmed;
+  const json trimmed_shown = Show("trimmed");
+  for (const auto& d : trimmed_shown["qc"]["near_duplicates"]) {
+    if (d["id"] == original_id) trimmed = d["ranges"];
+  }
+  EXPECT_NEAR(trimmed.front()["other_start"].get<double>(), 2.3, 0.6) << trimmed.dump();
+  EXPECT_NEAR(trimmed.back()["other_end"].get<double>(), 6.3, 0.6) << trimmed.dump();
+  json unrelated = Show("unrelated");
+  EXPECT_FALSE(unrelated["qc"].contains("near_duplicates")) << unrelated["qc"].dump();
+
+  // similarity = 0 looks for none.
+  settings_.extra_toml = "[dedupe]\nsimilarity = 0\n";
+  WriteConfig();
+  Upload("again.mkv", dir + "/s.mkv", "Again");
+  RunUntilIdle(Seconds(120));
+  EXPECT_FALSE(Show("again")["qc"].contains("near_duplicates"));
+}
+
 }  // namespace
 }  // namespace vidgate::e2e

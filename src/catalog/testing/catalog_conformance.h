@@ -419,6 +419,51 @@ TEST_P(CatalogConformance, FiledWithSha256FindsFiledSameBytes) {
   EXPECT_TRUE(catalog_->FiledWithSha256("", asking)->empty());
 }
 
+// Near duplicates: a fingerprint and its index entries, found only for
+// filed videos, replaced as a whole.
+TEST_P(CatalogConformance, FingerprintsAreIndexedForFiledVideos) {
+  auto filed = [&](const std::string& name, State state) {
+    const int64_t id = RegisterQueued("uploads/" + name + ".mp4");
+    VideoChange c;
+    c.video_id = id;
+    c.now = 5;
+    c.state = state;
+    if (state != State::kProcessing) {
+      c.location = "processed/" + name;
+      c.current_key = "processed/" + name + "/" + name + ".mp4";
+    }
+    c.fingerprint = FingerprintRecord{"00000000000000ff", {{7, 0}, {65543, 0}, {9, 4}}};
+    EXPECT_TRUE(catalog_->Apply(c).ok());
+    return id;
+  };
+  const int64_t a = filed("a", State::kProcessed);
+  const int64_t busy = filed("busy", State::kProcessing);
+  const int64_t asking = RegisterQueued("uploads/new.mp4");
+  EXPECT_EQ(*catalog_->FingerprintOf(a), "00000000000000ff");
+  EXPECT_EQ(*catalog_->FingerprintOf(busy), "00000000000000ff");
+  EXPECT_EQ(*catalog_->FingerprintOf(asking), "");
+  auto hits = catalog_->FingerprintHits({7, 9, 12345}, asking, 100);
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_EQ(hits->size(), 2u) << "only the filed video's";
+  for (const auto& h : *hits) {
+    EXPECT_EQ(h.video_id, a);
+    EXPECT_EQ(h.window, h.key == 7 ? 0 : 4);
+  }
+  EXPECT_TRUE(catalog_->FingerprintHits({7}, a, 100)->empty()) << "not its own";
+  EXPECT_EQ(catalog_->FingerprintHits({7, 9}, asking, 1)->size(), 1u);
+  // Many keys at once (more than one statement takes).
+  std::vector<int64_t> many(1000);
+  for (size_t i = 0; i < many.size(); ++i) many[i] = static_cast<int64_t>(i);
+  EXPECT_EQ(catalog_->FingerprintHits(many, asking, 100)->size(), 2u);
+  VideoChange again;
+  again.video_id = a;
+  again.now = 6;
+  again.fingerprint = FingerprintRecord{"0000000000000001", {{11, 2}}};
+  ASSERT_TRUE(catalog_->Apply(again).ok());
+  EXPECT_TRUE(catalog_->FingerprintHits({7, 9}, asking, 100)->empty());
+  EXPECT_EQ(catalog_->FingerprintHits({11}, asking, 100)->size(), 1u);
+}
+
 // Lists leave the documents out but show their digest: the title, the QC
 // verdict and the probed duration, kept as the documents change.
 TEST_P(CatalogConformance, ListsShowTheDocumentsDigest) {
