@@ -75,6 +75,7 @@ bench: bench-deps build
 	@bench/media.sh 20 3
 	@bench/s3.sh 300 5 100
 	@bench/api.sh 10000 2000 8 1000
+	@bench/trust.sh 20 5 100000 200
 
 format:
 	@find src tests -name '*.cc' -o -name '*.h' | xargs clang-format -i

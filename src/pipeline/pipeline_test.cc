@@ -106,6 +106,27 @@ class PipelineTest : public ::testing::Test {
     return types;
   }
   bool Exists(const std::string& key) { return store_->Stat(key).ok(); }
+  // Uploads "clip" and has worker w1 claim it, record its publish's moves
+  // as pending, move the sidecar (and the original, if `original_moved`)
+  // into processed/clip/ and die there: its lease runs out.
+  void DieMidPublish(bool original_moved) {
+    Upload("clip");
+    ASSERT_TRUE(MakeIntake().Scan().ok());
+    auto claim = catalog_->ClaimNext("w1", clock_.Now(), 30, 3);
+    ASSERT_TRUE(claim.ok() && claim->has_value());
+    catalog::VideoChange pending;
+    pending.video_id = (*claim)->video.id;
+    pending.now = clock_.Now();
+    pending.location = "processed/clip";
+    pending.pending_key = "processed/clip/clip.mp4";
+    pending.pending_sidecar_key = "processed/clip/clip.json";
+    ASSERT_TRUE(catalog_->Apply(pending).ok());
+    ASSERT_TRUE(store_->Move("uploads/clip.json", "processed/clip/clip.json").ok());
+    if (original_moved) {
+      ASSERT_TRUE(store_->Move("uploads/clip.mp4", "processed/clip/clip.mp4").ok());
+    }
+    clock_.Advance(31);
+  }
 
   std::filesystem::path dir_;
   std::unique_ptr<catalog::Catalog> catalog_;
@@ -596,21 +617,8 @@ TEST_F(PipelineTest, TakenNamesGetANumberedFolder) {
 }
 
 TEST_F(PipelineTest, CrashMidPublishIsFinishedByTheNextAttempt) {
-  Upload("clip");
-  ASSERT_TRUE(MakeIntake().Scan().ok());
-  // Simulate w1 dying after moving the files but before recording it.
-  auto claim = catalog_->ClaimNext("w1", clock_.Now(), 30, 3);
-  int64_t id = (*claim)->video.id;
-  catalog::VideoChange pending;
-  pending.video_id = id;
-  pending.now = clock_.Now();
-  pending.location = "processed/clip";
-  pending.pending_key = "processed/clip/clip.mp4";
-  pending.pending_sidecar_key = "processed/clip/clip.json";
-  ASSERT_TRUE(catalog_->Apply(pending).ok());
-  ASSERT_TRUE(store_->Move("uploads/clip.json", "processed/clip/clip.json").ok());
-  ASSERT_TRUE(store_->Move("uploads/clip.mp4", "processed/clip/clip.mp4").ok());
-  clock_.Advance(31);
+  // w1 dies after moving the files but before recording it.
+  ASSERT_NO_FATAL_FAILURE(DieMidPublish(/*original_moved=*/true));
   ASSERT_TRUE(*MakeWorker("w2").RunOnce());
   auto v = Find("clip");
   EXPECT_EQ(v.state, State::kProcessed);
@@ -787,19 +795,7 @@ TEST_F(PipelineTest, AMalformedChecksumIsInvalidMetadataNamingTheKey) {
 // Found by review: a filing that stopped after moving the sidecar and
 // before moving the original left the sidecar out of the manifest.
 TEST_F(PipelineTest, AFilingStoppedBetweenItsMovesStillListsTheSidecar) {
-  Upload("clip");
-  ASSERT_TRUE(MakeIntake().Scan().ok());
-  auto claim = catalog_->ClaimNext("w1", clock_.Now(), 30, 3);
-  const int64_t id = (*claim)->video.id;
-  catalog::VideoChange pending;
-  pending.video_id = id;
-  pending.now = clock_.Now();
-  pending.location = "processed/clip";
-  pending.pending_key = "processed/clip/clip.mp4";
-  pending.pending_sidecar_key = "processed/clip/clip.json";
-  ASSERT_TRUE(catalog_->Apply(pending).ok());
-  ASSERT_TRUE(store_->Move("uploads/clip.json", "processed/clip/clip.json").ok());
-  clock_.Advance(31);  // w1 died there
+  ASSERT_NO_FATAL_FAILURE(DieMidPublish(/*original_moved=*/false));
   ASSERT_TRUE(*MakeWorker("w2").RunOnce());
   auto v = Find("clip");
   ASSERT_EQ(v.state, State::kProcessed);
