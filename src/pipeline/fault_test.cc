@@ -116,6 +116,28 @@ class World {
   std::atomic<bool> stopping_{false};
 };
 
+// An original nobody can read (permissions) fails its attempts; once they
+// are used up it is still set aside, without its checksum (found when the
+// digest became part of filing: such a video was tried again for ever).
+TEST(FaultTest, AnUnreadableOriginalIsStillSetAsideWithoutItsChecksum) {
+  World w;
+  w.Upload("clip");
+  storage::FaultRule unreadable;
+  unreadable.method = "Fetch";
+  unreadable.key_contains = "clip.mp4";
+  unreadable.error = PermissionDenied("cannot open clip.mp4: Permission denied");
+  w.faulty().Fail(unreadable);
+  w.RunToTheEnd();
+  ASSERT_TRUE(w.AllTerminal());
+  auto videos = *w.catalog().ListVideos(std::nullopt);
+  ASSERT_EQ(videos.size(), 1u);
+  EXPECT_EQ(videos[0].state, catalog::State::kUnableToProcess);
+  EXPECT_EQ(w.KeysUnder("unable_to_process/clip/clip.mp4").size(), 1u);
+  auto files = *w.catalog().Checksums(videos[0].id);
+  for (const auto& f : files) EXPECT_NE(f.path, "clip.mp4");
+  EXPECT_FALSE(files.empty()) << "the sidecar and the report are recorded";
+}
+
 TEST(FaultTest, AStorageFaultAtEveryStepEndsTheVideoOnceWithNothingLost) {
   int64_t clean_calls = 0;
   {

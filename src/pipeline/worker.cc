@@ -650,8 +650,16 @@ Status Worker::File(const Video& video, const std::string& folder, State state,
     original = catalog::FileChecksum{video_file, findings->original.size,
                                      findings->original.digests.at("sha256")};
   } else {
-    VG_ASSIGN_OR_RETURN(original,
-                        DigestEither(video.current_key, folder + "/" + video_file, video_file));
+    // One nobody may read is still filed (its attempts failed on that
+    // already): without its checksum, which the report says.
+    auto digest = DigestEither(video.current_key, folder + "/" + video_file, video_file);
+    if (digest.status().code() == Code::kPermissionDenied) {
+      deps_.log->warn("{}: the original cannot be read for its checksum; filed without it",
+                      video.name);
+    } else {
+      VG_RETURN_IF_ERROR(digest.status());
+      original = *digest;
+    }
   }
   nlohmann::json about = report.contains("original") && report["original"].is_object()
                              ? report["original"]
@@ -670,9 +678,11 @@ Status Worker::File(const Video& video, const std::string& folder, State state,
     const std::string sidecar_file =
         SidecarNameFor(video.sidecar_key, video.current_key, video_file);
     // Where it is, or where an interrupted filing already moved it.
-    VG_ASSIGN_OR_RETURN(auto sidecar,
-                        DigestEither(video.sidecar_key, folder + "/" + sidecar_file, sidecar_file));
-    if (sidecar) files.push_back(*sidecar);
+    auto sidecar = DigestEither(video.sidecar_key, folder + "/" + sidecar_file, sidecar_file);
+    if (sidecar.status().code() != Code::kPermissionDenied) {
+      VG_RETURN_IF_ERROR(sidecar.status());
+      if (*sidecar) files.push_back(**sidecar);
+    }
   }
   const std::string report_text =
       report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
