@@ -187,7 +187,8 @@ std::string Substitute(std::string sql, Dialect dialect) {
 std::vector<Migration> Migrations(Dialect dialect) {
   return {{1, Substitute(kV1, dialect)}, {2, Substitute(kV2, dialect)},
           {3, Substitute(kV3, dialect)}, {4, Substitute(kV4, dialect)},
-          {5, Substitute(kV5, dialect)}, {6, Substitute(kV6, dialect)}};
+          {5, Substitute(kV5, dialect)}, {6, Substitute(kV6, dialect)},
+          {7, Substitute(kV7, dialect)}};
 }
 
 }  // namespace vidgate::catalog::internal

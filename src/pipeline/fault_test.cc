@@ -120,22 +120,26 @@ class World {
 // are used up it is still set aside, without its checksum (found when the
 // digest became part of filing: such a video was tried again for ever).
 TEST(FaultTest, AnUnreadableOriginalIsStillSetAsideWithoutItsChecksum) {
-  World w;
-  w.Upload("clip");
-  storage::FaultRule unreadable;
-  unreadable.method = "Fetch";
-  unreadable.key_contains = "clip.mp4";
-  unreadable.error = PermissionDenied("cannot open clip.mp4: Permission denied");
-  w.faulty().Fail(unreadable);
-  w.RunToTheEnd();
-  ASSERT_TRUE(w.AllTerminal());
-  auto videos = *w.catalog().ListVideos(std::nullopt);
-  ASSERT_EQ(videos.size(), 1u);
-  EXPECT_EQ(videos[0].state, catalog::State::kUnableToProcess);
-  EXPECT_EQ(w.KeysUnder("unable_to_process/clip/clip.mp4").size(), 1u);
-  auto files = *w.catalog().Checksums(videos[0].id);
-  for (const auto& f : files) EXPECT_NE(f.path, "clip.mp4");
-  EXPECT_FALSE(files.empty()) << "the sidecar and the report are recorded";
+  // Permissions, and a disk that fails every read (EIO is kUnavailable).
+  for (const Code code : {Code::kPermissionDenied, Code::kUnavailable}) {
+    SCOPED_TRACE(std::string(CodeName(code)));
+    World w;
+    w.Upload("clip");
+    storage::FaultRule unreadable;
+    unreadable.method = "Fetch";
+    unreadable.key_contains = "clip.mp4";
+    unreadable.error = Status(code, "cannot read clip.mp4");
+    w.faulty().Fail(unreadable);
+    w.RunToTheEnd();
+    ASSERT_TRUE(w.AllTerminal());
+    auto videos = *w.catalog().ListVideos(std::nullopt);
+    ASSERT_EQ(videos.size(), 1u);
+    EXPECT_EQ(videos[0].state, catalog::State::kUnableToProcess);
+    EXPECT_EQ(w.KeysUnder("unable_to_process/clip/clip.mp4").size(), 1u);
+    auto files = *w.catalog().Checksums(videos[0].id);
+    for (const auto& f : files) EXPECT_NE(f.path, "clip.mp4");
+    EXPECT_FALSE(files.empty()) << "the sidecar and the report are recorded";
+  }
 }
 
 TEST(FaultTest, AStorageFaultAtEveryStepEndsTheVideoOnceWithNothingLost) {

@@ -11,6 +11,9 @@ constexpr int kMinMatchedWindows = 4;  // two seconds of shared footage
 constexpr int kCandidates = 20;        // videos confirmed on their whole fingerprint
 constexpr int kMaxHits = 20000;        // index entries read per video looked up
 constexpr size_t kMaxFound = 5;
+// A band value that many of my windows share (a still picture, a long
+// static shot) says little and would multiply the votes: not looked up.
+constexpr size_t kMaxWindowsPerKey = 32;
 
 double Rounded(double seconds) { return std::round(seconds * 1000) / 1000; }
 
@@ -42,7 +45,9 @@ Result<std::vector<NearDuplicate>> FindNearDuplicates(catalog::Catalog& catalog,
   }
   std::vector<int64_t> keys;
   keys.reserve(windows_of.size());
-  for (const auto& [key, windows] : windows_of) keys.push_back(key);
+  for (const auto& [key, windows] : windows_of) {
+    if (windows.size() <= kMaxWindowsPerKey) keys.push_back(key);
+  }
   VG_ASSIGN_OR_RETURN(std::vector<catalog::FingerprintHit> hits,
                       catalog.FingerprintHits(keys, video_id, kMaxHits));
   // Votes for an alignment: (video, other's window - mine).

@@ -158,11 +158,16 @@ void Worker::Handle(const catalog::Claim& claim) {
                             deps_.media->Process(local->path(), video.name, should_stop));
         AddTrustChecks(found, options_.dedupe, r);
         if (options_.similarity > 0) {
-          VG_ASSIGN_OR_RETURN(
-              std::vector<NearDuplicate> near,
+          // A warning's lookup failing must not cost the attempt its work.
+          auto near =
               FindNearDuplicates(*deps_.catalog, video.id, r.fingerprint, options_.similarity,
-                                 found.duplicate_of ? found.duplicate_of->id : 0));
-          AddNearDuplicateChecks(near, r);
+                                 found.duplicate_of ? found.duplicate_of->id : 0);
+          if (near.ok()) {
+            AddNearDuplicateChecks(*near, r);
+          } else {
+            deps_.log->warn("{}: near duplicates not looked for: {}", video.name,
+                            near.status().message());
+          }
         }
         return r;
       }();
@@ -650,15 +655,15 @@ Status Worker::File(const Video& video, const std::string& folder, State state,
     original = catalog::FileChecksum{video_file, findings->original.size,
                                      findings->original.digests.at("sha256")};
   } else {
-    // One nobody may read is still filed (its attempts failed on that
-    // already): without its checksum, which the report says.
+    // Filing must not hang on reading what vidgate could not read in the
+    // attempts (permissions, a failing disk): filed without its checksum,
+    // which the report says.
     auto digest = DigestEither(video.current_key, folder + "/" + video_file, video_file);
-    if (digest.status().code() == Code::kPermissionDenied) {
-      deps_.log->warn("{}: the original cannot be read for its checksum; filed without it",
-                      video.name);
-    } else {
-      VG_RETURN_IF_ERROR(digest.status());
+    if (digest.ok()) {
       original = *digest;
+    } else {
+      deps_.log->warn("{}: the original cannot be read for its checksum ({}); filed without it",
+                      video.name, digest.status().message());
     }
   }
   nlohmann::json about = report.contains("original") && report["original"].is_object()
@@ -679,9 +684,11 @@ Status Worker::File(const Video& video, const std::string& folder, State state,
         SidecarNameFor(video.sidecar_key, video.current_key, video_file);
     // Where it is, or where an interrupted filing already moved it.
     auto sidecar = DigestEither(video.sidecar_key, folder + "/" + sidecar_file, sidecar_file);
-    if (sidecar.status().code() != Code::kPermissionDenied) {
-      VG_RETURN_IF_ERROR(sidecar.status());
-      if (*sidecar) files.push_back(**sidecar);
+    if (sidecar.ok() && *sidecar) {
+      files.push_back(**sidecar);
+    } else if (!sidecar.ok()) {
+      deps_.log->warn("{}: the sidecar cannot be read for its checksum ({}); filed without it",
+                      video.name, sidecar.status().message());
     }
   }
   const std::string report_text =

@@ -16,6 +16,8 @@ constexpr int kRowsPerCell = 4;  // luma rows sampled in each cell row
 // Windows past 48 hours of stream time are not kept (a broken timestamp
 // must not grow the fingerprint without end).
 constexpr int64_t kMaxWindows = static_cast<int64_t>(48 * 3600 / Fingerprint::kHopSeconds);
+// A jump of the timestamps over this many half seconds is a discontinuity.
+constexpr int64_t kMaxGapHalves = 20;
 // A grid whose cells spread less than this (8-bit code values) is flat.
 constexpr double kFlatSpread = 1.5;
 constexpr int kFrequencies = 11;  // DCT rows and columns looked at
@@ -118,8 +120,21 @@ Status Fingerprinter::OnVideoFrame(const AVFrame& frame, double time_seconds) {
   internal::VideoPlanes planes;
   std::string why;
   if (!internal::DescribeVideoFrame(frame, &planes, &why)) return Status();
-  const int64_t half = static_cast<int64_t>(std::max(0.0, time_seconds) / Fingerprint::kHopSeconds);
-  if (half > kMaxWindows) return Status();
+  if (!std::isfinite(time_seconds)) return Status();
+  const double clamped = std::clamp(time_seconds, 0.0, 48.0 * 3600);
+  int64_t half = static_cast<int64_t>(clamped / Fingerprint::kHopSeconds) - shift_;
+  // A timestamp that leaps forward or back (a damaged stream, joined
+  // recordings) is a discontinuity: the windows go on from the last one, so
+  // one bad frame neither adds hours of empty windows nor folds the rest of
+  // the video into one window.
+  if (any_frame_ && half > current_ + kMaxGapHalves) {
+    shift_ += half - (current_ + 1);
+    half = current_ + 1;
+  } else if (any_frame_ && half < current_ - 2) {
+    shift_ += half - current_;
+    half = current_;
+  }
+  if (half >= kMaxWindows) return Status();
   if (half > current_) CloseHalvesBefore(half);
   any_frame_ = true;
   // A frame a little out of order counts in the half being filled.

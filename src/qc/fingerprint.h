@@ -39,7 +39,9 @@ struct Fingerprint {
 };
 
 // Computes the fingerprint of the frames of a decode pass. Frames in an
-// unsupported pixel format are skipped; windows past 48 hours are not kept.
+// unsupported pixel format are skipped; windows past 48 hours are not kept;
+// a timestamp leaping more than 10 s forward, or back, is a discontinuity:
+// the windows go on from the last one.
 class Fingerprinter final : public media::FrameSink {
  public:
   static constexpr int kGrid = 32;
@@ -69,6 +71,8 @@ class Fingerprinter final : public media::FrameSink {
   // comes, so window k always starts at k half seconds.
   int64_t current_ = 0;
   bool any_frame_ = false;
+  // Half seconds taken off the timestamps after a discontinuity.
+  int64_t shift_ = 0;
   Half previous_, now_;
   Fingerprint result_;
 };

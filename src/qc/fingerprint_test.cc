@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <numeric>
 #include <random>
 
@@ -150,6 +152,36 @@ TEST(FingerprintTest, RangesFollowRunsOfMatchingWindows) {
   EXPECT_DOUBLE_EQ(m.ranges[1].start, 3.5);
   EXPECT_DOUBLE_EQ(m.ranges[1].end, 5);
   EXPECT_NEAR(m.similarity, 5.0 / 9, 1e-9);
+}
+
+// Found by review: one frame whose timestamp leapt hours ahead added
+// thousands of empty windows and folded the rest of the video into one.
+TEST(FingerprintTest, ATimestampLeapIsADiscontinuity) {
+  // A picture that changes each second (its bright column moves).
+  auto frame_at = [](int second) {
+    return testing::MakeVideoFrame(AV_PIX_FMT_YUV420P, 64, 64, [second](int plane, int x, int) {
+      return plane == 0 ? (x / 8 == second % 8 ? 235 : 16 + 8 * (x % 8)) : 128;
+    });
+  };
+  Fingerprinter steady, leaping;
+  for (int i = 0; i < 100; ++i) {  // 10 s at 10 fps
+    const double t = i / 10.0;
+    auto f = frame_at(i / 10);
+    ASSERT_TRUE(steady.OnVideoFrame(*f, t).ok());
+    // Frame 30 claims to be 5 hours in; the others are where they belong.
+    ASSERT_TRUE(leaping.OnVideoFrame(*f, i == 30 ? 18000 + t : t).ok());
+  }
+  ASSERT_TRUE(steady.Finish().ok());
+  ASSERT_TRUE(leaping.Finish().ok());
+  EXPECT_EQ(steady.result().hashes.size(), 19u);
+  EXPECT_LE(leaping.result().hashes.size(), 22u) << "no hours of empty windows";
+  EXPECT_GE(Best(steady.result(), leaping.result()).similarity, 0.8);
+  Fingerprinter broken;
+  auto f = frame_at(0);
+  ASSERT_TRUE(broken.OnVideoFrame(*f, std::numeric_limits<double>::infinity()).ok());
+  ASSERT_TRUE(broken.OnVideoFrame(*f, std::nan("")).ok());
+  ASSERT_TRUE(broken.Finish().ok());
+  EXPECT_TRUE(broken.result().hashes.empty());
 }
 
 }  // namespace
