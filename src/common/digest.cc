@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cerrno>
 
+#include "common/util.h"
+
 namespace vidgate {
 namespace {
 
@@ -76,19 +78,12 @@ void MultiDigest::Update(std::string_view piece) {
 }
 
 std::map<std::string, std::string> MultiDigest::Finish() {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::map<std::string, std::string> out;
   for (auto& [name, ctx] : impl_->contexts) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_DigestFinal_ex(ctx.get(), md, &len);
-    std::string hex;
-    hex.reserve(len * 2);
-    for (unsigned int i = 0; i < len; ++i) {
-      hex += kHex[md[i] >> 4];
-      hex += kHex[md[i] & 15];
-    }
-    out[name] = std::move(hex);
+    out[name] = LowerHex(std::string_view(reinterpret_cast<const char*>(md), len));
   }
   impl_->contexts.clear();
   return out;

@@ -29,6 +29,10 @@ std::string Hex(const unsigned char* data, size_t n) {
 
 }  // namespace
 
+std::string LowerHex(std::string_view bytes) {
+  return Hex(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+}
+
 std::string FormatTime(double epoch_seconds) {
   double whole = std::floor(epoch_seconds);
   auto millis = static_cast<int>(std::lround((epoch_seconds - whole) * 1000.0));

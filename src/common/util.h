@@ -34,6 +34,9 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data);
 std::string Base64Encode(std::string_view bytes);
 Result<std::string> Base64Decode(std::string_view text);
 
+// Lower-case hex of `bytes`.
+std::string LowerHex(std::string_view bytes);
+
 // Lower-case hex of SHA-256(data).
 std::string Sha256Hex(std::string_view data);
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/digest.h"
+#include "qc/analysis.h"
 
 namespace vidgate::pipeline {
 namespace {
@@ -10,22 +11,6 @@ namespace {
 std::string Describe(const catalog::Video& other) {
   return fmt::format("video {} '{}' ({}, in {})", other.id, other.name,
                      catalog::StateName(other.state), other.location);
-}
-
-// The contract's empty QC report, for a verdict reached without decoding.
-nlohmann::json UndecodedReport() {
-  return {{"verdict", "pass"},
-          {"checks", nlohmann::json::array()},
-          {"video",
-           {{"black_segments", nlohmann::json::array()},
-            {"freeze_segments", nlohmann::json::array()},
-            {"decode_errors", 0}}},
-          {"audio",
-           {{"silence_segments", nlohmann::json::array()},
-            {"loudness",
-             {{"integrated_lufs", nullptr}, {"lra", nullptr}, {"true_peak_dbtp", nullptr}}}}},
-          {"series", nlohmann::json::object()},
-          {"decoded", false}};
 }
 
 }  // namespace
@@ -38,9 +23,8 @@ Result<DedupePolicy> ParseDedupePolicy(std::string_view name) {
                          std::string(name) + "\"");
 }
 
-Result<TrustFindings> ExamineOriginal(const std::string& local, const catalog::Video& video,
-                                      catalog::Catalog& catalog, storage::Store& store,
-                                      const std::function<Status()>& should_stop) {
+Result<TrustFindings> DigestOriginal(const std::string& local, const catalog::Video& video,
+                                     const std::function<Status()>& should_stop) {
   // The gate checked the declaration; one it would refuse now declares nothing.
   Result<Checksums> declared = DeclaredChecksums(video.metadata);
   const Checksums none;
@@ -50,8 +34,14 @@ Result<TrustFindings> ExamineOriginal(const std::string& local, const catalog::V
   out.original.size = digests.size;
   out.original.digests = std::move(digests.hex);
   out.fixity = CheckFixity(wanted, out.original.digests);
+  return out;
+}
+
+Status FindDuplicate(catalog::Catalog& catalog, storage::Store& store, const catalog::Video& video,
+                     TrustFindings& out) {
+  out.duplicate_of.reset();
   VG_ASSIGN_OR_RETURN(std::vector<catalog::Video> filed,
-                      catalog.FiledWithSha256(out.original.digests["sha256"], video.id));
+                      catalog.FiledWithSha256(out.original.digests.at("sha256"), video.id));
   // Moved away by hand, or run again by a retry that stopped half-way:
   // then there is nothing filed to be a duplicate of.
   std::vector<catalog::Video> same;
@@ -67,7 +57,7 @@ Result<TrustFindings> ExamineOriginal(const std::string& local, const catalog::V
     }
   }
   if (!out.duplicate_of && !same.empty()) out.duplicate_of = same.front();
-  return out;
+  return Status();
 }
 
 std::optional<StageResult> SettledByTrust(const TrustFindings& findings, DedupePolicy policy) {
@@ -78,7 +68,7 @@ std::optional<StageResult> SettledByTrust(const TrustFindings& findings, DedupeP
       dup && policy == DedupePolicy::kSkip && dup->state == catalog::State::kProcessed;
   if (!mismatch && !rejected_dup && !skipped_dup) return std::nullopt;
   StageResult out;
-  out.qc = UndecodedReport();
+  out.qc = qc::UndecodedReport();
   out.verdict = "pass";
   out.final_rejection = mismatch || rejected_dup;
   AddTrustChecks(findings, policy, out);
@@ -93,7 +83,7 @@ nlohmann::json DuplicateJson(const catalog::Video& other) {
 }
 
 void AddTrustChecks(const TrustFindings& findings, DedupePolicy policy, StageResult& result) {
-  if (!result.qc.is_object()) result.qc = UndecodedReport();
+  if (!result.qc.is_object()) result.qc = qc::UndecodedReport();
   nlohmann::json original = {{"size", findings.original.size}};
   for (const auto& [algorithm, hex] : findings.original.digests) original[algorithm] = hex;
   result.qc["original"] = std::move(original);

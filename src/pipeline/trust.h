@@ -42,12 +42,17 @@ struct TrustFindings {
   std::optional<catalog::Video> duplicate_of;  // the same bytes, filed before
 };
 
-// Digests `local` (the fetched original of `video`) and looks its SHA-256
-// up among filed videos whose original `store` still holds (at its key,
-// at the same size: the catalog's word alone is not taken).
-Result<TrustFindings> ExamineOriginal(const std::string& local, const catalog::Video& video,
-                                      catalog::Catalog& catalog, storage::Store& store,
-                                      const std::function<Status()>& should_stop);
+// Digests `local` (the fetched original of `video`) and checks the
+// declared checksums.
+Result<TrustFindings> DigestOriginal(const std::string& local, const catalog::Video& video,
+                                     const std::function<Status()>& should_stop);
+
+// Sets `findings.duplicate_of`: a filed video with the same SHA-256 whose
+// original `store` still holds (at its key, at the same size: the
+// catalog's word alone is not taken). A catalog error as is (the caller
+// retries a blink).
+Status FindDuplicate(catalog::Catalog& catalog, storage::Store& store, const catalog::Video& video,
+                     TrustFindings& findings);
 
 // The attempt's result when the findings settle it before decoding (a
 // fixity mismatch; a duplicate under reject, or under skip of a processed

@@ -91,12 +91,7 @@ Result<Verification> VerifyVideo(storage::Store& store, catalog::Catalog& catalo
       // Named by its key, not the stand-in read (a /proc/self/fd link, a
       // temporary copy).
       problem.problem = "unreadable";
-      problem.detail = digests.status().message();
-      const std::string& stand_in = local->path();
-      for (size_t at = problem.detail.find(stand_in); at != std::string::npos;
-           at = problem.detail.find(stand_in, at)) {
-        problem.detail.replace(at, stand_in.size(), prefix + file.path);
-      }
+      problem.detail = local->NameByKey(digests.status().message(), prefix + file.path);
       out.problems.push_back(std::move(problem));
       continue;
     }

@@ -144,9 +144,10 @@ void Worker::Handle(const catalog::Claim& claim) {
       auto processed = [&]() -> Result<StageResult> {
         // One read for the digests first: it also brings the file into the
         // page cache the decode pass reads next.
-        VG_ASSIGN_OR_RETURN(
-            TrustFindings found,
-            ExamineOriginal(local->path(), video, *deps_.catalog, *deps_.store, should_stop));
+        VG_ASSIGN_OR_RETURN(TrustFindings found, DigestOriginal(local->path(), video, should_stop));
+        // A catalog that blinks costs no attempt (as with every change it records).
+        VG_RETURN_IF_ERROR(RetryWhileUnavailable(
+            video.id, [&] { return FindDuplicate(*deps_.catalog, *deps_.store, video, found); }));
         findings = found;
         if (auto settled = SettledByTrust(found, options_.dedupe)) {
           if (auto probe = media::Probe(local->path()); probe.ok()) {
@@ -159,9 +160,12 @@ void Worker::Handle(const catalog::Claim& claim) {
         AddTrustChecks(found, options_.dedupe, r);
         if (options_.similarity > 0) {
           // A warning's lookup failing must not cost the attempt its work.
-          auto near =
-              FindNearDuplicates(*deps_.catalog, video.id, r.fingerprint, options_.similarity,
-                                 found.duplicate_of ? found.duplicate_of->id : 0);
+          Result<std::vector<NearDuplicate>> near = Status();
+          RetryWhileUnavailable(video.id, [&] {
+            near = FindNearDuplicates(*deps_.catalog, video.id, r.fingerprint, options_.similarity,
+                                      found.duplicate_of ? found.duplicate_of->id : 0);
+            return near.status();
+          }).IgnoreError();  // near.status() says the same
           if (near.ok()) {
             AddNearDuplicateChecks(*near, r);
           } else {
@@ -179,12 +183,7 @@ void Worker::Handle(const catalog::Claim& claim) {
       // The media layer names the file it opened: a local stand-in (on
       // file://, a /proc/self/fd link; on S3, a temporary copy). People know
       // the original by its key.
-      std::string message = processed.status().message();
-      const std::string& stand_in = local->path();
-      for (size_t at = message.find(stand_in); !stand_in.empty() && at != std::string::npos;
-           at = message.find(stand_in, at + video.current_key.size())) {
-        message.replace(at, stand_in.size(), video.current_key);
-      }
+      std::string message = local->NameByKey(processed.status().message(), video.current_key);
       return Status(processed.status().code(), std::move(message));
     }();
     if (read_as.ok() && !(result.status().code() == Code::kCancelled && stopping_->load())) {

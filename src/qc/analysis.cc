@@ -95,6 +95,19 @@ std::optional<double> StreamDuration(const media::ProbeResult& probe, const std:
 
 }  // namespace
 
+nlohmann::json UndecodedReport() {
+  return {{"verdict", "pass"},
+          {"checks", nlohmann::json::array()},
+          {"video",
+           {{"black_segments", nlohmann::json::array()},
+            {"freeze_segments", nlohmann::json::array()},
+            {"decode_errors", 0}}},
+          {"audio",
+           {{"silence_segments", nlohmann::json::array()}, {"loudness", LoudnessMeter().ToJson()}}},
+          {"series", nlohmann::json::object()},
+          {"decoded", false}};
+}
+
 std::optional<Analysis> CheckProbeLimits(const media::ProbeResult& probe, const Policy& policy) {
   std::vector<std::pair<std::string, std::string>> broken;  // check id, message
   // A stream the policy requires that the file does not even declare: no
@@ -139,19 +152,10 @@ std::optional<Analysis> CheckProbeLimits(const media::ProbeResult& probe, const 
     out.summary += (out.summary.empty() ? "" : "; ") + m;
     checks.push_back({{"id", id}, {"severity", "error"}, {"status", "fail"}, {"message", m}});
   }
-  out.report = {
-      {"verdict", "reject"},
-      {"policy", policy.name},
-      {"checks", checks},
-      {"video",
-       {{"black_segments", nlohmann::json::array()},
-        {"freeze_segments", nlohmann::json::array()},
-        {"decode_errors", 0}}},
-      // The contract's shape, with nothing measured.
-      {"audio",
-       {{"silence_segments", nlohmann::json::array()}, {"loudness", LoudnessMeter().ToJson()}}},
-      {"series", nlohmann::json::object()},
-      {"decoded", false}};
+  out.report = UndecodedReport();
+  out.report["verdict"] = "reject";
+  out.report["policy"] = policy.name;
+  out.report["checks"] = checks;
   return out;
 }
 

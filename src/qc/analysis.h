@@ -25,6 +25,11 @@ struct Analysis {
   Fingerprint fingerprint;  // of the pictures (see fingerprint.h); empty when none decoded
 };
 
+// The contract's report with nothing measured (no segments, no loudness,
+// no series, "decoded": false) and no checks yet: for a verdict reached
+// without decoding. The caller sets "verdict" and "checks".
+nlohmann::json UndecodedReport();
+
 // Judges the probe against the policy's limits (max_height,
 // max_duration_seconds, allowed_video_codecs) and, whatever the policy,
 // against the largest picture vidgate decodes (16384 a side, 8192x8192 in

@@ -30,6 +30,15 @@ LocalFile& LocalFile::operator=(LocalFile&& other) noexcept {
   return *this;
 }
 
+std::string LocalFile::NameByKey(std::string message, std::string_view key) const {
+  if (path_.empty()) return message;
+  for (size_t at = message.find(path_); at != std::string::npos;
+       at = message.find(path_, at + key.size())) {
+    message.replace(at, path_.size(), key);
+  }
+  return message;
+}
+
 LocalFile::~LocalFile() {
   if (temporary_) ::unlink(path_.c_str());
   if (fd_ >= 0) ::close(fd_);

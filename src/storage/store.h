@@ -66,6 +66,9 @@ class LocalFile {
   const std::string& path() const { return path_; }
   // The open file, or -1 for a temporary copy.
   int fd() const { return fd_; }
+  // `message` (an error from reading path()) with the stand-in's path, which
+  // means nothing to a reader and is gone soon, replaced by `key`.
+  std::string NameByKey(std::string message, std::string_view key) const;
 
  private:
   std::string path_;

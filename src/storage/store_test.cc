@@ -211,5 +211,17 @@ TEST(StoreOpenTest, UnknownSchemeNamesTheUrl) {
   EXPECT_NE(r.status().message().find("ftp://host/x"), std::string::npos);
 }
 
+// An error about a local stand-in names the object by its key, even when
+// the key holds the stand-in's path (verify's copy of this loop never ended
+// then).
+TEST(LocalFileTest, NameByKeyReplacesTheStandIn) {
+  const LocalFile local("/proc/self/fd/7", /*temporary=*/false);
+  EXPECT_EQ(
+      local.NameByKey("cannot open '/proc/self/fd/7': EIO (/proc/self/fd/7)", "uploads/a.mp4"),
+      "cannot open 'uploads/a.mp4': EIO (uploads/a.mp4)");
+  EXPECT_EQ(local.NameByKey("x /proc/self/fd/7 y", "k/proc/self/fd/7"), "x k/proc/self/fd/7 y");
+  EXPECT_EQ(LocalFile("", false).NameByKey("as is", "k"), "as is");
+}
+
 }  // namespace
 }  // namespace vidgate::storage
