@@ -332,6 +332,15 @@ int ProbeCommand(const std::string& file, bool json) {
     if (s["type"] == "video") {
       std::cout << fmt::format(" {}x{} {} fps {}", s["width"].dump(), s["height"].dump(),
                                s["frame_rate"].dump(), s["pix_fmt"].dump());
+      if (const auto& c = s["color"]; c.is_object()) {
+        auto tag = [&](const char* key) {
+          return c[key].is_string() ? c[key].get<std::string>() : std::string("?");
+        };
+        std::cout << fmt::format(" {}/{}/{} {}", tag("primaries"), tag("transfer"), tag("matrix"),
+                                 tag("range"));
+        if (c["bit_depth"].is_number()) std::cout << fmt::format(" {}-bit", c["bit_depth"].dump());
+        if (c["hdr_format"].is_string()) std::cout << " " << c["hdr_format"].get<std::string>();
+      }
     } else if (s["type"] == "audio") {
       std::cout << fmt::format(" {} Hz {} ch", s["sample_rate"].dump(), s["channels"].dump());
     }

@@ -13,6 +13,7 @@ extern "C" {
 #include <cmath>
 
 #include "media/av.h"
+#include "media/decode_pass.h"
 
 namespace vidgate::media {
 namespace {
@@ -69,11 +70,49 @@ StreamInfo DescribeStream(const AVStream& st) {
     }
     const char* pix = av_get_pix_fmt_name(static_cast<AVPixelFormat>(par.format));
     if (pix != nullptr) info.pix_fmt = pix;
+    info.colour = DescribeColour(st);
   } else if (par.codec_type == AVMEDIA_TYPE_AUDIO) {
     if (par.sample_rate > 0) info.sample_rate = par.sample_rate;
     if (par.ch_layout.nb_channels > 0) info.channels = par.ch_layout.nb_channels;
   }
   return info;
+}
+
+// HEVC and AV1 carry HDR10's static metadata (and HDR10+'s, Dolby Vision's
+// dynamic metadata) in the bitstream: the first decoded frame of `index`
+// completes `colour` with it. Best effort: a stream that does not decode
+// within its first packets keeps what the container said.
+void AddFirstFrameColour(AVFormatContext& input, int index, ColourInfo& colour) {
+  constexpr int kMaxPackets = 64;
+  const AVStream& st = *input.streams[index];
+  const AVCodec* decoder = avcodec_find_decoder(st.codecpar->codec_id);
+  if (decoder == nullptr) return;
+  CodecContextPtr codec(avcodec_alloc_context3(decoder));
+  PacketPtr pkt(av_packet_alloc());
+  FramePtr frame(av_frame_alloc());
+  if (!codec || !pkt || !frame) return;
+  if (avcodec_parameters_to_context(codec.get(), st.codecpar) < 0) return;
+  codec->max_pixels = kMaxDecodedPixels;
+  codec->thread_count = 1;
+  if (avcodec_open2(codec.get(), decoder, nullptr) < 0) return;
+  for (int read = 0; read < kMaxPackets;) {
+    const int rc = av_read_frame(&input, pkt.get());
+    PacketUnrefGuard unref(pkt.get());
+    if (rc < 0) {
+      avcodec_send_packet(codec.get(), nullptr);  // drain what it holds
+    } else if (pkt->stream_index != index) {
+      continue;
+    } else {
+      ++read;
+      if (avcodec_send_packet(codec.get(), pkt.get()) < 0) continue;
+    }
+    if (avcodec_receive_frame(codec.get(), frame.get()) == 0) {
+      AddFrameColour(colour, *frame);
+      av_frame_unref(frame.get());
+      return;
+    }
+    if (rc < 0) return;
+  }
 }
 
 }  // namespace
@@ -92,6 +131,7 @@ nlohmann::json ProbeResult::ToJson() const {
         {"sample_rate", OrNull(s.sample_rate)},
         {"channels", OrNull(s.channels)},
         {"duration", OrNull(s.duration)},
+        {"color", s.colour ? s.colour->ToJson() : nlohmann::json(nullptr)},
     });
   }
   return {
@@ -137,6 +177,13 @@ Result<ProbeResult> Probe(const std::string& path) {
   result.streams.reserve(input->nb_streams);
   for (unsigned i = 0; i < input->nb_streams; ++i) {
     result.streams.push_back(DescribeStream(*input->streams[i]));
+  }
+  for (StreamInfo& s : result.streams) {
+    if (s.colour && s.colour->IsHdr() &&
+        !(input->streams[s.index]->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
+      AddFirstFrameColour(*input, s.index, *s.colour);
+      break;  // one stream's frames; the file is not read again
+    }
   }
   return result;
 }

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "media/colour.h"
 
 namespace vidgate::media {
 
@@ -46,6 +47,10 @@ struct StreamInfo {
   // from the container's display matrix (phones record portrait video as
   // landscape pictures and say so there). Not in the JSON.
   int rotation = 0;
+  // Video streams only: the colour tags, bit depth and HDR description
+  // (colour.h). A stream with an HDR transfer gets its first frame decoded
+  // for the metadata its bitstream carries. The JSON's "color".
+  std::optional<ColourInfo> colour;
 };
 
 struct FormatInfo {
@@ -65,9 +70,10 @@ struct ProbeResult {
   // The `probe --json` contract shape:
   // {"format":{"name","duration","bit_rate","size"},
   //  "streams":[{"index","type","codec","width","height","frame_rate","pix_fmt",
-  //              "sample_rate","channels","duration"}]}
+  //              "sample_rate","channels","duration","color"}]}
   // Every key is always present; a value that does not apply or is unknown is
-  // null.
+  // null. "color" (added to the contract's keys by the fidelity issue) is
+  // ColourInfo::ToJson() for a video stream.
   nlohmann::json ToJson() const;
 
   // True when some stream has type "video" (resp. "audio"). A still picture

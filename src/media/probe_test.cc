@@ -4,8 +4,11 @@
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "media/av.h"
 #include "media/media_test_util.h"
@@ -196,11 +199,13 @@ TEST(MediaProbeTest, ToJsonHasContractShape) {
   const nlohmann::json& video = j["streams"][0];
   const nlohmann::json& audio = j["streams"][1];
   for (const char* key : {"index", "type", "codec", "width", "height", "frame_rate", "pix_fmt",
-                          "sample_rate", "channels", "duration"}) {
+                          "sample_rate", "channels", "duration", "color"}) {
     EXPECT_TRUE(video.contains(key)) << key;
     EXPECT_TRUE(audio.contains(key)) << key;
   }
-  EXPECT_EQ(video.size(), 10u);
+  EXPECT_EQ(video.size(), 11u);
+  EXPECT_TRUE(video["color"].is_object());
+  EXPECT_TRUE(audio["color"].is_null());
   EXPECT_EQ(video["type"], "video");
   EXPECT_EQ(video["codec"], "h264");
   EXPECT_EQ(video["width"], 320);
@@ -218,6 +223,125 @@ TEST(MediaProbeTest, ToJsonHasContractShape) {
   EXPECT_TRUE(audio["pix_fmt"].is_null());
   EXPECT_TRUE(audio["duration"].is_number());
 }
+
+struct ColourFixture {
+  std::string name;
+  std::string file;
+  std::string args;  // ffmpeg codec and tag options after VideoSource(1)
+  std::optional<std::string> hdr_format;
+  int bit_depth;
+};
+
+void PrintTo(const ColourFixture& c, std::ostream* os) { *os << c.name; }
+
+constexpr const char* kBt2020Pq =
+    " -color_primaries bt2020 -color_trc smpte2084 -colorspace bt2020nc";
+
+std::vector<ColourFixture> ColourFixtures() {
+  return {
+      {"hdr10_hevc_mp4", "hdr10.mp4",
+       std::string("-c:v libx265 -preset ultrafast -pix_fmt yuv420p10le") + kBt2020Pq +
+           " -x265-params 'log-level=error:hdr10=1:master-display=G(13250,34500)B(7500,3000)"
+           "R(34000,16000)WP(15635,16450)L(10000000,1):max-cll=1000,400'",
+       "hdr10", 10},
+      {"hdr10_av1_mkv", "hdr10.mkv",
+       std::string("-c:v libsvtav1 -preset 12 -pix_fmt yuv420p10le") + kBt2020Pq +
+           " -svtav1-params 'mastering-display=G(0.265,0.690)B(0.150,0.060)R(0.680,0.320)"
+           "WP(0.3127,0.3290)L(1000,0.0001):content-light=1000,400'",
+       "hdr10", 10},
+      {"hlg_hevc_mkv", "hlg.mkv",
+       "-c:v libx265 -preset ultrafast -pix_fmt yuv420p10le -color_primaries bt2020 "
+       "-color_trc arib-std-b67 -colorspace bt2020nc -x265-params log-level=error",
+       "hlg", 10},
+      {"bt709_h264_mp4", "bt709.mp4",
+       "-c:v libx264 -preset ultrafast -pix_fmt yuv420p -color_primaries bt709 -color_trc bt709 "
+       "-colorspace bt709 -color_range tv",
+       std::nullopt, 8},
+      {"untagged_h264_mp4", "untagged.mp4", "-c:v libx264 -preset ultrafast -pix_fmt yuv420p",
+       std::nullopt, 8},
+      {"full_range_mjpeg_avi", "mjpeg.avi", "-c:v mjpeg -pix_fmt yuvj420p", std::nullopt, 8},
+  };
+}
+
+// "num/den" as a number.
+double Fraction(const nlohmann::json& j) {
+  double num = 0, den = 1;
+  if (std::sscanf(j.get<std::string>().c_str(), "%lf/%lf", &num, &den) != 2 || den == 0) return -1;
+  return num / den;
+}
+
+class MediaProbeColourTest : public ::testing::TestWithParam<ColourFixture> {};
+
+// The colour description agrees with ffprobe's stream tags and, for what the
+// bitstream carries, its first frame's side data.
+TEST_P(MediaProbeColourTest, AgreesWithFfprobe) {
+  const ColourFixture& c = GetParam();
+  const std::string path = ScratchPath(c.file);
+  ASSERT_EQ(RunFfmpeg(VideoSource(1) + " " + c.args, path), "");
+  Result<ProbeResult> probe = Probe(path);
+  ASSERT_TRUE(probe.ok()) << probe.status().ToString();
+  ASSERT_TRUE(probe->streams.at(0).colour.has_value());
+  const ColourInfo& got = *probe->streams[0].colour;
+  int code = 0;
+  const std::string out = RunCommand(
+      "ffprobe -v error -print_format json -show_streams -show_frames -read_intervals %+#1 "
+      "-select_streams v '" +
+          path + "'",
+      &code);
+  ASSERT_EQ(code, 0) << out;
+  const nlohmann::json ff = nlohmann::json::parse(out);
+  const nlohmann::json stream = ff.at("streams").at(0);
+  const nlohmann::json frame = ff.at("frames").at(0);
+  SCOPED_TRACE(stream.dump() + "\n" + frame.dump());
+  for (const auto& [ours, key] : std::vector<std::pair<std::optional<std::string>, std::string>>{
+           {got.primaries, "color_primaries"},
+           {got.transfer, "color_transfer"},
+           {got.matrix, "color_space"},
+           {got.range, "color_range"}}) {
+    const std::string theirs = stream.value(key, frame.value(key, std::string("unknown")));
+    EXPECT_EQ(ours.value_or("unknown"), theirs) << key;
+  }
+  EXPECT_EQ(got.bit_depth, c.bit_depth);
+  EXPECT_EQ(got.hdr_format, c.hdr_format);
+  EXPECT_EQ(got.IsHdr(), c.hdr_format.has_value());
+  const nlohmann::json* mastering = nullptr;
+  const nlohmann::json* light = nullptr;
+  const nlohmann::json side_data = frame.value("side_data_list", nlohmann::json::array());
+  for (const auto& d : side_data) {
+    if (d.value("side_data_type", "") == "Mastering display metadata") mastering = &d;
+    if (d.value("side_data_type", "") == "Content light level metadata") light = &d;
+  }
+  ASSERT_EQ(got.mastering_display.has_value(), mastering != nullptr);
+  if (mastering != nullptr) {
+    const MasteringDisplay& m = *got.mastering_display;
+    const auto& f = *mastering;
+    EXPECT_NEAR(m.red_x, Fraction(f["red_x"]), 1e-9);
+    EXPECT_NEAR(m.red_y, Fraction(f["red_y"]), 1e-9);
+    EXPECT_NEAR(m.green_x, Fraction(f["green_x"]), 1e-9);
+    EXPECT_NEAR(m.green_y, Fraction(f["green_y"]), 1e-9);
+    EXPECT_NEAR(m.blue_x, Fraction(f["blue_x"]), 1e-9);
+    EXPECT_NEAR(m.blue_y, Fraction(f["blue_y"]), 1e-9);
+    EXPECT_NEAR(m.white_x, Fraction(f["white_point_x"]), 1e-9);
+    EXPECT_NEAR(m.white_y, Fraction(f["white_point_y"]), 1e-9);
+    EXPECT_NEAR(m.min_luminance, Fraction(f["min_luminance"]), 1e-9);
+    EXPECT_NEAR(m.max_luminance, Fraction(f["max_luminance"]), 1e-9);
+    EXPECT_NEAR(m.max_luminance, 1000, 1e-6);  // what the encoders were told
+  }
+  ASSERT_EQ(got.content_light_level.has_value(), light != nullptr);
+  if (light != nullptr) {
+    EXPECT_EQ(got.content_light_level->max_content, (*light)["max_content"].get<int>());
+    EXPECT_EQ(got.content_light_level->max_average, (*light)["max_average"].get<int>());
+  }
+  const nlohmann::json j = probe->ToJson()["streams"][0]["color"];
+  EXPECT_EQ(j.size(), 8u);
+  EXPECT_EQ(j["hdr_format"].is_null(), !c.hdr_format.has_value());
+  EXPECT_EQ(j["mastering_display"].is_null(), mastering == nullptr);
+}
+
+INSTANTIATE_TEST_SUITE_P(media, MediaProbeColourTest, ::testing::ValuesIn(ColourFixtures()),
+                         [](const ::testing::TestParamInfo<ColourFixture>& param_info) {
+                           return param_info.param.name;
+                         });
 
 TEST(MediaProbeTest, EmptyFileIsInvalidArgument) {
   const std::string path = ScratchPath("empty.mp4");

@@ -82,6 +82,12 @@ Status SynthesizeClip(const std::string& path, const SynthOptions& o) {
                                                   c->width = o.width;
                                                   c->height = o.height;
                                                   c->pix_fmt = AV_PIX_FMT_YUV420P;
+                                                  // Tagged, as cameras do: the
+                                                  // pattern is made as BT.709.
+                                                  c->color_primaries = AVCOL_PRI_BT709;
+                                                  c->color_trc = AVCOL_TRC_BT709;
+                                                  c->colorspace = AVCOL_SPC_BT709;
+                                                  c->color_range = AVCOL_RANGE_MPEG;
                                                   c->time_base = AVRational{1, o.fps};
                                                   c->framerate = AVRational{o.fps, 1};
                                                   c->gop_size = o.fps * 2;

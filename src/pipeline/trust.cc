@@ -128,14 +128,9 @@ void AddCheck(StageResult& result, const std::string& id, bool error, bool passe
                     {"severity", error ? "error" : "warning"},
                     {"status", passed ? "pass" : "fail"},
                     {"message", message}});
-  std::string errors, warnings;
-  for (const auto& c : checks) {
-    if (!c.is_object() || c.value("status", "") != "fail") continue;
-    std::string& into = c.value("severity", "") == "error" ? errors : warnings;
-    into += (into.empty() ? "" : "; ") + c.value("message", "");
-  }
-  result.verdict = !errors.empty() ? "reject" : !warnings.empty() ? "warn" : "pass";
-  result.summary = errors + (!errors.empty() && !warnings.empty() ? "; " : "") + warnings;
+  qc::Judgement judged = qc::Judge(checks);
+  result.verdict = std::move(judged.verdict);
+  result.summary = std::move(judged.summary);
   result.qc["verdict"] = result.verdict;
 }
 

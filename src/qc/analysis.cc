@@ -10,6 +10,7 @@
 #include "media/threaded_sink.h"
 #include "qc/black_detector.h"
 #include "qc/clipping_detector.h"
+#include "qc/colour_checks.h"
 #include "qc/freeze_detector.h"
 #include "qc/interlace_detector.h"
 #include "qc/internal/luma_facts.h"
@@ -42,26 +43,14 @@ class CheckList {
                        {"severity", std::string(SeverityName(s))},
                        {"status", passed ? "pass" : "fail"},
                        {"message", message}});
-    if (passed) return;
-    (s == Severity::kError ? errors_ : warnings_).push_back(message);
   }
 
-  std::string Verdict() const {
-    return !errors_.empty() ? "reject" : !warnings_.empty() ? "warn" : "pass";
-  }
-  std::string Summary() const {
-    std::string out;
-    for (const auto* list : {&errors_, &warnings_}) {
-      for (const auto& m : *list) out += (out.empty() ? "" : "; ") + m;
-    }
-    return out;
-  }
+  Judgement Judged() const { return Judge(checks_); }
   const nlohmann::json& json() const { return checks_; }
 
  private:
   const Policy& policy_;
   nlohmann::json checks_ = nlohmann::json::array();
-  std::vector<std::string> errors_, warnings_;
 };
 
 // Picture sizes refused whatever the policy, before any decoding: more than
@@ -86,6 +75,15 @@ nlohmann::json BitRateSeries(const media::DecodeStats& stats, const media::Probe
   return out;
 }
 
+// The video stream the decode pass takes: the first (media::DecodePass asks
+// libav, which picks it in all but files with several video streams).
+const media::StreamInfo* BestVideo(const media::ProbeResult& probe) {
+  for (const auto& st : probe.streams) {
+    if (st.type == "video") return &st;
+  }
+  return nullptr;
+}
+
 std::optional<double> StreamDuration(const media::ProbeResult& probe, const std::string& type) {
   for (const auto& s : probe.streams) {
     if (s.type == type && s.duration) return s.duration;
@@ -94,6 +92,17 @@ std::optional<double> StreamDuration(const media::ProbeResult& probe, const std:
 }
 
 }  // namespace
+
+Judgement Judge(const nlohmann::json& checks) {
+  std::string errors, warnings;
+  for (const auto& c : checks) {
+    if (!c.is_object() || c.value("status", "") != "fail") continue;
+    std::string& into = c.value("severity", "") == "error" ? errors : warnings;
+    into += (into.empty() ? "" : "; ") + c.value("message", "");
+  }
+  if (!errors.empty()) return {"reject", errors};
+  return {warnings.empty() ? "pass" : "warn", warnings};
+}
 
 nlohmann::json UndecodedReport() {
   return {{"verdict", "pass"},
@@ -177,14 +186,8 @@ Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& prob
   SilenceDetector silence(SilenceOptions{0.001, policy.silence_min_seconds});
   LoudnessMeter loudness;
   ClippingDetector clipping;
-  int rotation = 0;
-  for (const auto& st : probe.streams) {
-    if (st.type == "video") {
-      rotation = st.rotation;
-      break;
-    }
-  }
-  Fingerprinter fingerprinter(rotation);
+  const media::StreamInfo* best_video = BestVideo(probe);
+  Fingerprinter fingerprinter(best_video ? best_video->rotation : 0);
   // The analysers on one thread and each extra sink (an encoder, the
   // thumbnailer) on its own, so that their work overlaps the decoding and
   // each other's. The lanes are declared after the sinks they call, so they
@@ -232,6 +235,13 @@ Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& prob
     const bool interlaced =
         order == FieldOrder::kTopFieldFirst || order == FieldOrder::kBottomFieldFirst;
     checks.Add("interlace", !interlaced, std::string("field order: ") + FieldOrderName(order));
+    if (const media::StreamInfo* v = BestVideo(probe); v && v->colour) {
+      const ColourJudgement tags = JudgeColourTags(*v->colour, v->pix_fmt.value_or(""));
+      checks.Add("colour_tags", tags.passed, tags.message);
+      if (auto hdr = JudgeHdrMetadata(*v->colour)) {
+        checks.Add("hdr_metadata", hdr->passed, hdr->message);
+      }
+    }
   }
   checks.Add("audio_present", has_audio,
              has_audio ? "the file has an audio stream" : "the file has no audio stream");
@@ -245,12 +255,19 @@ Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& prob
                  fmt::format("integrated loudness {:.1f} LUFS (target {:.1f} ± {:.1f} LU)",
                              *l.integrated_lufs, policy.loudness_target_lufs,
                              policy.loudness_tolerance_lu));
+    } else {
+      // Not measured is not passed: under a preset that requires the level,
+      // a near-silent file fails rather than slipping through unjudged.
+      checks.Add("loudness", false,
+                 fmt::format("integrated loudness cannot be measured: no 400 ms of the audio is "
+                             "above the -70 LUFS gate (near silence; target {:.1f} LUFS)",
+                             policy.loudness_target_lufs));
     }
-    if (l.true_peak_dbtp) {
-      checks.Add("true_peak", *l.true_peak_dbtp <= policy.max_true_peak_dbtp,
-                 fmt::format("true peak {:.1f} dBTP (limit {:.1f})", *l.true_peak_dbtp,
-                             policy.max_true_peak_dbtp));
-    }
+    // Digital silence has no peak at all, which is within any limit.
+    checks.Add("true_peak", !l.true_peak_dbtp || *l.true_peak_dbtp <= policy.max_true_peak_dbtp,
+               l.true_peak_dbtp ? fmt::format("true peak {:.1f} dBTP (limit {:.1f})",
+                                              *l.true_peak_dbtp, policy.max_true_peak_dbtp)
+                                : std::string("true peak: digital silence"));
     const double clipped = clipping.result().share();
     checks.Add("clipping", clipped <= policy.max_clipped_share,
                fmt::format("{} clipped samples ({:.3f} %)", clipping.result().total_clipped(),
@@ -295,8 +312,9 @@ Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& prob
     }
   }
 
-  out.verdict = checks.Verdict();
-  out.summary = checks.Summary();
+  Judgement judged = checks.Judged();
+  out.verdict = std::move(judged.verdict);
+  out.summary = std::move(judged.summary);
   auto on = [&](const char* id) { return policy.SeverityOf(id) != Severity::kOff; };
   nlohmann::json video = {
       {"frames", stats.video_frames},

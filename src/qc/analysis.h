@@ -20,10 +20,20 @@ namespace vidgate::qc {
 struct Analysis {
   nlohmann::json report;  // verdict, policy, checks, video, audio, series
   std::string verdict;    // pass, warn or reject
-  std::string summary;    // the failed checks' messages, errors first; "" on pass
+  std::string summary;    // as Judgement::summary
   media::DecodeStats stats;
   Fingerprint fingerprint;  // of the pictures (see fingerprint.h); empty when none decoded
 };
+
+// The verdict of a report's "checks" and the reason people read: on a
+// rejection the failed errors' messages only (a warning is not why a video
+// was rejected), else the failed warnings'; "" on pass. Messages are joined
+// with "; ".
+struct Judgement {
+  std::string verdict;  // pass, warn or reject
+  std::string summary;
+};
+Judgement Judge(const nlohmann::json& checks);
 
 // The contract's report with nothing measured (no segments, no loudness,
 // no series, "decoded": false) and no checks yet: for a verdict reached

@@ -92,6 +92,48 @@ TEST_F(AnalysisTest, VideoWithoutAudioWarnsOnTheWebAndIsRejectedForBroadcast) {
   EXPECT_EQ((*CheckById(atsc, "audio_present"))["severity"], "error");
 }
 
+// A level below the -70 LUFS gate cannot be measured: the check says so
+// instead of vanishing, and a preset that requires the level fails it.
+TEST_F(AnalysisTest, UnmeasurableLoudnessIsReportedAndFailsBroadcast) {
+  media::SynthOptions o;
+  o.width = 160;
+  o.height = 90;
+  o.seconds = 3;
+  o.tone_dbfs = -90;
+  const std::string path = Make(o);
+  Analysis web = Run(path, "web");
+  EXPECT_TRUE(web.report["audio"]["loudness"]["integrated_lufs"].is_null());
+  const nlohmann::json* check = CheckById(web, "loudness");
+  ASSERT_NE(check, nullptr) << web.report["checks"].dump();
+  EXPECT_EQ((*check)["status"], "fail");
+  EXPECT_EQ((*check)["severity"], "warning");
+  EXPECT_NE((*check)["message"].get<std::string>().find("cannot be measured"), std::string::npos);
+  ASSERT_NE(CheckById(web, "true_peak"), nullptr);
+  EXPECT_EQ((*CheckById(web, "true_peak"))["status"], "pass");
+  Analysis ebu = Run(path, "broadcast-ebu-r128");
+  EXPECT_EQ(ebu.verdict, "reject");
+  EXPECT_NE(ebu.summary.find("integrated loudness cannot be measured"), std::string::npos)
+      << ebu.summary;
+}
+
+// The reason of a rejection names what rejected it, not the warnings beside.
+TEST(JudgeTest, ARejectionsSummaryHasOnlyItsErrors) {
+  const nlohmann::json checks = {
+      {{"id", "video_present"}, {"severity", "error"}, {"status", "fail"}, {"message", "no video"}},
+      {{"id", "loudness"}, {"severity", "warning"}, {"status", "fail"}, {"message", "too loud"}},
+      {{"id", "black"}, {"severity", "error"}, {"status", "pass"}, {"message", "no black"}},
+      {{"id", "truncated"}, {"severity", "error"}, {"status", "fail"}, {"message", "cut"}}};
+  Judgement j = Judge(checks);
+  EXPECT_EQ(j.verdict, "reject");
+  EXPECT_EQ(j.summary, "no video; cut");
+  j = Judge(nlohmann::json::array({checks[1], checks[2]}));
+  EXPECT_EQ(j.verdict, "warn");
+  EXPECT_EQ(j.summary, "too loud");
+  j = Judge(nlohmann::json::array({checks[2]}));
+  EXPECT_EQ(j.verdict, "pass");
+  EXPECT_EQ(j.summary, "");
+}
+
 TEST_F(AnalysisTest, ProbeLimitsRejectWithoutDecoding) {
   media::SynthOptions o;
   o.width = 640;

@@ -25,9 +25,9 @@ Result<Severity> ParseSeverity(std::string_view name) {
 
 const std::vector<std::string>& CheckIds() {
   static const std::vector<std::string> kIds = {
-      "video_present", "decode_errors", "black",    "freeze",   "broadcast_range",
-      "interlace",     "audio_present", "silence",  "loudness", "true_peak",
-      "clipping",      "av_duration",   "truncated"};
+      "video_present", "decode_errors", "black",        "freeze",        "broadcast_range",
+      "interlace",     "colour_tags",   "hdr_metadata", "audio_present", "silence",
+      "loudness",      "true_peak",     "clipping",     "av_duration",   "truncated"};
   return kIds;
 }
 
@@ -44,8 +44,8 @@ Result<Policy> PresetPolicy(std::string_view name) {
   p.severity["decode_errors"] = Severity::kError;
   if (name == "web") return p;
   // Broadcast delivery: loudness, peaks, levels and audio are hard limits.
-  for (const char* id :
-       {"broadcast_range", "audio_present", "loudness", "true_peak", "clipping", "truncated"}) {
+  for (const char* id : {"broadcast_range", "colour_tags", "hdr_metadata", "audio_present",
+                         "loudness", "true_peak", "clipping", "truncated"}) {
     p.severity[id] = Severity::kError;
   }
   p.max_range_outside_share = 0.001;
