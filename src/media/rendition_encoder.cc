@@ -1,7 +1,7 @@
 #include "media/rendition_encoder.h"
 
 #include "media/codec_string.h"
-#include "media/deinterlacer.h"
+#include "media/filter_chain.h"
 
 extern "C" {
 #include <libavutil/audio_fifo.h>
@@ -190,7 +190,7 @@ struct RenditionEncoder::State {
   // MPEG-TS that switches from mono 44.1 kHz to stereo 48 kHz).
   int swr_format = -1, swr_rate = 0;
   AVChannelLayout swr_layout{};                // freed in ~State
-  std::unique_ptr<Deinterlacer> deinterlacer;  // from the first interlaced picture on
+  std::unique_ptr<FilterChain> deinterlacer;  // from the first interlaced picture on
   FramePtr to_deinterlace, deinterlaced;
   int rotation = 0;     // clockwise degrees for display, as the source's
   std::string hls_dir;  // where the HLS variant goes, if any
@@ -618,7 +618,7 @@ Status RenditionEncoder::OnVideoFrame(const AVFrame& frame, double time_seconds)
     s_->deinterlacer.reset();
   }
   if (!s_->deinterlacer && frame.interlaced_frame != 0) {
-    VG_ASSIGN_OR_RETURN(s_->deinterlacer, Deinterlacer::Create(frame, s_->path));
+    VG_ASSIGN_OR_RETURN(s_->deinterlacer, FilterChain::Create(frame, kDeinterlace, s_->path));
   }
   if (!s_->deinterlacer) return s_->EncodePicture(frame, pts);
   // A reference of our own to stamp with the rendition's time; the
