@@ -1,6 +1,7 @@
 #include "media/rendition_encoder.h"
 
 #include "media/codec_string.h"
+#include "media/colour_convert.h"
 #include "media/filter_chain.h"
 
 extern "C" {
@@ -8,6 +9,7 @@ extern "C" {
 #include <libavutil/channel_layout.h>
 #include <libavutil/display.h>
 #include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
 #include <libswresample/swresample.h>
 #include <libswscale/swscale.h>
 }
@@ -185,11 +187,19 @@ struct RenditionEncoder::State {
   std::vector<Muxer> muxers;  // the MP4, then the HLS playlist if any
   CodecContextPtr venc, aenc;
   SwsContextPtr sws;
+  // The conversion `sws` was last set to (a new context starts at BT.601).
+  const SwsContext* sws_for = nullptr;
+  AVColorSpace sws_matrix = AVCOL_SPC_UNSPECIFIED;
+  bool sws_full_range = false;
+  bool zscale_refused = false;              // zimg refused this video's pictures
+  std::optional<ColourInfo> stream_colour;  // the probe's, for what frames leave unsaid
+  std::unique_ptr<FilterChain> converter;   // zscale, for pictures not BT.709 SDR
+  FramePtr to_convert, converted_picture;
   SwrContextPtr swr;
   // What `swr` was set up for: a decoder may change these mid-stream (an
   // MPEG-TS that switches from mono 44.1 kHz to stereo 48 kHz).
   int swr_format = -1, swr_rate = 0;
-  AVChannelLayout swr_layout{};                // freed in ~State
+  AVChannelLayout swr_layout{};               // freed in ~State
   std::unique_ptr<FilterChain> deinterlacer;  // from the first interlaced picture on
   FramePtr to_deinterlace, deinterlaced;
   int rotation = 0;     // clockwise degrees for display, as the source's
@@ -240,7 +250,29 @@ struct RenditionEncoder::State {
   // rendition's size and format unless it has them already.
   Status EncodePicture(const AVFrame& frame, int64_t pts) {
     AVCodecContext* c = venc.get();
-    if (frame.width == c->width && frame.height == c->height && frame.format == c->pix_fmt) {
+    const PictureColour colour = ColourOfPicture(frame, stream_colour ? &*stream_colour : nullptr);
+    // The rendition holds BT.709, limited range, SDR: pictures of another
+    // matrix, range or an HDR curve go through zscale, or players would
+    // show shifted colours (BT.601 green read as BT.709 turns yellowish) or
+    // a grey, washed-out HDR picture.
+    const bool sdr_bt709 = colour.IsSdrWith(AVCOL_SPC_BT709);
+    if (!sdr_bt709 && !zscale_refused) {
+      Result<bool> got = ConvertPicture(frame, colour, pts);
+      if (got.ok()) {
+        if (!*got) return Status();
+        converted_picture->pict_type = AV_PICTURE_TYPE_NONE;
+        Status st = Write(c, converted_picture.get());
+        av_frame_unref(converted_picture.get());
+        return st;
+      }
+      if (got.status().code() == Code::kResourceExhausted) return got.status();
+      // zimg refuses some pictures (one pixel wide, say): swscale converts
+      // the matrix and range instead (no tone mapping) for the rest.
+      zscale_refused = true;
+      converter.reset();
+    }
+    if (sdr_bt709 && frame.width == c->width && frame.height == c->height &&
+        frame.format == c->pix_fmt) {
       // Already the size and format wanted: the decoded picture itself (a
       // reference, no copy). Its picture type is cleared, or the encoder
       // would copy the source's key frames.
@@ -255,12 +287,44 @@ struct RenditionEncoder::State {
                                    static_cast<AVPixelFormat>(frame.format), c->width, c->height,
                                    c->pix_fmt, SWS_BICUBIC, nullptr, nullptr, nullptr));
     if (!sws) return InvalidArgument("cannot convert the video's pixel format for " + path);
+    // To BT.709's coefficients (swscale's default is BT.601) from the
+    // picture's: RGB, or YUV when zscale refused it.
+    const AVColorSpace from = colour.rgb ? AVCOL_SPC_BT709 : colour.matrix;
+    const bool full = colour.rgb || colour.full_range;
+    if (sws.get() != sws_for || from != sws_matrix || full != sws_full_range) {
+      sws_setColorspaceDetails(sws.get(), sws_getCoefficients(from), full ? 1 : 0,
+                               sws_getCoefficients(SWS_CS_ITU709), 0, 0, 1 << 16, 1 << 16);
+      sws_for = sws.get();
+      sws_matrix = from;
+      sws_full_range = full;
+    }
     int rc = av_frame_make_writable(scaled.get());
     if (rc < 0) return AvError(rc, "encode rendition", path);
     sws_scale(sws.get(), frame.data, frame.linesize, 0, frame.height, scaled->data,
               scaled->linesize);
     scaled->pts = pts;
     return Write(c, scaled.get());
+  }
+
+  // Scales and converts `frame` of `colour` through zscale (one picture out
+  // per picture in) into `converted_picture`; false when none came out.
+  Result<bool> ConvertPicture(const AVFrame& frame, const PictureColour& colour, int64_t pts) {
+    AVCodecContext* c = venc.get();
+    if (converter && !converter->Fits(frame)) converter.reset();  // it holds no picture back
+    if (!converter) {
+      VG_ASSIGN_OR_RETURN(converter,
+                          FilterChain::Create(frame, SdrChain(colour, c->width, c->height), path));
+    }
+    VG_RETURN_IF_ERROR(KeepFrame(to_convert, frame, "rendition"));
+    to_convert->pts = pts;
+    Status pushed = converter->Push(to_convert.get());
+    av_frame_unref(to_convert.get());
+    VG_RETURN_IF_ERROR(pushed);
+    if (!converted_picture) {
+      converted_picture.reset(av_frame_alloc());
+      if (!converted_picture) return ResourceExhausted("out of memory");
+    }
+    return converter->Pull(converted_picture.get());
   }
 
   // Encodes what the deinterlacer has ready; with `flush`, all it holds.
@@ -305,6 +369,11 @@ struct RenditionEncoder::State {
     int rc = swr_alloc_set_opts2(&raw, &c->ch_layout, c->sample_fmt, c->sample_rate, &in_layout,
                                  static_cast<AVSampleFormat>(frame.format), frame.sample_rate, 0,
                                  nullptr);
+    // A downmix with the standard coefficients (centre and surrounds at
+    // -3 dB, LFE left out, as ITU-R BS.775), scaled so that no row of the
+    // matrix sums over 1: a loud 5.1 cannot clip in stereo. This is what
+    // ffmpeg's -ac 2 does; without it a float downmix adds up to +7.7 dB.
+    if (rc >= 0) rc = av_opt_set_double(raw, "rematrix_maxval", 1.0, 0);
     swr.reset(raw);
     av_channel_layout_uninit(&swr_layout);
     swr_layout = in_layout;  // takes over its allocation, if any
@@ -387,6 +456,12 @@ struct RenditionEncoder::State {
     c->height = out_h;
     c->sample_aspect_ratio = AVRational{1, 1};
     c->pix_fmt = AV_PIX_FMT_YUV420P;
+    // What an SDR rendition holds, said in the bitstream and the container.
+    c->color_primaries = AVCOL_PRI_BT709;
+    c->color_trc = AVCOL_TRC_BT709;
+    c->colorspace = AVCOL_SPC_BT709;
+    c->color_range = AVCOL_RANGE_MPEG;
+    stream_colour = video.colour;
     c->time_base = AVRational{1, 1000};
     if (video.frame_rate && *video.frame_rate > 0 && *video.frame_rate < 1000) {
       frame_rate = *video.frame_rate;

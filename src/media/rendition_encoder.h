@@ -2,7 +2,10 @@
 // pass into a rendition: an MP4 (faststart) and, when asked, the same
 // packets as an HLS media playlist with fMP4 segments. Video is scaled to fit
 // a height, never upscaled, with even dimensions and the source's aspect
-// ratio, as 8-bit 4:2:0.
+// ratio, as 8-bit 4:2:0 SDR tagged BT.709 (primaries, transfer, matrix;
+// limited range): pictures of another matrix or range are converted and HDR
+// is tone-mapped (colour_convert.h). Audio of more than two channels is
+// downmixed to stereo with the standard coefficients, never clipping.
 #pragma once
 
 #include <cstdint>

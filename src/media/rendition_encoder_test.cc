@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -108,6 +110,201 @@ TEST_F(RenditionTest, SameSizeSourceDoesNotCopyTheSourceKeyFrames) {
   }
   EXPECT_EQ(packets, 50);
   EXPECT_EQ(keys, 1) << "the encoder's own GOP (250 frames), not the source's (5)";
+}
+
+// The middle pixel of the first picture of `path` as RGB, converted the way
+// its tags say (ffmpeg's scale filter reads the frame's matrix and range).
+std::array<int, 3> MiddlePixel(const std::string& path) {
+  int code = 0;
+  const std::string rgb = testing::RunCommand(
+      "ffmpeg -nostdin -v error -i '" + path +
+          "' -frames:v 1 -vf crop=2:2,scale=in_color_matrix=auto:in_range=auto,format=rgb24 "
+          "-f rawvideo -",
+      &code);
+  EXPECT_EQ(code, 0);
+  if (rgb.size() < 3) return {-1, -1, -1};
+  return {static_cast<uint8_t>(rgb[0]), static_cast<uint8_t>(rgb[1]), static_cast<uint8_t>(rgb[2])};
+}
+
+struct ColourSource {
+  const char* name;
+  const char* args;  // ffmpeg options making a green (0,188,0) picture
+};
+
+// Renditions are tagged BT.709 and hold BT.709 samples, whatever matrix
+// and range the source used: the colours players show stay the source's.
+TEST_F(RenditionTest, ColoursStayAsTheSourceShowsThemAndAreTaggedBt709) {
+  const ColourSource sources[] = {
+      {"SD tagged BT.709",
+       "-vf scale=out_color_matrix=bt709:out_range=tv,format=yuv420p -colorspace bt709 "
+       "-color_primaries bt709 -color_trc bt709 -color_range tv"},
+      {"SD tagged BT.601",
+       "-vf scale=out_color_matrix=bt601:out_range=tv,format=yuv420p -colorspace smpte170m "
+       "-color_primaries smpte170m -color_trc smpte170m -color_range tv"},
+      {"SD untagged (BT.601 as players assume)",
+       "-vf scale=out_color_matrix=bt601:out_range=tv,format=yuv420p"},
+      {"full range BT.601",
+       "-vf scale=out_color_matrix=bt601:out_range=pc,format=yuvj420p -colorspace smpte170m "
+       "-color_range pc"},
+  };
+  for (const ColourSource& c : sources) {
+    SCOPED_TRACE(c.name);
+    std::string src = Temp(".mp4");
+    ASSERT_EQ(testing::RunFfmpeg(std::string("-f lavfi -i color=c=0x00BC00:s=720x480:r=25:d=0.2 ") +
+                                     c.args + " -c:v libx264 -preset ultrafast",
+                                 src),
+              "");
+    const auto before = MiddlePixel(src);
+    EXPECT_NEAR(before[0], 0, 4);
+    EXPECT_NEAR(before[1], 188, 4);
+    EXPECT_NEAR(before[2], 0, 4);
+    std::string out = Temp(".mp4");
+    auto probe = Probe(src);
+    ASSERT_TRUE(probe.ok());
+    auto enc = RenditionEncoder::Create(out, RenditionSpec{}, *probe);
+    ASSERT_TRUE(enc.ok()) << enc.status().ToString();
+    ASSERT_TRUE(DecodePass(src, {enc->get()}, {}).ok());
+    auto written = Probe(out);
+    ASSERT_TRUE(written.ok());
+    const ColourInfo& colour = written->streams.at(0).colour.value();
+    EXPECT_EQ(colour.primaries, "bt709");
+    EXPECT_EQ(colour.transfer, "bt709");
+    EXPECT_EQ(colour.matrix, "bt709");
+    EXPECT_EQ(colour.range, "tv");
+    const auto after = MiddlePixel(out);
+    EXPECT_NEAR(after[0], 0, 6) << after[0] << "," << after[1] << "," << after[2];
+    EXPECT_NEAR(after[1], 188, 6) << after[0] << "," << after[1] << "," << after[2];
+    EXPECT_NEAR(after[2], 0, 6) << after[0] << "," << after[1] << "," << after[2];
+  }
+}
+
+struct Levels {
+  double integrated = 0;   // LUFS
+  double true_peak = 0;    // dBTP
+  double sample_peak = 0;  // dBFS
+};
+
+// ffmpeg's own measures of `path`'s audio: ebur128 (integrated, true peak)
+// and astats (sample peak).
+Levels Measure(const std::string& path) {
+  int code = 0;
+  const std::string out = testing::RunCommand(
+      "ffmpeg -nostdin -hide_banner -nostats -i '" + path +
+          "' -af ebur128=peak=true+sample,astats=measure_perchannel=none -f null - 2>&1",
+      &code);
+  EXPECT_EQ(code, 0) << out;
+  Levels l;
+  auto after = [&](const std::string& key, size_t from) {
+    const size_t at = out.find(key, from);
+    return at == std::string::npos ? std::nan("") : std::stod(out.substr(at + key.size()));
+  };
+  const size_t summary = out.rfind("Summary:");
+  l.integrated = after("I:", summary);
+  l.true_peak = after("Peak:", out.find("True peak:", summary));
+  l.sample_peak = after("Peak level dB:", 0);
+  return l;
+}
+
+// A 5.1 and a 7.1 source, every channel a loud tone, downmixed to stereo:
+// as loud as ffmpeg's -ac 2 makes them, and never clipped (the downmix once
+// came out 7.6 dB / 9.9 dB louder and clipped).
+TEST_F(RenditionTest, SurroundIsDownmixedAsFfmpegDoesWithoutClipping) {
+  for (const auto& [layout, channels] : {std::pair{"5.1", 6}, std::pair{"7.1", 8}}) {
+    SCOPED_TRACE(layout);
+    std::string expr;
+    for (int i = 0; i < channels; ++i) {
+      expr += (i ? "|" : "") + std::string("0.5*sin(2*PI*") + std::to_string(300 + 50 * i) + "*t)";
+    }
+    std::string src = Temp(".wav");
+    ASSERT_EQ(
+        testing::RunFfmpeg("-f lavfi -i aevalsrc='" + expr + "':s=48000:d=3:c=" + layout, src), "");
+    // ffmpeg's -ac 2 into 16-bit PCM: its matrix scaled so no row sums over
+    // 1. (Into AAC, float all the way, ffmpeg does not scale it, and this
+    // very source peaks at +1.6 dBFS: clipped.)
+    std::string reference = Temp(".wav");
+    ASSERT_EQ(testing::RunFfmpeg("-i '" + src + "' -ac 2 -c:a pcm_s16le", reference), "");
+    ProbeResult r = Encode(src, RenditionSpec{});
+    ASSERT_EQ(r.streams.size(), 1u);
+    EXPECT_EQ(r.streams[0].channels, 2);
+    const Levels ours = Measure(paths_.back());
+    const Levels theirs = Measure(reference);
+    EXPECT_NEAR(ours.integrated, theirs.integrated, 0.5);
+    EXPECT_LT(ours.sample_peak, 0.0);
+    EXPECT_LT(ours.true_peak, 0.5);
+  }
+}
+
+// The average luma and saturation (8-bit code values) of `path`'s pictures,
+// as ffmpeg's signalstats measures them.
+std::pair<double, double> LumaAndSaturation(const std::string& path) {
+  int code = 0;
+  const std::string out = testing::RunCommand(
+      "ffmpeg -nostdin -v error -i '" + path +
+          "' -vf signalstats,metadata=print:file=- -f null - | "
+          "awk -F= '/YAVG/{y+=$2;n++} /SATAVG/{s+=$2} END{if(n)printf \"%f %f\", y/n, s/n}'",
+      &code);
+  double y = -1, sat = -1;
+  std::istringstream(out) >> y >> sat;
+  return {y, sat};
+}
+
+struct HdrSource {
+  const char* name;
+  const char* transfer;  // zscale's and ffmpeg's name of the curve
+  const char* x265;      // extra x265 parameters
+};
+
+// An HDR10 and an HLG source give an SDR rendition tagged BT.709 whose
+// average luma and saturation are within 2 code values of ffmpeg's own
+// zscale + tonemap chain on the same source. Without tone mapping the
+// picture is grey (saturation a quarter of what it should be).
+TEST_F(RenditionTest, HdrSourcesAreToneMappedForSdr) {
+  const HdrSource sources[] = {
+      {"HDR10", "smpte2084",
+       ":hdr10=1:master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)"
+       "L(10000000,1):max-cll=1000,400"},
+      {"HLG", "arib-std-b67", ""},
+  };
+  for (const HdrSource& h : sources) {
+    SCOPED_TRACE(h.name);
+    // SDR bars mapped into the HDR curve with white at 400 cd/m².
+    const std::string src = Temp(".mp4");
+    ASSERT_EQ(
+        testing::RunFfmpeg(
+            std::string("-f lavfi -i testsrc2=s=640x360:r=25:d=1 -vf "
+                        "format=gbrpf32le,zscale=tin=709:t=") +
+                h.transfer +
+                ":pin=709:p=2020:m=2020_ncl:npl=400:rin=full:r=limited,format=yuv420p10le "
+                "-c:v libx265 -preset ultrafast -color_primaries bt2020 -color_trc " +
+                h.transfer + " -colorspace bt2020nc -x265-params 'log-level=error" + h.x265 + "'",
+            src),
+        "");
+    const std::string reference = Temp(".mp4");
+    ASSERT_EQ(testing::RunFfmpeg("-i '" + src +
+                                     "' -vf zscale=t=linear:npl=100,format=gbrpf32le,zscale=p="
+                                     "bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:"
+                                     "r=tv,format=yuv420p -c:v libx264 -preset ultrafast",
+                                 reference),
+              "");
+    const std::string naive = Temp(".mp4");
+    ASSERT_EQ(testing::RunFfmpeg(
+                  "-i '" + src + "' -vf format=yuv420p -c:v libx264 -preset ultrafast", naive),
+              "");
+    ProbeResult r = Encode(src, RenditionSpec{});
+    ASSERT_EQ(r.streams.size(), 1u);
+    const ColourInfo& colour = r.streams[0].colour.value();
+    EXPECT_EQ(colour.transfer, "bt709");
+    EXPECT_EQ(colour.primaries, "bt709");
+    EXPECT_EQ(colour.matrix, "bt709");
+    EXPECT_FALSE(colour.hdr_format.has_value());
+    EXPECT_EQ(r.streams[0].pix_fmt, "yuv420p");
+    const auto ours = LumaAndSaturation(paths_.back());
+    const auto theirs = LumaAndSaturation(reference);
+    const auto grey = LumaAndSaturation(naive);
+    EXPECT_NEAR(ours.first, theirs.first, 2.0);
+    EXPECT_NEAR(ours.second, theirs.second, 2.0);
+    EXPECT_GT(theirs.second, grey.second + 20) << "the test's own premise: untone-mapped is grey";
+  }
 }
 
 TEST_F(RenditionTest, AudioOnlySourceGivesAnAudioRendition) {

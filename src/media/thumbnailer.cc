@@ -13,27 +13,81 @@ extern "C" {
 
 #include "common/util.h"
 #include "media/av.h"
+#include "media/colour_convert.h"
+#include "media/filter_chain.h"
 
 namespace vidgate::media {
 namespace {
 
-// Scales `frame` into a new full-range 4:2:0 picture of `width` x `height`
-// (area averaging: the filter for large reductions, and a cheap one).
-Result<FramePtr> ScaleForJpeg(SwsContextPtr& sws, const AVFrame& frame, int width, int height,
-                              const std::string& what) {
-  sws.reset(sws_getCachedContext(sws.release(), frame.width, frame.height,
-                                 static_cast<AVPixelFormat>(frame.format), width, height,
-                                 AV_PIX_FMT_YUVJ420P, SWS_AREA, nullptr, nullptr, nullptr));
-  if (!sws) return InvalidArgument("cannot convert the video's pixel format for " + what);
-  FramePtr scaled(av_frame_alloc());
-  if (!scaled) return ResourceExhausted("out of memory");
-  scaled->format = AV_PIX_FMT_YUVJ420P;
-  scaled->width = width;
-  scaled->height = height;
-  if (int rc = av_frame_get_buffer(scaled.get(), 0); rc < 0) return AvError(rc, "allocate", what);
-  sws_scale(sws.get(), frame.data, frame.linesize, 0, frame.height, scaled->data, scaled->linesize);
-  return scaled;
-}
+// Scales pictures into new full-range BT.601 4:2:0 pictures, what JPEG
+// holds: swscale (area averaging, the filter for large reductions and a
+// cheap one) for SDR pictures that are RGB or BT.601 already, zscale for the
+// others (BT.709 and the rest converted, HDR tone-mapped as the renditions
+// are).
+class JpegScaler {
+ public:
+  explicit JpegScaler(const std::optional<ColourInfo>& stream) : stream_(stream) {}
+
+  Result<FramePtr> Scale(const AVFrame& frame, int width, int height, const std::string& what) {
+    const PictureColour colour = ColourOfPicture(frame, stream_ ? &*stream_ : nullptr);
+    if (!colour.IsSdrWith(AVCOL_SPC_BT470BG, /*full_ok=*/true) && !refused_) {
+      Result<FramePtr> converted = Convert(frame, colour, width, height, what);
+      if (converted.ok() || converted.status().code() == Code::kResourceExhausted) {
+        return converted;
+      }
+      // zimg refuses some pictures (one pixel wide, say): swscale converts
+      // the matrix and range instead (no tone mapping).
+      refused_ = true;
+      chain_.reset();
+    }
+    sws_.reset(sws_getCachedContext(sws_.release(), frame.width, frame.height,
+                                    static_cast<AVPixelFormat>(frame.format), width, height,
+                                    AV_PIX_FMT_YUVJ420P, SWS_AREA, nullptr, nullptr, nullptr));
+    if (!sws_) return InvalidArgument("cannot convert the video's pixel format for " + what);
+    if (!colour.rgb) {
+      sws_setColorspaceDetails(sws_.get(), sws_getCoefficients(colour.matrix),
+                               colour.full_range ? 1 : 0, sws_getCoefficients(SWS_CS_ITU601), 1, 0,
+                               1 << 16, 1 << 16);
+    }
+    FramePtr scaled(av_frame_alloc());
+    if (!scaled) return ResourceExhausted("out of memory");
+    scaled->format = AV_PIX_FMT_YUVJ420P;
+    scaled->width = width;
+    scaled->height = height;
+    if (int rc = av_frame_get_buffer(scaled.get(), 0); rc < 0) return AvError(rc, "allocate", what);
+    sws_scale(sws_.get(), frame.data, frame.linesize, 0, frame.height, scaled->data,
+              scaled->linesize);
+    return scaled;
+  }
+
+ private:
+  Result<FramePtr> Convert(const AVFrame& frame, const PictureColour& colour, int width, int height,
+                           const std::string& what) {
+    if (chain_ && (!chain_->Fits(frame) || width != width_ || height != height_)) chain_.reset();
+    if (!chain_) {
+      VG_ASSIGN_OR_RETURN(
+          chain_, FilterChain::Create(frame, SdrChain(colour, width, height, kJpegTarget), what));
+      width_ = width;
+      height_ = height;
+    }
+    FramePtr in;
+    VG_RETURN_IF_ERROR(KeepFrame(in, frame, what));
+    in->pts = 0;
+    VG_RETURN_IF_ERROR(chain_->Push(in.get()));
+    FramePtr out(av_frame_alloc());
+    if (!out) return ResourceExhausted("out of memory");
+    VG_ASSIGN_OR_RETURN(bool got, chain_->Pull(out.get()));
+    if (!got) return Internal("no picture came out of the colour conversion for " + what);
+    out->format = AV_PIX_FMT_YUVJ420P;  // the same planes, full range: the JPEG encoder's name
+    return out;
+  }
+
+  const std::optional<ColourInfo>& stream_;
+  SwsContextPtr sws_;
+  std::unique_ptr<FilterChain> chain_;
+  int width_ = 0, height_ = 0;
+  bool refused_ = false;  // zimg refused this video's pictures
+};
 
 // "HH:MM:SS.mmm" for WebVTT.
 std::string VttTime(double seconds) {
@@ -89,10 +143,10 @@ Result<FramePtr> Turn(const AVFrame& in, int rotation, const std::string& what) 
 
 // `frame` as a full-range 4:2:0 image of `size` as shown (scaled, then
 // turned by `rotation`).
-Result<FramePtr> Image(SwsContextPtr& sws, const AVFrame& frame, Size size, int rotation,
+Result<FramePtr> Image(JpegScaler& scaler, const AVFrame& frame, Size size, int rotation,
                        const std::string& what) {
   const bool quarter = rotation == 90 || rotation == 270;
-  VG_ASSIGN_OR_RETURN(FramePtr scaled, ScaleForJpeg(sws, frame, quarter ? size.height : size.width,
+  VG_ASSIGN_OR_RETURN(FramePtr scaled, scaler.Scale(frame, quarter ? size.height : size.width,
                                                     quarter ? size.width : size.height, what));
   if (rotation != 90 && rotation != 180 && rotation != 270) return scaled;
   return Turn(*scaled, rotation, what);
@@ -101,7 +155,8 @@ Result<FramePtr> Image(SwsContextPtr& sws, const AVFrame& frame, Size size, int 
 }  // namespace
 
 struct Thumbnailer::Encoder {
-  SwsContextPtr sws, tile_sws;
+  explicit Encoder(const std::optional<ColourInfo>& colour) : scaler(colour), tile_scaler(colour) {}
+  JpegScaler scaler, tile_scaler;
   PacketPtr pkt{av_packet_alloc()};
   std::vector<FramePtr> tiles;  // sprite tiles taken so far, same size each
   double next_tile_time = 0;
@@ -111,7 +166,7 @@ Thumbnailer::Thumbnailer(std::string dir, double duration_seconds, ThumbnailSpec
     : dir_(std::move(dir)),
       duration_(duration_seconds),
       spec_(spec),
-      enc_(std::make_unique<Encoder>()) {
+      enc_(std::make_unique<Encoder>(spec_.colour)) {
   if (duration_ > 0) {
     for (int i = 0; i < spec_.count; ++i) times_.push_back((i + 0.5) / spec_.count * duration_);
     if (spec_.sprite_tiles > 0) tile_interval_ = std::max(1.0, duration_ / spec_.sprite_tiles);
@@ -155,7 +210,7 @@ Status Thumbnailer::AddTile(const AVFrame& frame) {
     width = enc_->tiles[0]->width;
     height = enc_->tiles[0]->height;
   }
-  VG_ASSIGN_OR_RETURN(FramePtr tile, Image(enc_->tile_sws, frame, Size{width, height},
+  VG_ASSIGN_OR_RETURN(FramePtr tile, Image(enc_->tile_scaler, frame, Size{width, height},
                                            spec_.rotation, "sprite.jpg"));
   enc_->tiles.push_back(std::move(tile));
   return Status();
@@ -217,7 +272,7 @@ Status Thumbnailer::WriteJpeg(const AVFrame& frame, const std::string& name) {
   const int width = std::max(2, std::min(spec_.max_width, shown.width) / 2 * 2);
   VG_ASSIGN_OR_RETURN(
       FramePtr scaled,
-      Image(enc_->sws, frame, Size{width, EvenHeightFor(shown, width)}, spec_.rotation, name));
+      Image(enc_->scaler, frame, Size{width, EvenHeightFor(shown, width)}, spec_.rotation, name));
   return EncodeJpeg(*scaled, name);
 }
 

@@ -5,10 +5,12 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "media/colour.h"
 #include "media/decode_pass.h"
 
 namespace vidgate::media {
@@ -26,6 +28,9 @@ struct ThumbnailSpec {
   // Degrees the pictures are turned clockwise for display (ProbeResult's
   // StreamInfo::rotation): the images come out as people see the video.
   int rotation = 0;
+  // The stream's colour description (ProbeResult's StreamInfo::colour), for
+  // what the frames leave unsaid; HDR pictures are tone-mapped.
+  std::optional<ColourInfo> colour;
 };
 
 class Thumbnailer final : public FrameSink {

@@ -164,3 +164,78 @@ TEST(ThumbnailerTest, SpriteSheetTilesTheVideoWithAWebVttIndex) {
 
 }  // namespace
 }  // namespace vidgate::media
+
+namespace vidgate::media {
+namespace {
+
+// The middle pixel of a JPEG as RGB (JPEG is full-range BT.601 by definition).
+std::array<int, 3> JpegMiddle(const std::string& path) {
+  int code = 0;
+  const std::string rgb = testing::RunCommand(
+      "ffmpeg -nostdin -v error -i '" + path +
+          "' -vf crop=2:2,scale=in_color_matrix=bt601:in_range=pc,format=rgb24 -f rawvideo -",
+      &code);
+  if (code != 0 || rgb.size() < 3) return {-1, -1, -1};
+  return {static_cast<uint8_t>(rgb[0]), static_cast<uint8_t>(rgb[1]), static_cast<uint8_t>(rgb[2])};
+}
+
+// Thumbnails show the colours the video shows, whatever its matrix: a green
+// (0,188,0) BT.709 picture stays that green in the JPEGs.
+TEST(ThumbnailerTest, ImagesKeepTheVideosColours) {
+  namespace fs = std::filesystem;
+  for (const char* matrix : {"bt709", "bt601"}) {
+    SCOPED_TRACE(matrix);
+    const std::string src = testing::ScratchPath(std::string("green-") + matrix + ".mp4");
+    ASSERT_EQ(testing::RunFfmpeg(std::string("-f lavfi -i color=c=0x00BC00:s=1280x720:r=25:d=1 "
+                                             "-vf scale=out_color_matrix=") +
+                                     matrix + ":out_range=tv,format=yuv420p -colorspace " +
+                                     (std::string(matrix) == "bt709" ? "bt709" : "smpte170m") +
+                                     " -c:v libx264 -preset ultrafast",
+                                 src),
+              "");
+    const fs::path out = testing::ScratchPath(std::string("green-thumbs-") + matrix);
+    fs::create_directories(out);
+    auto probe = Probe(src);
+    ASSERT_TRUE(probe.ok());
+    ThumbnailSpec spec;
+    spec.colour = probe->streams.at(0).colour;
+    Thumbnailer thumbs(out.string(), 1.0, spec);
+    ASSERT_TRUE(DecodePass(src, {&thumbs}, {}).ok());
+    for (const char* name : {"poster.jpg", "0001.jpg", "sprite.jpg"}) {
+      const auto px = JpegMiddle((out / name).string());
+      EXPECT_NEAR(px[0], 0, 6) << name << " " << px[0] << "," << px[1] << "," << px[2];
+      EXPECT_NEAR(px[1], 188, 6) << name << " " << px[0] << "," << px[1] << "," << px[2];
+      EXPECT_NEAR(px[2], 0, 6) << name << " " << px[0] << "," << px[1] << "," << px[2];
+    }
+  }
+}
+
+// An HDR10 video's poster is tone-mapped: colourful, not grey.
+TEST(ThumbnailerTest, HdrPicturesAreToneMapped) {
+  namespace fs = std::filesystem;
+  const std::string src = testing::ScratchPath("hdr-thumbs.mp4");
+  ASSERT_EQ(testing::RunFfmpeg(
+                "-f lavfi -i color=c=0x00BC00:s=640x360:r=25:d=1 -vf format=gbrpf32le,zscale=tin="
+                "709:t=smpte2084:pin=709:p=2020:m=2020_ncl:npl=100:rin=full:r=limited,format="
+                "yuv420p10le -c:v libx265 -preset ultrafast -color_primaries bt2020 -color_trc "
+                "smpte2084 -colorspace bt2020nc -x265-params log-level=error",
+                src),
+            "");
+  const fs::path out = testing::ScratchPath("hdr-thumbs");
+  fs::create_directories(out);
+  auto probe = Probe(src);
+  ASSERT_TRUE(probe.ok());
+  ThumbnailSpec spec;
+  spec.colour = probe->streams.at(0).colour;
+  Thumbnailer thumbs(out.string(), 1.0, spec);
+  ASSERT_TRUE(DecodePass(src, {&thumbs}, {}).ok());
+  const auto px = JpegMiddle((out / "poster.jpg").string());
+  // ffmpeg's own zscale + tonemap chain gives 0,145,0 here; without tone
+  // mapping the green reads 85,114,61 (grey and dull).
+  EXPECT_NEAR(px[0], 0, 8) << px[0] << "," << px[1] << "," << px[2];
+  EXPECT_NEAR(px[1], 145, 8) << px[0] << "," << px[1] << "," << px[2];
+  EXPECT_NEAR(px[2], 0, 8) << px[0] << "," << px[1] << "," << px[2];
+}
+
+}  // namespace
+}  // namespace vidgate::media

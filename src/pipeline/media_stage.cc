@@ -184,6 +184,7 @@ class QcStage final : public MediaStage {
       for (const auto& st : probe.streams) {
         if (st.type == "video") {
           spec.rotation = st.rotation;
+          spec.colour = st.colour;
           break;
         }
       }
