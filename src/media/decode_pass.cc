@@ -68,9 +68,10 @@ struct StreamDecoder {
   AVMediaType type = AVMEDIA_TYPE_UNKNOWN;
   const AVStream* stream = nullptr;
   CodecContextPtr codec;
-  int64_t start_pts = 0;  // stream start in time_base units
-  double last_time = 0;   // time of the last delivered frame
-  double next_time = 0;   // estimate for a frame without a timestamp
+  int64_t start_pts = 0;     // stream start in time_base units
+  double last_time = 0;      // time of the last delivered frame
+  double next_time = 0;      // estimate for a frame without a timestamp
+  double last_duration = 0;  // of the last delivered frame
 
   const char* Kind() const { return type == AVMEDIA_TYPE_VIDEO ? "video" : "audio"; }
 
@@ -270,13 +271,22 @@ class DecodeEngine {
     double time = frame.best_effort_timestamp != AV_NOPTS_VALUE
                       ? dec.ToSeconds(frame.best_effort_timestamp)
                       : dec.next_time;
+    const bool video = dec.type == AVMEDIA_TYPE_VIDEO;
+    const double frame_duration = FrameDuration(dec, frame);
+    // A stretch with no frame: a hole in the recording, which renditions
+    // must keep (the other stream goes on through it).
+    const double hole = std::max(kMinGapSeconds, (video ? 2.5 : 1.0) * dec.last_duration);
+    if ((video ? stats_.video_frames : stats_.audio_frames) > 0 && std::isfinite(time) &&
+        time - dec.next_time > hole && stats_.gaps.size() < kMaxGaps) {
+      stats_.gaps.push_back({dec.Kind(), dec.next_time, time});
+    }
+    dec.last_duration = frame_duration;
     dec.last_time = time;
-    dec.next_time = time + FrameDuration(dec, frame);
+    dec.next_time = time + frame_duration;
     last_error_candidate_ = time;
     if ((frame.flags & AV_FRAME_FLAG_CORRUPT) != 0 || frame.decode_error_flags != 0) {
       RecordError(time);
     }
-    const bool video = dec.type == AVMEDIA_TYPE_VIDEO;
     ++(video ? stats_.video_frames : stats_.audio_frames);
     double& end = video ? stats_.video_end : stats_.audio_end;
     if (std::isfinite(dec.next_time)) end = std::max(end, dec.next_time);

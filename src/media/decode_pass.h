@@ -81,7 +81,18 @@ struct DecodeStats {
   // Bytes of the decoded streams' packets per second of their timestamps
   // (index = second; seconds past 48 h are not counted).
   std::vector<int64_t> bytes_per_second;
+  // Holes in a stream's timestamps: no frame from `start` (where the last
+  // one ended) to `end` (where the next began), in seconds from the
+  // stream's start; at least kMinGapSeconds (and 2.5 frames of video), at
+  // most kMaxGaps listed.
+  struct Gap {
+    std::string kind;  // "video" or "audio"
+    double start = 0, end = 0;
+  };
+  std::vector<Gap> gaps;
 };
+inline constexpr double kMinGapSeconds = 0.1;
+inline constexpr size_t kMaxGaps = 100;
 
 struct DecodeOptions {
   // Polled between packets and frames and from libav's AVIOInterruptCB during

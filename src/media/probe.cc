@@ -45,6 +45,9 @@ StreamInfo DescribeStream(const AVStream& st) {
   info.type = StreamType(par.codec_type);
   const AVCodecDescriptor* desc = avcodec_descriptor_get(par.codec_id);
   info.codec = desc != nullptr ? desc->name : "unknown";
+  if (st.start_time != AV_NOPTS_VALUE && IsSet(st.time_base)) {
+    info.start_time = static_cast<double>(st.start_time) * av_q2d(st.time_base);
+  }
   if (st.duration != AV_NOPTS_VALUE && IsSet(st.time_base)) {
     info.duration = static_cast<double>(st.duration) * av_q2d(st.time_base);
   }
@@ -151,6 +154,15 @@ bool ProbeResult::HasVideo() const {
                      [](const StreamInfo& s) { return s.type == "video"; });
 }
 
+double ProbeResult::PlayingSeconds() const {
+  for (const StreamInfo& s : streams) {
+    if (s.type == "video" && s.duration && *s.duration > 0) return *s.duration;
+  }
+  if (!format.duration || *format.duration <= 0) return 0;
+  const double length = *format.duration - format.lead_in;
+  return length > 0 ? length : *format.duration;
+}
+
 bool ProbeResult::HasAudio() const {
   return std::any_of(streams.begin(), streams.end(),
                      [](const StreamInfo& s) { return s.type == "audio"; });
@@ -167,6 +179,11 @@ Result<ProbeResult> Probe(const std::string& path) {
     result.format.duration = static_cast<double>(input->duration) / AV_TIME_BASE;
   }
   if (input->bit_rate > 0) result.format.bit_rate = input->bit_rate;
+  const std::string demuxer = input->iformat->name;
+  if (input->start_time != AV_NOPTS_VALUE && input->start_time > 0 && demuxer != "mpegts" &&
+      demuxer != "mpeg") {
+    result.format.lead_in = static_cast<double>(input->start_time) / AV_TIME_BASE;
+  }
   int64_t size = input->pb != nullptr ? avio_size(input->pb) : -1;
   if (size < 0) {
     struct stat st {};

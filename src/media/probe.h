@@ -40,6 +40,10 @@ struct StreamInfo {
   std::optional<std::string> pix_fmt;
   std::optional<int> sample_rate, channels;
   std::optional<double> duration;
+  // The stream's first timestamp in seconds (0 when unknown): a stream may
+  // start after another (audio recorded 2 s late) or before it (an AAC
+  // encoder's priming). Not in the JSON.
+  double start_time = 0;
   // The width of a pixel against its height (non-square pixels: 32/27 for
   // 16:9 NTSC DV); 1 when unset. Not in the JSON.
   double sample_aspect_ratio = 1;
@@ -61,6 +65,10 @@ struct FormatInfo {
   // The durations are guesses from the bit rate (no index or header gave
   // them): not to be held against what decodes. Not in the JSON.
   bool duration_estimated = false;
+  // Seconds of `duration` before the first timestamp: a recorder may start
+  // an hour in, and MP4 and Matroska count their duration from zero, not
+  // from there (MPEG-TS and PS give the span: 0 for them). Not in the JSON.
+  double lead_in = 0;
 };
 
 struct ProbeResult {
@@ -81,6 +89,11 @@ struct ProbeResult {
   // ffprobe.
   bool HasVideo() const;
   bool HasAudio() const;
+
+  // How long the first video stream (else the file) plays on the decoded
+  // timeline, from its first timestamp: the stream's own duration, else
+  // the container's less its lead-in; 0 when unknown.
+  double PlayingSeconds() const;
 };
 
 // Probes the local file `path`.

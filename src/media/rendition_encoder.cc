@@ -214,6 +214,14 @@ struct RenditionEncoder::State {
   int64_t video_frame_ticks = 40;  // in the video encoder's 1/1000 time base
   int64_t audio_pts = 0;
   int64_t audio_frames_in = 0;  // none: the MP4 ends up without an audio track
+  // The rendition's timeline starts where the source's pictures start (or
+  // its sound, when that starts well before): each stream's time is shifted
+  // by its start's distance from there.
+  double video_shift = 0, audio_shift = 0;
+  int64_t audio_position = 0;    // samples put into the FIFO so far, silence included
+  int64_t audio_to_drop = 0;     // samples before the timeline's start, still to drop
+  double max_audio_seconds = 0;  // no silence is padded beyond this (a wild timestamp)
+  FramePtr silence;              // a tenth of a second of silence, in the encoder's format
   double frame_rate = 0;
   bool finished = false;
 
@@ -414,6 +422,66 @@ struct RenditionEncoder::State {
     if (av_audio_fifo_write(fifo.get(), reinterpret_cast<void**>(converted->extended_data), got) <
         got) {
       return ResourceExhausted("out of memory");
+    }
+    audio_position += got;
+    if (audio_to_drop > 0) {
+      const int drop =
+          static_cast<int>(std::min<int64_t>(audio_to_drop, av_audio_fifo_size(fifo.get())));
+      av_audio_fifo_drain(fifo.get(), drop);
+      audio_to_drop -= drop;
+      audio_position -= drop;
+    }
+    return Status();
+  }
+
+  // Where the next sample fed to the resampler lands on the rendition's
+  // timeline, in seconds.
+  double AudioPosition() const {
+    const int rate = aenc->sample_rate;
+    const int64_t held = swr ? swr_get_delay(swr.get(), rate) : 0;
+    return static_cast<double>(audio_position + held) / rate;
+  }
+
+  // Keeps the sound where the source has it: silence up to `time` when the
+  // audio is behind it (a stream that starts late, a hole in the
+  // recording), or the samples before the timeline's start dropped.
+  Status AlignAudio(double time) {
+    constexpr double kTolerance = 0.03;  // well under what people notice
+    if (audio_position == 0 && time < -kTolerance) {
+      audio_to_drop = std::llround(-time * aenc->sample_rate);
+      return Status();
+    }
+    const double behind = time - AudioPosition();
+    if (behind <= kTolerance || time > max_audio_seconds) return Status();
+    if (swr) {  // what the resampler holds goes before the silence
+      VG_RETURN_IF_ERROR(Resample(nullptr, 0));
+      swr.reset();
+    }
+    int64_t left = std::llround((time - AudioPosition()) * aenc->sample_rate);
+    if (!silence) {
+      AVCodecContext* c = aenc.get();
+      silence.reset(av_frame_alloc());
+      if (!silence) return ResourceExhausted("out of memory");
+      silence->format = c->sample_fmt;
+      silence->sample_rate = c->sample_rate;
+      silence->nb_samples = c->sample_rate / 10;
+      if (av_channel_layout_copy(&silence->ch_layout, &c->ch_layout) < 0 ||
+          av_frame_get_buffer(silence.get(), 0) < 0) {
+        silence.reset();
+        return ResourceExhausted("out of memory");
+      }
+      av_samples_set_silence(silence->extended_data, 0, silence->nb_samples,
+                             c->ch_layout.nb_channels, c->sample_fmt);
+    }
+    while (left > 0) {
+      const int n = static_cast<int>(std::min<int64_t>(left, silence->nb_samples));
+      if (av_audio_fifo_write(fifo.get(), reinterpret_cast<void**>(silence->extended_data), n) <
+          n) {
+        return ResourceExhausted("out of memory");
+      }
+      left -= n;
+      audio_position += n;
+      VG_RETURN_IF_ERROR(DrainAudio(/*flush=*/false));
     }
     return Status();
   }
@@ -634,6 +702,16 @@ Result<std::unique_ptr<RenditionEncoder>> RenditionEncoder::Create(const std::st
     }
   }
   if (!video && !audio) return InvalidArgument("no stream to encode into " + path);
+  // The timeline starts with the pictures, or with the sound when that
+  // starts well before them (not for an AAC encoder's priming).
+  if (video && audio) {
+    const double origin =
+        audio->start_time < video->start_time - 0.1 ? audio->start_time : video->start_time;
+    s->video_shift = video->start_time - origin;
+    s->audio_shift = audio->start_time - origin;
+  }
+  const double length = probe.PlayingSeconds();
+  s->max_audio_seconds = length > 0 ? length + 1 : 48 * 3600.0;
 
   // Both MP4 and fMP4 HLS want the parameter sets out of band.
   if (video) {
@@ -682,7 +760,7 @@ Result<std::unique_ptr<RenditionEncoder>> RenditionEncoder::Create(const std::st
 Status RenditionEncoder::OnVideoFrame(const AVFrame& frame, double time_seconds) {
   if (!s_->venc || s_->finished) return Status();
   // Milliseconds, strictly increasing whatever the source's timestamps do.
-  int64_t pts = std::llround(time_seconds * 1000);
+  int64_t pts = std::llround((time_seconds + s_->video_shift) * 1000);
   if (pts <= s_->last_video_pts) pts = s_->last_video_pts + 1;
   s_->last_video_pts = pts;
   // From the first picture flagged interlaced on, every picture goes through
@@ -707,9 +785,9 @@ Status RenditionEncoder::OnVideoFrame(const AVFrame& frame, double time_seconds)
 }
 
 Status RenditionEncoder::OnAudioFrame(const AVFrame& frame, double time_seconds) {
-  (void)time_seconds;
   if (!s_->aenc || s_->finished) return Status();
   ++s_->audio_frames_in;
+  VG_RETURN_IF_ERROR(s_->AlignAudio(time_seconds + s_->audio_shift));
   VG_RETURN_IF_ERROR(s_->SetUpResampler(frame));
   VG_RETURN_IF_ERROR(
       s_->Resample(const_cast<const uint8_t**>(frame.extended_data), frame.nb_samples));

@@ -307,6 +307,64 @@ TEST_F(RenditionTest, HdrSourcesAreToneMappedForSdr) {
   }
 }
 
+// When `path` first shows a bright picture and first sounds, in seconds, as
+// ffmpeg reads it (signalstats' average luma; silencedetect's first end).
+std::pair<double, double> FlashAndBeep(const std::string& path) {
+  int code = 0;
+  const std::string flash = testing::RunCommand(
+      "ffmpeg -nostdin -v error -i '" + path +
+          "' -an -vf signalstats,metadata=print:key=lavfi.signalstats.YAVG:file=- -f null - | "
+          "awk '/pts_time/{split($3,a,\":\"); t=a[2]} /YAVG/{split($0,b,\"=\"); "
+          "if (b[2] > 100) {print t; exit}}'",
+      &code);
+  const std::string beep =
+      testing::RunCommand("ffmpeg -nostdin -hide_banner -nostats -i '" + path +
+                              "' -vn -af silencedetect=n=-30dB:d=0.05 -f null - 2>&1 | "
+                              "awk '/silence_end/{print $5; exit}'",
+                          &code);
+  double f = -1, b = -1;
+  std::istringstream(flash) >> f;
+  std::istringstream(beep) >> b;
+  return {f, b};
+}
+
+// Sound and pictures stay together as the source has them: audio that
+// starts 2 s after the video (it was moved to 0 and played 2 s early), and
+// a hole in the middle of both streams (closed in the audio, so everything
+// after it was early). A flash and a beep at 5 s mark the sync.
+TEST_F(RenditionTest, AudioAndVideoStayInSync) {
+  const std::string video =
+      "-f lavfi -i \"color=c=black:s=160x120:r=25:d=6,format=yuv420p,"
+      "geq=lum=if(between(T\\,5\\,5.4)\\,235\\,16):cb=128:cr=128\"";
+  const std::string tone = "0.5*sin(2*PI*1000*t)";
+  struct Case {
+    const char* name;
+    std::string args;
+  } cases[] = {
+      {"audio starts 2 s late",
+       video + " -itsoffset 2 -f lavfi -i \"aevalsrc=if(between(t\\,3\\,3.4)\\," + tone +
+           "\\,0):s=48000:d=4\" -map 0 -map 1 -c:v libx264 -preset ultrafast -c:a aac"},
+      {"a hole from 2 to 4 s in both",
+       video + " -f lavfi -i \"aevalsrc=if(between(t\\,5\\,5.4)\\," + tone +
+           "\\,0):s=48000:d=6\" -vf \"select=not(between(t\\,2\\,4))\" "
+           "-af \"aselect=not(between(t\\,2\\,4))\" -fps_mode passthrough -c:v libx264 "
+           "-preset ultrafast -c:a pcm_s16le"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string src = Temp(".mkv");
+    ASSERT_EQ(testing::RunFfmpeg(c.args, src), "");
+    const auto [src_flash, src_beep] = FlashAndBeep(src);
+    ASSERT_NEAR(src_flash, 5.0, 0.05) << "the fixture's own premise";
+    ASSERT_NEAR(src_beep, 5.0, 0.05) << "the fixture's own premise";
+    ProbeResult r = Encode(src, RenditionSpec{});
+    ASSERT_EQ(r.streams.size(), 2u);
+    const auto [flash, beep] = FlashAndBeep(paths_.back());
+    EXPECT_NEAR(flash, 5.0, 0.05);
+    EXPECT_NEAR(beep - flash, 0.0, 0.05) << "flash at " << flash << " s, beep at " << beep << " s";
+  }
+}
+
 TEST_F(RenditionTest, AudioOnlySourceGivesAnAudioRendition) {
   std::string src = Temp(".wav");
   ASSERT_EQ(testing::RunFfmpeg("-f lavfi -i sine=duration=1:sample_rate=44100 -ac 1", src), "");

@@ -10,6 +10,7 @@ extern "C" {
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 
 #include "common/util.h"
 #include "media/av.h"
@@ -159,6 +160,7 @@ struct Thumbnailer::Encoder {
   JpegScaler scaler, tile_scaler;
   PacketPtr pkt{av_packet_alloc()};
   std::vector<FramePtr> tiles;  // sprite tiles taken so far, same size each
+  FramePtr last;                // the last picture, for the times it shows
   double next_tile_time = 0;
 };
 
@@ -181,19 +183,34 @@ Status Thumbnailer::OnVideoFrame(const AVFrame& frame, double time_seconds) {
     VG_RETURN_IF_ERROR(AddTile(frame));
     enc_->next_tile_time = static_cast<double>(enc_->tiles.size()) * tile_interval_;
   }
-  if (!poster_done_ && (duration_ <= 0 || time_seconds >= spec_.poster_at * duration_)) {
-    VG_RETURN_IF_ERROR(WriteJpeg(frame, "poster.jpg"));
-    poster_done_ = true;
-  }
   if (duration_ <= 0) {
-    // Unknown length: one a second, up to `count`.
+    // Unknown length: the first picture is the poster; a thumbnail a
+    // second, up to `count`.
+    if (!poster_done_) {
+      VG_RETURN_IF_ERROR(WriteJpeg(frame, "poster.jpg"));
+      poster_done_ = true;
+    }
     if (next_index_ <= spec_.count && time_seconds >= next_index_ - 1) {
       VG_RETURN_IF_ERROR(WriteJpeg(frame, fmt::format("{:04}.jpg", next_index_)));
       ++next_index_;
     }
     return Status();
   }
-  while (!times_.empty() && time_seconds >= times_.front()) {
+  // A time is shown by the last picture at or before it: the times this
+  // picture passes get the one before (this one, for times before the
+  // first picture). The rest get the last picture at the end, so a video of
+  // one frame still has every image.
+  const AVFrame& before = enc_->last ? *enc_->last : frame;
+  VG_RETURN_IF_ERROR(WriteDue(before, time_seconds));
+  return KeepFrame(enc_->last, frame, "thumbnails");
+}
+
+Status Thumbnailer::WriteDue(const AVFrame& frame, double until) {
+  if (!poster_done_ && until > spec_.poster_at * duration_) {
+    VG_RETURN_IF_ERROR(WriteJpeg(frame, "poster.jpg"));
+    poster_done_ = true;
+  }
+  while (!times_.empty() && until > times_.front()) {
     VG_RETURN_IF_ERROR(WriteJpeg(frame, fmt::format("{:04}.jpg", next_index_)));
     ++next_index_;
     times_.erase(times_.begin());
@@ -217,6 +234,10 @@ Status Thumbnailer::AddTile(const AVFrame& frame) {
 }
 
 Status Thumbnailer::Finish() {
+  if (enc_->last) {
+    VG_RETURN_IF_ERROR(WriteDue(*enc_->last, std::numeric_limits<double>::infinity()));
+    enc_->last.reset();
+  }
   if (enc_->tiles.empty()) return Status();
   VG_RETURN_IF_ERROR(WriteSprite());
   enc_->tiles.clear();

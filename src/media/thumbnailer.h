@@ -36,8 +36,11 @@ struct ThumbnailSpec {
 class Thumbnailer final : public FrameSink {
  public:
   // Writes `dir`/poster.jpg, `dir`/0001.jpg... for a video of
-  // `duration_seconds` (0 if unknown: the poster is the first frame, and
-  // thumbnails and tiles are taken every second).
+  // `duration_seconds` on the decoded timeline (ProbeResult::PlayingSeconds;
+  // 0 if unknown: the poster is the first frame, and thumbnails and tiles
+  // are taken every second). Each image is of the picture shown at its
+  // time; times past the last picture get the last picture, so any video
+  // with a picture gets its poster and every thumbnail.
   Thumbnailer(std::string dir, double duration_seconds, ThumbnailSpec spec = {});
   ~Thumbnailer() override;
   Thumbnailer(const Thumbnailer&) = delete;
@@ -52,6 +55,8 @@ class Thumbnailer final : public FrameSink {
   const std::vector<std::string>& files() const { return files_; }
 
  private:
+  // Writes the poster and thumbnails due before `until` from `frame`.
+  Status WriteDue(const AVFrame& frame, double until);
   Status WriteJpeg(const AVFrame& frame, const std::string& name);
   Status EncodeJpeg(const AVFrame& picture, const std::string& name);
   Status AddTile(const AVFrame& frame);

@@ -239,3 +239,64 @@ TEST(ThumbnailerTest, HdrPicturesAreToneMapped) {
 
 }  // namespace
 }  // namespace vidgate::media
+
+namespace vidgate::media {
+namespace {
+
+// Thumbnails of `src` as the pipeline makes them (duration from the probe's
+// decoded timeline); the files written, and the sprite's index in *vtt.
+std::vector<std::string> ThumbnailsOf(const std::string& src, const std::string& out,
+                                      std::string* vtt = nullptr) {
+  std::filesystem::create_directories(out);
+  auto probe = Probe(src);
+  EXPECT_TRUE(probe.ok()) << probe.status().ToString();
+  if (!probe.ok()) return {};
+  Thumbnailer thumbs(out, probe->PlayingSeconds());
+  Result<DecodeStats> stats = DecodePass(src, {&thumbs}, {});
+  EXPECT_TRUE(stats.ok()) << stats.status().ToString();
+  if (vtt != nullptr) *vtt = Slurp(std::filesystem::path(out) / "sprite.vtt");
+  return thumbs.files();
+}
+
+const std::vector<std::string> kAllImages = {"poster.jpg", "0001.jpg",   "0002.jpg",  "0003.jpg",
+                                             "0004.jpg",   "sprite.jpg", "sprite.vtt"};
+
+// A recording whose timestamps start an hour in (a broadcast recorder's):
+// MP4 and Matroska count their duration from zero (3603 s here), which once
+// left it without poster or thumbnails and with a sprite index an hour long.
+TEST(ThumbnailerTest, TimestampsAnHourInStillGiveEveryImage) {
+  for (const char* ext : {"mp4", "mkv", "ts"}) {
+    SCOPED_TRACE(ext);
+    const std::string src = testing::ScratchPath(std::string("late.") + ext);
+    ASSERT_EQ(testing::RunFfmpeg("-f lavfi -i testsrc2=s=320x240:r=25:d=3 -c:v libx264 -preset "
+                                 "ultrafast -output_ts_offset 3600",
+                                 src),
+              "");
+    auto probe = Probe(src);
+    ASSERT_TRUE(probe.ok());
+    EXPECT_NEAR(probe->PlayingSeconds(), 3.0, 0.1);
+    std::string vtt;
+    EXPECT_EQ(ThumbnailsOf(src, testing::ScratchPath(std::string("late-") + ext), &vtt),
+              kAllImages);
+    EXPECT_NE(vtt.find("00:00:02.000 --> 00:00:03.0"), std::string::npos) << vtt;
+    EXPECT_EQ(vtt.find("01:00:"), std::string::npos) << vtt;
+  }
+}
+
+// One frame, five frames: a poster and all four thumbnails (one frame once
+// gave none, five frames three of the four).
+TEST(ThumbnailerTest, AFewFramesStillGiveEveryImage) {
+  for (int frames : {1, 2, 5}) {
+    SCOPED_TRACE(frames);
+    const std::string src = testing::ScratchPath("frames-" + std::to_string(frames) + ".mp4");
+    ASSERT_EQ(testing::RunFfmpeg("-f lavfi -i testsrc2=s=320x240:r=25 -frames:v " +
+                                     std::to_string(frames) + " -c:v libx264 -preset ultrafast",
+                                 src),
+              "");
+    EXPECT_EQ(ThumbnailsOf(src, testing::ScratchPath("frames-out-" + std::to_string(frames))),
+              kAllImages);
+  }
+}
+
+}  // namespace
+}  // namespace vidgate::media

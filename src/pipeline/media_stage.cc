@@ -189,7 +189,7 @@ class QcStage final : public MediaStage {
         }
       }
       thumbnails = std::make_unique<media::Thumbnailer>(out.work_dir->path + "/thumbnails",
-                                                        probe.format.duration.value_or(0), spec);
+                                                        probe.PlayingSeconds(), spec);
       extra.push_back(thumbnails.get());
     }
     Result<qc::Analysis> analysis = qc::Analyse(path, probe, policy_, options, extra);

@@ -64,8 +64,7 @@ constexpr int64_t kMaxPixels = media::kMaxDecodedPixels;
 // Kilobits per second of the decoded streams' packets, one value a second,
 // as long as the file lasts: a damaged timestamp far out does not stretch it.
 nlohmann::json BitRateSeries(const media::DecodeStats& stats, const media::ProbeResult& probe) {
-  const double length =
-      std::max({probe.format.duration.value_or(0), stats.video_end, stats.audio_end});
+  const double length = std::max({probe.PlayingSeconds(), stats.video_end, stats.audio_end});
   const auto seconds =
       std::min(stats.bytes_per_second.size(), static_cast<size_t>(std::ceil(length)) + 1);
   nlohmann::json out = nlohmann::json::array();
@@ -89,6 +88,50 @@ std::optional<double> StreamDuration(const media::ProbeResult& probe, const std:
     if (s.type == type && s.duration) return s.duration;
   }
   return std::nullopt;
+}
+
+// Where the streams start against each other and where they have holes,
+// on the pictures' timeline (seconds from the video's first timestamp; the
+// audio's when there is no video).
+struct AvSync {
+  nlohmann::json json;
+  std::string problems;  // "" when they start together without holes
+};
+AvSync MeasureAvSync(const media::ProbeResult& probe, const media::DecodeStats& stats) {
+  constexpr double kStartTolerance = 0.1;  // an AAC encoder's priming is 0.02 s
+  const media::StreamInfo* video = BestVideo(probe);
+  const media::StreamInfo* audio = nullptr;
+  for (const auto& st : probe.streams) {
+    if (st.type == "audio") {
+      audio = &st;
+      break;
+    }
+  }
+  AvSync out;
+  const double origin = video ? video->start_time : audio ? audio->start_time : 0;
+  std::optional<double> offset;
+  if (video && audio && stats.video_frames > 0 && stats.audio_frames > 0) {
+    offset = audio->start_time - video->start_time;
+    if (std::abs(*offset) > kStartTolerance) {
+      out.problems = fmt::format("audio starts {:.2f} s {} the video", std::abs(*offset),
+                                 *offset > 0 ? "after" : "before");
+    }
+  }
+  nlohmann::json gaps = nlohmann::json::array();
+  for (const auto& g : stats.gaps) {
+    const media::StreamInfo* st = g.kind == "video" ? video : audio;
+    const double shift = st ? st->start_time - origin : 0;
+    gaps.push_back({{"stream", g.kind}, {"start", g.start + shift}, {"end", g.end + shift}});
+    if (gaps.size() <= 3) {
+      out.problems +=
+          fmt::format("{}{} has nothing from {:.2f} to {:.2f} s", out.problems.empty() ? "" : "; ",
+                      g.kind, g.start + shift, g.end + shift);
+    }
+  }
+  if (gaps.size() > 3) out.problems += fmt::format(" and {} more holes", gaps.size() - 3);
+  out.json = {{"audio_offset", offset ? nlohmann::json(*offset) : nlohmann::json(nullptr)},
+              {"gaps", std::move(gaps)}};
+  return out;
 }
 
 }  // namespace
@@ -148,7 +191,7 @@ std::optional<Analysis> CheckProbeLimits(const media::ProbeResult& probe, const 
       broken.emplace_back("probe_limits", "video codec " + st.codec + " is not allowed");
     }
   }
-  const double duration = probe.format.duration.value_or(0);
+  const double duration = probe.PlayingSeconds();
   if (policy.max_duration_seconds > 0 && duration > policy.max_duration_seconds) {
     broken.emplace_back("probe_limits", fmt::format("duration {:.1f} s is over the limit of {:g} s",
                                                     duration, policy.max_duration_seconds));
@@ -289,6 +332,7 @@ Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& prob
       double slack = 0.5;
       if (!declared || *declared <= 0) {
         declared = probe.format.duration;
+        if (declared) *declared -= probe.format.lead_in;  // counted from zero, not the start
         slack = 1.0;
       }
       if (!present || !declared || *declared <= 0) continue;
@@ -311,6 +355,10 @@ Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& prob
                  fmt::format("video {:.2f} s, audio {:.2f} s", *v, *a));
     }
   }
+  const AvSync sync = MeasureAvSync(probe, stats);
+  checks.Add("av_sync", sync.problems.empty(),
+             sync.problems.empty() ? std::string("the streams start together, without holes")
+                                   : sync.problems);
 
   Judgement judged = checks.Judged();
   out.verdict = std::move(judged.verdict);
@@ -334,7 +382,8 @@ Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& prob
       {"loudness", loudness.ToJson()},
       {"clipping", clipping.ToJson()},
   };
-  out.report = {{"verdict", out.verdict},
+  out.report = {{"av_sync", sync.json},
+                {"verdict", out.verdict},
                 {"policy", policy.name},
                 {"checks", checks.json()},
                 {"video", std::move(video)},

@@ -6,6 +6,7 @@
 
 #include "common/util.h"
 #include "media/synthesize.h"
+#include "qc/testing/qc_test_util.h"
 
 namespace vidgate::qc {
 namespace {
@@ -114,6 +115,46 @@ TEST_F(AnalysisTest, UnmeasurableLoudnessIsReportedAndFailsBroadcast) {
   EXPECT_EQ(ebu.verdict, "reject");
   EXPECT_NE(ebu.summary.find("integrated loudness cannot be measured"), std::string::npos)
       << ebu.summary;
+}
+
+// A stream that starts late and holes in both streams are reported, on the
+// pictures' timeline; an ordinary file (AAC's priming aside) is not.
+TEST_F(AnalysisTest, AvStartOffsetAndHolesAreReported) {
+  const std::string video =
+      "-f lavfi -i color=c=black:s=160x120:r=25:d=6 -f lavfi -i sine=f=440:r=48000:d=6";
+  const std::string late = testing::MakeFixture(
+      "late-audio.mkv",
+      "-f lavfi -i color=c=black:s=160x120:r=25:d=6 -itsoffset 2 -f lavfi -i "
+      "sine=f=440:r=48000:d=4 -map 0 -map 1 -c:v libx264 -preset ultrafast -c:a aac");
+  const std::string holes = testing::MakeFixture(
+      "holes.mkv", video +
+                       " -vf \"select=not(between(t\\,2\\,4))\" -af "
+                       "\"aselect=not(between(t\\,2\\,4))\" -fps_mode passthrough -c:v libx264 "
+                       "-preset ultrafast -c:a pcm_s16le");
+  const std::string plain = testing::MakeFixture(
+      "plain.mp4", video + " -c:v libx264 -preset ultrafast -c:a aac -shortest");
+  Analysis a = Run(late, "web");
+  ASSERT_NE(CheckById(a, "av_sync"), nullptr);
+  EXPECT_EQ((*CheckById(a, "av_sync"))["status"], "fail");
+  EXPECT_NE((*CheckById(a, "av_sync"))["message"].get<std::string>().find(
+                "audio starts 1.98 s after the video"),
+            std::string::npos)
+      << a.report["checks"].dump();
+  EXPECT_NEAR(a.report["av_sync"]["audio_offset"].get<double>(), 2.0, 0.05);
+  a = Run(holes, "web");
+  ASSERT_NE(CheckById(a, "av_sync"), nullptr);
+  const std::string message = (*CheckById(a, "av_sync"))["message"];
+  EXPECT_NE(message.find("video has nothing from 2.00 to 4.0"), std::string::npos) << message;
+  EXPECT_NE(message.find("audio has nothing from 2.0"), std::string::npos) << message;
+  for (const auto& g : a.report["av_sync"]["gaps"]) {
+    EXPECT_NEAR(g["start"].get<double>(), 2.0, 0.05) << g.dump();
+    EXPECT_NEAR(g["end"].get<double>(), 4.0, 0.05) << g.dump();
+  }
+  EXPECT_EQ(a.report["av_sync"]["gaps"].size(), 2u);
+  a = Run(plain, "web");
+  ASSERT_NE(CheckById(a, "av_sync"), nullptr);
+  EXPECT_EQ((*CheckById(a, "av_sync"))["status"], "pass") << a.report["av_sync"].dump();
+  EXPECT_TRUE(a.report["av_sync"]["gaps"].empty());
 }
 
 // The reason of a rejection names what rejected it, not the warnings beside.
