@@ -288,8 +288,16 @@ Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& prob
   }
   checks.Add("audio_present", has_audio,
              has_audio ? "the file has an audio stream" : "the file has no audio stream");
+  // Silence ends where the audio does: a codec's last frame is decoded
+  // whole, past the end the container cuts it at.
+  std::vector<Segment> silent;
+  const std::optional<double> audio_length = StreamDuration(probe, "audio");
+  for (Segment seg : silence.result().segments) {
+    if (audio_length && *audio_length > seg.start) seg.end = std::min(seg.end, *audio_length);
+    if (seg.end - seg.start >= policy.silence_min_seconds - 1e-9) silent.push_back(seg);
+  }
   if (has_audio) {
-    const auto& s = silence.result().segments;
+    const auto& s = silent;
     checks.Add("silence", s.empty(), s.empty() ? "no silent segment" : "silent at " + Segments(s));
     const auto& l = loudness.result();
     if (l.integrated_lufs) {
@@ -377,8 +385,7 @@ Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& prob
   if (stats.first_error_time) video["first_error_time"] = *stats.first_error_time;
   nlohmann::json audio = {
       {"frames", stats.audio_frames},
-      {"silence_segments",
-       on("silence") ? SegmentsToJson(silence.result().segments) : nlohmann::json::array()},
+      {"silence_segments", on("silence") ? SegmentsToJson(silent) : nlohmann::json::array()},
       {"loudness", loudness.ToJson()},
       {"clipping", clipping.ToJson()},
   };

@@ -157,6 +157,22 @@ TEST_F(AnalysisTest, AvStartOffsetAndHolesAreReported) {
   EXPECT_TRUE(a.report["av_sync"]["gaps"].empty());
 }
 
+// Silence that lasts to the end ends where the audio does, not where the
+// codec's last whole frame would (AAC: 5.504 s for 5.5 s of audio).
+TEST_F(AnalysisTest, TrailingSilenceEndsWithTheAudio) {
+  const std::string path = testing::MakeFixture(
+      "trailing-silence.mp4",
+      "-f lavfi -i color=c=gray:s=160x120:r=25:d=5.5 -f lavfi -i "
+      "\"aevalsrc=if(lt(t\\,2)\\,0.5*sin(2*PI*440*t)\\,0):s=48000:d=5.5\" -c:v libx264 -preset "
+      "ultrafast -c:a aac");
+  Analysis a = Run(path, "web");
+  const auto& segments = a.report["audio"]["silence_segments"];
+  ASSERT_EQ(segments.size(), 1u) << a.report["audio"].dump();
+  EXPECT_NEAR(segments[0]["start"].get<double>(), 2.0, 0.05);
+  EXPECT_LE(segments[0]["end"].get<double>(), 5.5 + 1e-6);
+  EXPECT_NEAR(segments[0]["end"].get<double>(), 5.5, 0.01);
+}
+
 // The reason of a rejection names what rejected it, not the warnings beside.
 TEST(JudgeTest, ARejectionsSummaryHasOnlyItsErrors) {
   const nlohmann::json checks = {
