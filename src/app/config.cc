@@ -332,6 +332,12 @@ Status ReadRoot(const toml::table& root, const std::string& source, Config& c) {
       VG_RETURN_IF_ERROR(rr.Str("preset", spec.preset));
       VG_RETURN_IF_ERROR(rr.Str("audio_codec", spec.audio_codec));
       VG_RETURN_IF_ERROR(rr.Int64("audio_bitrate", spec.audio_bitrate, 6000, 512000));
+      double target = 0;
+      bool has_target = false;
+      VG_RETURN_IF_ERROR(rr.Number("loudness_target", target, has_target));
+      if (has_target) spec.loudness_target = target;
+      bool has_limit = false;
+      VG_RETURN_IF_ERROR(rr.Number("true_peak_limit", spec.true_peak_limit, has_limit));
       VG_RETURN_IF_ERROR(rr.Finish());
       if (spec.name.empty()) {
         return InvalidArgument("config " + source + ": '" + where + ".name' is required");

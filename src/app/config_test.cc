@@ -147,6 +147,8 @@ crf = 28
 preset = "faster"
 audio_codec = "opus"
 audio_bitrate = 96000
+loudness_target = -16
+true_peak_limit = -2
 [[output.rendition]]
 name = "small"
 codec = "av1"
@@ -162,6 +164,10 @@ preset = "12"
   EXPECT_EQ(c->output.rendition[0].crf, 28);
   EXPECT_EQ(c->output.rendition[0].audio_codec, "opus");
   EXPECT_EQ(c->output.rendition[0].audio_bitrate, 96000);
+  EXPECT_EQ(c->output.rendition[0].loudness_target, -16.0);
+  EXPECT_EQ(c->output.rendition[0].true_peak_limit, -2.0);
+  EXPECT_FALSE(c->output.rendition[1].loudness_target.has_value());
+  EXPECT_EQ(c->output.rendition[1].true_peak_limit, -1.0);
   EXPECT_EQ(c->output.rendition[1].bitrate, 500000);
   EXPECT_EQ(c->output.rendition[1].preset, "12");
   EXPECT_EQ(c->output.thumbnails, 2);
@@ -211,6 +217,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"[[output.rendition]]\ncodec = \"h264\"\n", "output.rendition[0].name"},
         BadCase{"[[output.rendition]]\nname = \"a\"\ncodec = \"mpeg2\"\n", "codec 'mpeg2'"},
         BadCase{"[[output.rendition]]\nname = \"a\"\nheight = 721\n", "height 721"},
+        BadCase{"[[output.rendition]]\nname = \"a\"\nloudness_target = -3\n", "loudness_target"},
+        BadCase{"[[output.rendition]]\nname = \"a\"\nloudness_target = \"loud\"\n",
+                "loudness_target"},
+        BadCase{"[[output.rendition]]\nname = \"a\"\ntrue_peak_limit = 1\n", "true_peak_limit"},
         BadCase{"[[output.rendition]]\nname = \"a\"\nresolution = 720\n",
                 "output.rendition[0].resolution"},
         BadCase{"[[output.rendition]]\nname = \"a\"\n[[output.rendition]]\n"

@@ -85,7 +85,11 @@ class DecodeEngine {
  public:
   DecodeEngine(const std::string& path, const std::vector<FrameSink*>& sinks,
                const DecodeOptions& options)
-      : path_(path), sinks_(sinks), interrupter_(options, path), threads_(options.threads) {}
+      : path_(path),
+        sinks_(sinks),
+        interrupter_(options, path),
+        threads_(options.threads),
+        decode_video_(options.video) {}
 
   Result<DecodeStats> Run() {
     for (const FrameSink* sink : sinks_) {
@@ -102,6 +106,7 @@ class DecodeEngine {
     // Prefer the audio that belongs with the chosen video (same program).
     const int related = video_.codec ? video_.stream->index : -1;
     VG_RETURN_IF_ERROR(Interrupted(OpenDecoder(AVMEDIA_TYPE_AUDIO, related, audio_)));
+    if (!decode_video_ && audio_.codec) video_.codec.reset();  // chosen, not decoded
     if (!video_.codec && !audio_.codec) {
       return InvalidArgument("no video or audio stream in " + Quote(path_));
     }
@@ -335,6 +340,7 @@ class DecodeEngine {
   const std::vector<FrameSink*>& sinks_;
   Interrupter interrupter_;  // must outlive input_ (its callback points here)
   const int threads_;
+  const bool decode_video_;
   InputFormatPtr input_;
   StreamDecoder video_;
   StreamDecoder audio_;

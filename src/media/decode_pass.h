@@ -103,6 +103,9 @@ struct DecodeOptions {
   double deadline = 0;
   // Decoder threads; 0 lets libav choose.
   int threads = 0;
+  // false: only the audio is decoded (the stream a full pass would take),
+  // for a second look at the sound; a file without audio is decoded whole.
+  bool video = true;
 };
 
 // Runs the decode pass over the local file `path`. `sinks` are not owned; none

@@ -3,6 +3,9 @@
 #include "media/codec_string.h"
 #include "media/colour_convert.h"
 #include "media/filter_chain.h"
+#include "media/loudness_measure.h"
+#include "media/loudness_normaliser.h"
+#include "media/packet_spool.h"
 
 extern "C" {
 #include <libavutil/audio_fifo.h>
@@ -17,6 +20,7 @@ extern "C" {
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -174,6 +178,12 @@ Status CheckRenditionSpec(const RenditionSpec& spec) {
   if (spec.audio_bitrate < 6000 || spec.audio_bitrate > 512000) {
     return InvalidArgument(where + ": audio_bitrate must be between 6000 and 512000");
   }
+  if (spec.loudness_target && !(*spec.loudness_target >= -70 && *spec.loudness_target <= -5)) {
+    return InvalidArgument(where + ": loudness_target must be between -70 and -5 LUFS");
+  }
+  if (!(spec.true_peak_limit >= -9 && spec.true_peak_limit <= 0)) {
+    return InvalidArgument(where + ": true_peak_limit must be between -9 and 0 dBTP");
+  }
   return Status();
 }
 
@@ -225,6 +235,27 @@ struct RenditionEncoder::State {
   double frame_rate = 0;
   bool finished = false;
 
+  // Loudness normalisation (RenditionSpec::loudness_target): the pass
+  // measures the rendition's sound (`measuring`) and muxes the video alone
+  // into `video_temp`; Finish decodes the sound again, normalises and
+  // encodes it, and muxes it with the video read back into the outputs.
+  std::optional<LoudnessTarget> loudness_target;
+  RenditionSource source;
+  HlsOutput hls_out;
+  bool tag_hvc1 = false;  // HEVC: tagged hvc1 for Apple's players
+  bool measuring = false;
+  std::unique_ptr<LoudnessMeasure> before, after;
+  std::unique_ptr<LoudnessMeasure> trial;  // set: a trial run, measured, not encoded
+  std::optional<LoudnessFigures> figures_before, figures_after;
+  std::unique_ptr<LoudnessNormaliser> normaliser;
+  AudioFifoPtr normalised;  // the normaliser's output, cut into encoder frames
+  FramePtr normalised_in;
+  std::unique_ptr<PacketSpool> spool;  // the encoded video, PATH.video.spool
+  bool spooling = false;               // video packets go to the spool
+  bool replay = false;                 // video packets still come from the spool
+  PacketPtr replay_pkt;
+  bool replay_pending = false;  // replay_pkt holds a packet not written yet
+
   // Sends `frame` (null = drain) and writes every packet out to each muxer.
   Status Write(AVCodecContext* enc, const AVFrame* frame) {
     int rc = avcodec_send_frame(enc, frame);
@@ -236,6 +267,18 @@ struct RenditionEncoder::State {
       if (rc < 0) return AvError(rc, "encode rendition", path);
       // A frame's duration, so the MP4 edit list does not cut the last one.
       if (pkt->duration == 0 && is_video) pkt->duration = video_frame_ticks;
+      if (is_video && spooling) {  // the video waits for its sound
+        Status kept = spool->Append(*pkt);
+        av_packet_unref(pkt.get());
+        VG_RETURN_IF_ERROR(kept);
+        continue;
+      }
+      // The video read back goes first, up to where the sound is.
+      if (!is_video && replay) {
+        VG_RETURN_IF_ERROR(
+            ReplayVideoUntil(static_cast<double>(pkt->dts == AV_NOPTS_VALUE ? pkt->pts : pkt->dts) *
+                             av_q2d(enc->time_base)));
+      }
       for (size_t i = 0; i < muxers.size(); ++i) {
         Muxer& m = muxers[i];
         AVStream* stream = is_video ? m.video : m.audio;
@@ -499,11 +542,69 @@ struct RenditionEncoder::State {
       if (av_audio_fifo_read(fifo.get(), reinterpret_cast<void**>(audio_out->data), n) < n) {
         return Internal("audio FIFO underrun in " + path);
       }
-      audio_out->pts = audio_pts;
-      audio_pts += n;
-      VG_RETURN_IF_ERROR(Write(aenc.get(), audio_out.get()));
+      VG_RETURN_IF_ERROR(TakeAudio(*audio_out));
+    }
+    if (!normaliser) return Status();
+    if (flush) {
+      VG_RETURN_IF_ERROR(normaliser->Push(nullptr));
+      VG_RETURN_IF_ERROR(PullNormalised());
+    }
+    while (av_audio_fifo_size(normalised.get()) >= frame_size ||
+           (flush && av_audio_fifo_size(normalised.get()) > 0)) {
+      const int n = std::min(frame_size, av_audio_fifo_size(normalised.get()));
+      audio_out->nb_samples = n;
+      int rc = av_frame_make_writable(audio_out.get());
+      if (rc < 0) return AvError(rc, "encode rendition", path);
+      if (av_audio_fifo_read(normalised.get(), reinterpret_cast<void**>(audio_out->data), n) < n) {
+        return Internal("audio FIFO underrun in " + path);
+      }
+      VG_RETURN_IF_ERROR(trial ? trial->Add(*audio_out) : EncodeAudio(*audio_out));
     }
     return Status();
+  }
+
+  // The rendition's sound, a frame at a time: measured (the pass of a
+  // normalised rendition), normalised, or encoded.
+  Status TakeAudio(AVFrame& frame) {
+    if (measuring) return before->Add(frame);
+    if (!normaliser) return EncodeAudio(frame);
+    FramePtr ref(av_frame_clone(&frame));
+    if (!ref) return ResourceExhausted("out of memory");
+    VG_RETURN_IF_ERROR(normaliser->Push(ref.get()));
+    return PullNormalised();
+  }
+
+  Status PullNormalised() {
+    if (!normalised_in) {
+      normalised_in.reset(av_frame_alloc());
+      if (!normalised_in) return ResourceExhausted("out of memory");
+    }
+    for (;;) {
+      VG_ASSIGN_OR_RETURN(bool got, normaliser->Pull(normalised_in.get()));
+      if (!got) return Status();
+      const int n = normalised_in->nb_samples;
+      const int wrote = av_audio_fifo_write(
+          normalised.get(), reinterpret_cast<void**>(normalised_in->extended_data), n);
+      av_frame_unref(normalised_in.get());
+      if (wrote < n) return ResourceExhausted("out of memory");
+    }
+  }
+
+  Status EncodeAudio(AVFrame& frame) {
+    frame.pts = audio_pts;
+    audio_pts += frame.nb_samples;
+    if (after) VG_RETURN_IF_ERROR(after->Add(frame));
+    return Write(aenc.get(), &frame);
+  }
+
+  // A source audio frame at `time_seconds` from its stream's start.
+  Status TakeSourceAudio(const AVFrame& frame, double time_seconds) {
+    ++audio_frames_in;
+    VG_RETURN_IF_ERROR(AlignAudio(time_seconds + audio_shift));
+    VG_RETURN_IF_ERROR(SetUpResampler(frame));
+    VG_RETURN_IF_ERROR(
+        Resample(const_cast<const uint8_t**>(frame.extended_data), frame.nb_samples));
+    return DrainAudio(/*flush=*/false);
   }
 
   Status OpenVideo(const RenditionSpec& spec, const StreamInfo& video, const HlsOutput& hls,
@@ -626,9 +727,161 @@ struct RenditionEncoder::State {
     return Status();
   }
 
+  // Writes the video read back from the spool to every muxer, up to
+  // `seconds` (all of it for infinity).
+  Status ReplayVideoUntil(double seconds) {
+    const AVRational from = venc->time_base;
+    for (;;) {
+      if (!replay_pending) {
+        VG_ASSIGN_OR_RETURN(bool got, spool->Next(replay_pkt.get()));
+        if (!got) {
+          replay = false;
+          return Status();
+        }
+        replay_pending = true;
+      }
+      const int64_t ts = replay_pkt->dts == AV_NOPTS_VALUE ? replay_pkt->pts : replay_pkt->dts;
+      if (ts != AV_NOPTS_VALUE && static_cast<double>(ts) * av_q2d(from) > seconds) {
+        return Status();
+      }
+      replay_pending = false;
+      for (size_t i = 0; i < muxers.size(); ++i) {
+        Muxer& m = muxers[i];
+        AVPacket* p = replay_pkt.get();
+        int rc = 0;
+        if (i + 1 < muxers.size()) {
+          if ((rc = av_packet_ref(copy.get(), replay_pkt.get())) < 0) {
+            return AvError(rc, "copy", path);
+          }
+          p = copy.get();
+        }
+        av_packet_rescale_ts(p, from, m.video->time_base);
+        p->stream_index = m.video->index;
+        rc = av_interleaved_write_frame(m.ctx.get(), p);
+        av_packet_unref(p);
+        if (rc < 0) return AvError(rc, "write rendition", m.path);
+      }
+    }
+  }
+
+  // Opens the rendition's outputs: the MP4 at `path` and the HLS playlist
+  // if asked, each with the encoders' streams.
+  Status OpenOutputs() {
+    muxers.clear();
+    muxers.emplace_back();
+    muxers[0].path = path;
+    if (!hls_out.dir.empty()) {
+      muxers.emplace_back();
+      muxers[1].path = hls_out.dir + "/index.m3u8";
+    }
+    for (size_t i = 0; i < muxers.size(); ++i) {
+      Muxer& m = muxers[i];
+      const bool is_hls = i == 1;
+      AVFormatContext* raw = nullptr;
+      int rc =
+          avformat_alloc_output_context2(&raw, nullptr, is_hls ? "hls" : "mp4", m.path.c_str());
+      if (rc < 0) return AvError(rc, "create rendition", m.path);
+      m.ctx.reset(raw);
+      VG_RETURN_IF_ERROR(AddStreams(m, tag_hvc1));
+      AVDictionary* opts = nullptr;
+      if (is_hls) {
+        char seconds[32];
+        std::snprintf(seconds, sizeof seconds, "%g", hls_out.segment_seconds);
+        av_dict_set(&opts, "hls_time", seconds, 0);
+        av_dict_set(&opts, "hls_playlist_type", "vod", 0);
+        av_dict_set(&opts, "hls_segment_type", "fmp4", 0);
+        av_dict_set(&opts, "hls_fmp4_init_filename", "init.mp4", 0);
+        hls_dir = hls_out.dir;
+        av_dict_set(&opts, "hls_segment_filename", (hls_out.dir + "/%05d.m4s").c_str(), 0);
+      } else {
+        if ((rc = avio_open(&m.ctx->pb, m.path.c_str(), AVIO_FLAG_WRITE)) < 0) {
+          return AvError(rc, "create", m.path);
+        }
+        av_dict_set(&opts, "movflags", "+faststart", 0);
+      }
+      rc = avformat_write_header(m.ctx.get(), &opts);
+      av_dict_free(&opts);
+      if (rc < 0) return AvError(rc, "write header of", m.path);
+    }
+    return Status();
+  }
+
+  // After the measuring pass: the video is in the spool; decodes the
+  // source's sound again, normalises it (when it could be measured) and
+  // muxes it with the video read back into the outputs.
+  Status NormaliseAndMux() {
+    figures_before = before->Figures();
+    measuring = false;
+    AVCodecContext* c = aenc.get();
+    if (figures_before->integrated_lufs) {
+      double correction = 0;
+      VG_RETURN_IF_ERROR(MakeNormaliser(correction));
+      if (!normaliser->linear()) {
+        // A limiter takes loudness with the peaks it holds down: a trial
+        // run measures how much, and the gain makes it up (a third decode
+        // of the sound, only for such sounds).
+        VG_ASSIGN_OR_RETURN(trial,
+                            LoudnessMeasure::Create(c->ch_layout.nb_channels, c->sample_rate));
+        VG_RETURN_IF_ERROR(DecodeSoundAgain());
+        const LoudnessFigures tried = trial->Figures();
+        trial.reset();
+        if (tried.integrated_lufs) {
+          correction =
+              std::clamp(loudness_target->integrated_lufs - *tried.integrated_lufs, -10.0, 10.0);
+        }
+        VG_RETURN_IF_ERROR(MakeNormaliser(correction));
+      }
+    }
+    VG_ASSIGN_OR_RETURN(after, LoudnessMeasure::Create(c->ch_layout.nb_channels, c->sample_rate));
+    VG_RETURN_IF_ERROR(OpenOutputs());
+    if (spool) {
+      spooling = false;
+      VG_RETURN_IF_ERROR(spool->Rewind());
+      replay_pkt.reset(av_packet_alloc());
+      if (!replay_pkt) return ResourceExhausted("out of memory");
+      replay = true;
+    }
+    VG_RETURN_IF_ERROR(DecodeSoundAgain());
+    VG_RETURN_IF_ERROR(Write(aenc.get(), nullptr));
+    if (replay) VG_RETURN_IF_ERROR(ReplayVideoUntil(std::numeric_limits<double>::infinity()));
+    figures_after = after->Figures();
+    return Status();
+  }
+
+  Status MakeNormaliser(double correction_db) {
+    AVCodecContext* c = aenc.get();
+    VG_ASSIGN_OR_RETURN(normaliser, LoudnessNormaliser::Create(
+                                        c->sample_fmt, c->sample_rate, c->ch_layout,
+                                        *figures_before, *loudness_target, correction_db, path));
+    normalised.reset(av_audio_fifo_alloc(c->sample_fmt, c->ch_layout.nb_channels, 4096));
+    if (!normalised) return ResourceExhausted("out of memory");
+    return Status();
+  }
+
+  // Decodes the source's sound alone (not the video) through the sound's
+  // path from the top: aligned, resampled, normalised, then encoded (or
+  // measured, on a trial).
+  Status DecodeSoundAgain() {
+    swr.reset();
+    av_audio_fifo_reset(fifo.get());
+    audio_position = audio_to_drop = audio_pts = audio_frames_in = 0;
+    struct SoundSink final : FrameSink {
+      State* s;
+      explicit SoundSink(State* state) : s(state) {}
+      Status OnAudioFrame(const AVFrame& frame, double time_seconds) override {
+        return s->TakeSourceAudio(frame, time_seconds);
+      }
+    } sound(this);
+    DecodeOptions options = source.options;
+    options.video = false;
+    VG_RETURN_IF_ERROR(DecodePass(source.path, {&sound}, options).status());
+    if (swr) VG_RETURN_IF_ERROR(Resample(nullptr, 0));
+    return DrainAudio(/*flush=*/true);
+  }
+
   // Adds the encoders' streams to `m`.
-  Status AddStreams(Muxer& m, bool hevc) {
-    for (AVCodecContext* c : {venc.get(), aenc.get()}) {
+  Status AddStreams(Muxer& m, bool hevc, bool with_audio = true) {
+    for (AVCodecContext* c : {venc.get(), with_audio ? aenc.get() : nullptr}) {
       if (!c) continue;
       AVStream* st = avformat_new_stream(m.ctx.get(), nullptr);
       if (!st) return ResourceExhausted("out of memory");
@@ -658,6 +911,18 @@ int RenditionEncoder::width() const { return s_->venc ? s_->venc->width : 0; }
 int RenditionEncoder::height() const { return s_->venc ? s_->venc->height : 0; }
 double RenditionEncoder::frame_rate() const { return s_->venc ? s_->frame_rate : 0; }
 
+nlohmann::json RenditionEncoder::LoudnessJson() const {
+  if (!s_->loudness_target || !s_->figures_before) return nullptr;
+  const char* mode = !s_->normaliser            ? "untouched"
+                     : s_->normaliser->linear() ? "linear"
+                                                : "limited";
+  return {{"target", s_->loudness_target->integrated_lufs},
+          {"true_peak_limit", s_->loudness_target->true_peak_dbtp},
+          {"mode", mode},
+          {"before", s_->figures_before->ToJson()},
+          {"after", s_->figures_after ? s_->figures_after->ToJson() : nlohmann::json(nullptr)}};
+}
+
 std::string RenditionEncoder::video_codec() const {
   return s_->venc ? avcodec_get_name(s_->venc->codec_id) : "";
 }
@@ -682,7 +947,8 @@ std::string RenditionEncoder::hls_codecs() const {
 Result<std::unique_ptr<RenditionEncoder>> RenditionEncoder::Create(const std::string& path,
                                                                    const RenditionSpec& spec,
                                                                    const ProbeResult& probe,
-                                                                   const HlsOutput& hls) {
+                                                                   const HlsOutput& hls,
+                                                                   const RenditionSource& source) {
   VG_RETURN_IF_ERROR(CheckRenditionSpec(spec));
   auto s = std::make_unique<State>();
   s->path = path;
@@ -720,39 +986,24 @@ Result<std::unique_ptr<RenditionEncoder>> RenditionEncoder::Create(const std::st
   }
   if (audio) VG_RETURN_IF_ERROR(s->OpenAudio(spec, *audio, /*global_header=*/true));
 
-  s->muxers.emplace_back();
-  s->muxers[0].path = path;
-  if (!hls.dir.empty()) {
-    s->muxers.emplace_back();
-    s->muxers[1].path = hls.dir + "/index.m3u8";
-  }
-  for (size_t i = 0; i < s->muxers.size(); ++i) {
-    Muxer& m = s->muxers[i];
-    const bool is_hls = i == 1;
-    AVFormatContext* raw = nullptr;
-    int rc = avformat_alloc_output_context2(&raw, nullptr, is_hls ? "hls" : "mp4", m.path.c_str());
-    if (rc < 0) return AvError(rc, "create rendition", m.path);
-    m.ctx.reset(raw);
-    VG_RETURN_IF_ERROR(s->AddStreams(m, spec.codec == "hevc"));
-    AVDictionary* opts = nullptr;
-    if (is_hls) {
-      char seconds[32];
-      std::snprintf(seconds, sizeof seconds, "%g", hls.segment_seconds);
-      av_dict_set(&opts, "hls_time", seconds, 0);
-      av_dict_set(&opts, "hls_playlist_type", "vod", 0);
-      av_dict_set(&opts, "hls_segment_type", "fmp4", 0);
-      av_dict_set(&opts, "hls_fmp4_init_filename", "init.mp4", 0);
-      s->hls_dir = hls.dir;
-      av_dict_set(&opts, "hls_segment_filename", (hls.dir + "/%05d.m4s").c_str(), 0);
-    } else {
-      if ((rc = avio_open(&m.ctx->pb, m.path.c_str(), AVIO_FLAG_WRITE)) < 0) {
-        return AvError(rc, "create", m.path);
-      }
-      av_dict_set(&opts, "movflags", "+faststart", 0);
+  s->hls_out = hls;
+  s->tag_hvc1 = spec.codec == "hevc";
+  if (spec.loudness_target && s->aenc) {
+    if (source.path.empty()) {
+      return InvalidArgument("rendition '" + spec.name +
+                             "': loudness normalisation needs the source's path");
     }
-    rc = avformat_write_header(m.ctx.get(), &opts);
-    av_dict_free(&opts);
-    if (rc < 0) return AvError(rc, "write header of", m.path);
+    s->loudness_target = LoudnessTarget{*spec.loudness_target, spec.true_peak_limit};
+    s->source = source;
+    s->measuring = true;
+    VG_ASSIGN_OR_RETURN(
+        s->before, LoudnessMeasure::Create(s->aenc->ch_layout.nb_channels, s->aenc->sample_rate));
+    if (s->venc) {
+      VG_ASSIGN_OR_RETURN(s->spool, PacketSpool::Create(path + ".video.spool"));
+      s->spooling = true;
+    }
+  } else {
+    VG_RETURN_IF_ERROR(s->OpenOutputs());
   }
   return std::unique_ptr<RenditionEncoder>(new RenditionEncoder(std::move(s)));
 }
@@ -786,12 +1037,7 @@ Status RenditionEncoder::OnVideoFrame(const AVFrame& frame, double time_seconds)
 
 Status RenditionEncoder::OnAudioFrame(const AVFrame& frame, double time_seconds) {
   if (!s_->aenc || s_->finished) return Status();
-  ++s_->audio_frames_in;
-  VG_RETURN_IF_ERROR(s_->AlignAudio(time_seconds + s_->audio_shift));
-  VG_RETURN_IF_ERROR(s_->SetUpResampler(frame));
-  VG_RETURN_IF_ERROR(
-      s_->Resample(const_cast<const uint8_t**>(frame.extended_data), frame.nb_samples));
-  return s_->DrainAudio(/*flush=*/false);
+  return s_->TakeSourceAudio(frame, time_seconds);
 }
 
 Status RenditionEncoder::Finish() {
@@ -800,10 +1046,15 @@ Status RenditionEncoder::Finish() {
   if (s_->aenc) {
     if (s_->swr) VG_RETURN_IF_ERROR(s_->Resample(nullptr, 0));  // the resampler's tail
     VG_RETURN_IF_ERROR(s_->DrainAudio(/*flush=*/true));
-    VG_RETURN_IF_ERROR(s_->Write(s_->aenc.get(), nullptr));
+    if (!s_->measuring) VG_RETURN_IF_ERROR(s_->Write(s_->aenc.get(), nullptr));
   }
   if (s_->deinterlacer) VG_RETURN_IF_ERROR(s_->DrainDeinterlacer(/*flush=*/true));
   if (s_->venc) VG_RETURN_IF_ERROR(s_->Write(s_->venc.get(), nullptr));
+  if (s_->measuring) {
+    Status done = s_->NormaliseAndMux();
+    s_->spool.reset();  // removes its file
+    VG_RETURN_IF_ERROR(done);
+  }
   for (Muxer& m : s_->muxers) {
     if (int rc = av_write_trailer(m.ctx.get()); rc < 0) return AvError(rc, "finish", m.path);
   }

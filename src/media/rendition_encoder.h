@@ -10,6 +10,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
@@ -27,6 +29,18 @@ struct RenditionSpec {
   std::string preset;               // the encoder's own preset; "" = DefaultPreset(codec)
   std::string audio_codec = "aac";  // aac or opus (libopus)
   int64_t audio_bitrate = 128000;
+  // EBU R128 normalisation of the rendition's sound to this integrated
+  // loudness (LUFS, -70..-5; unset: the sound as it came) with true peaks
+  // under `true_peak_limit` (dBTP, -9..0).
+  std::optional<double> loudness_target;
+  double true_peak_limit = -1;
+};
+
+// Where the rendition's source is, for a rendition that reads its sound a
+// second time (loudness normalisation), and how that pass may be stopped.
+struct RenditionSource {
+  std::string path;
+  DecodeOptions options;
 };
 
 // The preset used when a spec names none: x264/x265 "veryfast", SVT-AV1 "10",
@@ -51,10 +65,16 @@ class RenditionEncoder final : public FrameSink {
   // audio streams). kInvalidArgument for a spec CheckRenditionSpec refuses;
   // kInternal if the FFmpeg build lacks an encoder; file errors as status.h
   // says.
+  //
+  // With a loudness target (and sound), the pass measures the rendition's
+  // sound and writes the video aside (PATH.video.spool); Finish decodes the
+  // sound of `source` again (not the video), normalises it and writes the
+  // outputs. kInvalidArgument without `source.path` then.
   static Result<std::unique_ptr<RenditionEncoder>> Create(const std::string& path,
                                                           const RenditionSpec& spec,
                                                           const ProbeResult& probe,
-                                                          const HlsOutput& hls = {});
+                                                          const HlsOutput& hls = {},
+                                                          const RenditionSource& source = {});
   ~RenditionEncoder() override;
   RenditionEncoder(const RenditionEncoder&) = delete;
   RenditionEncoder& operator=(const RenditionEncoder&) = delete;
@@ -74,6 +94,11 @@ class RenditionEncoder final : public FrameSink {
   // "" when one of the codecs has no string this encoder knows.
   std::string hls_codecs() const;
   double frame_rate() const;  // 0 when unknown or without video
+  // For a rendition with a loudness target, after Finish: {"target",
+  // "true_peak_limit", "mode": "linear"|"limited"|"untouched" (too quiet to
+  // measure), "before": {...}, "after": {...}} (LoudnessFigures::ToJson, of
+  // the rendition's own sound); null otherwise.
+  nlohmann::json LoudnessJson() const;
 
  private:
   struct State;

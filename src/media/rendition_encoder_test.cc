@@ -33,17 +33,20 @@ class RenditionTest : public ::testing::Test {
     auto probe = Probe(source);
     EXPECT_TRUE(probe.ok());
     std::string out = Temp(".mp4");
-    auto enc = RenditionEncoder::Create(out, spec, *probe, hls);
+    auto enc = RenditionEncoder::Create(out, spec, *probe, hls, {source, {}});
     EXPECT_TRUE(enc.ok()) << enc.status().ToString();
     if (!enc.ok()) return ProbeResult{};
+    encoder_figures_ = nullptr;
     auto stats = DecodePass(source, {enc->get()}, {});
     EXPECT_TRUE(stats.ok()) << stats.status().ToString();
     if (hls_codecs) *hls_codecs = (*enc)->hls_codecs();
+    encoder_figures_ = (*enc)->LoudnessJson();
     auto written = Probe(out);
     EXPECT_TRUE(written.ok()) << written.status().ToString();
     return written.ok() ? *written : ProbeResult{};
   }
   std::vector<std::string> paths_;
+  nlohmann::json encoder_figures_;  // the last Encode's LoudnessJson()
 };
 
 TEST_F(RenditionTest, ScalesDownKeepingTheAspectAndTheDuration) {
@@ -365,6 +368,53 @@ TEST_F(RenditionTest, AudioAndVideoStayInSync) {
   }
 }
 
+// Sources at -30, -16 and -8 LUFS, and a quiet one with loud clicks (its
+// true peak would go far over the limit with the gain it needs), come out
+// within 0.5 LU of the target and under the true-peak limit, as ffmpeg's
+// ebur128 measures the rendition; the pictures stay where they were.
+TEST_F(RenditionTest, LoudnessIsNormalisedToTheTarget) {
+  struct Source {
+    const char* name;
+    std::string audio;  // an aevalsrc expression per channel
+    const char* mode;   // linear or limited
+  };
+  auto tone = [](double amplitude) {
+    const std::string a = std::to_string(amplitude) + "*sin(2*PI*997*t)";
+    return a + "|" + a;
+  };
+  const Source sources[] = {
+      {"-30 LUFS", tone(0.034), "linear"},
+      {"-16 LUFS", tone(0.17), "linear"},
+      {"-8 LUFS", tone(0.43), "linear"},
+      {"-30 LUFS with clicks",
+       "0.034*sin(2*PI*997*t)+0.9*lt(mod(t\\,1)\\,0.004)|0.034*sin(2*PI*997*t)", "limited"},
+  };
+  for (const Source& c : sources) {
+    SCOPED_TRACE(c.name);
+    const std::string src = Temp(".mkv");
+    ASSERT_EQ(testing::RunFfmpeg(
+                  "-f lavfi -i testsrc2=s=160x120:r=25:d=8 -f lavfi -i \"aevalsrc=" + c.audio +
+                      ":s=48000:d=8\" -c:v libx264 -preset ultrafast "
+                      "-c:a pcm_s16le",
+                  src),
+              "");
+    RenditionSpec spec;
+    spec.loudness_target = -16;
+    spec.true_peak_limit = -1;
+    ProbeResult r = Encode(src, spec);
+    ASSERT_EQ(r.streams.size(), 2u);
+    EXPECT_NEAR(r.streams[0].duration.value_or(0), 8.0, 0.05);
+    EXPECT_NEAR(r.streams[1].duration.value_or(0), 8.0, 0.1);
+    const Levels out = Measure(paths_.back());
+    EXPECT_NEAR(out.integrated, -16, 0.5);
+    EXPECT_LT(out.true_peak, -1.0);
+    ASSERT_TRUE(encoder_figures_.is_object());
+    EXPECT_EQ(encoder_figures_["mode"], std::string(c.mode)) << encoder_figures_.dump();
+    EXPECT_NEAR(encoder_figures_["after"]["integrated_lufs"].get<double>(), out.integrated, 0.5)
+        << encoder_figures_.dump();
+  }
+}
+
 TEST_F(RenditionTest, AudioOnlySourceGivesAnAudioRendition) {
   std::string src = Temp(".wav");
   ASSERT_EQ(testing::RunFfmpeg("-f lavfi -i sine=duration=1:sample_rate=44100 -ac 1", src), "");
@@ -487,6 +537,52 @@ TEST_F(RenditionTest, HlsPlaylistCarriesTheSamePackets) {
   EXPECT_TRUE(std::filesystem::exists(dir + "/00002.m4s"));
   EXPECT_FALSE(std::filesystem::exists(dir + "/00003.m4s"));
   std::filesystem::remove_all(dir);
+}
+
+// A normalised rendition writes its outputs at the end: the HLS playlist
+// carries both streams, segmented as usual; a sound-only source and a
+// stopped second pass work too, and no spool is left behind.
+TEST_F(RenditionTest, NormalisedRenditionsWriteHlsAndSoundOnlyAndStopCleanly) {
+  std::string src = Temp(".mp4");
+  SynthOptions o;
+  o.width = 320;
+  o.height = 180;
+  o.seconds = 5;
+  ASSERT_TRUE(SynthesizeClip(src, o).ok());
+  std::string dir = Temp("-hls");
+  std::filesystem::create_directories(dir);
+  RenditionSpec spec;
+  spec.loudness_target = -23;
+  ProbeResult mp4 = Encode(src, spec, HlsOutput{dir, 2});
+  ASSERT_EQ(mp4.streams.size(), 2u);
+  auto playlist = Probe(dir + "/index.m3u8");
+  ASSERT_TRUE(playlist.ok()) << playlist.status().ToString();
+  ASSERT_GE(playlist->streams.size(), 2u);
+  EXPECT_NEAR(playlist->format.duration.value_or(0), 5.0, 0.2);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/00002.m4s"));
+  EXPECT_NEAR(Measure(paths_.back()).integrated, -23, 0.5);
+  EXPECT_FALSE(std::filesystem::exists(paths_.back() + ".video.spool"));
+  std::filesystem::remove_all(dir);
+
+  const std::string wav = Temp(".wav");
+  ASSERT_EQ(testing::RunFfmpeg("-f lavfi -i sine=f=440:r=48000:d=3", wav), "");
+  ProbeResult sound = Encode(wav, spec);
+  ASSERT_EQ(sound.streams.size(), 1u);
+  EXPECT_NEAR(Measure(paths_.back()).integrated, -23, 0.5);
+
+  // Stopped while the sound is decoded again: the pass's reason, no spool.
+  auto probe = Probe(src);
+  ASSERT_TRUE(probe.ok());
+  const std::string out = Temp(".mp4");
+  int polls = 0;
+  RenditionSource source{src, {}};
+  source.options.should_stop = [&] { return ++polls > 5; };
+  auto enc = RenditionEncoder::Create(out, spec, *probe, {}, source);
+  ASSERT_TRUE(enc.ok()) << enc.status().ToString();
+  Result<DecodeStats> stats = DecodePass(src, {enc->get()}, {});
+  ASSERT_FALSE(stats.ok());
+  EXPECT_EQ(stats.status().code(), Code::kCancelled) << stats.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(out + ".video.spool"));
 }
 
 // An MPEG-TS whose audio switches from mono 44.1 kHz to stereo 48 kHz half

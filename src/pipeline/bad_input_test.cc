@@ -651,6 +651,52 @@ TEST_F(BadInputTest, OnePixelWideVideoIsReported) {
 
 // ------------------------------------------------------------- time limit
 
+// A rendition with a loudness target: the report's renditions say what its
+// sound measured before and after; the attempt time limit firing while the
+// sound is decoded a second time still ends the attempt with the worker's
+// reason, leaving nothing behind.
+TEST_F(BadInputTest, NormalisedRenditionReportsItsLoudnessAndStopsOnTime) {
+  const std::string path =
+      Make("to-normalise.mkv", Video(3) + " " + Audio(3) + kH264 + " -c:a aac");
+  OutputOptions outputs;
+  outputs.renditions[0].loudness_target = -20;
+  outputs.thumbnails = false;
+  Outcome o = Process(path, {}, outputs);
+  const StageResult* r = ExpectReport(o, "warn");
+  ASSERT_NE(r, nullptr);
+  ASSERT_TRUE(r->qc.contains("renditions")) << r->qc.dump();
+  const nlohmann::json& loudness = r->qc["renditions"][0]["loudness"];
+  EXPECT_EQ(r->qc["renditions"][0]["key"], "renditions/main.mp4");
+  EXPECT_EQ(loudness["target"], -20.0);
+  EXPECT_NEAR(loudness["after"]["integrated_lufs"].get<double>(), -20, 0.5) << loudness.dump();
+  EXPECT_TRUE(loudness["before"]["integrated_lufs"].is_number()) << loudness.dump();
+
+  // The stop comes after as many polls as a pass without normalising
+  // takes: during the second decode of the sound.
+  int first_pass_polls = 0;
+  OutputOptions plain = outputs;
+  plain.renditions[0].loudness_target.reset();
+  Outcome counted = Process(
+      path,
+      [&]() -> Status {
+        ++first_pass_polls;
+        return Status();
+      },
+      plain);
+  ASSERT_TRUE(counted.result.ok());
+  // Their work folders go with them: the stopped attempt's must leave the
+  // work area empty.
+  o.result = Status(Code::kInternal, "dropped");
+  counted.result = Status(Code::kInternal, "dropped");
+  const Status limit = DeadlineExceeded("the attempt ran over workers.attempt_timeout_seconds");
+  int calls = 0;
+  Outcome stopped = Process(
+      path, [&]() -> Status { return ++calls > first_pass_polls + 5 ? limit : Status(); }, outputs);
+  ASSERT_FALSE(stopped.result.ok());
+  EXPECT_EQ(stopped.result.status().code(), Code::kDeadlineExceeded)
+      << stopped.result.status().ToString();
+}
+
 // The worker's attempt time limit fires in the middle of the decode pass:
 // the stage returns the worker's reason (retryable) at once and removes
 // what it had written.

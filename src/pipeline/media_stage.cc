@@ -103,7 +103,7 @@ Status InOutputTerms(const Status& status, const std::shared_ptr<WorkDir>& work_
 
 // A rendition being written: its MP4 (and HLS folder) in the work folder.
 struct RenditionJob {
-  std::string key, local, hls_dir;
+  std::string name, key, local, hls_dir;
   std::unique_ptr<media::RenditionEncoder> encoder;
 };
 
@@ -172,7 +172,9 @@ class QcStage final : public MediaStage {
         VG_RETURN_IF_ERROR(MakeDirs(r.hls_dir));
         hls = {r.hls_dir, outputs_.hls_segment_seconds};
       }
-      VG_ASSIGN_OR_RETURN(r.encoder, media::RenditionEncoder::Create(r.local, spec, probe, hls));
+      r.name = spec.name;
+      VG_ASSIGN_OR_RETURN(
+          r.encoder, media::RenditionEncoder::Create(r.local, spec, probe, hls, {path, options}));
       extra.push_back(r.encoder.get());
       renditions.push_back(std::move(r));
     }
@@ -201,6 +203,13 @@ class QcStage final : public MediaStage {
     out.verdict = analysis->verdict;
     out.summary = analysis->summary;
     out.fingerprint = std::move(analysis->fingerprint);
+    // What each rendition holds, as measured while it was made.
+    nlohmann::json figures = nlohmann::json::array();
+    for (const auto& r : renditions) {
+      figures.push_back(
+          {{"name", r.name}, {"key", r.key}, {"loudness", r.encoder->LoudnessJson()}});
+    }
+    if (!figures.empty()) out.qc["renditions"] = std::move(figures);
     if (out.verdict == "reject") return out;  // nothing of it is published
 
     std::vector<media::HlsVariant> variants;
