@@ -6,14 +6,12 @@
 #include "media/loudness_measure.h"
 #include "media/loudness_normaliser.h"
 #include "media/packet_spool.h"
+#include "media/rendition_audio.h"
 
 extern "C" {
-#include <libavutil/audio_fifo.h>
-#include <libavutil/channel_layout.h>
 #include <libavutil/display.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
-#include <libswresample/swresample.h>
 #include <libswscale/swscale.h>
 }
 
@@ -191,11 +189,11 @@ struct RenditionEncoder::State {
   State() = default;
   State(const State&) = delete;
   State& operator=(const State&) = delete;
-  ~State() { av_channel_layout_uninit(&swr_layout); }
+  ~State() = default;
 
   std::string path;
   std::vector<Muxer> muxers;  // the MP4, then the HLS playlist if any
-  CodecContextPtr venc, aenc;
+  CodecContextPtr venc;
   SwsContextPtr sws;
   // The conversion `sws` was last set to (a new context starts at BT.601).
   const SwsContext* sws_for = nullptr;
@@ -205,33 +203,20 @@ struct RenditionEncoder::State {
   std::optional<ColourInfo> stream_colour;  // the probe's, for what frames leave unsaid
   std::unique_ptr<FilterChain> converter;   // zscale, for pictures not BT.709 SDR
   FramePtr to_convert, converted_picture;
-  SwrContextPtr swr;
-  // What `swr` was set up for: a decoder may change these mid-stream (an
-  // MPEG-TS that switches from mono 44.1 kHz to stereo 48 kHz).
-  int swr_format = -1, swr_rate = 0;
-  AVChannelLayout swr_layout{};               // freed in ~State
   std::unique_ptr<FilterChain> deinterlacer;  // from the first interlaced picture on
   FramePtr to_deinterlace, deinterlaced;
   int rotation = 0;     // clockwise degrees for display, as the source's
   std::string hls_dir;  // where the HLS variant goes, if any
-  AudioFifoPtr fifo;
-  FramePtr converted;  // resampler output, reused; grows to the largest frame
-  int converted_capacity = 0;
-  FramePtr scaled, audio_out;
+  FramePtr scaled;
   FramePtr passthrough;  // a reference to a decoded frame sent as is
   PacketPtr pkt, copy;
   int64_t last_video_pts = -1;
-  int64_t video_frame_ticks = 40;  // in the video encoder's 1/1000 time base
-  int64_t audio_pts = 0;
-  int64_t audio_frames_in = 0;  // none: the MP4 ends up without an audio track
+  int64_t video_frame_ticks = 40;         // in the video encoder's 1/1000 time base
+  std::unique_ptr<RenditionAudio> audio;  // null without sound
   // The rendition's timeline starts where the source's pictures start (or
-  // its sound, when that starts well before): each stream's time is shifted
-  // by its start's distance from there.
-  double video_shift = 0, audio_shift = 0;
-  int64_t audio_position = 0;    // samples put into the FIFO so far, silence included
-  int64_t audio_to_drop = 0;     // samples before the timeline's start, still to drop
-  double max_audio_seconds = 0;  // no silence is padded beyond this (a wild timestamp)
-  FramePtr silence;              // a tenth of a second of silence, in the encoder's format
+  // its sound, when that starts well before): the pictures' times are
+  // shifted by their start's distance from there (the sound's likewise).
+  double video_shift = 0;
   double frame_rate = 0;
   bool finished = false;
 
@@ -242,59 +227,69 @@ struct RenditionEncoder::State {
   std::optional<LoudnessTarget> loudness_target;
   RenditionSource source;
   HlsOutput hls_out;
-  bool tag_hvc1 = false;  // HEVC: tagged hvc1 for Apple's players
-  bool measuring = false;
-  std::unique_ptr<LoudnessMeasure> before, after;
-  std::unique_ptr<LoudnessMeasure> trial;  // set: a trial run, measured, not encoded
+  bool tag_hvc1 = false;   // HEVC: tagged hvc1 for Apple's players
+  bool measuring = false;  // the pass measures the sound
+  std::unique_ptr<LoudnessMeasure> before, after, trial;
   std::optional<LoudnessFigures> figures_before, figures_after;
-  std::unique_ptr<LoudnessNormaliser> normaliser;
-  AudioFifoPtr normalised;  // the normaliser's output, cut into encoder frames
-  FramePtr normalised_in;
+  bool normalised = false, linear = false;
   std::unique_ptr<PacketSpool> spool;  // the encoded video, PATH.video.spool
   bool spooling = false;               // video packets go to the spool
   bool replay = false;                 // video packets still come from the spool
   PacketPtr replay_pkt;
   bool replay_pending = false;  // replay_pkt holds a packet not written yet
 
-  // Sends `frame` (null = drain) and writes every packet out to each muxer.
-  Status Write(AVCodecContext* enc, const AVFrame* frame) {
+  // Sends a picture (null = drain) to the video encoder and writes out its
+  // packets (to the spool while the sound is being measured).
+  Status WriteVideo(const AVFrame* frame) {
+    AVCodecContext* enc = venc.get();
     int rc = avcodec_send_frame(enc, frame);
     if (rc < 0 && rc != AVERROR_EOF) return AvError(rc, "encode rendition", path);
-    const bool is_video = enc == venc.get();
     for (;;) {
       rc = avcodec_receive_packet(enc, pkt.get());
       if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) return Status();
       if (rc < 0) return AvError(rc, "encode rendition", path);
       // A frame's duration, so the MP4 edit list does not cut the last one.
-      if (pkt->duration == 0 && is_video) pkt->duration = video_frame_ticks;
-      if (is_video && spooling) {  // the video waits for its sound
+      if (pkt->duration == 0) pkt->duration = video_frame_ticks;
+      if (spooling) {  // the video waits for its sound
         Status kept = spool->Append(*pkt);
         av_packet_unref(pkt.get());
         VG_RETURN_IF_ERROR(kept);
         continue;
       }
-      // The video read back goes first, up to where the sound is.
-      if (!is_video && replay) {
-        VG_RETURN_IF_ERROR(
-            ReplayVideoUntil(static_cast<double>(pkt->dts == AV_NOPTS_VALUE ? pkt->pts : pkt->dts) *
-                             av_q2d(enc->time_base)));
-      }
-      for (size_t i = 0; i < muxers.size(); ++i) {
-        Muxer& m = muxers[i];
-        AVStream* stream = is_video ? m.video : m.audio;
-        // The last muxer takes the packet itself; the others a reference.
-        AVPacket* p = pkt.get();
-        if (i + 1 < muxers.size()) {
-          if ((rc = av_packet_ref(copy.get(), pkt.get())) < 0) return AvError(rc, "copy", path);
-          p = copy.get();
-        }
-        av_packet_rescale_ts(p, enc->time_base, stream->time_base);
-        p->stream_index = stream->index;
-        rc = av_interleaved_write_frame(m.ctx.get(), p);
-        av_packet_unref(p);
-        if (rc < 0) return AvError(rc, "write rendition", m.path);
-      }
+      VG_RETURN_IF_ERROR(Fanout(*pkt, enc->time_base, /*is_video=*/true));
     }
+  }
+
+  // An audio packet: the video read back goes first, up to where it is.
+  Status WriteAudio(AVPacket& packet) {
+    const AVRational tb = audio->codec().time_base;
+    if (replay) {
+      const int64_t ts = packet.dts == AV_NOPTS_VALUE ? packet.pts : packet.dts;
+      VG_RETURN_IF_ERROR(ReplayVideoUntil(static_cast<double>(ts) * av_q2d(tb)));
+    }
+    return Fanout(packet, tb, /*is_video=*/false);
+  }
+
+  // Writes `packet` (in time base `tb`) to every muxer; it is left blank.
+  Status Fanout(AVPacket& packet, AVRational tb, bool is_video) {
+    for (size_t i = 0; i < muxers.size(); ++i) {
+      Muxer& m = muxers[i];
+      AVStream* stream = is_video ? m.video : m.audio;
+      // The last muxer takes the packet itself; the others a reference.
+      AVPacket* p = &packet;
+      int rc = 0;
+      if (i + 1 < muxers.size()) {
+        if ((rc = av_packet_ref(copy.get(), &packet)) < 0) return AvError(rc, "copy", path);
+        p = copy.get();
+      }
+      av_packet_rescale_ts(p, tb, stream->time_base);
+      p->stream_index = stream->index;
+      rc = av_interleaved_write_frame(m.ctx.get(), p);
+      av_packet_unref(p);
+      if (rc < 0) return AvError(rc, "write rendition", m.path);
+    }
+    av_packet_unref(&packet);
+    return Status();
   }
 
   // Encodes one picture at `pts` (milliseconds), scaled and converted to the
@@ -312,7 +307,7 @@ struct RenditionEncoder::State {
       if (got.ok()) {
         if (!*got) return Status();
         converted_picture->pict_type = AV_PICTURE_TYPE_NONE;
-        Status st = Write(c, converted_picture.get());
+        Status st = WriteVideo(converted_picture.get());
         av_frame_unref(converted_picture.get());
         return st;
       }
@@ -330,7 +325,7 @@ struct RenditionEncoder::State {
       VG_RETURN_IF_ERROR(KeepFrame(passthrough, frame, "rendition"));
       passthrough->pict_type = AV_PICTURE_TYPE_NONE;
       passthrough->pts = pts;
-      Status st = Write(c, passthrough.get());
+      Status st = WriteVideo(passthrough.get());
       av_frame_unref(passthrough.get());
       return st;
     }
@@ -354,7 +349,7 @@ struct RenditionEncoder::State {
     sws_scale(sws.get(), frame.data, frame.linesize, 0, frame.height, scaled->data,
               scaled->linesize);
     scaled->pts = pts;
-    return Write(c, scaled.get());
+    return WriteVideo(scaled.get());
   }
 
   // Scales and converts `frame` of `colour` through zscale (one picture out
@@ -392,219 +387,6 @@ struct RenditionEncoder::State {
       av_frame_unref(deinterlaced.get());
       VG_RETURN_IF_ERROR(st);
     }
-  }
-
-  // (Re)builds the resampler for `frame`'s format, rate and layout, first
-  // draining the old one's tail when they changed.
-  Status SetUpResampler(const AVFrame& frame) {
-    AVChannelLayout in_layout{};
-    if (frame.ch_layout.order == AV_CHANNEL_ORDER_UNSPEC) {
-      av_channel_layout_default(&in_layout, frame.ch_layout.nb_channels);
-    } else if (av_channel_layout_copy(&in_layout, &frame.ch_layout) < 0) {
-      return ResourceExhausted("out of memory");
-    }
-    if (swr && frame.format == swr_format && frame.sample_rate == swr_rate &&
-        av_channel_layout_compare(&in_layout, &swr_layout) == 0) {
-      av_channel_layout_uninit(&in_layout);
-      return Status();
-    }
-    if (swr) {
-      Status tail = Resample(nullptr, 0);
-      if (!tail.ok()) {
-        av_channel_layout_uninit(&in_layout);
-        return tail;
-      }
-    }
-    AVCodecContext* c = aenc.get();
-    SwrContext* raw = nullptr;
-    int rc = swr_alloc_set_opts2(&raw, &c->ch_layout, c->sample_fmt, c->sample_rate, &in_layout,
-                                 static_cast<AVSampleFormat>(frame.format), frame.sample_rate, 0,
-                                 nullptr);
-    // A downmix with the standard coefficients (centre and surrounds at
-    // -3 dB, LFE left out, as ITU-R BS.775), scaled so that no row of the
-    // matrix sums over 1: a loud 5.1 cannot clip in stereo. This is what
-    // ffmpeg's -ac 2 does; without it a float downmix adds up to +7.7 dB.
-    if (rc >= 0) rc = av_opt_set_double(raw, "rematrix_maxval", 1.0, 0);
-    swr.reset(raw);
-    av_channel_layout_uninit(&swr_layout);
-    swr_layout = in_layout;  // takes over its allocation, if any
-    swr_format = frame.format;
-    swr_rate = frame.sample_rate;
-    if (rc < 0 || (rc = swr_init(swr.get())) < 0) {
-      swr.reset();
-      return AvError(rc, "set up audio conversion for", path);
-    }
-    return Status();
-  }
-
-  // Converts `samples` input samples (none: what the resampler still holds)
-  // into the FIFO.
-  Status Resample(const uint8_t** in, int samples) {
-    const int max_out = swr_get_out_samples(swr.get(), samples);
-    if (max_out <= 0) return Status();
-    if (max_out > converted_capacity) {
-      AVCodecContext* c = aenc.get();
-      converted.reset(av_frame_alloc());
-      if (!converted) return ResourceExhausted("out of memory");
-      converted->format = c->sample_fmt;
-      converted->sample_rate = c->sample_rate;
-      if (av_channel_layout_copy(&converted->ch_layout, &c->ch_layout) < 0) {
-        return ResourceExhausted("out of memory");
-      }
-      converted->nb_samples = max_out;
-      if (int rc = av_frame_get_buffer(converted.get(), 0); rc < 0) {
-        converted.reset();
-        converted_capacity = 0;
-        return AvError(rc, "allocate", path);
-      }
-      converted_capacity = max_out;
-    }
-    // The FIFO copies the samples, so the buffer is free again right after.
-    const int got = swr_convert(swr.get(), converted->extended_data, max_out, in, samples);
-    if (got < 0) return AvError(got, "convert audio for", path);
-    if (av_audio_fifo_write(fifo.get(), reinterpret_cast<void**>(converted->extended_data), got) <
-        got) {
-      return ResourceExhausted("out of memory");
-    }
-    audio_position += got;
-    if (audio_to_drop > 0) {
-      const int drop =
-          static_cast<int>(std::min<int64_t>(audio_to_drop, av_audio_fifo_size(fifo.get())));
-      av_audio_fifo_drain(fifo.get(), drop);
-      audio_to_drop -= drop;
-      audio_position -= drop;
-    }
-    return Status();
-  }
-
-  // Where the next sample fed to the resampler lands on the rendition's
-  // timeline, in seconds.
-  double AudioPosition() const {
-    const int rate = aenc->sample_rate;
-    const int64_t held = swr ? swr_get_delay(swr.get(), rate) : 0;
-    return static_cast<double>(audio_position + held) / rate;
-  }
-
-  // Keeps the sound where the source has it: silence up to `time` when the
-  // audio is behind it (a stream that starts late, a hole in the
-  // recording), or the samples before the timeline's start dropped.
-  Status AlignAudio(double time) {
-    constexpr double kTolerance = 0.03;  // well under what people notice
-    if (audio_position == 0 && time < -kTolerance) {
-      audio_to_drop = std::llround(-time * aenc->sample_rate);
-      return Status();
-    }
-    const double behind = time - AudioPosition();
-    if (behind <= kTolerance || time > max_audio_seconds) return Status();
-    if (swr) {  // what the resampler holds goes before the silence
-      VG_RETURN_IF_ERROR(Resample(nullptr, 0));
-      swr.reset();
-    }
-    int64_t left = std::llround((time - AudioPosition()) * aenc->sample_rate);
-    if (!silence) {
-      AVCodecContext* c = aenc.get();
-      silence.reset(av_frame_alloc());
-      if (!silence) return ResourceExhausted("out of memory");
-      silence->format = c->sample_fmt;
-      silence->sample_rate = c->sample_rate;
-      silence->nb_samples = c->sample_rate / 10;
-      if (av_channel_layout_copy(&silence->ch_layout, &c->ch_layout) < 0 ||
-          av_frame_get_buffer(silence.get(), 0) < 0) {
-        silence.reset();
-        return ResourceExhausted("out of memory");
-      }
-      av_samples_set_silence(silence->extended_data, 0, silence->nb_samples,
-                             c->ch_layout.nb_channels, c->sample_fmt);
-    }
-    while (left > 0) {
-      const int n = static_cast<int>(std::min<int64_t>(left, silence->nb_samples));
-      if (av_audio_fifo_write(fifo.get(), reinterpret_cast<void**>(silence->extended_data), n) <
-          n) {
-        return ResourceExhausted("out of memory");
-      }
-      left -= n;
-      audio_position += n;
-      VG_RETURN_IF_ERROR(DrainAudio(/*flush=*/false));
-    }
-    return Status();
-  }
-
-  // Encodes whole encoder frames from the FIFO (all that is left when
-  // `flush`).
-  Status DrainAudio(bool flush) {
-    const int frame_size = aenc->frame_size;
-    while (av_audio_fifo_size(fifo.get()) >= frame_size ||
-           (flush && av_audio_fifo_size(fifo.get()) > 0)) {
-      const int n = std::min(frame_size, av_audio_fifo_size(fifo.get()));
-      audio_out->nb_samples = n;
-      int rc = av_frame_make_writable(audio_out.get());
-      if (rc < 0) return AvError(rc, "encode rendition", path);
-      if (av_audio_fifo_read(fifo.get(), reinterpret_cast<void**>(audio_out->data), n) < n) {
-        return Internal("audio FIFO underrun in " + path);
-      }
-      VG_RETURN_IF_ERROR(TakeAudio(*audio_out));
-    }
-    if (!normaliser) return Status();
-    if (flush) {
-      VG_RETURN_IF_ERROR(normaliser->Push(nullptr));
-      VG_RETURN_IF_ERROR(PullNormalised());
-    }
-    while (av_audio_fifo_size(normalised.get()) >= frame_size ||
-           (flush && av_audio_fifo_size(normalised.get()) > 0)) {
-      const int n = std::min(frame_size, av_audio_fifo_size(normalised.get()));
-      audio_out->nb_samples = n;
-      int rc = av_frame_make_writable(audio_out.get());
-      if (rc < 0) return AvError(rc, "encode rendition", path);
-      if (av_audio_fifo_read(normalised.get(), reinterpret_cast<void**>(audio_out->data), n) < n) {
-        return Internal("audio FIFO underrun in " + path);
-      }
-      VG_RETURN_IF_ERROR(trial ? trial->Add(*audio_out) : EncodeAudio(*audio_out));
-    }
-    return Status();
-  }
-
-  // The rendition's sound, a frame at a time: measured (the pass of a
-  // normalised rendition), normalised, or encoded.
-  Status TakeAudio(AVFrame& frame) {
-    if (measuring) return before->Add(frame);
-    if (!normaliser) return EncodeAudio(frame);
-    FramePtr ref(av_frame_clone(&frame));
-    if (!ref) return ResourceExhausted("out of memory");
-    VG_RETURN_IF_ERROR(normaliser->Push(ref.get()));
-    return PullNormalised();
-  }
-
-  Status PullNormalised() {
-    if (!normalised_in) {
-      normalised_in.reset(av_frame_alloc());
-      if (!normalised_in) return ResourceExhausted("out of memory");
-    }
-    for (;;) {
-      VG_ASSIGN_OR_RETURN(bool got, normaliser->Pull(normalised_in.get()));
-      if (!got) return Status();
-      const int n = normalised_in->nb_samples;
-      const int wrote = av_audio_fifo_write(
-          normalised.get(), reinterpret_cast<void**>(normalised_in->extended_data), n);
-      av_frame_unref(normalised_in.get());
-      if (wrote < n) return ResourceExhausted("out of memory");
-    }
-  }
-
-  Status EncodeAudio(AVFrame& frame) {
-    frame.pts = audio_pts;
-    audio_pts += frame.nb_samples;
-    if (after) VG_RETURN_IF_ERROR(after->Add(frame));
-    return Write(aenc.get(), &frame);
-  }
-
-  // A source audio frame at `time_seconds` from its stream's start.
-  Status TakeSourceAudio(const AVFrame& frame, double time_seconds) {
-    ++audio_frames_in;
-    VG_RETURN_IF_ERROR(AlignAudio(time_seconds + audio_shift));
-    VG_RETURN_IF_ERROR(SetUpResampler(frame));
-    VG_RETURN_IF_ERROR(
-        Resample(const_cast<const uint8_t**>(frame.extended_data), frame.nb_samples));
-    return DrainAudio(/*flush=*/false);
   }
 
   Status OpenVideo(const RenditionSpec& spec, const StreamInfo& video, const HlsOutput& hls,
@@ -678,55 +460,6 @@ struct RenditionEncoder::State {
     return Status();
   }
 
-  Status OpenAudio(const RenditionSpec& spec, const StreamInfo& audio, bool global_header) {
-    const char* name = spec.audio_codec == "opus" ? "libopus" : "aac";
-    const AVCodec* codec = avcodec_find_encoder_by_name(name);
-    if (!codec) return Internal(std::string("the FFmpeg build has no ") + name + " encoder");
-    aenc.reset(avcodec_alloc_context3(codec));
-    if (!aenc) return ResourceExhausted("out of memory");
-    AVCodecContext* c = aenc.get();
-    // The encoder's own sample format: float (planar, else packed) when it
-    // takes that, so nothing is lost or clipped on the way.
-    c->sample_fmt = codec->sample_fmts ? codec->sample_fmts[0] : AV_SAMPLE_FMT_FLTP;
-    int rank = 0;
-    for (const AVSampleFormat* f = codec->sample_fmts; f && *f != AV_SAMPLE_FMT_NONE; ++f) {
-      const int r = *f == AV_SAMPLE_FMT_FLTP ? 2 : *f == AV_SAMPLE_FMT_FLT ? 1 : 0;
-      if (r > rank) {
-        rank = r;
-        c->sample_fmt = *f;
-      }
-    }
-    int rate = std::clamp(*audio.sample_rate, 8000, 96000);
-    if (codec->supported_samplerates) {  // Opus: 48 kHz unless the source rate is allowed
-      int chosen = 0;
-      for (const int* r = codec->supported_samplerates; *r; ++r) {
-        if (*r == rate) chosen = rate;
-      }
-      rate = chosen ? chosen : 48000;
-    }
-    c->sample_rate = rate;
-    av_channel_layout_default(&c->ch_layout, std::min(*audio.channels, 2));
-    c->bit_rate = spec.audio_bitrate;
-    c->time_base = AVRational{1, c->sample_rate};
-    if (global_header) c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-    if (int rc = avcodec_open2(c, codec, nullptr); rc < 0) {
-      return AvError(rc, std::string("open ") + name + " for", path);
-    }
-    const int frame_size = c->frame_size > 0 ? c->frame_size : 1024;
-    c->frame_size = frame_size;
-    fifo.reset(av_audio_fifo_alloc(c->sample_fmt, c->ch_layout.nb_channels, frame_size * 4));
-    audio_out.reset(av_frame_alloc());
-    if (!fifo || !audio_out) return ResourceExhausted("out of memory");
-    audio_out->format = c->sample_fmt;
-    audio_out->sample_rate = c->sample_rate;
-    av_channel_layout_copy(&audio_out->ch_layout, &c->ch_layout);
-    audio_out->nb_samples = frame_size;
-    if (int rc = av_frame_get_buffer(audio_out.get(), 0); rc < 0) {
-      return AvError(rc, "allocate", path);
-    }
-    return Status();
-  }
-
   // Writes the video read back from the spool to every muxer, up to
   // `seconds` (all of it for infinity).
   Status ReplayVideoUntil(double seconds) {
@@ -745,22 +478,7 @@ struct RenditionEncoder::State {
         return Status();
       }
       replay_pending = false;
-      for (size_t i = 0; i < muxers.size(); ++i) {
-        Muxer& m = muxers[i];
-        AVPacket* p = replay_pkt.get();
-        int rc = 0;
-        if (i + 1 < muxers.size()) {
-          if ((rc = av_packet_ref(copy.get(), replay_pkt.get())) < 0) {
-            return AvError(rc, "copy", path);
-          }
-          p = copy.get();
-        }
-        av_packet_rescale_ts(p, from, m.video->time_base);
-        p->stream_index = m.video->index;
-        rc = av_interleaved_write_frame(m.ctx.get(), p);
-        av_packet_unref(p);
-        if (rc < 0) return AvError(rc, "write rendition", m.path);
-      }
+      VG_RETURN_IF_ERROR(Fanout(*replay_pkt, from, /*is_video=*/true));
     }
   }
 
@@ -812,17 +530,19 @@ struct RenditionEncoder::State {
   Status NormaliseAndMux() {
     figures_before = before->Figures();
     measuring = false;
-    AVCodecContext* c = aenc.get();
+    audio->MeasureInsteadOfEncoding(nullptr);
+    const AVCodecContext& c = audio->codec();
     if (figures_before->integrated_lufs) {
       double correction = 0;
       VG_RETURN_IF_ERROR(MakeNormaliser(correction));
-      if (!normaliser->linear()) {
+      if (!linear) {
         // A limiter takes loudness with the peaks it holds down: a trial
         // run measures how much, and the gain makes it up (a third decode
         // of the sound, only for such sounds).
-        VG_ASSIGN_OR_RETURN(trial,
-                            LoudnessMeasure::Create(c->ch_layout.nb_channels, c->sample_rate));
+        VG_ASSIGN_OR_RETURN(trial, LoudnessMeasure::Create(c.ch_layout.nb_channels, c.sample_rate));
+        audio->MeasureNormalisedInsteadOfEncoding(trial.get());
         VG_RETURN_IF_ERROR(DecodeSoundAgain());
+        audio->MeasureNormalisedInsteadOfEncoding(nullptr);
         const LoudnessFigures tried = trial->Figures();
         trial.reset();
         if (tried.integrated_lufs) {
@@ -832,7 +552,8 @@ struct RenditionEncoder::State {
         VG_RETURN_IF_ERROR(MakeNormaliser(correction));
       }
     }
-    VG_ASSIGN_OR_RETURN(after, LoudnessMeasure::Create(c->ch_layout.nb_channels, c->sample_rate));
+    VG_ASSIGN_OR_RETURN(after, LoudnessMeasure::Create(c.ch_layout.nb_channels, c.sample_rate));
+    audio->MeasureWhatIsEncoded(after.get());
     VG_RETURN_IF_ERROR(OpenOutputs());
     if (spool) {
       spooling = false;
@@ -842,46 +563,45 @@ struct RenditionEncoder::State {
       replay = true;
     }
     VG_RETURN_IF_ERROR(DecodeSoundAgain());
-    VG_RETURN_IF_ERROR(Write(aenc.get(), nullptr));
+    VG_RETURN_IF_ERROR(audio->Flush(/*drain_encoder=*/true));
     if (replay) VG_RETURN_IF_ERROR(ReplayVideoUntil(std::numeric_limits<double>::infinity()));
+    audio->MeasureWhatIsEncoded(nullptr);
     figures_after = after->Figures();
     return Status();
   }
 
   Status MakeNormaliser(double correction_db) {
-    AVCodecContext* c = aenc.get();
-    VG_ASSIGN_OR_RETURN(normaliser, LoudnessNormaliser::Create(
-                                        c->sample_fmt, c->sample_rate, c->ch_layout,
-                                        *figures_before, *loudness_target, correction_db, path));
-    normalised.reset(av_audio_fifo_alloc(c->sample_fmt, c->ch_layout.nb_channels, 4096));
-    if (!normalised) return ResourceExhausted("out of memory");
-    return Status();
+    const AVCodecContext& c = audio->codec();
+    VG_ASSIGN_OR_RETURN(
+        std::unique_ptr<LoudnessNormaliser> n,
+        LoudnessNormaliser::Create(c.sample_fmt, c.sample_rate, c.ch_layout, *figures_before,
+                                   *loudness_target, correction_db, path));
+    normalised = true;
+    linear = n->linear();
+    return audio->NormaliseWith(std::move(n));
   }
 
   // Decodes the source's sound alone (not the video) through the sound's
-  // path from the top: aligned, resampled, normalised, then encoded (or
-  // measured, on a trial).
+  // path from the top, up to the encoder (the caller drains it).
   Status DecodeSoundAgain() {
-    swr.reset();
-    av_audio_fifo_reset(fifo.get());
-    audio_position = audio_to_drop = audio_pts = audio_frames_in = 0;
+    audio->Restart();
     struct SoundSink final : FrameSink {
-      State* s;
-      explicit SoundSink(State* state) : s(state) {}
+      RenditionAudio* audio;
+      explicit SoundSink(RenditionAudio* a) : audio(a) {}
       Status OnAudioFrame(const AVFrame& frame, double time_seconds) override {
-        return s->TakeSourceAudio(frame, time_seconds);
+        return audio->Take(frame, time_seconds);
       }
-    } sound(this);
+    } sound(audio.get());
     DecodeOptions options = source.options;
     options.video = false;
     VG_RETURN_IF_ERROR(DecodePass(source.path, {&sound}, options).status());
-    if (swr) VG_RETURN_IF_ERROR(Resample(nullptr, 0));
-    return DrainAudio(/*flush=*/true);
+    return audio->Flush(/*drain_encoder=*/false);
   }
 
   // Adds the encoders' streams to `m`.
   Status AddStreams(Muxer& m, bool hevc, bool with_audio = true) {
-    for (AVCodecContext* c : {venc.get(), with_audio ? aenc.get() : nullptr}) {
+    const AVCodecContext* sound = audio && with_audio ? &audio->codec() : nullptr;
+    for (const AVCodecContext* c : {static_cast<const AVCodecContext*>(venc.get()), sound}) {
       if (!c) continue;
       AVStream* st = avformat_new_stream(m.ctx.get(), nullptr);
       if (!st) return ResourceExhausted("out of memory");
@@ -913,9 +633,7 @@ double RenditionEncoder::frame_rate() const { return s_->venc ? s_->frame_rate :
 
 nlohmann::json RenditionEncoder::LoudnessJson() const {
   if (!s_->loudness_target || !s_->figures_before) return nullptr;
-  const char* mode = !s_->normaliser            ? "untouched"
-                     : s_->normaliser->linear() ? "linear"
-                                                : "limited";
+  const char* mode = !s_->normalised ? "untouched" : s_->linear ? "linear" : "limited";
   return {{"target", s_->loudness_target->integrated_lufs},
           {"true_peak_limit", s_->loudness_target->true_peak_dbtp},
           {"mode", mode},
@@ -927,7 +645,8 @@ std::string RenditionEncoder::video_codec() const {
   return s_->venc ? avcodec_get_name(s_->venc->codec_id) : "";
 }
 std::string RenditionEncoder::audio_codec() const {
-  return s_->aenc && s_->audio_frames_in > 0 ? avcodec_get_name(s_->aenc->codec_id) : "";
+  return s_->audio && s_->audio->frames_in() > 0 ? avcodec_get_name(s_->audio->codec().codec_id)
+                                                 : "";
 }
 
 std::string RenditionEncoder::hls_codecs() const {
@@ -936,7 +655,8 @@ std::string RenditionEncoder::hls_codecs() const {
     out = VideoCodecString(*v, s_->frame_rate);
     if (out.empty()) return "";  // a partial list would hide the video from players
   }
-  if (const AVCodecContext* a = s_->aenc.get(); a && s_->audio_frames_in > 0) {
+  if (const AVCodecContext* a = s_->audio ? &s_->audio->codec() : nullptr;
+      a && s_->audio->frames_in() > 0) {
     const std::string audio = AudioCodecString(*a);
     if (audio.empty()) return "";
     out += (out.empty() ? "" : ",") + audio;
@@ -970,25 +690,31 @@ Result<std::unique_ptr<RenditionEncoder>> RenditionEncoder::Create(const std::st
   if (!video && !audio) return InvalidArgument("no stream to encode into " + path);
   // The timeline starts with the pictures, or with the sound when that
   // starts well before them (not for an AAC encoder's priming).
+  double audio_shift = 0;
   if (video && audio) {
     const double origin =
         audio->start_time < video->start_time - 0.1 ? audio->start_time : video->start_time;
     s->video_shift = video->start_time - origin;
-    s->audio_shift = audio->start_time - origin;
+    audio_shift = audio->start_time - origin;
   }
   const double length = probe.PlayingSeconds();
-  s->max_audio_seconds = length > 0 ? length + 1 : 48 * 3600.0;
 
   // Both MP4 and fMP4 HLS want the parameter sets out of band.
   if (video) {
     s->rotation = video->rotation;
     VG_RETURN_IF_ERROR(s->OpenVideo(spec, *video, hls, /*global_header=*/true));
   }
-  if (audio) VG_RETURN_IF_ERROR(s->OpenAudio(spec, *audio, /*global_header=*/true));
+  if (audio) {
+    State* state = s.get();
+    VG_ASSIGN_OR_RETURN(
+        s->audio,
+        RenditionAudio::Open(spec, *audio, audio_shift, length > 0 ? length + 1 : 48 * 3600.0, path,
+                             [state](AVPacket& p) { return state->WriteAudio(p); }));
+  }
 
   s->hls_out = hls;
   s->tag_hvc1 = spec.codec == "hevc";
-  if (spec.loudness_target && s->aenc) {
+  if (spec.loudness_target && s->audio) {
     if (source.path.empty()) {
       return InvalidArgument("rendition '" + spec.name +
                              "': loudness normalisation needs the source's path");
@@ -996,8 +722,9 @@ Result<std::unique_ptr<RenditionEncoder>> RenditionEncoder::Create(const std::st
     s->loudness_target = LoudnessTarget{*spec.loudness_target, spec.true_peak_limit};
     s->source = source;
     s->measuring = true;
-    VG_ASSIGN_OR_RETURN(
-        s->before, LoudnessMeasure::Create(s->aenc->ch_layout.nb_channels, s->aenc->sample_rate));
+    const AVCodecContext& c = s->audio->codec();
+    VG_ASSIGN_OR_RETURN(s->before, LoudnessMeasure::Create(c.ch_layout.nb_channels, c.sample_rate));
+    s->audio->MeasureInsteadOfEncoding(s->before.get());
     if (s->venc) {
       VG_ASSIGN_OR_RETURN(s->spool, PacketSpool::Create(path + ".video.spool"));
       s->spooling = true;
@@ -1036,20 +763,16 @@ Status RenditionEncoder::OnVideoFrame(const AVFrame& frame, double time_seconds)
 }
 
 Status RenditionEncoder::OnAudioFrame(const AVFrame& frame, double time_seconds) {
-  if (!s_->aenc || s_->finished) return Status();
-  return s_->TakeSourceAudio(frame, time_seconds);
+  if (!s_->audio || s_->finished) return Status();
+  return s_->audio->Take(frame, time_seconds);
 }
 
 Status RenditionEncoder::Finish() {
   if (s_->finished) return Status();
   s_->finished = true;
-  if (s_->aenc) {
-    if (s_->swr) VG_RETURN_IF_ERROR(s_->Resample(nullptr, 0));  // the resampler's tail
-    VG_RETURN_IF_ERROR(s_->DrainAudio(/*flush=*/true));
-    if (!s_->measuring) VG_RETURN_IF_ERROR(s_->Write(s_->aenc.get(), nullptr));
-  }
+  if (s_->audio) VG_RETURN_IF_ERROR(s_->audio->Flush(/*drain_encoder=*/!s_->measuring));
   if (s_->deinterlacer) VG_RETURN_IF_ERROR(s_->DrainDeinterlacer(/*flush=*/true));
-  if (s_->venc) VG_RETURN_IF_ERROR(s_->Write(s_->venc.get(), nullptr));
+  if (s_->venc) VG_RETURN_IF_ERROR(s_->WriteVideo(nullptr));
   if (s_->measuring) {
     Status done = s_->NormaliseAndMux();
     s_->spool.reset();  // removes its file
