@@ -338,6 +338,7 @@ Status ReadRoot(const toml::table& root, const std::string& source, Config& c) {
       if (has_target) spec.loudness_target = target;
       bool has_limit = false;
       VG_RETURN_IF_ERROR(rr.Number("true_peak_limit", spec.true_peak_limit, has_limit));
+      VG_RETURN_IF_ERROR(rr.Str("dynamic_range", spec.dynamic_range));
       VG_RETURN_IF_ERROR(rr.Finish());
       if (spec.name.empty()) {
         return InvalidArgument("config " + source + ": '" + where + ".name' is required");

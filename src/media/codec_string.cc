@@ -1,5 +1,9 @@
 #include "media/codec_string.h"
 
+extern "C" {
+#include <libavutil/pixdesc.h>
+}
+
 #include <fmt/format.h>
 
 #include <array>
@@ -102,12 +106,12 @@ std::string HevcCodecString(std::span<const uint8_t> d) {
   return out;
 }
 
-std::string Av1CodecString(std::span<const uint8_t> d) {
+std::string Av1CodecString(std::span<const uint8_t> d, int bit_depth) {
   // An av1C record (marker bit set) carries profile, level and tier in its
   // bytes 1-2; else the extradata is the sequence header OBU itself.
   if (d.size() >= 4 && d[0] == 0x81) {
     const int profile = d[1] >> 5, level = d[1] & 0x1f, tier = d[2] >> 7;
-    return fmt::format("av01.{}.{:02d}{}.08", profile, level, tier ? 'H' : 'M');
+    return fmt::format("av01.{}.{:02d}{}.{:02d}", profile, level, tier ? 'H' : 'M', bit_depth);
   }
   BitReader r(d);
   r.Read(1);  // forbidden
@@ -147,7 +151,7 @@ std::string Av1CodecString(std::span<const uint8_t> d) {
     if (level > 7) tier = r.Read(1);
   }
   if (r.overrun()) return "";
-  return fmt::format("av01.{}.{:02d}{}.08", profile, level, tier ? 'H' : 'M');
+  return fmt::format("av01.{}.{:02d}{}.{:02d}", profile, level, tier ? 'H' : 'M', bit_depth);
 }
 
 std::string Vp9CodecString(int width, int height, double frame_rate) {
@@ -179,6 +183,12 @@ std::string Vp9CodecString(int width, int height, double frame_rate) {
   return "";
 }
 
+// The luma bit depth of `format` (8 when unknown).
+static int BitDepth(AVPixelFormat format) {
+  const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(format);
+  return d != nullptr && d->nb_components > 0 ? d->comp[0].depth : 8;
+}
+
 std::string VideoCodecString(const AVCodecContext& encoder, double frame_rate) {
   const std::span<const uint8_t> extradata(
       encoder.extradata, encoder.extradata ? static_cast<size_t>(encoder.extradata_size) : 0);
@@ -188,7 +198,7 @@ std::string VideoCodecString(const AVCodecContext& encoder, double frame_rate) {
     case AV_CODEC_ID_HEVC:
       return HevcCodecString(extradata);
     case AV_CODEC_ID_AV1:
-      return Av1CodecString(extradata);
+      return Av1CodecString(extradata, BitDepth(encoder.pix_fmt));
     case AV_CODEC_ID_VP9:
       return Vp9CodecString(encoder.width, encoder.height, frame_rate);
     default:

@@ -31,7 +31,7 @@ std::string AudioCodecString(const AVCodecContext& encoder);
 // The pieces above, on raw header bytes (exposed for tests).
 std::string AvcCodecString(std::span<const uint8_t> extradata);
 std::string HevcCodecString(std::span<const uint8_t> extradata);
-std::string Av1CodecString(std::span<const uint8_t> extradata);
+std::string Av1CodecString(std::span<const uint8_t> extradata, int bit_depth = 8);
 std::string Vp9CodecString(int width, int height, double frame_rate);
 
 }  // namespace vidgate::media

@@ -101,6 +101,7 @@ TEST(CodecStringTest, Av1FromTheSequenceHeader) {
     EXPECT_EQ(Av1CodecString(obu), "av01.0.08M.08") << "timing info " << timing;
   }
   EXPECT_EQ(Av1CodecString(std::vector<uint8_t>{0x81, 0x09, 0x80, 0x00}), "av01.0.09H.08");
+  EXPECT_EQ(Av1CodecString(std::vector<uint8_t>{0x81, 0x09, 0x80, 0x00}, 10), "av01.0.09H.10");
   EXPECT_EQ(Av1CodecString(std::vector<uint8_t>{0x12, 0x00}), "") << "a temporal delimiter";
 }
 

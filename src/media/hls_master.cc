@@ -74,6 +74,7 @@ std::string HlsMasterPlaylist(const std::vector<HlsVariant>& variants) {
     if (v.width > 0 && v.height > 0) out += fmt::format(",RESOLUTION={}x{}", v.width, v.height);
     if (v.frame_rate > 0) out += fmt::format(",FRAME-RATE={:.3f}", v.frame_rate);
     if (!v.codecs.empty()) out += fmt::format(",CODECS=\"{}\"", v.codecs);
+    if (!v.video_range.empty()) out += ",VIDEO-RANGE=" + v.video_range;
     out += "\n" + v.uri + "\n";
   }
   return out;

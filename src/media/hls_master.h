@@ -17,6 +17,7 @@ struct HlsVariant {
   int width = 0, height = 0;     // RESOLUTION, left out when 0 (audio only)
   double frame_rate = 0;         // FRAME-RATE, left out when 0
   std::string codecs;            // CODECS, left out when empty
+  std::string video_range;       // VIDEO-RANGE (SDR, PQ, HLG), left out when empty
 };
 
 // Measures a media playlist written on local disk, in bits per second: the

@@ -52,14 +52,18 @@ TEST_F(HlsMasterTest, MissingSegmentOrEmptyPlaylistIsAnError) {
 }
 
 TEST(HlsMasterPlaylistTest, ListsEveryVariantWithItsAttributes) {
-  std::string text =
-      HlsMasterPlaylist({{"hd/index.m3u8", 900000, 800000, 1280, 720, 25, "avc1.64001f,mp4a.40.2"},
-                         {"audio/index.m3u8", 130000, 128000, 0, 0, 0, ""}});
-  EXPECT_EQ(text,
-            "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n"
-            "#EXT-X-STREAM-INF:BANDWIDTH=900000,AVERAGE-BANDWIDTH=800000,RESOLUTION=1280x720,"
-            "FRAME-RATE=25.000,CODECS=\"avc1.64001f,mp4a.40.2\"\nhd/index.m3u8\n"
-            "#EXT-X-STREAM-INF:BANDWIDTH=130000,AVERAGE-BANDWIDTH=128000\naudio/index.m3u8\n");
+  std::string text = HlsMasterPlaylist(
+      {{"hd/index.m3u8", 900000, 800000, 1280, 720, 25, "avc1.64001f,mp4a.40.2", "SDR"},
+       {"hdr/index.m3u8", 1900000, 1800000, 1280, 720, 25, "hvc1.2.4.L93.B0,mp4a.40.2", "PQ"},
+       {"audio/index.m3u8", 130000, 128000, 0, 0, 0, "", ""}});
+  EXPECT_EQ(
+      text,
+      "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n"
+      "#EXT-X-STREAM-INF:BANDWIDTH=900000,AVERAGE-BANDWIDTH=800000,RESOLUTION=1280x720,"
+      "FRAME-RATE=25.000,CODECS=\"avc1.64001f,mp4a.40.2\",VIDEO-RANGE=SDR\nhd/index.m3u8\n"
+      "#EXT-X-STREAM-INF:BANDWIDTH=1900000,AVERAGE-BANDWIDTH=1800000,RESOLUTION=1280x720,"
+      "FRAME-RATE=25.000,CODECS=\"hvc1.2.4.L93.B0,mp4a.40.2\",VIDEO-RANGE=PQ\nhdr/index.m3u8\n"
+      "#EXT-X-STREAM-INF:BANDWIDTH=130000,AVERAGE-BANDWIDTH=128000\naudio/index.m3u8\n");
 }
 
 }  // namespace

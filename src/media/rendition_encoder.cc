@@ -10,10 +10,13 @@
 
 extern "C" {
 #include <libavutil/display.h>
+#include <libavutil/mastering_display_metadata.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 }
+
+#include <fmt/format.h>
 
 #include <array>
 #include <cmath>
@@ -125,6 +128,43 @@ Status SetFirstTrackRotation(const std::string& path, int rotation) {
   return WriteLocalFile(path, b);
 }
 
+// x265's HDR10 parameters for `c`'s static metadata: chromaticities in
+// 0.00002 units, luminance in 0.0001 cd/m² (SMPTE ST 2086 as HEVC's SEI).
+std::string X265HdrParams(const ColourInfo& c) {
+  std::string out;
+  if (const auto& m = c.mastering_display) {
+    auto xy = [](double x, double y) {
+      return fmt::format("({},{})", std::lround(x * 50000), std::lround(y * 50000));
+    };
+    out += ":hdr10=1:master-display=G" + xy(m->green_x, m->green_y) + "B" +
+           xy(m->blue_x, m->blue_y) + "R" + xy(m->red_x, m->red_y) + "WP" +
+           xy(m->white_x, m->white_y) +
+           fmt::format("L({},{})", std::lround(m->max_luminance * 10000),
+                       std::lround(m->min_luminance * 10000));
+  }
+  if (const auto& l = c.content_light_level) {
+    out += fmt::format(":max-cll={},{}", l->max_content, l->max_average);
+  }
+  return out;
+}
+
+// SVT-AV1's: chromaticities and luminance as decimal numbers.
+std::string SvtAv1HdrParams(const ColourInfo& c) {
+  std::string out;
+  if (const auto& m = c.mastering_display) {
+    out += fmt::format(
+        "mastering-display=G({:.5f},{:.5f})B({:.5f},{:.5f})R({:.5f},{:.5f})"
+        "WP({:.5f},{:.5f})L({:.4f},{:.4f})",
+        m->green_x, m->green_y, m->blue_x, m->blue_y, m->red_x, m->red_y, m->white_x, m->white_y,
+        m->max_luminance, m->min_luminance);
+  }
+  if (const auto& l = c.content_light_level) {
+    out += fmt::format("{}content-light={},{}", out.empty() ? "" : ":", l->max_content,
+                       l->max_average);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string DefaultPreset(const std::string& codec) {
@@ -179,6 +219,14 @@ Status CheckRenditionSpec(const RenditionSpec& spec) {
   if (spec.loudness_target && !(*spec.loudness_target >= -70 && *spec.loudness_target <= -5)) {
     return InvalidArgument(where + ": loudness_target must be between -70 and -5 LUFS");
   }
+  if (spec.dynamic_range != "sdr" && spec.dynamic_range != "keep") {
+    return InvalidArgument(where + ": dynamic_range '" + spec.dynamic_range +
+                           "' is not one of sdr, keep");
+  }
+  if (spec.dynamic_range == "keep" && spec.codec != "hevc" && spec.codec != "av1") {
+    return InvalidArgument(where + ": dynamic_range keep needs codec hevc or av1 (10-bit); " +
+                           spec.codec + " renditions are SDR");
+  }
   if (!(spec.true_peak_limit >= -9 && spec.true_peak_limit <= 0)) {
     return InvalidArgument(where + ": true_peak_limit must be between -9 and 0 dBTP");
   }
@@ -200,6 +248,7 @@ struct RenditionEncoder::State {
   AVColorSpace sws_matrix = AVCOL_SPC_UNSPECIFIED;
   bool sws_full_range = false;
   bool zscale_refused = false;              // zimg refused this video's pictures
+  bool keep_hdr = false;                    // dynamic_range keep, of an HDR source
   std::optional<ColourInfo> stream_colour;  // the probe's, for what frames leave unsaid
   std::unique_ptr<FilterChain> converter;   // zscale, for pictures not BT.709 SDR
   FramePtr to_convert, converted_picture;
@@ -301,7 +350,8 @@ struct RenditionEncoder::State {
     // matrix, range or an HDR curve go through zscale, or players would
     // show shifted colours (BT.601 green read as BT.709 turns yellowish) or
     // a grey, washed-out HDR picture.
-    const bool sdr_bt709 = colour.IsSdrWith(AVCOL_SPC_BT709);
+    // Kept HDR is scaled only: the samples keep their matrix and curve.
+    const bool sdr_bt709 = keep_hdr || colour.IsSdrWith(AVCOL_SPC_BT709);
     if (!sdr_bt709 && !zscale_refused) {
       Result<bool> got = ConvertPicture(frame, colour, pts);
       if (got.ok()) {
@@ -337,7 +387,7 @@ struct RenditionEncoder::State {
     // picture's: RGB, or YUV when zscale refused it.
     const AVColorSpace from = colour.rgb ? AVCOL_SPC_BT709 : colour.matrix;
     const bool full = colour.rgb || colour.full_range;
-    if (sws.get() != sws_for || from != sws_matrix || full != sws_full_range) {
+    if (!keep_hdr && (sws.get() != sws_for || from != sws_matrix || full != sws_full_range)) {
       sws_setColorspaceDetails(sws.get(), sws_getCoefficients(from), full ? 1 : 0,
                                sws_getCoefficients(SWS_CS_ITU709), 0, 0, 1 << 16, 1 << 16);
       sws_for = sws.get();
@@ -406,13 +456,25 @@ struct RenditionEncoder::State {
     c->width = out_w;
     c->height = out_h;
     c->sample_aspect_ratio = AVRational{1, 1};
-    c->pix_fmt = AV_PIX_FMT_YUV420P;
-    // What an SDR rendition holds, said in the bitstream and the container.
-    c->color_primaries = AVCOL_PRI_BT709;
-    c->color_trc = AVCOL_TRC_BT709;
-    c->colorspace = AVCOL_SPC_BT709;
-    c->color_range = AVCOL_RANGE_MPEG;
     stream_colour = video.colour;
+    keep_hdr = spec.dynamic_range == "keep" && video.colour && video.colour->IsHdr();
+    if (keep_hdr) {
+      // HDR as the source has it: 10 bits, its tags (BT.2020 and PQ or HLG).
+      const ColourInfo& hdr = *video.colour;
+      c->pix_fmt = AV_PIX_FMT_YUV420P10LE;
+      c->color_primaries =
+          hdr.av_primaries != AVCOL_PRI_UNSPECIFIED ? hdr.av_primaries : AVCOL_PRI_BT2020;
+      c->color_trc = hdr.av_transfer;
+      c->colorspace = hdr.av_matrix != AVCOL_SPC_UNSPECIFIED ? hdr.av_matrix : AVCOL_SPC_BT2020_NCL;
+      c->color_range = AVCOL_RANGE_MPEG;
+    } else {
+      // What an SDR rendition holds, said in the bitstream and the container.
+      c->pix_fmt = AV_PIX_FMT_YUV420P;
+      c->color_primaries = AVCOL_PRI_BT709;
+      c->color_trc = AVCOL_TRC_BT709;
+      c->colorspace = AVCOL_SPC_BT709;
+      c->color_range = AVCOL_RANGE_MPEG;
+    }
     c->time_base = AVRational{1, 1000};
     if (video.frame_rate && *video.frame_rate > 0 && *video.frame_rate < 1000) {
       frame_rate = *video.frame_rate;
@@ -435,12 +497,17 @@ struct RenditionEncoder::State {
       av_opt_set(c->priv_data, "preset", preset.c_str(), 0);
       if (spec.bitrate == 0) av_opt_set(c->priv_data, "crf", crf.c_str(), 0);
       if (spec.codec == "hevc") {
-        av_opt_set(c->priv_data, "x265-params",
-                   hls.dir.empty() ? "log-level=error" : "log-level=error:open-gop=0", 0);
+        std::string params = hls.dir.empty() ? "log-level=error" : "log-level=error:open-gop=0";
+        if (keep_hdr) params += X265HdrParams(*video.colour);
+        av_opt_set(c->priv_data, "x265-params", params.c_str(), 0);
       }
     } else if (spec.codec == "av1") {
       av_opt_set(c->priv_data, "preset", preset.c_str(), 0);
       if (spec.bitrate == 0) av_opt_set(c->priv_data, "crf", crf.c_str(), 0);
+      if (keep_hdr) {
+        const std::string params = SvtAv1HdrParams(*video.colour);
+        if (!params.empty()) av_opt_set(c->priv_data, "svtav1-params", params.c_str(), 0);
+      }
     } else {  // vp9
       av_opt_set(c->priv_data, "deadline", "good", 0);
       av_opt_set(c->priv_data, "cpu-used", preset.c_str(), 0);
@@ -598,6 +665,35 @@ struct RenditionEncoder::State {
     return audio->Flush(/*drain_encoder=*/false);
   }
 
+  // The source's HDR10 static metadata on an output stream (MP4 writes it
+  // as mdcv and clli boxes).
+  Status AddHdrSideData(AVStream& st) const {
+    if (const auto& m = stream_colour->mastering_display) {
+      auto* d = reinterpret_cast<AVMasteringDisplayMetadata*>(av_stream_new_side_data(
+          &st, AV_PKT_DATA_MASTERING_DISPLAY_METADATA, sizeof(AVMasteringDisplayMetadata)));
+      if (!d) return ResourceExhausted("out of memory");
+      *d = AVMasteringDisplayMetadata{};
+      const double xy[3][2] = {
+          {m->red_x, m->red_y}, {m->green_x, m->green_y}, {m->blue_x, m->blue_y}};
+      for (int i = 0; i < 3; ++i) {
+        for (int j = 0; j < 2; ++j) d->display_primaries[i][j] = av_d2q(xy[i][j], 50000);
+      }
+      d->white_point[0] = av_d2q(m->white_x, 50000);
+      d->white_point[1] = av_d2q(m->white_y, 50000);
+      d->min_luminance = av_d2q(m->min_luminance, 10000);
+      d->max_luminance = av_d2q(m->max_luminance, 10000);
+      d->has_primaries = d->has_luminance = 1;
+    }
+    if (const auto& l = stream_colour->content_light_level) {
+      auto* d = reinterpret_cast<AVContentLightMetadata*>(av_stream_new_side_data(
+          &st, AV_PKT_DATA_CONTENT_LIGHT_LEVEL, sizeof(AVContentLightMetadata)));
+      if (!d) return ResourceExhausted("out of memory");
+      d->MaxCLL = static_cast<unsigned>(l->max_content);
+      d->MaxFALL = static_cast<unsigned>(l->max_average);
+    }
+    return Status();
+  }
+
   // Adds the encoders' streams to `m`.
   Status AddStreams(Muxer& m, bool hevc, bool with_audio = true) {
     const AVCodecContext* sound = audio && with_audio ? &audio->codec() : nullptr;
@@ -611,6 +707,7 @@ struct RenditionEncoder::State {
       st->time_base = c->time_base;
       // Apple players want HEVC tagged hvc1 (parameter sets in the sample entry).
       if (c == venc.get() && hevc) st->codecpar->codec_tag = MKTAG('h', 'v', 'c', '1');
+      if (c == venc.get() && keep_hdr) VG_RETURN_IF_ERROR(AddHdrSideData(*st));
       // Pictures stay as recorded; players turn them as the source said.
       if (c == venc.get() && rotation != 0) {
         auto* matrix = reinterpret_cast<int32_t*>(
@@ -630,6 +727,12 @@ RenditionEncoder::~RenditionEncoder() = default;
 int RenditionEncoder::width() const { return s_->venc ? s_->venc->width : 0; }
 int RenditionEncoder::height() const { return s_->venc ? s_->venc->height : 0; }
 double RenditionEncoder::frame_rate() const { return s_->venc ? s_->frame_rate : 0; }
+
+std::string RenditionEncoder::dynamic_range() const {
+  if (!s_->venc) return "";
+  if (!s_->keep_hdr) return "sdr";
+  return s_->venc->color_trc == AVCOL_TRC_ARIB_STD_B67 ? "hlg" : "hdr10";
+}
 
 nlohmann::json RenditionEncoder::LoudnessJson() const {
   if (!s_->loudness_target || !s_->figures_before) return nullptr;

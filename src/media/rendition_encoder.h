@@ -34,6 +34,10 @@ struct RenditionSpec {
   // under `true_peak_limit` (dBTP, -9..0).
   std::optional<double> loudness_target;
   double true_peak_limit = -1;
+  // "sdr": an HDR source is tone-mapped to SDR BT.709 (any codec); "keep":
+  // HDR10 and HLG stay HDR, 10-bit with their colour tags and mastering
+  // metadata (hevc and av1 only; SDR sources are SDR either way).
+  std::string dynamic_range = "sdr";
 };
 
 // Where the rendition's source is, for a rendition that reads its sound a
@@ -99,6 +103,9 @@ class RenditionEncoder final : public FrameSink {
   // measure), "before": {...}, "after": {...}} (LoudnessFigures::ToJson, of
   // the rendition's own sound); null otherwise.
   nlohmann::json LoudnessJson() const;
+  // What the pictures hold: "sdr", or the HDR format kept ("hdr10", "hlg");
+  // "" without video.
+  std::string dynamic_range() const;
 
  private:
   struct State;

@@ -1,9 +1,11 @@
 #include "media/rendition_encoder.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,6 +17,9 @@
 
 namespace vidgate::media {
 namespace {
+
+// One second of 320x240 test pattern at 25 fps, for ffmpeg.
+std::string VideoSourceArgs() { return "-f lavfi -i testsrc2=s=320x240:r=25:d=1"; }
 
 class RenditionTest : public ::testing::Test {
  protected:
@@ -413,6 +418,97 @@ TEST_F(RenditionTest, LoudnessIsNormalisedToTheTarget) {
     EXPECT_NEAR(encoder_figures_["after"]["integrated_lufs"].get<double>(), out.integrated, 0.5)
         << encoder_figures_.dump();
   }
+}
+
+// ffprobe's reading of the first picture of `path`: its colour tags, pixel
+// format and HDR side data, as numbers ("red_x": 0.68, "max_content": 1000).
+std::map<std::string, std::string> FirstFrameColour(const std::string& path) {
+  int code = 0;
+  const std::string out = testing::RunCommand(
+      "ffprobe -v error -print_format json -show_frames -read_intervals %+#1 -select_streams v "
+      "'" +
+          path + "'",
+      &code);
+  std::map<std::string, std::string> found;
+  if (code != 0) return found;
+  const nlohmann::json frame = nlohmann::json::parse(out).at("frames").at(0);
+  for (const char* key : {"pix_fmt", "color_primaries", "color_transfer", "color_space"}) {
+    found[key] = frame.value(key, "");
+  }
+  const nlohmann::json side = frame.value("side_data_list", nlohmann::json::array());
+  for (const auto& d : side) {
+    for (const auto& [key, value] : d.items()) {
+      if (key == "side_data_type") continue;
+      double num = 0, den = 1;
+      if (value.is_string() &&
+          std::sscanf(value.get<std::string>().c_str(), "%lf/%lf", &num, &den) == 2 && den != 0) {
+        found[key] = fmt::format("{:.4f}", num / den);
+      } else if (value.is_number()) {
+        found[key] = fmt::format("{:.4f}", value.get<double>());
+      }
+    }
+  }
+  return found;
+}
+
+// dynamic_range = "keep": HDR10 and HLG stay HDR in HEVC and AV1, 10-bit,
+// with their tags and the HDR10 mastering-display and light-level metadata
+// that ffprobe reads back equal to the source's.
+TEST_F(RenditionTest, KeptHdrHasTheSourcesTagsAndMetadata) {
+  const std::string x265 =
+      "-c:v libx265 -preset ultrafast -pix_fmt yuv420p10le -color_primaries bt2020 "
+      "-colorspace bt2020nc -x265-params 'log-level=error";
+  const std::string hdr10 = Temp(".mp4");
+  ASSERT_EQ(
+      testing::RunFfmpeg(VideoSourceArgs() + " " + x265 +
+                             ":hdr10=1:master-display=G(13250,34500)B(7500,3000)R(34000,16000)"
+                             "WP(15635,16450)L(10000000,1):max-cll=1000,400' -color_trc smpte2084",
+                         hdr10),
+      "");
+  const std::string hlg = Temp(".mp4");
+  ASSERT_EQ(testing::RunFfmpeg(VideoSourceArgs() + " " + x265 + "' -color_trc arib-std-b67", hlg),
+            "");
+  struct Case {
+    const char* name;
+    std::string source;
+    const char* codec;
+    const char* transfer;
+  } cases[] = {{"HDR10 in HEVC", hdr10, "hevc", "smpte2084"},
+               {"HDR10 in AV1", hdr10, "av1", "smpte2084"},
+               {"HLG in HEVC", hlg, "hevc", "arib-std-b67"}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    RenditionSpec spec;
+    spec.codec = c.codec;
+    spec.dynamic_range = "keep";
+    if (spec.codec == "av1") spec.preset = "12";
+    ProbeResult r = Encode(c.source, spec);
+    ASSERT_EQ(r.streams.size(), 1u);
+    const auto want = FirstFrameColour(c.source);
+    const auto got = FirstFrameColour(paths_.back());
+    EXPECT_EQ(got.at("pix_fmt"), "yuv420p10le");
+    EXPECT_EQ(got.at("color_transfer"), c.transfer);
+    EXPECT_EQ(got.at("color_primaries"), "bt2020");
+    EXPECT_EQ(got.at("color_space"), "bt2020nc");
+    for (const char* key :
+         {"red_x", "red_y", "green_x", "green_y", "blue_x", "blue_y", "white_point_x",
+          "white_point_y", "min_luminance", "max_luminance", "max_content", "max_average"}) {
+      const auto w = want.find(key);
+      const auto g = got.find(key);
+      ASSERT_EQ(w == want.end(), g == got.end()) << key;
+      if (w == want.end()) continue;
+      EXPECT_NEAR(std::stod(g->second), std::stod(w->second), 1e-3) << key;
+    }
+    EXPECT_EQ(r.streams[0].colour->hdr_format,
+              std::string(c.transfer) == "smpte2084" ? "hdr10" : "hlg");
+  }
+  // SDR codecs cannot keep it.
+  RenditionSpec h264;
+  h264.dynamic_range = "keep";
+  const Status refused = CheckRenditionSpec(h264);
+  EXPECT_EQ(refused.code(), Code::kInvalidArgument);
+  EXPECT_NE(refused.message().find("dynamic_range keep needs codec hevc or av1"), std::string::npos)
+      << refused.message();
 }
 
 TEST_F(RenditionTest, AudioOnlySourceGivesAnAudioRendition) {

@@ -88,6 +88,13 @@ Result<catalog::Output> CheckRendition(const std::string& local, const std::stri
   return Describe(*written);
 }
 
+// HLS's VIDEO-RANGE for what a rendition's pictures hold ("" without video).
+std::string VideoRange(const std::string& dynamic_range) {
+  if (dynamic_range == "hdr10") return "PQ";
+  if (dynamic_range == "hlg") return "HLG";
+  return dynamic_range.empty() ? "" : "SDR";
+}
+
 // An encoder's or writer's error names its file in the work folder, a path
 // that means nothing to the reader and is gone by then: name the output by
 // its key under processed/NAME/ instead ("renditions/main.mp4").
@@ -206,8 +213,10 @@ class QcStage final : public MediaStage {
     // What each rendition holds, as measured while it was made.
     nlohmann::json figures = nlohmann::json::array();
     for (const auto& r : renditions) {
-      figures.push_back(
-          {{"name", r.name}, {"key", r.key}, {"loudness", r.encoder->LoudnessJson()}});
+      figures.push_back({{"name", r.name},
+                         {"key", r.key},
+                         {"dynamic_range", r.encoder->dynamic_range()},
+                         {"loudness", r.encoder->LoudnessJson()}});
     }
     if (!figures.empty()) out.qc["renditions"] = std::move(figures);
     if (out.verdict == "reject") return out;  // nothing of it is published
@@ -260,9 +269,9 @@ class QcStage final : public MediaStage {
     }
     if (ec) return ErrnoStatus(ec.value(), "list", r.hls_dir);
     out.files.push_back(ProducedFile{playlist, "hls/" + name + "/index.m3u8", o});
-    variants.push_back(media::HlsVariant{name + "/index.m3u8", rates.peak, rates.average,
-                                         r.encoder->width(), r.encoder->height(),
-                                         r.encoder->frame_rate(), r.encoder->hls_codecs()});
+    variants.push_back(media::HlsVariant{
+        name + "/index.m3u8", rates.peak, rates.average, r.encoder->width(), r.encoder->height(),
+        r.encoder->frame_rate(), r.encoder->hls_codecs(), VideoRange(r.encoder->dynamic_range())});
     return Status();
   }
 
