@@ -339,6 +339,10 @@ Status ReadRoot(const toml::table& root, const std::string& source, Config& c) {
       bool has_limit = false;
       VG_RETURN_IF_ERROR(rr.Number("true_peak_limit", spec.true_peak_limit, has_limit));
       VG_RETURN_IF_ERROR(rr.Str("dynamic_range", spec.dynamic_range));
+      double min_ssim = 0;
+      bool has_min_ssim = false;
+      VG_RETURN_IF_ERROR(rr.Number("min_ssim", min_ssim, has_min_ssim));
+      if (has_min_ssim) spec.min_ssim = min_ssim;
       VG_RETURN_IF_ERROR(rr.Finish());
       if (spec.name.empty()) {
         return InvalidArgument("config " + source + ": '" + where + ".name' is required");

@@ -149,6 +149,8 @@ audio_codec = "opus"
 audio_bitrate = 96000
 loudness_target = -16
 true_peak_limit = -2
+dynamic_range = "keep"
+min_ssim = 0.95
 [[output.rendition]]
 name = "small"
 codec = "av1"
@@ -167,6 +169,10 @@ preset = "12"
   EXPECT_EQ(c->output.rendition[0].loudness_target, -16.0);
   EXPECT_EQ(c->output.rendition[0].true_peak_limit, -2.0);
   EXPECT_FALSE(c->output.rendition[1].loudness_target.has_value());
+  EXPECT_EQ(c->output.rendition[0].dynamic_range, "keep");
+  EXPECT_EQ(c->output.rendition[0].min_ssim, 0.95);
+  EXPECT_EQ(c->output.rendition[1].dynamic_range, "sdr");
+  EXPECT_FALSE(c->output.rendition[1].min_ssim.has_value());
   EXPECT_EQ(c->output.rendition[1].true_peak_limit, -1.0);
   EXPECT_EQ(c->output.rendition[1].bitrate, 500000);
   EXPECT_EQ(c->output.rendition[1].preset, "12");
@@ -221,6 +227,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"[[output.rendition]]\nname = \"a\"\nloudness_target = \"loud\"\n",
                 "loudness_target"},
         BadCase{"[[output.rendition]]\nname = \"a\"\ntrue_peak_limit = 1\n", "true_peak_limit"},
+        BadCase{"[[output.rendition]]\nname = \"a\"\ndynamic_range = \"hdr\"\n", "dynamic_range"},
+        BadCase{"[[output.rendition]]\nname = \"a\"\ndynamic_range = \"keep\"\n",
+                "dynamic_range keep needs codec hevc or av1"},
+        BadCase{"[[output.rendition]]\nname = \"a\"\nmin_ssim = 2\n", "min_ssim"},
         BadCase{"[[output.rendition]]\nname = \"a\"\nresolution = 720\n",
                 "output.rendition[0].resolution"},
         BadCase{"[[output.rendition]]\nname = \"a\"\n[[output.rendition]]\n"

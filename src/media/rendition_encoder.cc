@@ -6,6 +6,7 @@
 #include "media/loudness_measure.h"
 #include "media/loudness_normaliser.h"
 #include "media/packet_spool.h"
+#include "media/quality_meter.h"
 #include "media/rendition_audio.h"
 
 extern "C" {
@@ -227,6 +228,9 @@ Status CheckRenditionSpec(const RenditionSpec& spec) {
     return InvalidArgument(where + ": dynamic_range keep needs codec hevc or av1 (10-bit); " +
                            spec.codec + " renditions are SDR");
   }
+  if (spec.min_ssim && !(*spec.min_ssim >= 0 && *spec.min_ssim <= 1)) {
+    return InvalidArgument(where + ": min_ssim must be between 0 and 1");
+  }
   if (!(spec.true_peak_limit >= -9 && spec.true_peak_limit <= 0)) {
     return InvalidArgument(where + ": true_peak_limit must be between -9 and 0 dBTP");
   }
@@ -249,6 +253,7 @@ struct RenditionEncoder::State {
   bool sws_full_range = false;
   bool zscale_refused = false;              // zimg refused this video's pictures
   bool keep_hdr = false;                    // dynamic_range keep, of an HDR source
+  std::unique_ptr<QualityMeter> quality;    // what the encoder made of the pictures
   std::optional<ColourInfo> stream_colour;  // the probe's, for what frames leave unsaid
   std::unique_ptr<FilterChain> converter;   // zscale, for pictures not BT.709 SDR
   FramePtr to_convert, converted_picture;
@@ -291,12 +296,15 @@ struct RenditionEncoder::State {
   // packets (to the spool while the sound is being measured).
   Status WriteVideo(const AVFrame* frame) {
     AVCodecContext* enc = venc.get();
+    if (frame != nullptr && quality) VG_RETURN_IF_ERROR(quality->Sent(*frame));
     int rc = avcodec_send_frame(enc, frame);
     if (rc < 0 && rc != AVERROR_EOF) return AvError(rc, "encode rendition", path);
     for (;;) {
       rc = avcodec_receive_packet(enc, pkt.get());
-      if (rc == AVERROR(EAGAIN) || rc == AVERROR_EOF) return Status();
+      if (rc == AVERROR(EAGAIN)) return Status();
+      if (rc == AVERROR_EOF) return quality ? quality->Made(nullptr) : Status();
       if (rc < 0) return AvError(rc, "encode rendition", path);
+      if (quality) VG_RETURN_IF_ERROR(quality->Made(pkt.get()));
       // A frame's duration, so the MP4 edit list does not cut the last one.
       if (pkt->duration == 0) pkt->duration = video_frame_ticks;
       if (spooling) {  // the video waits for its sound
@@ -728,6 +736,11 @@ int RenditionEncoder::width() const { return s_->venc ? s_->venc->width : 0; }
 int RenditionEncoder::height() const { return s_->venc ? s_->venc->height : 0; }
 double RenditionEncoder::frame_rate() const { return s_->venc ? s_->frame_rate : 0; }
 
+std::optional<QualityFigures> RenditionEncoder::quality() const {
+  if (!s_->quality) return std::nullopt;
+  return s_->quality->Figures();
+}
+
 std::string RenditionEncoder::dynamic_range() const {
   if (!s_->venc) return "";
   if (!s_->keep_hdr) return "sdr";
@@ -806,6 +819,7 @@ Result<std::unique_ptr<RenditionEncoder>> RenditionEncoder::Create(const std::st
   if (video) {
     s->rotation = video->rotation;
     VG_RETURN_IF_ERROR(s->OpenVideo(spec, *video, hls, /*global_header=*/true));
+    VG_ASSIGN_OR_RETURN(s->quality, QualityMeter::Create(*s->venc, path));
   }
   if (audio) {
     State* state = s.get();

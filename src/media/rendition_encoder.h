@@ -17,6 +17,7 @@
 #include "common/status.h"
 #include "media/decode_pass.h"
 #include "media/probe.h"
+#include "media/quality_meter.h"
 
 namespace vidgate::media {
 
@@ -38,6 +39,10 @@ struct RenditionSpec {
   // HDR10 and HLG stay HDR, 10-bit with their colour tags and mastering
   // metadata (hevc and av1 only; SDR sources are SDR either way).
   std::string dynamic_range = "sdr";
+  // The luma SSIM (0..1) under which the rendition fails QC's
+  // rendition_quality check (a warning unless [qc.severity] says error);
+  // unset: no minimum, the figures are reported all the same.
+  std::optional<double> min_ssim;
 };
 
 // Where the rendition's source is, for a rendition that reads its sound a
@@ -103,6 +108,9 @@ class RenditionEncoder final : public FrameSink {
   // measure), "before": {...}, "after": {...}} (LoudnessFigures::ToJson, of
   // the rendition's own sound); null otherwise.
   nlohmann::json LoudnessJson() const;
+  // After Finish: the luma PSNR and SSIM of the pictures against what went
+  // into the encoder (quality_meter.h); nullopt without video.
+  std::optional<QualityFigures> quality() const;
   // What the pictures hold: "sdr", or the HDR format kept ("hdr10", "hlg");
   // "" without video.
   std::string dynamic_range() const;

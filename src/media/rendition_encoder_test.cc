@@ -511,6 +511,67 @@ TEST_F(RenditionTest, KeptHdrHasTheSourcesTagsAndMetadata) {
       << refused.message();
 }
 
+// ffmpeg's luma PSNR and SSIM of `rendition` against `source` scaled to
+// its size with swscale's bicubic filter, as the encoder got it.
+std::pair<double, double> FfmpegQuality(const std::string& rendition, const std::string& source,
+                                        int width, int height) {
+  int code = 0;
+  const std::string out = testing::RunCommand(
+      "ffmpeg -nostdin -hide_banner -nostats -i '" + rendition + "' -i '" + source +
+          "' -lavfi \"[1:v]scale=" + std::to_string(width) + ":" + std::to_string(height) +
+          ":flags=bicubic[ref];[0:v]split[a][b];[ref]split[r1][r2];[a][r1]psnr;[b][r2]ssim\" "
+          "-f null - 2>&1",
+      &code);
+  double psnr = -1, ssim = -1;
+  if (const size_t at = out.find("PSNR y:"); at != std::string::npos) {
+    psnr = std::stod(out.substr(at + 7));
+  }
+  if (const size_t at = out.find("SSIM Y:"); at != std::string::npos) {
+    ssim = std::stod(out.substr(at + 7));
+  }
+  return {psnr, ssim};
+}
+
+// Each rendition's PSNR and SSIM against what went into its encoder: a CRF
+// 18 rendition scores higher than a CRF 40 one, and both agree with
+// ffmpeg's psnr and ssim filters on the source scaled the same way.
+TEST_F(RenditionTest, QualityFiguresAgreeWithFfmpeg) {
+  std::string src = Temp(".mp4");
+  SynthOptions o;
+  o.width = 640;
+  o.height = 360;
+  o.seconds = 3;
+  o.audio = false;
+  ASSERT_TRUE(SynthesizeClip(src, o).ok());
+  double ssim_at[2] = {0, 0}, psnr_at[2] = {0, 0};
+  const int crfs[2] = {18, 40};
+  for (int i = 0; i < 2; ++i) {
+    SCOPED_TRACE("crf " + std::to_string(crfs[i]));
+    auto probe = Probe(src);
+    ASSERT_TRUE(probe.ok());
+    RenditionSpec spec;
+    spec.max_height = 240;
+    spec.crf = crfs[i];
+    const std::string out = Temp(".mp4");
+    auto enc = RenditionEncoder::Create(out, spec, *probe);
+    ASSERT_TRUE(enc.ok()) << enc.status().ToString();
+    ASSERT_TRUE(DecodePass(src, {enc->get()}, {}).ok());
+    const std::optional<QualityFigures> q = (*enc)->quality();
+    ASSERT_TRUE(q.has_value());
+    EXPECT_EQ(q->frames, 75);
+    ASSERT_TRUE(q->psnr && q->ssim);
+    EXPECT_EQ(q->ssim_per_second.size(), 3u);
+    EXPECT_EQ(q->psnr_per_second.size(), 3u);
+    const auto [psnr, ssim] = FfmpegQuality(out, src, (*enc)->width(), (*enc)->height());
+    EXPECT_NEAR(*q->psnr, psnr, 0.5);
+    EXPECT_NEAR(*q->ssim, ssim, 0.002);  // 43.5453 dB and 0.99297 against 0.99304 here
+    psnr_at[i] = *q->psnr;
+    ssim_at[i] = *q->ssim;
+  }
+  EXPECT_GT(psnr_at[0], psnr_at[1] + 3);
+  EXPECT_GT(ssim_at[0], ssim_at[1]);
+}
+
 TEST_F(RenditionTest, AudioOnlySourceGivesAnAudioRendition) {
   std::string src = Temp(".wav");
   ASSERT_EQ(testing::RunFfmpeg("-f lavfi -i sine=duration=1:sample_rate=44100 -ac 1", src), "");

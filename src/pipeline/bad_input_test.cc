@@ -697,6 +697,45 @@ TEST_F(BadInputTest, NormalisedRenditionReportsItsLoudnessAndStopsOnTime) {
       << stopped.result.status().ToString();
 }
 
+// Every rendition reports its PSNR and SSIM, with per-second series for the
+// plots; one under its min_ssim fails rendition_quality (a warning).
+TEST_F(BadInputTest, RenditionsReportTheirQualityAndMinSsimWarns) {
+  const std::string path = Make("quality.mkv", Video(2) + " " + Audio(2) + kH264 + " -c:a aac");
+  OutputOptions outputs;
+  outputs.thumbnails = false;
+  outputs.renditions[0].min_ssim = 0.9999;
+  media::RenditionSpec lenient;
+  lenient.name = "small";
+  lenient.max_height = 120;
+  lenient.min_ssim = 0.5;
+  outputs.renditions.push_back(lenient);
+  Outcome o = Process(path, {}, outputs);
+  const StageResult* r = ExpectReport(o, "warn");
+  ASSERT_NE(r, nullptr);
+  const nlohmann::json& renditions = r->qc["renditions"];
+  ASSERT_EQ(renditions.size(), 2u) << r->qc.dump();
+  for (const auto& rendition : renditions) {
+    const nlohmann::json& q = rendition["quality"];
+    ASSERT_TRUE(q.is_object()) << rendition.dump();
+    EXPECT_GT(q["frames"].get<int>(), 40);
+    EXPECT_GT(q["ssim_y"].get<double>(), 0.8);
+    EXPECT_GT(q["psnr_y"].get<double>(), 25);
+    const std::string name = rendition["name"];
+    EXPECT_EQ(r->qc["series"]["ssim_" + name].size(), 2u) << r->qc["series"].dump();
+    EXPECT_EQ(r->qc["series"]["psnr_" + name].size(), 2u);
+  }
+  int failed = 0, passed = 0;
+  for (const auto& c : r->qc["checks"]) {
+    if (c["id"] != "rendition_quality") continue;
+    EXPECT_EQ(c["severity"], "warning");
+    (c["status"] == "fail" ? failed : passed)++;
+  }
+  EXPECT_EQ(failed, 1);
+  EXPECT_EQ(passed, 1);
+  EXPECT_NE(r->summary.find("rendition main: SSIM"), std::string::npos) << r->summary;
+  EXPECT_NE(r->summary.find("(minimum 0.9999)"), std::string::npos) << r->summary;
+}
+
 // The worker's attempt time limit fires in the middle of the decode pass:
 // the stage returns the worker's reason (retryable) at once and removes
 // what it had written.

@@ -88,6 +88,12 @@ Result<catalog::Output> CheckRendition(const std::string& local, const std::stri
   return Describe(*written);
 }
 
+nlohmann::json OptionalsToJson(const std::vector<std::optional<double>>& values) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& v : values) out.push_back(v ? nlohmann::json(*v) : nlohmann::json(nullptr));
+  return out;
+}
+
 // HLS's VIDEO-RANGE for what a rendition's pictures hold ("" without video).
 std::string VideoRange(const std::string& dynamic_range) {
   if (dynamic_range == "hdr10") return "PQ";
@@ -111,6 +117,7 @@ Status InOutputTerms(const Status& status, const std::shared_ptr<WorkDir>& work_
 // A rendition being written: its MP4 (and HLS folder) in the work folder.
 struct RenditionJob {
   std::string name, key, local, hls_dir;
+  std::optional<double> min_ssim;
   std::unique_ptr<media::RenditionEncoder> encoder;
 };
 
@@ -180,6 +187,7 @@ class QcStage final : public MediaStage {
         hls = {r.hls_dir, outputs_.hls_segment_seconds};
       }
       r.name = spec.name;
+      r.min_ssim = spec.min_ssim;
       VG_ASSIGN_OR_RETURN(
           r.encoder, media::RenditionEncoder::Create(r.local, spec, probe, hls, {path, options}));
       extra.push_back(r.encoder.get());
@@ -210,15 +218,36 @@ class QcStage final : public MediaStage {
     out.verdict = analysis->verdict;
     out.summary = analysis->summary;
     out.fingerprint = std::move(analysis->fingerprint);
-    // What each rendition holds, as measured while it was made.
+    // What each rendition holds, as measured while it was made, and how
+    // much it lost against its minimum.
     nlohmann::json figures = nlohmann::json::array();
     for (const auto& r : renditions) {
+      nlohmann::json quality = nullptr;
+      if (const std::optional<media::QualityFigures> q = r.encoder->quality()) {
+        quality = q->SummaryJson();
+        quality["min_ssim"] = r.min_ssim ? nlohmann::json(*r.min_ssim) : nlohmann::json(nullptr);
+        nlohmann::json& series = out.qc["series"];
+        series["ssim_" + r.name] = OptionalsToJson(q->ssim_per_second);
+        series["psnr_" + r.name] = OptionalsToJson(q->psnr_per_second);
+        if (r.min_ssim && q->ssim) {
+          qc::AddCheck(out.qc, policy_, "rendition_quality", *q->ssim >= *r.min_ssim,
+                       fmt::format("rendition {}: SSIM {:.4f} (minimum {:.4f}), PSNR {:.1f} dB",
+                                   r.name, *q->ssim, *r.min_ssim, q->psnr.value_or(0)));
+        }
+      }
       figures.push_back({{"name", r.name},
                          {"key", r.key},
                          {"dynamic_range", r.encoder->dynamic_range()},
+                         {"quality", std::move(quality)},
                          {"loudness", r.encoder->LoudnessJson()}});
     }
-    if (!figures.empty()) out.qc["renditions"] = std::move(figures);
+    if (!figures.empty()) {
+      out.qc["renditions"] = std::move(figures);
+      const qc::Judgement judged = qc::Judge(out.qc["checks"]);
+      out.verdict = judged.verdict;
+      out.summary = judged.summary;
+      out.qc["verdict"] = out.verdict;
+    }
     if (out.verdict == "reject") return out;  // nothing of it is published
 
     std::vector<media::HlsVariant> variants;

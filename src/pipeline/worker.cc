@@ -714,6 +714,17 @@ Status Worker::File(const Video& video, const std::string& folder, State state,
 static void RecordFootage(const StageResult& result, nlohmann::json& data, VideoChange& done) {
   if (!result.duplicate_of.is_null()) data["duplicate_of"] = result.duplicate_of;
   if (!result.near_duplicates.is_null()) data["near_duplicates"] = result.near_duplicates;
+  // How much each rendition lost, in a line of the event.
+  const nlohmann::json renditions = result.qc.value("renditions", nlohmann::json::array());
+  nlohmann::json quality = nlohmann::json::array();
+  for (const auto& r : renditions) {
+    const nlohmann::json q = r.value("quality", nlohmann::json());
+    if (!q.is_object()) continue;
+    quality.push_back({{"name", r.value("name", "")},
+                       {"ssim_y", q.value("ssim_y", nlohmann::json())},
+                       {"psnr_y", q.value("psnr_y", nlohmann::json())}});
+  }
+  if (!quality.empty()) data["renditions"] = std::move(quality);
   if (!result.fingerprint.hashes.empty()) done.fingerprint = RecordOf(result.fingerprint);
 }
 

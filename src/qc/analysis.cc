@@ -147,6 +147,18 @@ Judgement Judge(const nlohmann::json& checks) {
   return {warnings.empty() ? "pass" : "warn", warnings};
 }
 
+void AddCheck(nlohmann::json& report, const Policy& policy, const std::string& id, bool passed,
+              const std::string& message) {
+  const Severity severity = policy.SeverityOf(id);
+  if (severity == Severity::kOff) return;
+  nlohmann::json& checks = report["checks"];
+  if (!checks.is_array()) checks = nlohmann::json::array();
+  checks.push_back({{"id", id},
+                    {"severity", std::string(SeverityName(severity))},
+                    {"status", passed ? "pass" : "fail"},
+                    {"message", message}});
+}
+
 nlohmann::json UndecodedReport() {
   return {{"verdict", "pass"},
           {"checks", nlohmann::json::array()},

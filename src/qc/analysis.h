@@ -35,6 +35,11 @@ struct Judgement {
 };
 Judgement Judge(const nlohmann::json& checks);
 
+// Appends check `id` to `report`'s checks with the policy's severity for it
+// (nothing when that is off). The caller judges the report again.
+void AddCheck(nlohmann::json& report, const Policy& policy, const std::string& id, bool passed,
+              const std::string& message);
+
 // The contract's report with nothing measured (no segments, no loudness,
 // no series, "decoded": false) and no checks yet: for a verdict reached
 // without decoding. The caller sets "verdict" and "checks".

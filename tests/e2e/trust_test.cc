@@ -151,6 +151,12 @@ TEST_F(TrustTest, TheSameBytesUnderAnotherNameUnderEachPolicy) {
   auto processed = hook_.EventsFor("vidgate.video.processed", "again");
   ASSERT_EQ(processed.size(), 1u);
   EXPECT_EQ(processed[0]["data"]["duplicate_of"]["name"], "first");
+  // Each rendition's quality, in show and in the event's summary.
+  ASSERT_TRUE(again["qc"]["renditions"][0]["quality"].is_object()) << again["qc"].dump();
+  EXPECT_GT(again["qc"]["renditions"][0]["quality"].value("ssim_y", 0.0), 0.8);
+  ASSERT_EQ(processed[0]["data"]["renditions"].size(), 1u) << processed[0].dump();
+  EXPECT_EQ(processed[0]["data"]["renditions"][0]["name"], "main");
+  EXPECT_GT(processed[0]["data"]["renditions"][0].value("psnr_y", 0.0), 25.0);
 
   // reject: set aside with the reason.
   settings_.extra_toml = "[dedupe]\npolicy = \"reject\"\n";
