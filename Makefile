@@ -76,6 +76,7 @@ bench: bench-deps build
 	@bench/s3.sh 300 5 100
 	@bench/api.sh 10000 2000 8 1000
 	@bench/trust.sh 20 5 100000 200
+	@bench/fidelity.sh 10 5
 
 format:
 	@find src tests -name '*.cc' -o -name '*.h' | xargs clang-format -i

@@ -231,6 +231,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"[[output.rendition]]\nname = \"a\"\ndynamic_range = \"keep\"\n",
                 "dynamic_range keep needs codec hevc or av1"},
         BadCase{"[[output.rendition]]\nname = \"a\"\nmin_ssim = 2\n", "min_ssim"},
+        BadCase{"[[output.rendition]]\nname = \"a\"\nmin_ssim = 0.9\nquality_figures = false\n",
+                "min_ssim needs quality_figures"},
         BadCase{"[[output.rendition]]\nname = \"a\"\nresolution = 720\n",
                 "output.rendition[0].resolution"},
         BadCase{"[[output.rendition]]\nname = \"a\"\n[[output.rendition]]\n"

@@ -231,6 +231,9 @@ Status CheckRenditionSpec(const RenditionSpec& spec) {
   if (spec.min_ssim && !(*spec.min_ssim >= 0 && *spec.min_ssim <= 1)) {
     return InvalidArgument(where + ": min_ssim must be between 0 and 1");
   }
+  if (spec.min_ssim && !spec.quality_figures) {
+    return InvalidArgument(where + ": min_ssim needs quality_figures");
+  }
   if (!(spec.true_peak_limit >= -9 && spec.true_peak_limit <= 0)) {
     return InvalidArgument(where + ": true_peak_limit must be between -9 and 0 dBTP");
   }
@@ -819,7 +822,9 @@ Result<std::unique_ptr<RenditionEncoder>> RenditionEncoder::Create(const std::st
   if (video) {
     s->rotation = video->rotation;
     VG_RETURN_IF_ERROR(s->OpenVideo(spec, *video, hls, /*global_header=*/true));
-    VG_ASSIGN_OR_RETURN(s->quality, QualityMeter::Create(*s->venc, path));
+    if (spec.quality_figures) {
+      VG_ASSIGN_OR_RETURN(s->quality, QualityMeter::Create(*s->venc, path));
+    }
   }
   if (audio) {
     State* state = s.get();

@@ -43,6 +43,9 @@ struct RenditionSpec {
   // rendition_quality check (a warning unless [qc.severity] says error);
   // unset: no minimum, the figures are reported all the same.
   std::optional<double> min_ssim;
+  // Whether the pass measures the rendition's PSNR and SSIM (it decodes
+  // the rendition again; see docs/benchmarks.md for the cost).
+  bool quality_figures = true;
 };
 
 // Where the rendition's source is, for a rendition that reads its sound a
