@@ -92,4 +92,4 @@ for i in $(seq 1 "$runs"); do
 done
 paste "$work/ff-hdr" "$work/ff-sdr" | awk '{ printf "%.4f\n", $1 / $2 }' | median |
   awk -v w="$(median < "$work/ff-hdr")" -v wo="$(median < "$work/ff-sdr")" \
-    '{ printf "ffmpeg's tone mapping: with %s s, without %s s: %.3fx\n", w, wo, $1 }'
+    '{ printf "ffmpeg tone mapping: with %s s, without %s s: %.3fx\n", w, wo, $1 }'
