@@ -16,7 +16,7 @@ FilterChain::~FilterChain() = default;
 
 Result<std::unique_ptr<FilterChain>> FilterChain::Create(const AVFrame& frame,
                                                          const std::string& description,
-                                                         const std::string& what) {
+                                                         const std::string& what, int threads) {
   std::unique_ptr<FilterChain> d(new FilterChain());
   d->what_ = what;
   d->width_ = frame.width;
@@ -28,8 +28,7 @@ Result<std::unique_ptr<FilterChain>> FilterChain::Create(const AVFrame& frame,
   d->color_primaries_ = frame.color_primaries;
   d->graph_.reset(avfilter_graph_alloc());
   if (!d->graph_) return ResourceExhausted("out of memory");
-  // One thread: the rendition already runs on a lane of its own.
-  d->graph_->nb_threads = 1;
+  d->graph_->nb_threads = threads;
   const AVRational sar =
       frame.sample_aspect_ratio.num > 0 ? frame.sample_aspect_ratio : AVRational{1, 1};
   const std::string args =

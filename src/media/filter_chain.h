@@ -25,9 +25,11 @@ class FilterChain {
   // Set up for pictures of `frame`'s size, format and colour tags, through
   // the filters of `description` (avfilter_graph_parse syntax, one input and
   // one output); `what` names the output in errors.
+  // `threads` are for the filters that slice their work (0: as many as
+  // cores).
   static Result<std::unique_ptr<FilterChain>> Create(const AVFrame& frame,
                                                      const std::string& description,
-                                                     const std::string& what);
+                                                     const std::string& what, int threads = 1);
   ~FilterChain();
   FilterChain(const FilterChain&) = delete;
   FilterChain& operator=(const FilterChain&) = delete;

@@ -420,7 +420,8 @@ struct RenditionEncoder::State {
     if (converter && !converter->Fits(frame)) converter.reset();  // it holds no picture back
     if (!converter) {
       VG_ASSIGN_OR_RETURN(converter,
-                          FilterChain::Create(frame, SdrChain(colour, c->width, c->height), path));
+                          FilterChain::Create(frame, SdrChain(colour, c->width, c->height), path,
+                                              /*threads=*/0));
     }
     VG_RETURN_IF_ERROR(KeepFrame(to_convert, frame, "rendition"));
     to_convert->pts = pts;
