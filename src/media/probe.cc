@@ -86,7 +86,8 @@ StreamInfo DescribeStream(const AVStream& st) {
 // completes `colour` with it. Best effort: a stream that does not decode
 // within its first packets keeps what the container said.
 void AddFirstFrameColour(AVFormatContext& input, int index, ColourInfo& colour) {
-  constexpr int kMaxPackets = 64;
+  constexpr int kMaxPackets = 64;         // of the stream's own
+  constexpr int kMaxOtherPackets = 4096;  // of the others: a track without pictures ends it
   const AVStream& st = *input.streams[index];
   const AVCodec* decoder = avcodec_find_decoder(st.codecpar->codec_id);
   if (decoder == nullptr) return;
@@ -98,12 +99,13 @@ void AddFirstFrameColour(AVFormatContext& input, int index, ColourInfo& colour) 
   codec->max_pixels = kMaxDecodedPixels;
   codec->thread_count = 1;
   if (avcodec_open2(codec.get(), decoder, nullptr) < 0) return;
-  for (int read = 0; read < kMaxPackets;) {
+  for (int read = 0, others = 0; read < kMaxPackets;) {
     const int rc = av_read_frame(&input, pkt.get());
     PacketUnrefGuard unref(pkt.get());
     if (rc < 0) {
       avcodec_send_packet(codec.get(), nullptr);  // drain what it holds
     } else if (pkt->stream_index != index) {
+      if (++others >= kMaxOtherPackets) return;
       continue;
     } else {
       ++read;

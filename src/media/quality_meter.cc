@@ -112,7 +112,8 @@ template <typename Sample>
 PictureQuality CompareSamples(const Luma& la, const Luma& lb) {
   PictureQuality q;
   const int w = std::min(la.width, lb.width), h = std::min(la.height, lb.height);
-  if (w <= 0 || h <= 0) return q;
+  if (w < 8 || h < 8) return q;  // not one SSIM window: not measured
+  q.measured = true;
   const auto* a = reinterpret_cast<const Sample*>(la.bytes.data());
   const auto* b = reinterpret_cast<const Sample*>(lb.bytes.data());
   const auto stride_a = static_cast<size_t>(la.width), stride_b = static_cast<size_t>(lb.width);
@@ -225,6 +226,7 @@ struct QualityMeter::State {
       depth = it->second.depth;
       // Pictures older than this one will not come back (a dropped frame).
       waiting.erase(waiting.begin(), std::next(it));
+      if (!q.measured) continue;
       ++frames;
       squared_sum += q.mse;
       ssim_sum += q.ssim;
@@ -273,6 +275,10 @@ Result<std::unique_ptr<QualityMeter>> QualityMeter::Create(const AVCodecContext&
 }
 
 Status QualityMeter::Sent(const AVFrame& picture) {
+  // An encoder holds a few dozen pictures at most; a decoder that never
+  // gives them back must not make this hold the whole video.
+  constexpr size_t kMaxWaiting = 256;
+  if (s_->waiting.size() >= kMaxWaiting) s_->waiting.erase(s_->waiting.begin());
   s_->waiting[picture.pts] = CopyLuma(picture);
   return Status();
 }

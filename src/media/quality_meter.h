@@ -57,6 +57,7 @@ class QualityMeter {
 // The luma PSNR and SSIM of `b` against `a` (same size and format, 8 to 16
 // bits): the figures one picture gets. Exposed for tests.
 struct PictureQuality {
+  bool measured = false;  // false: too small (under 8x8) or of another depth
   double mse = 0;
   double ssim = 1;
 };

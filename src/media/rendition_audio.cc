@@ -161,9 +161,15 @@ struct RenditionAudio::State {
       audio_to_drop = std::llround(-time * enc->sample_rate);
       return Status();
     }
+    // A hole longer than this is a wild timestamp, not a recording's gap:
+    // padding it would encode hours of silence nothing can stop.
+    constexpr double kMaxHoleSeconds = 600;
     const double behind = time - AudioPosition();
-    if (behind <= kTolerance || time > max_audio_seconds) return Status();
-    if (swr) {  // what the resampler holds goes before the silence
+    if (behind <= kTolerance || time > max_audio_seconds || behind > kMaxHoleSeconds) {
+      return Status();
+    }
+    audio_to_drop = 0;  // what was before the start is behind us
+    if (swr) {          // what the resampler holds goes before the silence
       VG_RETURN_IF_ERROR(Resample(nullptr, 0));
       swr.reset();
     }

@@ -252,9 +252,11 @@ struct RenditionEncoder::State {
   SwsContextPtr sws;
   // The conversion `sws` was last set to (a new context starts at BT.601).
   const SwsContext* sws_for = nullptr;
+  std::array<int, 3> sws_input{};  // width, height, format
   AVColorSpace sws_matrix = AVCOL_SPC_UNSPECIFIED;
   bool sws_full_range = false;
-  bool zscale_refused = false;              // zimg refused this video's pictures
+  // The pictures (width, height, format) zimg refused: swscale takes those.
+  std::optional<std::array<int, 3>> zscale_refused;
   bool keep_hdr = false;                    // dynamic_range keep, of an HDR source
   std::unique_ptr<QualityMeter> quality;    // what the encoder made of the pictures
   std::optional<ColourInfo> stream_colour;  // the probe's, for what frames leave unsaid
@@ -363,7 +365,8 @@ struct RenditionEncoder::State {
     // a grey, washed-out HDR picture.
     // Kept HDR is scaled only: the samples keep their matrix and curve.
     const bool sdr_bt709 = keep_hdr || colour.IsSdrWith(AVCOL_SPC_BT709);
-    if (!sdr_bt709 && !zscale_refused) {
+    const std::array<int, 3> geometry{frame.width, frame.height, frame.format};
+    if (!sdr_bt709 && zscale_refused != geometry) {
       Result<bool> got = ConvertPicture(frame, colour, pts);
       if (got.ok()) {
         if (!*got) return Status();
@@ -375,7 +378,7 @@ struct RenditionEncoder::State {
       if (got.status().code() == Code::kResourceExhausted) return got.status();
       // zimg refuses some pictures (one pixel wide, say): swscale converts
       // the matrix and range instead (no tone mapping) for the rest.
-      zscale_refused = true;
+      zscale_refused = geometry;
       converter.reset();
     }
     if (sdr_bt709 && frame.width == c->width && frame.height == c->height &&
@@ -398,10 +401,15 @@ struct RenditionEncoder::State {
     // picture's: RGB, or YUV when zscale refused it.
     const AVColorSpace from = colour.rgb ? AVCOL_SPC_BT709 : colour.matrix;
     const bool full = colour.rgb || colour.full_range;
-    if (!keep_hdr && (sws.get() != sws_for || from != sws_matrix || full != sws_full_range)) {
+    // A context made anew (another size or format) may get the old one's
+    // address: the conversion it was given is keyed on what it converts.
+    const std::array<int, 3>& input = geometry;
+    if (!keep_hdr && (sws.get() != sws_for || input != sws_input || from != sws_matrix ||
+                      full != sws_full_range)) {
       sws_setColorspaceDetails(sws.get(), sws_getCoefficients(from), full ? 1 : 0,
                                sws_getCoefficients(SWS_CS_ITU709), 0, 0, 1 << 16, 1 << 16);
       sws_for = sws.get();
+      sws_input = input;
       sws_matrix = from;
       sws_full_range = full;
     }
@@ -469,7 +477,12 @@ struct RenditionEncoder::State {
     c->height = out_h;
     c->sample_aspect_ratio = AVRational{1, 1};
     stream_colour = video.colour;
-    keep_hdr = spec.dynamic_range == "keep" && video.colour && video.colour->IsHdr();
+    // RGB HDR (a graded master in gbrp10) has no YUV samples to keep: it is
+    // tone-mapped like the rest.
+    const bool rgb = video.pix_fmt &&
+                     (video.pix_fmt->rfind("gbr", 0) == 0 || video.pix_fmt->rfind("rgb", 0) == 0 ||
+                      video.pix_fmt->rfind("bgr", 0) == 0);
+    keep_hdr = spec.dynamic_range == "keep" && video.colour && video.colour->IsHdr() && !rgb;
     if (keep_hdr) {
       // HDR as the source has it: 10 bits, its tags (BT.2020 and PQ or HLG).
       const ColourInfo& hdr = *video.colour;
@@ -477,8 +490,11 @@ struct RenditionEncoder::State {
       c->color_primaries =
           hdr.av_primaries != AVCOL_PRI_UNSPECIFIED ? hdr.av_primaries : AVCOL_PRI_BT2020;
       c->color_trc = hdr.av_transfer;
-      c->colorspace = hdr.av_matrix != AVCOL_SPC_UNSPECIFIED ? hdr.av_matrix : AVCOL_SPC_BT2020_NCL;
-      c->color_range = AVCOL_RANGE_MPEG;
+      c->colorspace = hdr.av_matrix != AVCOL_SPC_UNSPECIFIED && hdr.av_matrix != AVCOL_SPC_RGB
+                          ? hdr.av_matrix
+                          : AVCOL_SPC_BT2020_NCL;
+      // The samples are kept, so is their range.
+      c->color_range = hdr.av_range == AVCOL_RANGE_JPEG ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG;
     } else {
       // What an SDR rendition holds, said in the bitstream and the container.
       c->pix_fmt = AV_PIX_FMT_YUV420P;

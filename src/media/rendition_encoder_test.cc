@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include <sstream>
 
 #include "common/util.h"
+#include "media/av.h"
 #include "media/media_test_util.h"
 #include "media/synthesize.h"
 
@@ -570,6 +572,43 @@ TEST_F(RenditionTest, QualityFiguresAgreeWithFfmpeg) {
   }
   EXPECT_GT(psnr_at[0], psnr_at[1] + 3);
   EXPECT_GT(ssim_at[0], ssim_at[1]);
+}
+
+// A sound whose timestamps leap two hours after its first second (a wild
+// value in a sound-only file, whose container then claims two hours): the
+// hole is not padded with two hours of silence, and the encoding ends soon.
+TEST_F(RenditionTest, AWildAudioTimestampIsNotPaddedWithHoursOfSilence) {
+  const std::string src = Temp(".mkv");
+  ASSERT_EQ(testing::RunFfmpeg("-f lavfi -i sine=f=440:r=48000:d=2 "
+                               "-af \"asetpts=PTS+gte(T\\,1)*7200/TB\" -c:a pcm_s16le",
+                               src),
+            "");
+  const auto start = std::chrono::steady_clock::now();
+  ProbeResult r = Encode(src, RenditionSpec{});
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(r.streams.size(), 1u);
+  EXPECT_LT(r.format.duration.value_or(1e9), 60.0);
+  EXPECT_LT(took, 30.0);
+}
+
+// Pictures too small for one SSIM window are not measured, not counted as
+// lossless.
+TEST(QualityMeterTest, PicturesUnder8x8AreNotMeasured) {
+  FramePtr a(av_frame_alloc()), b(av_frame_alloc());
+  for (AVFrame* f : {a.get(), b.get()}) {
+    f->format = AV_PIX_FMT_YUV420P;
+    f->width = 4;
+    f->height = 4;
+    ASSERT_GE(av_frame_get_buffer(f, 0), 0);
+  }
+  for (int y = 0; y < 4; ++y) {
+    for (int x = 0; x < 4; ++x) {
+      a->data[0][y * a->linesize[0] + x] = 16;
+      b->data[0][y * b->linesize[0] + x] = 235;
+    }
+  }
+  EXPECT_FALSE(CompareLuma(*a, *b).measured);
 }
 
 TEST_F(RenditionTest, AudioOnlySourceGivesAnAudioRendition) {

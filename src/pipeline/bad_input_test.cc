@@ -734,6 +734,17 @@ TEST_F(BadInputTest, RenditionsReportTheirQualityAndMinSsimWarns) {
   EXPECT_EQ(passed, 1);
   EXPECT_NE(r->summary.find("rendition main: SSIM"), std::string::npos) << r->summary;
   EXPECT_NE(r->summary.find("(minimum 0.9999)"), std::string::npos) << r->summary;
+
+  // A picture too small to measure fails a minimum rather than passing it.
+  const std::string tiny = ScratchPath("tiny-quality.y4m");
+  ASSERT_TRUE(WriteFile(tiny, Y4m(1, 120, 3, 1 * 120 + 2 * 60)));
+  OutputOptions one;
+  one.thumbnails = false;
+  one.renditions[0].min_ssim = 0.5;
+  Outcome t = Process(tiny, {}, one);
+  const StageResult* tr = ExpectReport(t, "warn");
+  ASSERT_NE(tr, nullptr);
+  EXPECT_NE(tr->summary.find("its quality cannot be measured"), std::string::npos) << tr->summary;
 }
 
 // The worker's attempt time limit fires in the middle of the decode pass:

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 
 #include "common/util.h"
@@ -226,13 +227,27 @@ class QcStage final : public MediaStage {
       if (const std::optional<media::QualityFigures> q = r.encoder->quality()) {
         quality = q->SummaryJson();
         quality["min_ssim"] = r.min_ssim ? nlohmann::json(*r.min_ssim) : nlohmann::json(nullptr);
+        // As long as the video: a wild timestamp does not stretch them.
+        const double length = probe.PlayingSeconds();
+        const size_t seconds =
+            length > 0 ? static_cast<size_t>(std::ceil(length)) + 1 : q->ssim_per_second.size();
+        auto series_of = [&](std::vector<std::optional<double>> values) {
+          if (values.size() > seconds) values.resize(seconds);
+          return OptionalsToJson(values);
+        };
         nlohmann::json& series = out.qc["series"];
-        series["ssim_" + r.name] = OptionalsToJson(q->ssim_per_second);
-        series["psnr_" + r.name] = OptionalsToJson(q->psnr_per_second);
-        if (r.min_ssim && q->ssim) {
-          qc::AddCheck(out.qc, policy_, "rendition_quality", *q->ssim >= *r.min_ssim,
-                       fmt::format("rendition {}: SSIM {:.4f} (minimum {:.4f}), PSNR {:.1f} dB",
-                                   r.name, *q->ssim, *r.min_ssim, q->psnr.value_or(0)));
+        series["ssim_" + r.name] = series_of(q->ssim_per_second);
+        series["psnr_" + r.name] = series_of(q->psnr_per_second);
+        if (r.min_ssim) {
+          // Not measured is not passed.
+          qc::AddCheck(out.qc, policy_, "rendition_quality", q->ssim && *q->ssim >= *r.min_ssim,
+                       q->ssim ? fmt::format("rendition {}: SSIM {:.4f} (minimum {:.4f}), PSNR "
+                                             "{:.1f} dB",
+                                             r.name, *q->ssim, *r.min_ssim, q->psnr.value_or(0))
+                               : fmt::format("rendition {}: its quality cannot be measured (no "
+                                             "picture of 8x8 or more to compare; minimum SSIM "
+                                             "{:.4f})",
+                                             r.name, *r.min_ssim));
         }
       }
       figures.push_back({{"name", r.name},

@@ -304,8 +304,11 @@ Result<Analysis> Analyse(const std::string& path, const media::ProbeResult& prob
   // whole, past the end the container cuts it at.
   std::vector<Segment> silent;
   const std::optional<double> audio_length = StreamDuration(probe, "audio");
+  // Only a codec's overshoot: a declared length far short of what decoded
+  // is a lying header, not the end of the sound.
+  const bool overshoot = audio_length && stats.audio_end - *audio_length < 0.5;
   for (Segment seg : silence.result().segments) {
-    if (audio_length && *audio_length > seg.start) seg.end = std::min(seg.end, *audio_length);
+    if (overshoot && *audio_length > seg.start) seg.end = std::min(seg.end, *audio_length);
     if (seg.end - seg.start >= policy.silence_min_seconds - 1e-9) silent.push_back(seg);
   }
   if (has_audio) {
