@@ -12,6 +12,29 @@ namespace vidgate::media {
 
 void FilterChain::GraphFree::operator()(AVFilterGraph* g) const { avfilter_graph_free(&g); }
 
+Status ConnectFilters(AVFilterGraph& graph, AVFilterContext& source, AVFilterContext& sink,
+                      const std::string& description, const std::string& step,
+                      const std::string& what) {
+  AVFilterInOut* outputs = avfilter_inout_alloc();
+  AVFilterInOut* inputs = avfilter_inout_alloc();
+  if (outputs == nullptr || inputs == nullptr) {
+    avfilter_inout_free(&outputs);
+    avfilter_inout_free(&inputs);
+    return ResourceExhausted("out of memory");
+  }
+  outputs->name = av_strdup("in");
+  outputs->filter_ctx = &source;
+  inputs->name = av_strdup("out");
+  inputs->filter_ctx = &sink;
+  int rc = avfilter_graph_parse_ptr(&graph, description.c_str(), &inputs, &outputs, nullptr);
+  avfilter_inout_free(&outputs);
+  avfilter_inout_free(&inputs);
+  if (rc < 0 || (rc = avfilter_graph_config(&graph, nullptr)) < 0) {
+    return AvError(rc, step, what);
+  }
+  return Status();
+}
+
 FilterChain::~FilterChain() = default;
 
 Result<std::unique_ptr<FilterChain>> FilterChain::Create(const AVFrame& frame,
@@ -41,23 +64,7 @@ Result<std::unique_ptr<FilterChain>> FilterChain::Create(const AVFrame& frame,
   rc = avfilter_graph_create_filter(&d->sink_, avfilter_get_by_name("buffersink"), "out", nullptr,
                                     nullptr, d->graph_.get());
   if (rc < 0) return AvError(rc, step, what);
-  AVFilterInOut* outputs = avfilter_inout_alloc();
-  AVFilterInOut* inputs = avfilter_inout_alloc();
-  if (outputs == nullptr || inputs == nullptr) {
-    avfilter_inout_free(&outputs);
-    avfilter_inout_free(&inputs);
-    return ResourceExhausted("out of memory");
-  }
-  outputs->name = av_strdup("in");
-  outputs->filter_ctx = d->source_;
-  inputs->name = av_strdup("out");
-  inputs->filter_ctx = d->sink_;
-  rc = avfilter_graph_parse_ptr(d->graph_.get(), description.c_str(), &inputs, &outputs, nullptr);
-  avfilter_inout_free(&outputs);
-  avfilter_inout_free(&inputs);
-  if (rc < 0 || (rc = avfilter_graph_config(d->graph_.get(), nullptr)) < 0) {
-    return AvError(rc, step, what);
-  }
+  VG_RETURN_IF_ERROR(ConnectFilters(*d->graph_, *d->source_, *d->sink_, description, step, what));
   return d;
 }
 

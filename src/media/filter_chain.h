@@ -20,6 +20,13 @@ namespace vidgate::media {
 // does not flag as interlaced pass unchanged.
 inline constexpr const char* kDeinterlace = "bwdif=mode=send_frame:parity=auto:deint=interlaced";
 
+// Links `source` through the filters of `description` (avfilter_graph_parse
+// syntax, one input and one output) to `sink` in `graph`, and configures
+// the graph. Errors as AvError(STEP, WHAT).
+Status ConnectFilters(AVFilterGraph& graph, AVFilterContext& source, AVFilterContext& sink,
+                      const std::string& description, const std::string& step,
+                      const std::string& what);
+
 class FilterChain {
  public:
   // Set up for pictures of `frame`'s size, format and colour tags, through

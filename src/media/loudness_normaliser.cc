@@ -12,6 +12,7 @@ extern "C" {
 #include <cmath>
 
 #include "media/av.h"
+#include "media/filter_chain.h"
 
 namespace vidgate::media {
 
@@ -60,23 +61,7 @@ Result<std::unique_ptr<LoudnessNormaliser>> LoudnessNormaliser::Create(
   rc = avfilter_graph_create_filter(&n->sink_, avfilter_get_by_name("abuffersink"), "out", nullptr,
                                     nullptr, n->graph_.get());
   if (rc < 0) return AvError(rc, step, what);
-  AVFilterInOut* outputs = avfilter_inout_alloc();
-  AVFilterInOut* inputs = avfilter_inout_alloc();
-  if (outputs == nullptr || inputs == nullptr) {
-    avfilter_inout_free(&outputs);
-    avfilter_inout_free(&inputs);
-    return ResourceExhausted("out of memory");
-  }
-  outputs->name = av_strdup("in");
-  outputs->filter_ctx = n->source_;
-  inputs->name = av_strdup("out");
-  inputs->filter_ctx = n->sink_;
-  rc = avfilter_graph_parse_ptr(n->graph_.get(), description.c_str(), &inputs, &outputs, nullptr);
-  avfilter_inout_free(&outputs);
-  avfilter_inout_free(&inputs);
-  if (rc < 0 || (rc = avfilter_graph_config(n->graph_.get(), nullptr)) < 0) {
-    return AvError(rc, step, what);
-  }
+  VG_RETURN_IF_ERROR(ConnectFilters(*n->graph_, *n->source_, *n->sink_, description, step, what));
   return n;
 }
 
