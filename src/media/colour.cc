@@ -106,6 +106,11 @@ nlohmann::json ColourInfo::ToJson() const {
           {"content_light_level", std::move(cll)}};
 }
 
+bool IsRgbPixelFormat(const std::string& pix_fmt) {
+  const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(av_get_pix_fmt(pix_fmt.c_str()));
+  return d != nullptr && (d->flags & AV_PIX_FMT_FLAG_RGB) != 0;
+}
+
 ColourInfo DescribeColour(const AVStream& stream) {
   const AVCodecParameters& par = *stream.codecpar;
   ColourInfo c;

@@ -65,6 +65,11 @@ struct ColourInfo {
   nlohmann::json ToJson() const;
 };
 
+// Whether the pixel format named `pix_fmt` (libav's name) holds RGB
+// samples, which have no matrix (gbrp10le, rgb24, argb...); false for an
+// unknown name.
+bool IsRgbPixelFormat(const std::string& pix_fmt);
+
 // The colour description in `stream`'s parameters and side data.
 ColourInfo DescribeColour(const AVStream& stream);
 

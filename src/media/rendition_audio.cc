@@ -208,13 +208,7 @@ struct RenditionAudio::State {
     const int frame_size = enc->frame_size;
     while (av_audio_fifo_size(fifo.get()) >= frame_size ||
            (flush && av_audio_fifo_size(fifo.get()) > 0)) {
-      const int n = std::min(frame_size, av_audio_fifo_size(fifo.get()));
-      audio_out->nb_samples = n;
-      int rc = av_frame_make_writable(audio_out.get());
-      if (rc < 0) return AvError(rc, "encode rendition", what);
-      if (av_audio_fifo_read(fifo.get(), reinterpret_cast<void**>(audio_out->data), n) < n) {
-        return Internal("audio FIFO underrun in " + what);
-      }
+      VG_RETURN_IF_ERROR(ReadFrame(fifo.get()));
       VG_RETURN_IF_ERROR(TakeAudio(*audio_out));
     }
     if (!normaliser) return Status();
@@ -224,14 +218,20 @@ struct RenditionAudio::State {
     }
     while (av_audio_fifo_size(normalised.get()) >= frame_size ||
            (flush && av_audio_fifo_size(normalised.get()) > 0)) {
-      const int n = std::min(frame_size, av_audio_fifo_size(normalised.get()));
-      audio_out->nb_samples = n;
-      int rc = av_frame_make_writable(audio_out.get());
-      if (rc < 0) return AvError(rc, "encode rendition", what);
-      if (av_audio_fifo_read(normalised.get(), reinterpret_cast<void**>(audio_out->data), n) < n) {
-        return Internal("audio FIFO underrun in " + what);
-      }
+      VG_RETURN_IF_ERROR(ReadFrame(normalised.get()));
       VG_RETURN_IF_ERROR(trial ? trial->Add(*audio_out) : EncodeAudio(*audio_out));
+    }
+    return Status();
+  }
+
+  // An encoder frame (or what is left, if less) from `from` into audio_out.
+  Status ReadFrame(AVAudioFifo* from) {
+    const int n = std::min(enc->frame_size, av_audio_fifo_size(from));
+    audio_out->nb_samples = n;
+    int rc = av_frame_make_writable(audio_out.get());
+    if (rc < 0) return AvError(rc, "encode rendition", what);
+    if (av_audio_fifo_read(from, reinterpret_cast<void**>(audio_out->data), n) < n) {
+      return Internal("audio FIFO underrun in " + what);
     }
     return Status();
   }

@@ -479,9 +479,7 @@ struct RenditionEncoder::State {
     stream_colour = video.colour;
     // RGB HDR (a graded master in gbrp10) has no YUV samples to keep: it is
     // tone-mapped like the rest.
-    const bool rgb = video.pix_fmt &&
-                     (video.pix_fmt->rfind("gbr", 0) == 0 || video.pix_fmt->rfind("rgb", 0) == 0 ||
-                      video.pix_fmt->rfind("bgr", 0) == 0);
+    const bool rgb = video.pix_fmt && IsRgbPixelFormat(*video.pix_fmt);
     keep_hdr = spec.dynamic_range == "keep" && video.colour && video.colour->IsHdr() && !rgb;
     if (keep_hdr) {
       // HDR as the source has it: 10 bits, its tags (BT.2020 and PQ or HLG).

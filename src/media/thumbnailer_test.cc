@@ -168,6 +168,24 @@ TEST(ThumbnailerTest, SpriteSheetTilesTheVideoWithAWebVttIndex) {
 namespace vidgate::media {
 namespace {
 
+// Thumbnails of `src` as the pipeline makes them (duration from the probe's
+// decoded timeline, colour from its description); the files written, and the sprite's index in
+// *vtt.
+std::vector<std::string> ThumbnailsOf(const std::string& src, const std::string& out,
+                                      std::string* vtt = nullptr) {
+  std::filesystem::create_directories(out);
+  auto probe = Probe(src);
+  EXPECT_TRUE(probe.ok()) << probe.status().ToString();
+  if (!probe.ok()) return {};
+  ThumbnailSpec spec;
+  spec.colour = probe->streams.at(0).colour;
+  Thumbnailer thumbs(out, probe->PlayingSeconds(), spec);
+  Result<DecodeStats> stats = DecodePass(src, {&thumbs}, {});
+  EXPECT_TRUE(stats.ok()) << stats.status().ToString();
+  if (vtt != nullptr) *vtt = Slurp(std::filesystem::path(out) / "sprite.vtt");
+  return thumbs.files();
+}
+
 // The middle pixel of a JPEG as RGB (JPEG is full-range BT.601 by definition).
 std::array<int, 3> JpegMiddle(const std::string& path) {
   int code = 0;
@@ -194,13 +212,7 @@ TEST(ThumbnailerTest, ImagesKeepTheVideosColours) {
                                  src),
               "");
     const fs::path out = testing::ScratchPath(std::string("green-thumbs-") + matrix);
-    fs::create_directories(out);
-    auto probe = Probe(src);
-    ASSERT_TRUE(probe.ok());
-    ThumbnailSpec spec;
-    spec.colour = probe->streams.at(0).colour;
-    Thumbnailer thumbs(out.string(), 1.0, spec);
-    ASSERT_TRUE(DecodePass(src, {&thumbs}, {}).ok());
+    ASSERT_FALSE(ThumbnailsOf(src, out.string()).empty());
     for (const char* name : {"poster.jpg", "0001.jpg", "sprite.jpg"}) {
       const auto px = JpegMiddle((out / name).string());
       EXPECT_NEAR(px[0], 0, 6) << name << " " << px[0] << "," << px[1] << "," << px[2];
@@ -222,13 +234,7 @@ TEST(ThumbnailerTest, HdrPicturesAreToneMapped) {
                 src),
             "");
   const fs::path out = testing::ScratchPath("hdr-thumbs");
-  fs::create_directories(out);
-  auto probe = Probe(src);
-  ASSERT_TRUE(probe.ok());
-  ThumbnailSpec spec;
-  spec.colour = probe->streams.at(0).colour;
-  Thumbnailer thumbs(out.string(), 1.0, spec);
-  ASSERT_TRUE(DecodePass(src, {&thumbs}, {}).ok());
+  ASSERT_FALSE(ThumbnailsOf(src, out.string()).empty());
   const auto px = JpegMiddle((out / "poster.jpg").string());
   // ffmpeg's own zscale + tonemap chain gives 0,145,0 here; without tone
   // mapping the green reads 85,114,61 (grey and dull).
@@ -242,21 +248,6 @@ TEST(ThumbnailerTest, HdrPicturesAreToneMapped) {
 
 namespace vidgate::media {
 namespace {
-
-// Thumbnails of `src` as the pipeline makes them (duration from the probe's
-// decoded timeline); the files written, and the sprite's index in *vtt.
-std::vector<std::string> ThumbnailsOf(const std::string& src, const std::string& out,
-                                      std::string* vtt = nullptr) {
-  std::filesystem::create_directories(out);
-  auto probe = Probe(src);
-  EXPECT_TRUE(probe.ok()) << probe.status().ToString();
-  if (!probe.ok()) return {};
-  Thumbnailer thumbs(out, probe->PlayingSeconds());
-  Result<DecodeStats> stats = DecodePass(src, {&thumbs}, {});
-  EXPECT_TRUE(stats.ok()) << stats.status().ToString();
-  if (vtt != nullptr) *vtt = Slurp(std::filesystem::path(out) / "sprite.vtt");
-  return thumbs.files();
-}
 
 const std::vector<std::string> kAllImages = {"poster.jpg", "0001.jpg",   "0002.jpg",  "0003.jpg",
                                              "0004.jpg",   "sprite.jpg", "sprite.vtt"};

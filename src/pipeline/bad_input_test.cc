@@ -21,6 +21,7 @@ extern "C" {
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,6 +30,7 @@ extern "C" {
 #include <vector>
 
 #include "common/status.h"
+#include "common/util.h"
 #include "media/media_test_util.h"
 #include "pipeline/media_stage.h"
 #include "pipeline/retry.h"
@@ -650,6 +652,32 @@ TEST_F(BadInputTest, OnePixelWideVideoIsReported) {
 }
 
 // ------------------------------------------------------------- time limit
+
+// A recording whose timestamps start an hour in (an MP4 counts its
+// duration from zero: 3603 s): the stage still files a poster and every
+// thumbnail, placed on the decoded timeline.
+TEST_F(BadInputTest, AnHourInRecordingGetsEveryThumbnail) {
+  const std::string path = Make("hour-in.mp4", Video(3) + kH264 + " -output_ts_offset 3600");
+  Outcome o = Process(path);
+  ASSERT_TRUE(o.result.ok()) << o.result.status().ToString();
+  std::map<std::string, std::string> local;
+  for (const auto& f : o.result->files) local[f.relative_key] = f.local_path;
+  for (const char* key : {"thumbnails/poster.jpg", "thumbnails/0001.jpg", "thumbnails/0004.jpg",
+                          "thumbnails/sprite.vtt"}) {
+    ASSERT_TRUE(local.count(key)) << key;
+  }
+  // Taken across the 3 s of moving pictures, not all of the last one (which
+  // is what placing them on the container's 3603 s gives).
+  auto bytes = [&](const std::string& key) {
+    Result<std::string> read = ReadLocalFile(local[key], "read", 1 << 22);
+    return read.ok() ? *read : std::string();
+  };
+  EXPECT_NE(bytes("thumbnails/0001.jpg"), bytes("thumbnails/0004.jpg"));
+  EXPECT_NE(bytes("thumbnails/poster.jpg"), bytes("thumbnails/0004.jpg"));
+  const std::string vtt = bytes("thumbnails/sprite.vtt");
+  EXPECT_EQ(vtt.find("01:00:"), std::string::npos) << vtt;
+  EXPECT_NE(vtt.find("00:00:02.000 --> 00:00:03.0"), std::string::npos) << vtt;
+}
 
 // A rendition with a loudness target: the report's renditions say what its
 // sound measured before and after; the attempt time limit firing while the

@@ -46,8 +46,7 @@ ColourJudgement JudgeColourTags(const media::ColourInfo& c, const std::string& p
     wrong.push_back(fmt::format("an HDR transfer ({}) in {}-bit samples: HDR needs 10 bits",
                                 *c.transfer, *c.bit_depth));
   }
-  const bool rgb_samples =
-      pix_fmt.rfind("gbr", 0) == 0 || pix_fmt.rfind("rgb", 0) == 0 || pix_fmt.rfind("bgr", 0) == 0;
+  const bool rgb_samples = media::IsRgbPixelFormat(pix_fmt);
   if (c.av_matrix == AVCOL_SPC_RGB && !pix_fmt.empty() && !rgb_samples) {
     wrong.push_back("matrix gbr (RGB) on " + pix_fmt + " samples");
   }
