@@ -21,7 +21,7 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DVIDGATE_FUZZ=ON
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ "${launcher[@]}" >/dev/null
 cmake --build "$build" --target fuzz_all >/dev/null
 
-declare -A corpus=([naming_fuzz]=names [metadata_fuzz]=sidecar [secrets_fuzz]=urls)
+declare -A corpus=([naming_fuzz]=names [metadata_fuzz]=sidecar [secrets_fuzz]=urls [captions_fuzz]=captions)
 mkdir -p "$build/artifacts"
 status=0
 for target in "${!corpus[@]}"; do
