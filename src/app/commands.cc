@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -23,6 +24,7 @@
 #include "notify/log_sink.h"
 #include "notify/sns_sink.h"
 #include "notify/webhook_sink.h"
+#include "pipeline/caption_files.h"
 #include "pipeline/dispatcher.h"
 #include "pipeline/media_stage.h"
 #include "pipeline/metadata.h"
@@ -349,6 +351,42 @@ int ProbeCommand(const std::string& file, bool json) {
   return kExitOk;
 }
 
+// The caption sidecars beside a local video ("clip.en.srt" beside
+// "clip.mp4"), as `run` would find them in the store.
+static std::vector<pipeline::CaptionInput> CaptionsBesideLocalFile(const std::string& file) {
+  std::vector<pipeline::CaptionInput> out;
+  const std::filesystem::path path(file);
+  const std::string video_file = path.filename().string();
+  std::error_code ec;
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(
+           path.has_parent_path() ? path.parent_path() : std::filesystem::path("."), ec)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file(ec) && pipeline::CaptionLabel(name, video_file)) {
+      names.push_back(name);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    pipeline::CaptionInput in;
+    in.file_name = name;
+    in.label = *pipeline::CaptionLabel(name, video_file);
+    const std::string caption = (path.parent_path() / name).string();
+    if (out.size() >= pipeline::kMaxCaptionFiles) {
+      in.unread =
+          "more than " + std::to_string(pipeline::kMaxCaptionFiles) + " caption files; not read";
+    } else if (std::filesystem::file_size(caption, ec) > pipeline::kMaxCaptionBytes) {
+      in.unread = "over " + std::to_string(pipeline::kMaxCaptionBytes >> 20) + " MiB; not read";
+    } else if (auto bytes = ReadLocalFile(caption); bytes.ok()) {
+      in.bytes = std::move(bytes).value();
+    } else {
+      in.unread = bytes.status().message();
+    }
+    out.push_back(std::move(in));
+  }
+  return out;
+}
+
 int QcCommand(const std::string& file, bool json, const std::optional<std::string>& preset,
               const std::optional<std::string>& config_path) {
   // A named preset as it stands; else the configuration's [qc], as `run`
@@ -369,7 +407,7 @@ int QcCommand(const std::string& file, bool json, const std::optional<std::strin
   qc_only.renditions.clear();
   qc_only.thumbnails = false;
   auto stage = pipeline::NewQcStage(*policy, qc_only);
-  auto result = stage->Process(file, file, [] { return Status(); });
+  auto result = stage->Process(file, file, CaptionsBesideLocalFile(file), [] { return Status(); });
   if (!result.ok()) {
     return Fail(result.status(), MediaExit(result.status()), json);
   }

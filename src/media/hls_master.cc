@@ -66,8 +66,27 @@ Result<SegmentBitRates> MeasureMediaPlaylist(const std::string& path) {
   return out;
 }
 
-std::string HlsMasterPlaylist(const std::vector<HlsVariant>& variants) {
+namespace {
+
+// A quoted-string attribute value cannot hold '"', CR or LF (RFC 8216 4.2).
+std::string Quoted(std::string_view value) {
+  std::string out = "\"";
+  for (char c : value) {
+    if (c != '"' && c != '\r' && c != '\n') out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string HlsMasterPlaylist(const std::vector<HlsVariant>& variants,
+                              const std::vector<HlsSubtitles>& subtitles) {
   std::string out = "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n";
+  for (const auto& s : subtitles) {
+    out += "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=" + Quoted(s.name);
+    if (!s.language.empty() && s.language != "und") out += ",LANGUAGE=" + Quoted(s.language);
+    out += ",DEFAULT=NO,AUTOSELECT=YES,URI=" + Quoted(s.uri) + "\n";
+  }
   for (const auto& v : variants) {
     out += fmt::format("#EXT-X-STREAM-INF:BANDWIDTH={},AVERAGE-BANDWIDTH={}", v.peak_bit_rate,
                        v.average_bit_rate);
@@ -75,9 +94,18 @@ std::string HlsMasterPlaylist(const std::vector<HlsVariant>& variants) {
     if (v.frame_rate > 0) out += fmt::format(",FRAME-RATE={:.3f}", v.frame_rate);
     if (!v.codecs.empty()) out += fmt::format(",CODECS=\"{}\"", v.codecs);
     if (!v.video_range.empty()) out += ",VIDEO-RANGE=" + v.video_range;
+    if (!subtitles.empty()) out += ",SUBTITLES=\"subs\"";
     out += "\n" + v.uri + "\n";
   }
   return out;
+}
+
+std::string HlsSubtitlePlaylist(const std::string& vtt_uri, double seconds) {
+  const double length = std::max(seconds, 0.001);
+  return fmt::format(
+      "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:{}\n#EXT-X-MEDIA-SEQUENCE:0\n"
+      "#EXT-X-PLAYLIST-TYPE:VOD\n#EXTINF:{:.3f},\n{}\n#EXT-X-ENDLIST\n",
+      static_cast<int64_t>(std::ceil(length)), length, vtt_uri);
 }
 
 }  // namespace vidgate::media

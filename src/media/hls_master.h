@@ -31,8 +31,20 @@ struct SegmentBitRates {
 };
 Result<SegmentBitRates> MeasureMediaPlaylist(const std::string& path);
 
+// A subtitle rendition (EXT-X-MEDIA TYPE=SUBTITLES) of the master.
+struct HlsSubtitles {
+  std::string uri;       // its media playlist, relative to the master
+  std::string name;      // NAME ("en", "en.sdh"): unique in the master
+  std::string language;  // LANGUAGE; left out when "und"
+};
+
 // The text of a master playlist (RFC 8216 section 4.3.4) listing `variants`
-// in the order given.
-std::string HlsMasterPlaylist(const std::vector<HlsVariant>& variants);
+// in the order given, each with the group of `subtitles` when there are any.
+std::string HlsMasterPlaylist(const std::vector<HlsVariant>& variants,
+                              const std::vector<HlsSubtitles>& subtitles = {});
+
+// A media playlist of one WebVTT file (`vtt_uri`, relative to it) covering
+// `seconds`.
+std::string HlsSubtitlePlaylist(const std::string& vtt_uri, double seconds);
 
 }  // namespace vidgate::media

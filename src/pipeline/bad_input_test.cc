@@ -189,7 +189,7 @@ class BadInputTest : public ::testing::Test {
   // "main", thumbnails). `stop` stands for the worker's should_stop; the hang
   // guard is checked first.
   Outcome Process(const std::string& path, std::function<Status()> stop = {},
-                  OutputOptions outputs = {}) {
+                  OutputOptions outputs = {}, const std::vector<CaptionInput>& captions = {}) {
     Result<qc::Policy> policy = qc::PresetPolicy("web");
     EXPECT_TRUE(policy.ok());
     const std::string work_root = ScratchPath("work");
@@ -199,7 +199,7 @@ class BadInputTest : public ::testing::Test {
     auto elapsed = [&] {
       return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     };
-    out.result = stage->Process(path, "bad", [&]() -> Status {
+    out.result = stage->Process(path, "bad", captions, [&]() -> Status {
       if (elapsed() >= kHangGuardSeconds) {
         out.guard_hit = true;
         return DeadlineExceeded("hang guard: " + path + " took over 30 s");

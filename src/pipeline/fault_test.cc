@@ -41,6 +41,7 @@ class World {
   void Upload(const std::string& name) {
     ASSERT_TRUE(memory_->Write("uploads/" + name + ".mp4", "video " + name).ok());
     ASSERT_TRUE(memory_->Write("uploads/" + name + ".json", R"({"title":")" + name + "\"}").ok());
+    ASSERT_TRUE(memory_->Write("uploads/" + name + ".en.srt", "caption " + name).ok());
     clock_.Advance(2);
   }
 
@@ -152,8 +153,9 @@ TEST(FaultTest, AStorageFaultAtEveryStepEndsTheVideoOnceWithNothingLost) {
     clean_calls = w.faulty().calls();
   }
   ASSERT_GT(clean_calls, 10);
+  int followed = 0, runs = 0;
   for (const Code code : {Code::kUnavailable, Code::kNotFound, Code::kPermissionDenied}) {
-    for (int64_t n = 1; n <= clean_calls; ++n) {
+    for (int64_t n = 1; n <= clean_calls; ++n, ++runs) {
       SCOPED_TRACE("call " + std::to_string(n) + " fails with " + std::string(CodeName(code)));
       World w;
       w.Upload("clip");
@@ -171,11 +173,23 @@ TEST(FaultTest, AStorageFaultAtEveryStepEndsTheVideoOnceWithNothingLost) {
       EXPECT_EQ(w.KeysHolding("video clip"), std::vector<std::string>{v.location + "/clip.mp4"});
       EXPECT_EQ(w.KeysHolding(R"({"title":"clip"})"),
                 std::vector<std::string>{v.location + "/clip.json"});
+      // The caption: in exactly one place; beside the original unless a
+      // fault stopped it following (then where it was: never lost).
+      const std::vector<std::string> caption = w.KeysHolding("caption clip");
+      ASSERT_EQ(caption.size(), 1u);
+      if (caption[0] != v.location + "/clip.en.srt") {
+        EXPECT_TRUE(caption[0] == "uploads/clip.en.srt" || caption[0].starts_with("failed/"))
+            << caption[0];
+      } else {
+        ++followed;
+      }
       EXPECT_TRUE(v.location.starts_with(v.state == State::kProcessed ? "processed/"
                                                                       : "unable_to_process/"))
           << v.location;
     }
   }
+  // Only the faults that hit the caption's own moves leave it behind.
+  EXPECT_GE(followed, runs - 12);
 }
 
 // Every attempt fails to file, and setting the video aside fails too (a

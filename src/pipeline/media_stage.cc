@@ -14,6 +14,7 @@
 #include "media/probe.h"
 #include "media/rendition_encoder.h"
 #include "media/thumbnailer.h"
+#include "pipeline/caption_stage.h"
 #include "qc/analysis.h"
 #include "storage/store.h"
 
@@ -95,6 +96,15 @@ nlohmann::json OptionalsToJson(const std::vector<std::optional<double>>& values)
   return out;
 }
 
+// How long the sound lasts: its stream's duration, else the file's (0
+// without sound).
+double AudioSeconds(const media::ProbeResult& p) {
+  for (const auto& st : p.streams) {
+    if (st.type == "audio") return st.duration.value_or(p.format.duration.value_or(0));
+  }
+  return 0;
+}
+
 // HLS's VIDEO-RANGE for what a rendition's pictures hold ("" without video).
 std::string VideoRange(const std::string& dynamic_range) {
   if (dynamic_range == "hdr10") return "PQ";
@@ -130,10 +140,11 @@ class QcStage final : public MediaStage {
         work_root_(std::move(work_root)) {}
 
   Result<StageResult> Process(const std::string& path, const std::string& name,
+                              const std::vector<CaptionInput>& captions,
                               const std::function<Status()>& should_stop) override {
     (void)name;
     std::shared_ptr<WorkDir> work_dir;
-    Result<StageResult> result = Produce(path, should_stop, work_dir);
+    Result<StageResult> result = Produce(path, captions, should_stop, work_dir);
     if (result.ok()) return result;
     return InOutputTerms(result.status(), work_dir);
   }
@@ -141,7 +152,8 @@ class QcStage final : public MediaStage {
  private:
   // Process() without its error wording; `work_dir` is set as soon as the
   // outputs have a folder.
-  Result<StageResult> Produce(const std::string& path, const std::function<Status()>& should_stop,
+  Result<StageResult> Produce(const std::string& path, const std::vector<CaptionInput>& captions,
+                              const std::function<Status()>& should_stop,
                               std::shared_ptr<WorkDir>& work_dir) {
     StageResult out;
     const auto probe_from = std::chrono::steady_clock::now();
@@ -171,7 +183,8 @@ class QcStage final : public MediaStage {
     std::unique_ptr<media::Thumbnailer> thumbnails;
     std::vector<media::FrameSink*> extra;
     const bool any_stream = probe.HasVideo() || probe.HasAudio();
-    if ((!outputs_.renditions.empty() && any_stream) || (outputs_.thumbnails && probe.HasVideo())) {
+    if ((!outputs_.renditions.empty() && any_stream) || (outputs_.thumbnails && probe.HasVideo()) ||
+        !captions.empty()) {
       VG_ASSIGN_OR_RETURN(out.work_dir, MakeWorkDir(work_root_));
       work_dir = out.work_dir;
     }
@@ -256,8 +269,16 @@ class QcStage final : public MediaStage {
                          {"quality", std::move(quality)},
                          {"loudness", r.encoder->LoudnessJson()}});
     }
-    if (!figures.empty()) {
-      out.qc["renditions"] = std::move(figures);
+    if (!figures.empty()) out.qc["renditions"] = std::move(figures);
+    std::vector<WrittenCaption> written_captions;
+    const std::vector<CaptionSource> caption_sources =
+        ReadSidecarCaptions(captions, probe.PlayingSeconds());
+    if (!caption_sources.empty()) {
+      VG_ASSIGN_OR_RETURN(written_captions,
+                          WriteCaptions(caption_sources, SpeechSpans(out.qc, AudioSeconds(probe)),
+                                        out.work_dir->path, policy_, out.qc));
+    }
+    if (!renditions.empty() || !caption_sources.empty()) {
       const qc::Judgement judged = qc::Judge(out.qc["checks"]);
       out.verdict = judged.verdict;
       out.summary = judged.summary;
@@ -272,9 +293,28 @@ class QcStage final : public MediaStage {
       if (r.hls_dir.empty()) continue;
       VG_RETURN_IF_ERROR(CollectHls(r, out, variants));
     }
+    for (const auto& c : written_captions) {
+      auto probed = media::Probe(c.local);
+      if (!probed.ok()) {
+        return Internal("the caption file " + c.key +
+                        " did not probe: " + probed.status().message());
+      }
+      out.files.push_back(ProducedFile{c.local, c.key, Describe(*probed)});
+    }
     if (!variants.empty()) {
+      std::vector<media::HlsSubtitles> subtitles;
+      for (const auto& c : written_captions) {
+        const std::string relative = "subtitles/" + c.label + ".m3u8";
+        const std::string local = out.work_dir->path + "/hls/" + relative;
+        VG_RETURN_IF_ERROR(MakeDirs(out.work_dir->path + "/hls/subtitles"));
+        // From hls/subtitles/ up to the video's own folder.
+        VG_RETURN_IF_ERROR(WriteLocalFile(
+            local, media::HlsSubtitlePlaylist("../../" + c.key, probe.PlayingSeconds())));
+        out.files.push_back(ProducedFile{local, "hls/" + relative, {}, /*record=*/false});
+        subtitles.push_back(media::HlsSubtitles{relative, c.label, c.language});
+      }
       const std::string master = out.work_dir->path + "/hls/master.m3u8";
-      VG_RETURN_IF_ERROR(WriteLocalFile(master, media::HlsMasterPlaylist(variants)));
+      VG_RETURN_IF_ERROR(WriteLocalFile(master, media::HlsMasterPlaylist(variants, subtitles)));
       auto probed = media::Probe(master);
       if (!probed.ok()) {
         return Internal("the HLS master playlist did not probe: " + probed.status().message());

@@ -51,13 +51,23 @@ struct StageResult {
   nlohmann::json near_duplicates;  // [{"id","name",...,"similarity","ranges"}] when found
 };
 
+// A caption sidecar as uploaded, for the stage to check and convert.
+struct CaptionInput {
+  std::string file_name;  // "clip.en.srt"
+  std::string label;      // "en" (naming.h CaptionLabel)
+  std::string bytes;
+  std::string unread;  // why it was not read ("" when it was)
+};
+
 class MediaStage {
  public:
   virtual ~MediaStage() = default;
   // Processes the local file `path` of the video `name`, polling
   // `should_stop` (shutdown, lost lease, attempt deadline). Errors follow
   // status.h: kInvalidArgument for media that cannot be decoded (final).
+  // `captions` are the video's caption sidecars.
   virtual Result<StageResult> Process(const std::string& path, const std::string& name,
+                                      const std::vector<CaptionInput>& captions,
                                       const std::function<Status()>& should_stop) = 0;
 };
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "media/captions.h"
+
 namespace vidgate::pipeline {
 namespace {
 
@@ -64,7 +66,9 @@ ParsedKey ParseKey(std::string_view key) {
   }
   std::string_view ext = Extension(out.file_name);
   out.name = std::string(rest.substr(0, rest.size() - ext.size()));
-  out.kind = ext == ".json" ? KeyKind::kSidecar : KeyKind::kVideo;
+  out.kind = ext == ".json"                ? KeyKind::kSidecar
+             : media::CaptionFormatOf(ext) ? KeyKind::kCaption
+                                           : KeyKind::kVideo;
   // Compared without case, for file systems that ignore it.
   if (out.kind == KeyKind::kVideo && out.file_name.size() == kOwnFolder.size() &&
       std::equal(out.file_name.begin(), out.file_name.end(), kOwnFolder.begin(),
@@ -72,6 +76,41 @@ ParsedKey ParseKey(std::string_view key) {
     out.kind = KeyKind::kRefused;
   }
   return out;
+}
+
+std::optional<std::string> CaptionLabel(std::string_view caption_file,
+                                        std::string_view video_file) {
+  if (caption_file.find('/') != std::string_view::npos) return std::nullopt;
+  if (!media::CaptionFormatOf(caption_file)) return std::nullopt;
+  const std::string stem = Stem(video_file);
+  const std::string_view ext = Extension(caption_file);
+  if (caption_file.size() < stem.size() + ext.size() || !caption_file.starts_with(stem)) {
+    return std::nullopt;
+  }
+  std::string_view label =
+      caption_file.substr(stem.size(), caption_file.size() - stem.size() - ext.size());
+  if (label.empty()) return std::string("und");
+  if (label[0] != '.') return std::nullopt;
+  label.remove_prefix(1);
+  if (label.empty() || label.size() > kMaxCaptionLabel) return std::nullopt;
+  bool part_empty = true;
+  for (char c : label) {
+    if (c == '.') {
+      if (part_empty) return std::nullopt;
+      part_empty = true;
+    } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') {
+      part_empty = false;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (part_empty) return std::nullopt;
+  return std::string(label);
+}
+
+std::string CaptionNameFor(std::string_view caption_file, std::string_view current_video,
+                           std::string_view video_file) {
+  return Stem(video_file) + std::string(caption_file.substr(Stem(current_video).size()));
 }
 
 std::vector<std::string> SidecarCandidates(std::string_view video_key) {
@@ -92,7 +131,10 @@ size_t LongestFiledKey(std::string_view video_key) {
   constexpr size_t kOwnRelative = 128;  // hls/NAME/SEGMENT and the rest
   const ParsedKey parsed = ParseKey(video_key);
   const size_t folder = kUnable.size() + parsed.name.size() + kNumbering + 1;
-  const size_t original = parsed.file_name.size() + kNumbering + std::string_view(".json").size();
+  // The sidecar ("clip.mp4.json") or a caption ("clip.LABEL.vtt").
+  const size_t original = std::max(parsed.file_name.size() + std::string_view(".json").size(),
+                                   Stem(parsed.file_name).size() + 1 + kMaxCaptionLabel + 4) +
+                          kNumbering;
   const size_t own = kOwnFolder.size() + 1 + kOwnRelative;
   return folder + std::max(original, own);
 }

@@ -36,7 +36,8 @@ std::string OwnKey(std::string_view folder, std::string_view relative);
 size_t LongestFiledKey(std::string_view video_key);
 
 // kRefused: a name vidgate cannot take (see kOwnFolder); left where it is.
-enum class KeyKind { kVideo, kSidecar, kIgnored, kRefused };
+// kCaption: a caption sidecar (".srt", ".vtt"), taken with its video.
+enum class KeyKind { kVideo, kSidecar, kCaption, kIgnored, kRefused };
 
 struct ParsedKey {
   KeyKind kind = KeyKind::kIgnored;
@@ -52,6 +53,21 @@ ParsedKey ParseKey(std::string_view key);
 // Sidecar keys for a video key, in order of preference: "a/clip.json" then
 // "a/clip.mp4.json" (same folder).
 std::vector<std::string> SidecarCandidates(std::string_view video_key);
+
+// Caption sidecars sit beside their video: "clip.en.srt" and "clip.pt-BR.vtt"
+// beside "clip.mp4" ("clip.srt": no language). The label is what lies
+// between the video's stem and the extension ("en", "pt-BR", "en.sdh"):
+// dot-separated parts of letters, digits, '-' and '_', at most 32 bytes;
+// its first part is the language. "und" when there is none; none when
+// `caption_file` is not a caption of `video_file`.
+inline constexpr size_t kMaxCaptionLabel = 32;
+std::optional<std::string> CaptionLabel(std::string_view caption_file, std::string_view video_file);
+
+// The caption's file name beside the video now called `video_file`, for one
+// called `caption_file` beside `current_video` ("clip.en.srt" beside
+// "clip.mp4" is "clip-2.en.srt" beside "clip-2.mp4").
+std::string CaptionNameFor(std::string_view caption_file, std::string_view current_video,
+                           std::string_view video_file);
 
 // The key's last component.
 std::string FileName(std::string_view key);

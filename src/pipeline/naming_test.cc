@@ -17,6 +17,25 @@ TEST(NamingTest, VideosAndSidecars) {
   EXPECT_EQ(ParseKey("uploads/my clip #1 +50%.mp4").name, "my clip #1 +50%");
 }
 
+TEST(NamingTest, CaptionSidecarsAreTheirOwnKind) {
+  EXPECT_EQ(ParseKey("uploads/a/clip.en.srt").kind, KeyKind::kCaption);
+  EXPECT_EQ(ParseKey("failed/clip.pt-BR.VTT").kind, KeyKind::kCaption);
+  EXPECT_EQ(ParseKey("uploads/clip.srt.part").kind, KeyKind::kIgnored);
+  EXPECT_EQ(CaptionLabel("clip.en.srt", "clip.mp4"), "en");
+  EXPECT_EQ(CaptionLabel("clip.pt-BR.vtt", "clip.mp4"), "pt-BR");
+  EXPECT_EQ(CaptionLabel("clip.en.sdh.VTT", "clip.mp4"), "en.sdh");
+  EXPECT_EQ(CaptionLabel("clip.srt", "clip.mp4"), "und");
+  EXPECT_EQ(CaptionLabel("clip.srt", "clip"), "und");
+  for (const char* not_one :
+       {"clip.en.json", "clipper.en.srt", "clip..srt", "clip.en..srt", "clip.e n.srt",
+        "clip.en.srt.srt.x", "other.en.srt", "clip.mp4", "a/clip.en.srt", "clip.en\xff.srt"}) {
+    EXPECT_FALSE(CaptionLabel(not_one, "clip.mp4")) << not_one;
+  }
+  EXPECT_FALSE(CaptionLabel("clip." + std::string(33, 'x') + ".srt", "clip.mp4"));
+  EXPECT_EQ(CaptionNameFor("clip.en.srt", "clip.mp4", "clip-2.mp4"), "clip-2.en.srt");
+  EXPECT_EQ(CaptionNameFor("clip-2.srt", "clip-2.mp4", "clip.mp4"), "clip.srt");
+}
+
 TEST(NamingTest, InProgressUploadsAreIgnored) {
   for (const char* key :
        {"uploads/.hidden.mp4", "uploads/a/.partial/x.mp4", "uploads/x.mp4.part", "uploads/x.tmp",
@@ -32,6 +51,7 @@ TEST(NamingTest, LongestFiledKeyCoversEveryKeyAVideoCanBeFiledAt) {
   // deepest of vidgate's own files (an HLS segment of a 64-byte rendition).
   const std::string folder = Numbered(std::string(kUnable) + "a/clip", 99999);
   EXPECT_GE(longest, (folder + "/clip.mp4.json").size());
+  EXPECT_GE(longest, (folder + "/clip." + std::string(kMaxCaptionLabel, 'l') + ".vtt").size());
   EXPECT_GE(longest, OwnKey(folder, "hls/" + std::string(64, 'r') + "/segment_00001.m4s").size());
   EXPECT_LE(longest, 200u) << "a short name must fit any store";
   // A long name counts twice (its folder and its file), past S3's limit.

@@ -19,6 +19,7 @@
 #include "common/util.h"
 #include "pipeline/fixity.h"
 #include "pipeline/intake.h"
+#include "pipeline/rerun.h"
 #include "pipeline/testing/passing_stage.h"
 #include "pipeline/verify.h"
 #include "pipeline/worker.h"
@@ -50,9 +51,11 @@ class RecordingObserver final : public Observer {
 class ScriptedStage final : public MediaStage {
  public:
   Result<StageResult> Process(const std::string&, const std::string&,
+                              const std::vector<CaptionInput>& captions,
                               const std::function<Status()>& should_stop) override {
     VG_RETURN_IF_ERROR(should_stop());
     ++calls;
+    last_captions = captions;
     if (during) std::exchange(during, nullptr)();
     if (script.empty()) return Pass();
     Result<StageResult> next = script.front();
@@ -62,6 +65,7 @@ class ScriptedStage final : public MediaStage {
   static StageResult Pass() { return testing::PassingResult(); }
   std::deque<Result<StageResult>> script;
   int calls = 0;
+  std::vector<CaptionInput> last_captions;
   std::function<void()> during;  // run once, inside the next call
 };
 
@@ -205,6 +209,70 @@ TEST_F(PipelineTest, RetryableFailuresBackOffThenGiveUp) {
             (std::vector<std::string>{"vidgate.video.failed", "vidgate.video.failed",
                                       "vidgate.video.unable_to_process"}));
   EXPECT_TRUE(store_->List("failed/")->empty());
+}
+
+// Caption sidecars go wherever their video goes: to failed/ under its
+// numbered name, to its filed folder, into its manifest, and back to
+// uploads/ on a re-run; each attempt reads them where they are.
+TEST_F(PipelineTest, CaptionsFollowTheirVideoThroughRetriesAndFiling) {
+  stage_.script.push_back(Unavailable("disk unplugged"));
+  ASSERT_TRUE(store_->Write("failed/clip.mp4", "someone else's").ok());  // taken: clip-2
+  ASSERT_TRUE(store_->Write("uploads/clip.en.srt", "1\n00:00:00,000 --> 00:00:01,000\nHi\n").ok());
+  ASSERT_TRUE(store_->Write("uploads/clip.pt-BR.vtt", "WEBVTT\n").ok());
+  ASSERT_TRUE(store_->Write("uploads/clipper.en.srt", "not clip's").ok());
+  Upload("clip");
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  Worker worker = MakeWorker();
+  ASSERT_TRUE(*worker.RunOnce());
+  ASSERT_EQ(stage_.last_captions.size(), 2u);
+  EXPECT_EQ(stage_.last_captions[0].file_name, "clip.en.srt");
+  EXPECT_EQ(stage_.last_captions[0].label, "en");
+  EXPECT_EQ(stage_.last_captions[0].bytes, "1\n00:00:00,000 --> 00:00:01,000\nHi\n");
+  EXPECT_EQ(stage_.last_captions[1].label, "pt-BR");
+  auto v = Find("clip");
+  ASSERT_EQ(v.current_key, "failed/clip-2.mp4");
+  EXPECT_TRUE(Exists("failed/clip-2.en.srt"));
+  EXPECT_TRUE(Exists("failed/clip-2.pt-BR.vtt"));
+  EXPECT_FALSE(Exists("uploads/clip.en.srt"));
+  EXPECT_TRUE(Exists("uploads/clipper.en.srt"));
+
+  clock_.Advance(10);
+  stage_.last_captions.clear();
+  ASSERT_TRUE(*worker.RunOnce());
+  EXPECT_EQ(stage_.last_captions.size(), 2u);
+  v = Find("clip");
+  ASSERT_EQ(v.state, State::kProcessed);
+  EXPECT_TRUE(Exists("processed/clip/clip.en.srt"));
+  EXPECT_TRUE(Exists("processed/clip/clip.pt-BR.vtt"));
+  EXPECT_FALSE(Exists("failed/clip-2.en.srt"));
+  auto lines =
+      ParseBagItManifest(*store_->Read("processed/clip/vidgate/manifest-sha256.txt", 4096));
+  ASSERT_TRUE(lines.ok());
+  EXPECT_EQ(lines->count("clip.en.srt"), 1u);
+  EXPECT_EQ(lines->count("clip.pt-BR.vtt"), 1u);
+  auto verified = VerifyVideo(*store_, *catalog_, v);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok()) << verified->ToJson().dump();
+}
+
+TEST_F(PipelineTest, CaptionsGoBackToUploadsWhenARejectedVideoRunsAgain) {
+  StageResult r = ScriptedStage::Pass();
+  r.verdict = "reject";
+  r.summary = "too dark";
+  r.qc["verdict"] = "reject";
+  stage_.script.push_back(r);
+  ASSERT_TRUE(store_->Write("uploads/clip.en.srt", "x").ok());
+  Upload("clip");
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  ASSERT_TRUE(*MakeWorker().RunOnce());
+  auto v = Find("clip");
+  ASSERT_EQ(v.state, State::kRejected);
+  EXPECT_TRUE(Exists("unable_to_process/clip/clip.en.srt"));
+  auto again = RerunFromKeptOriginal(*store_, *catalog_, clock_, v);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_TRUE(Exists("uploads/clip.mp4"));
+  EXPECT_TRUE(Exists("uploads/clip.en.srt"));
+  EXPECT_FALSE(Exists("unable_to_process/clip/clip.en.srt"));
 }
 
 TEST_F(PipelineTest, SuccessOnALaterAttemptCountsTheAttempts) {

@@ -1,5 +1,6 @@
 #include "pipeline/rerun.h"
 
+#include "pipeline/caption_files.h"
 #include "pipeline/naming.h"
 
 namespace vidgate::pipeline {
@@ -63,6 +64,10 @@ Result<Rerun> RerunFromKeptOriginal(storage::Store& store, catalog::Catalog& cat
     VG_RETURN_IF_ERROR(MoveBack(store, video.sidecar_key, out.sidecar_key));
   }
   VG_RETURN_IF_ERROR(MoveBack(store, video.current_key, out.video_key));
+  // Its captions follow it back (a re-run cut short finds them still here).
+  VG_RETURN_IF_ERROR(MoveCaptions(
+      store, video.current_key, out.video_key,
+      [&](const std::string& from, const std::string& to) { return MoveBack(store, from, to); }));
   // The old report would describe a video that is no longer there.
   const std::string own = OwnKey(video.location, "");
   VG_ASSIGN_OR_RETURN(auto leftovers, store.List(own));

@@ -6,11 +6,13 @@
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "common/digest.h"
 #include "common/util.h"
 #include "media/probe.h"
+#include "pipeline/caption_files.h"
 #include "pipeline/naming.h"
 #include "pipeline/near_duplicates.h"
 
@@ -155,8 +157,12 @@ void Worker::Handle(const catalog::Claim& claim) {
           }
           return std::move(*settled);
         }
+        VG_ASSIGN_OR_RETURN(std::vector<CaptionKey> caption_keys,
+                            CaptionsBeside(*deps_.store, video.current_key));
+        VG_ASSIGN_OR_RETURN(std::vector<CaptionInput> captions,
+                            ReadCaptionFiles(*deps_.store, caption_keys));
         VG_ASSIGN_OR_RETURN(StageResult r,
-                            deps_.media->Process(local->path(), video.name, should_stop));
+                            deps_.media->Process(local->path(), video.name, captions, should_stop));
         AddTrustChecks(found, options_.dedupe, r);
         if (options_.similarity > 0) {
           // A warning's lookup failing must not cost the attempt its work.
@@ -585,9 +591,22 @@ Status Worker::MoveInto(const Video& video, const std::string& folder, bool orig
   if (s.code() == Code::kNotFound && original_may_be_gone && OriginalVanished(video)) {
     deps_.log->warn("{}: the original {} is gone; filing what is left", video.name,
                     video.current_key);
-    return Status();
+    s = Status();
   }
-  return s;
+  VG_RETURN_IF_ERROR(s);
+  // The captions follow the original. Once it has moved, the filing must
+  // end: a caption that cannot follow stays where it was (ignored there,
+  // its WebVTT filed), rather than strand the original in a folder the
+  // video does not end in.
+  if (Status moved = MoveCaptions(*deps_.store, video.current_key, to,
+                                  [&](const std::string& from, const std::string& dest) {
+                                    return MoveIntoOwnFolder(*deps_.store, from, dest);
+                                  });
+      !moved.ok()) {
+    deps_.log->warn("{}: a caption could not follow the original into {}: {}", video.name, folder,
+                    moved.message());
+  }
+  return Status();
 }
 
 // The part of the final change that says where the files now are.
@@ -688,6 +707,23 @@ Status Worker::File(const Video& video, const std::string& folder, State state,
     } else if (!sidecar.ok()) {
       deps_.log->warn("{}: the sidecar cannot be read for its checksum ({}); filed without it",
                       video.name, sidecar.status().message());
+    }
+  }
+  // The captions: beside the original, or filed already by an
+  // interrupted filing.
+  std::set<std::string> captions_seen;
+  for (const std::string& beside : {video.current_key, folder + "/" + video_file}) {
+    auto moves = CaptionMoves(*deps_.store, beside, folder + "/" + video_file);
+    if (!moves.ok()) {
+      deps_.log->warn("{}: its captions cannot be listed for their checksums ({})", video.name,
+                      moves.status().message());
+      continue;
+    }
+    for (const auto& [from, to] : *moves) {
+      const std::string file = FileName(to);
+      if (!captions_seen.insert(file).second) continue;
+      auto digest = DigestStored(from, file);
+      if (digest.ok() && *digest) files.push_back(**digest);
     }
   }
   const std::string report_text =
@@ -833,6 +869,14 @@ Status Worker::ScheduleRetry(const Video& video, int attempt, const Status& erro
       }
       if (deps_.store->Stat(candidate).status().code() != Code::kNotFound) continue;
       if (!side.empty() && deps_.store->Stat(side).status().code() != Code::kNotFound) continue;
+      // Nor may a caption land on a file there.
+      auto caption_moves = CaptionMoves(*deps_.store, video.current_key, candidate);
+      if (caption_moves.ok() &&
+          std::any_of(caption_moves->begin(), caption_moves->end(), [&](const auto& move) {
+            return deps_.store->Stat(move.second).status().code() != Code::kNotFound;
+          })) {
+        continue;
+      }
       to = candidate;
       sidecar_to = side;
       break;
@@ -854,6 +898,12 @@ Status Worker::ScheduleRetry(const Video& video, int attempt, const Status& erro
       // The retry is still scheduled; the file waits where it is.
       deps_.log->warn("{}: cannot move to {}: {}", video.name, to, s.message());
       to = video.current_key;
+    } else if (Status moved = MoveCaptions(*deps_.store, video.current_key, to,
+                                           [&](const std::string& from, const std::string& dest) {
+                                             return MoveIdempotent(*deps_.store, from, dest);
+                                           });
+               !moved.ok()) {
+      deps_.log->warn("{}: cannot move a caption beside {}: {}", video.name, to, moved.message());
     }
   }
 

@@ -25,10 +25,10 @@ Result<Severity> ParseSeverity(std::string_view name) {
 
 const std::vector<std::string>& CheckIds() {
   static const std::vector<std::string> kIds = {
-      "video_present", "decode_errors",    "black",        "freeze",        "broadcast_range",
-      "interlace",     "colour_tags",      "hdr_metadata", "audio_present", "silence",
-      "loudness",      "true_peak",        "clipping",     "av_duration",   "av_sync",
-      "truncated",     "rendition_quality"};
+      "video_present", "decode_errors",     "black",        "freeze",        "broadcast_range",
+      "interlace",     "colour_tags",       "hdr_metadata", "audio_present", "silence",
+      "loudness",      "true_peak",         "clipping",     "av_duration",   "av_sync",
+      "truncated",     "rendition_quality", "captions"};
   return kIds;
 }
 

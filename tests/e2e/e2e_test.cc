@@ -343,6 +343,94 @@ audio_bitrate = 64000
   EXPECT_EQ(report["outputs"].size(), shown["outputs"].size());
 }
 
+// Output of a shell command (ffprobe).
+std::string Capture(const std::string& command) {
+  std::string out;
+  if (FILE* pipe = popen(command.c_str(), "r")) {
+    char buffer[4096];
+    size_t n;
+    while ((n = fread(buffer, 1, sizeof(buffer), pipe)) > 0) out.append(buffer, n);
+    pclose(pipe);
+  }
+  return out;
+}
+
+// Caption sidecars in two languages and formats travel with their video:
+// the originals filed byte for byte beside it, WebVTT in captions/, the HLS
+// master's subtitle renditions (as ffprobe reads them), the manifest, and a
+// broken line reported with its number, never losing the video.
+TEST_F(E2eTest, CaptionSidecarsAreFiledConvertedAndInTheHlsMaster) {
+  settings_.extra_toml = "[output]\nthumbnails = 0\nhls = true\nhls_segment_seconds = 1\n";
+  WriteConfig();
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+  const std::string srt =
+      "1\r\n00:00:00,200 --> 00:00:01,000\r\nHello <i>there</i>\r\n\r\n"
+      "2\r\n00:00:01,O00 --> 00:00:01,100\r\nBroken\r\n\r\n"
+      "3\r\n00:00:01,100 --> 00:00:01,400\r\nAgain\r\n";  // the clip lasts 1.52 s
+  const std::string vtt = "WEBVTT\n\n00:00.300 --> 00:01.400 line:0\nBonjour\n";
+  PutBytes("uploads/clip.en.srt", srt);
+  PutBytes("uploads/clip.fr.vtt", vtt);
+  PutBytes("uploads/other.de.srt", srt);  // no video of that name: left alone
+  Upload("clip.mp4", clip, "Captions");
+  RunUntilIdle();
+  ASSERT_EQ(StateOf("clip"), "processed");
+
+  const std::string dir = Path("processed/clip");
+  EXPECT_EQ(ReadFile(dir + "/clip.en.srt"), srt);
+  EXPECT_EQ(ReadFile(dir + "/clip.fr.vtt"), vtt);
+  EXPECT_FALSE(FileExists(Path("uploads/clip.en.srt")));
+  EXPECT_TRUE(FileExists(Path("uploads/other.de.srt")));
+  EXPECT_EQ(ReadFile(dir + "/vidgate/captions/en.vtt"),
+            "WEBVTT\n\n00:00:00.200 --> 00:00:01.000\nHello <i>there</i>\n\n"
+            "00:00:01.100 --> 00:00:01.400\nAgain\n\n");
+  EXPECT_EQ(ReadFile(dir + "/vidgate/captions/fr.vtt"),
+            "WEBVTT\n\n00:00:00.300 --> 00:00:01.400 line:0\nBonjour\n\n");
+  const std::string manifest = ReadFile(dir + "/vidgate/manifest-sha256.txt");
+  EXPECT_NE(manifest.find("  clip.en.srt\n"), std::string::npos) << manifest;
+  EXPECT_NE(manifest.find("  clip.fr.vtt\n"), std::string::npos) << manifest;
+
+  const std::string master = ReadFile(dir + "/vidgate/hls/master.m3u8");
+  EXPECT_NE(master.find("TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"en\",LANGUAGE=\"en\""),
+            std::string::npos)
+      << master;
+  EXPECT_NE(master.find("SUBTITLES=\"subs\""), std::string::npos) << master;
+  // FFmpeg reads HLS subtitle renditions only when told to. (On S3 the
+  // objects are not files that reference each other by path.)
+  const std::string streams =
+      !s3_prefix().empty() ? "webvtt,subtitle,en webvtt,subtitle,fr h264,video"
+                           : Capture(
+                                 "ffprobe -v error -strict experimental -show_entries "
+                                 "stream=codec_type,codec_name:stream_tags=language -of csv=p=0 '" +
+                                 dir + "/vidgate/hls/master.m3u8'");
+  EXPECT_NE(streams.find("webvtt,subtitle,en"), std::string::npos) << streams;
+  EXPECT_NE(streams.find("webvtt,subtitle,fr"), std::string::npos) << streams;
+  EXPECT_NE(streams.find("h264,video"), std::string::npos) << streams;
+
+  json report = json::parse(ReadFile(dir + "/vidgate/report.json"), nullptr, false);
+  ASSERT_TRUE(report.is_object());
+  ASSERT_EQ(report["captions"].size(), 2u) << report["captions"].dump();
+  const json& en = report["captions"][0];
+  EXPECT_EQ(en.value("source", ""), "clip.en.srt");
+  EXPECT_EQ(en.value("key", ""), "captions/en.vtt");
+  EXPECT_EQ(en.value("cues", 0), 2);
+  ASSERT_EQ(en["problems"].size(), 1u);
+  EXPECT_EQ(en["problems"][0].get<std::string>().rfind("line 6: '00:00:01,O00 --> ", 0), 0u)
+      << en["problems"][0];
+  bool warned = false;
+  for (const auto& c : report["checks"]) {
+    if (c.value("id", "") != "captions") continue;
+    warned = c.value("status", "") == "fail" &&
+             c.value("message", "").rfind("clip.en.srt line 6: ", 0) == 0;
+  }
+  EXPECT_TRUE(warned) << report["checks"].dump();
+  EXPECT_EQ(report.value("verdict", ""), "warn");
+  json shown = Show("clip");
+  std::set<std::string> keys;
+  for (const auto& o : shown["outputs"]) keys.insert(o.value("key", ""));
+  EXPECT_TRUE(keys.contains("processed/clip/vidgate/captions/fr.vtt")) << shown["outputs"].dump();
+}
+
 // `vidgate qc FILE` judges as `run` would (the config's [qc]) unless a
 // preset is named; exit 0 for pass/warn, 1 for reject, one JSON document.
 TEST_F(E2eTest, QcCommandUsesTheConfigOrTheNamedPreset) {

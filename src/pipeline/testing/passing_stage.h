@@ -20,6 +20,7 @@ inline StageResult PassingResult() {
 class PassingStage final : public MediaStage {
  public:
   Result<StageResult> Process(const std::string&, const std::string&,
+                              const std::vector<CaptionInput>&,
                               const std::function<Status()>& should_stop) override {
     VG_RETURN_IF_ERROR(should_stop());
     return PassingResult();

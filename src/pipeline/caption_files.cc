@@ -1,0 +1,73 @@
+#include "pipeline/caption_files.h"
+
+#include <fmt/format.h>
+
+#include "pipeline/naming.h"
+
+namespace vidgate::pipeline {
+
+Result<std::vector<CaptionKey>> CaptionsBeside(storage::Store& store, std::string_view video_key) {
+  const std::string video_file = FileName(video_key);
+  const std::string folder = Folder(video_key);
+  VG_ASSIGN_OR_RETURN(auto listed, store.List(folder + Stem(video_file) + "."));
+  std::vector<CaptionKey> out;
+  for (const auto& obj : listed) {
+    if (!obj.refused.empty()) continue;  // a symbolic link or the like: not taken
+    const std::string_view file = std::string_view(obj.key).substr(folder.size());
+    if (auto label = CaptionLabel(file, video_file)) out.push_back({obj.key, *label});
+  }
+  return out;
+}
+
+Result<std::vector<CaptionInput>> ReadCaptionFiles(storage::Store& store,
+                                                   const std::vector<CaptionKey>& captions) {
+  std::vector<CaptionInput> out;
+  for (const auto& c : captions) {
+    CaptionInput in;
+    in.file_name = FileName(c.key);
+    in.label = c.label;
+    if (out.size() >= kMaxCaptionFiles) {
+      in.unread = fmt::format("more than {} caption files; not read", kMaxCaptionFiles);
+      out.push_back(std::move(in));
+      continue;
+    }
+    auto bytes = store.Read(c.key, kMaxCaptionBytes);
+    if (bytes.status().code() == Code::kNotFound) continue;
+    if (bytes.status().code() == Code::kInvalidArgument) {
+      in.unread = fmt::format("over {} MiB; not read", kMaxCaptionBytes >> 20);
+    } else if (!bytes.ok()) {
+      return bytes.status();
+    } else {
+      in.bytes = std::move(bytes).value();
+    }
+    out.push_back(std::move(in));
+  }
+  return out;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> CaptionMoves(storage::Store& store,
+                                                                      std::string_view from_video,
+                                                                      std::string_view to_video) {
+  VG_ASSIGN_OR_RETURN(auto captions, CaptionsBeside(store, from_video));
+  std::vector<std::pair<std::string, std::string>> moves;
+  for (const auto& c : captions) {
+    moves.emplace_back(
+        c.key, Folder(to_video) +
+                   CaptionNameFor(FileName(c.key), FileName(from_video), FileName(to_video)));
+  }
+  return moves;
+}
+
+Status MoveCaptions(storage::Store& store, std::string_view from_video, std::string_view to_video,
+                    const MoveFunction& move) {
+  VG_ASSIGN_OR_RETURN(auto moves, CaptionMoves(store, from_video, to_video));
+  Status first;
+  for (const auto& [from, to] : moves) {
+    if (from == to) continue;
+    Status s = move(from, to);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
+}  // namespace vidgate::pipeline
