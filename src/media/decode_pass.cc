@@ -12,6 +12,7 @@ extern "C" {
 #include <thread>
 
 #include "media/av.h"
+#include "media/text_subtitles.h"
 
 namespace vidgate::media {
 namespace {
@@ -109,6 +110,12 @@ class DecodeEngine {
     if (!decode_video_ && audio_.codec) video_.codec.reset();  // chosen, not decoded
     if (!video_.codec && !audio_.codec) {
       return InvalidArgument("no video or audio stream in " + Quote(path_));
+    }
+    if (decode_video_) {
+      // Subtitles are timed as the pictures are, from their first one.
+      const StreamDecoder& first = video_.codec ? video_ : audio_;
+      subtitles_.Open(*input_,
+                      static_cast<double>(first.start_pts) * av_q2d(first.stream->time_base));
     }
 
     packet_.reset(av_packet_alloc());
@@ -219,6 +226,10 @@ class DecodeEngine {
         return Status();
       }
       PacketUnrefGuard unref(packet_.get());
+      if (subtitles_.Handles(packet_->stream_index)) {
+        VG_RETURN_IF_ERROR(subtitles_.Decode(*packet_, sinks_));
+        continue;
+      }
       StreamDecoder* dec = DecoderFor(packet_->stream_index);
       if (dec == nullptr) continue;
       CountBytes(PacketTime(*dec, *packet_), packet_->size);
@@ -344,6 +355,7 @@ class DecodeEngine {
   InputFormatPtr input_;
   StreamDecoder video_;
   StreamDecoder audio_;
+  TextSubtitles subtitles_;
   PacketPtr packet_;
   FramePtr frame_;
   double last_error_candidate_ = 0;  // time of the latest frame, for read errors

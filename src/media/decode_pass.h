@@ -40,6 +40,13 @@ namespace vidgate::media {
 inline constexpr int64_t kMaxDecodedSquare = 8192;  // the side of the largest square picture
 inline constexpr int64_t kMaxDecodedPixels = kMaxDecodedSquare * kMaxDecodedSquare;
 
+// A cue of a text subtitle stream, as the decode pass reads it.
+struct SubtitleCue {
+  int stream_index = -1;
+  double start = 0, end = 0;  // seconds from the start of the pictures (else the sound)
+  std::string text;           // as the stream has it: ASS markup, "\N" for a new line
+};
+
 // Receives the frames of a DecodePass. All calls come from the thread that
 // runs DecodePass, in decode order per stream (video and audio interleave as
 // the file does).
@@ -59,6 +66,12 @@ class FrameSink {
   virtual Status OnAudioFrame(const AVFrame& frame, double time_seconds) {
     (void)frame;
     (void)time_seconds;
+    return Status();
+  }
+  // A cue of a text subtitle stream (every one the file has, up to
+  // kMaxSubtitleStreams), in file order.
+  virtual Status OnSubtitle(const SubtitleCue& cue) {
+    (void)cue;
     return Status();
   }
   // Called once after the last frame of a successful pass (not after an

@@ -51,6 +51,19 @@ StreamInfo DescribeStream(const AVStream& st) {
   if (st.duration != AV_NOPTS_VALUE && IsSet(st.time_base)) {
     info.duration = static_cast<double>(st.duration) * av_q2d(st.time_base);
   }
+  // "und" is a tag that says there is none; anything but a short tag of
+  // letters, digits and '-' is not one (the bytes come from the file).
+  if (const AVDictionaryEntry* lang = av_dict_get(st.metadata, "language", nullptr, 0)) {
+    const std::string_view tag(lang->value);
+    const bool plain =
+        !tag.empty() && tag.size() <= 16 && std::all_of(tag.begin(), tag.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+        });
+    if (plain && tag != "und") info.language = std::string(tag);
+  }
+  if (const AVDictionaryEntry* title = av_dict_get(st.metadata, "title", nullptr, 0)) {
+    info.title = title->value;
+  }
   if (par.codec_type == AVMEDIA_TYPE_VIDEO) {
     if (par.width > 0) info.width = par.width;
     if (par.height > 0) info.height = par.height;
@@ -137,6 +150,7 @@ nlohmann::json ProbeResult::ToJson() const {
         {"channels", OrNull(s.channels)},
         {"duration", OrNull(s.duration)},
         {"color", s.colour ? s.colour->ToJson() : nlohmann::json(nullptr)},
+        {"language", OrNull(s.language)},
     });
   }
   return {

@@ -55,6 +55,10 @@ struct StreamInfo {
   // (colour.h). A stream with an HDR transfer gets its first frame decoded
   // for the metadata its bitstream carries. The JSON's "color".
   std::optional<ColourInfo> colour;
+  // The stream's language tag as the container gives it ("eng", "fr"; the
+  // JSON's "language", null without one) and its title (not in the JSON).
+  std::optional<std::string> language;
+  std::string title;
 };
 
 struct FormatInfo {

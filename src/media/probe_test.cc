@@ -182,7 +182,8 @@ INSTANTIATE_TEST_SUITE_P(media, MediaProbeContainerTest, ::testing::ValuesIn(Con
 TEST(MediaProbeTest, ToJsonHasContractShape) {
   const std::string path = ScratchPath("shape.mp4");
   ASSERT_EQ(RunFfmpeg(VideoSource(1) + " " + AudioSource(1) +
-                          " -c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac",
+                          " -c:v libx264 -preset ultrafast -pix_fmt yuv420p -c:a aac "
+                          "-metadata:s:a:0 language=fre",
                       path),
             "");
   Result<ProbeResult> probe = Probe(path);
@@ -199,11 +200,13 @@ TEST(MediaProbeTest, ToJsonHasContractShape) {
   const nlohmann::json& video = j["streams"][0];
   const nlohmann::json& audio = j["streams"][1];
   for (const char* key : {"index", "type", "codec", "width", "height", "frame_rate", "pix_fmt",
-                          "sample_rate", "channels", "duration", "color"}) {
+                          "sample_rate", "channels", "duration", "color", "language"}) {
     EXPECT_TRUE(video.contains(key)) << key;
     EXPECT_TRUE(audio.contains(key)) << key;
   }
-  EXPECT_EQ(video.size(), 11u);
+  EXPECT_EQ(video.size(), 12u);
+  EXPECT_TRUE(video["language"].is_null()) << "MP4's \"und\" is no language";
+  EXPECT_EQ(audio["language"], "fre");
   EXPECT_TRUE(video["color"].is_object());
   EXPECT_TRUE(audio["color"].is_null());
   EXPECT_EQ(video["type"], "video");

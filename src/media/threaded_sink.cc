@@ -27,6 +27,16 @@ Status ThreadedSink::Push(const AVFrame* frame, double time_seconds, bool video)
   item.time = time_seconds;
   item.video = video;
   if (frame) VG_RETURN_IF_ERROR(KeepFrame(item.frame, *frame, "frame hand-over"));
+  return Enqueue(std::move(item));
+}
+
+Status ThreadedSink::OnSubtitle(const SubtitleCue& cue) {
+  Item item;
+  item.cue = cue;
+  return Enqueue(std::move(item));
+}
+
+Status ThreadedSink::Enqueue(Item item) {
   std::unique_lock lock(mu_);
   changed_.wait(lock, [&] { return queue_.size() < depth_ || !error_.ok() || stop_; });
   if (!error_.ok()) return error_;
@@ -68,7 +78,9 @@ void ThreadedSink::Run() {
     Status s;
     if (!failed) {
       for (FrameSink* sink : sinks_) {
-        if (!item.frame) {
+        if (item.cue) {
+          s = sink->OnSubtitle(*item.cue);
+        } else if (!item.frame) {
           s = sink->Finish();
         } else {
           s = item.video ? sink->OnVideoFrame(*item.frame, item.time)
@@ -82,7 +94,7 @@ void ThreadedSink::Run() {
       error_ = std::move(s);
       changed_.notify_all();
     }
-    if (!item.frame) {
+    if (!item.frame && !item.cue) {
       done_ = true;
       changed_.notify_all();
       return;

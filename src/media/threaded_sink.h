@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -32,17 +33,20 @@ class ThreadedSink final : public FrameSink {
   // Queue the frame; the first error a sink returned, once one has.
   Status OnVideoFrame(const AVFrame& frame, double time_seconds) override;
   Status OnAudioFrame(const AVFrame& frame, double time_seconds) override;
+  Status OnSubtitle(const SubtitleCue& cue) override;
   // Waits for the queue to drain, calls each sink's Finish() on the thread,
   // and returns the first error of any sink.
   Status Finish() override;
 
  private:
   struct Item {
-    FramePtr frame;  // null: the end of the pass
+    FramePtr frame;  // null and no cue: the end of the pass
     double time = 0;
     bool video = false;
+    std::optional<SubtitleCue> cue;
   };
   Status Push(const AVFrame* frame, double time_seconds, bool video);
+  Status Enqueue(Item item);
   void Run();
 
   std::vector<FrameSink*> sinks_;

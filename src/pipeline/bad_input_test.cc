@@ -584,6 +584,53 @@ TEST_F(BadInputTest, AudioStreamWithNoFramesWithHlsIsReported) {
   EXPECT_TRUE(playlist);
 }
 
+// ---------------------------------------------------------------- captions
+
+// Text subtitle streams are read in the pass and filed as captions beside
+// the sidecars (a language taken gets a numbered label); coverage counts
+// the sound that is not silent.
+TEST_F(BadInputTest, EmbeddedSubtitleStreamsBecomeCaptions) {
+  const std::string fr = ScratchPath("fr.srt"), en = ScratchPath("en.srt");
+  ASSERT_TRUE(WriteFile(fr,
+                        "1\n00:00:00,500 --> 00:00:01,500\nBonjour\n\n"
+                        "2\n00:00:03,000 --> 00:00:03,500\nSilence\n"));
+  ASSERT_TRUE(WriteFile(en, "1\n00:00:01,000 --> 00:00:02,000\n<i>Hi</i> & bye\n"));
+  const std::string path = Make(
+      "subtitles.mkv",
+      Video(4) + " -f lavfi -i \"aevalsrc=if(lt(t\\,2)\\,sin(2*PI*440*t)\\,0):s=48000:d=4\" -i " +
+          fr + " -i " + en + " -map 0:v -map 1:a -map 2 -map 3" + kH264 +
+          " -c:a aac -c:s:0 srt -c:s:1 ass -metadata:s:s:0 language=fre "
+          "-metadata:s:s:1 language=eng");
+  OutputOptions outputs;
+  outputs.thumbnails = false;
+  CaptionInput sidecar{"subtitles.en.vtt", "en", "WEBVTT\n\n00:01.000 --> 00:01.500\nSide\n", ""};
+  Outcome o = Process(path, {}, outputs, {sidecar});
+  ASSERT_TRUE(o.result.ok()) << o.result.status().message();
+  const nlohmann::json& captions = o.result->qc["captions"];
+  ASSERT_EQ(captions.size(), 3u) << captions.dump();
+  EXPECT_EQ(captions[0].value("source", ""), "subtitles.en.vtt");
+  EXPECT_EQ(captions[1].value("source", ""), "stream #2 (subrip)");
+  EXPECT_EQ(captions[1].value("language", ""), "fr");
+  EXPECT_EQ(captions[1].value("key", ""), "captions/fr.vtt");
+  EXPECT_EQ(captions[1].value("cues", 0), 2);
+  EXPECT_NEAR(captions[1].value("coverage", 0.0), 0.5, 0.02) << captions[1].dump();
+  EXPECT_EQ(captions[2].value("source", ""), "stream #3 (ass)");
+  EXPECT_EQ(captions[2].value("key", ""), "captions/en-2.vtt");
+  std::map<std::string, std::string> files;
+  for (const auto& f : o.result->files) files[f.relative_key] = ReadBytes(f.local_path);
+  EXPECT_EQ(files["captions/fr.vtt"],
+            "WEBVTT\n\n00:00:00.500 --> 00:00:01.500\nBonjour\n\n"
+            "00:00:03.000 --> 00:00:03.500\nSilence\n\n");
+  EXPECT_EQ(files["captions/en-2.vtt"],
+            "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHi &amp; bye\n\n");
+  EXPECT_EQ(files["captions/en.vtt"], "WEBVTT\n\n00:00:01.000 --> 00:00:01.500\nSide\n\n");
+  bool passed = false;
+  for (const auto& c : o.result->qc["checks"]) {
+    if (c.value("id", "") == "captions") passed = c.value("status", "") == "pass";
+  }
+  EXPECT_TRUE(passed) << o.result->qc["checks"].dump();
+}
+
 // --------------------------------------------------------- unknown codecs
 
 TEST_F(BadInputTest, MatroskaUnknownVideoCodecIdIsFinal) {

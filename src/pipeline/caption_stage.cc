@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <set>
 
@@ -18,11 +19,59 @@ std::vector<CaptionSource> ReadSidecarCaptions(const std::vector<CaptionInput>& 
     CaptionSource c;
     c.source = in.file_name;
     c.label = in.label;
-    c.language = in.label.substr(0, in.label.find('.'));
+    c.language = ShortLanguageTag(in.label.substr(0, in.label.find('.')));
     if (!in.unread.empty()) {
       c.track.problems.push_back(in.unread);
     } else if (auto format = media::CaptionFormatOf(in.file_name)) {
       c.track = media::ReadCaptions(in.bytes, *format, video_seconds);
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::string ShortLanguageTag(const std::string& tag) {
+  static const std::map<std::string, std::string> kTwoLetter = {
+      {"ara", "ar"}, {"chi", "zh"}, {"zho", "zh"}, {"cze", "cs"}, {"ces", "cs"}, {"dan", "da"},
+      {"dut", "nl"}, {"nld", "nl"}, {"eng", "en"}, {"fin", "fi"}, {"fre", "fr"}, {"fra", "fr"},
+      {"ger", "de"}, {"deu", "de"}, {"gre", "el"}, {"ell", "el"}, {"heb", "he"}, {"hin", "hi"},
+      {"hun", "hu"}, {"ind", "id"}, {"ita", "it"}, {"jpn", "ja"}, {"kor", "ko"}, {"nor", "no"},
+      {"per", "fa"}, {"fas", "fa"}, {"pol", "pl"}, {"por", "pt"}, {"rum", "ro"}, {"ron", "ro"},
+      {"rus", "ru"}, {"spa", "es"}, {"swe", "sv"}, {"tha", "th"}, {"tur", "tr"}, {"ukr", "uk"},
+      {"vie", "vi"}, {"cat", "ca"}, {"wel", "cy"}, {"cym", "cy"}, {"gle", "ga"}, {"ice", "is"},
+      {"isl", "is"}, {"slo", "sk"}, {"slk", "sk"}, {"bul", "bg"}, {"hrv", "hr"}, {"srp", "sr"},
+      {"msa", "ms"}, {"may", "ms"}, {"tam", "ta"}, {"urd", "ur"}, {"ben", "bn"}};
+  std::string lower;
+  for (char c : tag) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto it = kTwoLetter.find(lower);
+  return it == kTwoLetter.end() ? tag : it->second;
+}
+
+std::vector<CaptionSource> EmbeddedCaptions(const media::ProbeResult& probe,
+                                            const std::map<int, std::vector<media::Cue>>& collected,
+                                            double video_seconds) {
+  std::vector<CaptionSource> out;
+  for (const auto& st : probe.streams) {
+    auto it = collected.find(st.index);
+    if (st.type != "subtitle" || it == collected.end()) continue;
+    CaptionSource c;
+    c.source = fmt::format("stream #{} ({})", st.index, st.codec);
+    c.language = st.language ? ShortLanguageTag(*st.language) : "und";
+    c.label = c.language;
+    c.track.encoding = "UTF-8";
+    size_t past_end = 0;
+    for (media::Cue cue : it->second) {
+      if (video_seconds > 0 && cue.start >= video_seconds) {
+        ++past_end;
+        continue;
+      }
+      if (video_seconds > 0) cue.end = std::min(cue.end, video_seconds);
+      if (cue.start < 0) cue.start = 0;
+      if (cue.end > cue.start) c.track.cues.push_back(std::move(cue));
+    }
+    if (past_end > 0) {
+      c.track.problems.push_back(fmt::format("{} cue{} after the video's end left out", past_end,
+                                             past_end == 1 ? "" : "s"));
     }
     out.push_back(std::move(c));
   }

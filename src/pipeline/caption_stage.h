@@ -3,12 +3,14 @@
 // captions/LABEL.vtt, and their account in the QC report.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
 #include "media/captions.h"
+#include "media/probe.h"
 #include "pipeline/media_stage.h"
 #include "qc/policy.h"
 
@@ -24,6 +26,17 @@ struct CaptionSource {
 // The sidecars read and checked against the video's length (seconds).
 std::vector<CaptionSource> ReadSidecarCaptions(const std::vector<CaptionInput>& inputs,
                                                double video_seconds);
+
+// The text subtitle streams the pass read (`collected`: stream index ->
+// cues), named after their stream and language; cues past the video's end
+// are cut or left out.
+std::vector<CaptionSource> EmbeddedCaptions(const media::ProbeResult& probe,
+                                            const std::map<int, std::vector<media::Cue>>& collected,
+                                            double video_seconds);
+
+// A language tag as BCP 47 wants it: ISO 639-2 codes of common languages
+// ("eng", "fre", "fra") become their two-letter code ("en", "fr").
+std::string ShortLanguageTag(const std::string& tag);
 
 struct WrittenCaption {
   std::string label;     // unique among the video's captions

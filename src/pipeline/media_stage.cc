@@ -13,6 +13,7 @@
 #include "media/hls_master.h"
 #include "media/probe.h"
 #include "media/rendition_encoder.h"
+#include "media/text_subtitles.h"
 #include "media/thumbnailer.h"
 #include "pipeline/caption_stage.h"
 #include "qc/analysis.h"
@@ -183,8 +184,15 @@ class QcStage final : public MediaStage {
     std::unique_ptr<media::Thumbnailer> thumbnails;
     std::vector<media::FrameSink*> extra;
     const bool any_stream = probe.HasVideo() || probe.HasAudio();
+    // Text subtitle streams are read in the pass, as captions.
+    std::unique_ptr<media::SubtitleCollector> subtitle_streams;
+    if (std::any_of(probe.streams.begin(), probe.streams.end(),
+                    [](const media::StreamInfo& st) { return st.type == "subtitle"; })) {
+      subtitle_streams = std::make_unique<media::SubtitleCollector>();
+      extra.push_back(subtitle_streams.get());
+    }
     if ((!outputs_.renditions.empty() && any_stream) || (outputs_.thumbnails && probe.HasVideo()) ||
-        !captions.empty()) {
+        !captions.empty() || subtitle_streams) {
       VG_ASSIGN_OR_RETURN(out.work_dir, MakeWorkDir(work_root_));
       work_dir = out.work_dir;
     }
@@ -271,8 +279,13 @@ class QcStage final : public MediaStage {
     }
     if (!figures.empty()) out.qc["renditions"] = std::move(figures);
     std::vector<WrittenCaption> written_captions;
-    const std::vector<CaptionSource> caption_sources =
+    std::vector<CaptionSource> caption_sources =
         ReadSidecarCaptions(captions, probe.PlayingSeconds());
+    if (subtitle_streams) {
+      for (auto& c : EmbeddedCaptions(probe, subtitle_streams->cues(), probe.PlayingSeconds())) {
+        caption_sources.push_back(std::move(c));
+      }
+    }
     if (!caption_sources.empty()) {
       VG_ASSIGN_OR_RETURN(written_captions,
                           WriteCaptions(caption_sources, SpeechSpans(out.qc, AudioSeconds(probe)),

@@ -1,0 +1,64 @@
+// text_subtitles.h: the decode pass's share of a file's text subtitle
+// streams (SubRip, mov_text, ASS, WebVTT...): each packet decoded as it is
+// read, its text handed to the sinks as a SubtitleCue. Bitmap subtitles
+// (DVD, PGS) have no text to carry and are left alone.
+#pragma once
+
+extern "C" {
+#include <libavformat/avformat.h>
+}
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "media/av.h"
+#include "media/captions.h"
+#include "media/decode_pass.h"
+
+namespace vidgate::media {
+
+// At most this many text subtitle streams of a file are decoded.
+inline constexpr size_t kMaxSubtitleStreams = 16;
+
+class TextSubtitles {
+ public:
+  // Opens a decoder for each text subtitle stream of `input` (the first
+  // kMaxSubtitleStreams); times are given in seconds from `origin` (the
+  // pictures' start). A stream whose decoder will not open is skipped.
+  void Open(const AVFormatContext& input, double origin);
+
+  bool Handles(int stream_index) const { return decoders_.contains(stream_index); }
+
+  // Decodes `packet` of a handled stream and hands its text to `sinks`. A
+  // packet the decoder refuses is skipped (the video is what matters).
+  Status Decode(const AVPacket& packet, const std::vector<FrameSink*>& sinks);
+
+ private:
+  struct Stream {
+    const AVStream* stream = nullptr;
+    CodecContextPtr codec;
+  };
+  std::map<int, Stream> decoders_;
+  double origin_ = 0;
+};
+
+// A sink that keeps the cues of each text subtitle stream as WebVTT cue
+// text (at most kMaxCues a stream), sorted by start once the pass is done.
+class SubtitleCollector final : public FrameSink {
+ public:
+  Status OnSubtitle(const SubtitleCue& cue) override;
+  Status Finish() override;
+  // Stream index -> its cues.
+  const std::map<int, std::vector<Cue>>& cues() const { return cues_; }
+
+ private:
+  std::map<int, std::vector<Cue>> cues_;
+};
+
+// The text of an ASS dialogue event as libav gives it ("ReadOrder, Layer,
+// Style, Name, MarginL, MarginR, MarginV, Effect, Text"): its Text field.
+std::string AssDialogueText(std::string_view event);
+
+}  // namespace vidgate::media
