@@ -111,6 +111,8 @@ class DecodeEngine {
     if (!video_.codec && !audio_.codec) {
       return InvalidArgument("no video or audio stream in " + Quote(path_));
     }
+    if (video_.codec) stats_.video_stream = video_.stream->index;
+    if (audio_.codec) stats_.audio_stream = audio_.stream->index;
     if (decode_video_) {
       // Subtitles are timed as the pictures are, from their first one.
       const StreamDecoder& first = video_.codec ? video_ : audio_;

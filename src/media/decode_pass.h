@@ -81,6 +81,9 @@ class FrameSink {
 };
 
 struct DecodeStats {
+  // The streams decoded (-1: none of that kind).
+  int video_stream = -1;
+  int audio_stream = -1;
   int64_t video_frames = 0;
   int64_t audio_frames = 0;
   int64_t decode_errors = 0;

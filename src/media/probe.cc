@@ -64,6 +64,7 @@ StreamInfo DescribeStream(const AVStream& st) {
   if (const AVDictionaryEntry* title = av_dict_get(st.metadata, "title", nullptr, 0)) {
     info.title = title->value;
   }
+  info.attached_picture = (st.disposition & AV_DISPOSITION_ATTACHED_PIC) != 0;
   if (par.codec_type == AVMEDIA_TYPE_VIDEO) {
     if (par.width > 0) info.width = par.width;
     if (par.height > 0) info.height = par.height;

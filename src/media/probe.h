@@ -59,6 +59,9 @@ struct StreamInfo {
   // JSON's "language", null without one) and its title (not in the JSON).
   std::optional<std::string> language;
   std::string title;
+  // A still picture attached to the file (cover art), not video. Not in the
+  // JSON.
+  bool attached_picture = false;
 };
 
 struct FormatInfo {

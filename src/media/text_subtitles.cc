@@ -32,6 +32,12 @@ std::string AssDialogueText(std::string_view event) {
   return std::string(event.substr(at));
 }
 
+bool IsTextSubtitleCodec(const std::string& name) {
+  const AVCodecDescriptor* desc = avcodec_descriptor_get_by_name(name.c_str());
+  return desc != nullptr && desc->type == AVMEDIA_TYPE_SUBTITLE &&
+         (desc->props & AV_CODEC_PROP_TEXT_SUB) != 0;
+}
+
 void TextSubtitles::Open(const AVFormatContext& input, double origin) {
   origin_ = origin;
   for (unsigned i = 0; i < input.nb_streams && decoders_.size() < kMaxSubtitleStreams; ++i) {

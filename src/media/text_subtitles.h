@@ -22,6 +22,10 @@ namespace vidgate::media {
 // At most this many text subtitle streams of a file are decoded.
 inline constexpr size_t kMaxSubtitleStreams = 16;
 
+// Whether libav's codec `name` ("subrip", "hdmv_pgs_subtitle") is a text
+// subtitle format.
+bool IsTextSubtitleCodec(const std::string& name);
+
 class TextSubtitles {
  public:
   // Opens a decoder for each text subtitle stream of `input` (the first

@@ -631,6 +631,43 @@ TEST_F(BadInputTest, EmbeddedSubtitleStreamsBecomeCaptions) {
   EXPECT_TRUE(passed) << o.result->qc["checks"].dump();
 }
 
+// What became of every stream is in the report; extra sound tracks are
+// not kept, and the check says which.
+TEST_F(BadInputTest, EveryStreamIsAccountedForInTracks) {
+  const std::string srt = ScratchPath("tracks.srt");
+  ASSERT_TRUE(WriteFile(srt, "1\n00:00:00,500 --> 00:00:01,000\nBonjour\n"));
+  const std::string path =
+      Make("tracks.mkv",
+           Video(2) + " " + Audio(2) + " " + Audio(2) + " " + Audio(2) + " -i " + srt +
+               " -map 0:v -map 1:a -map 2:a -map 3:a -map 4" + kH264 +
+               " -c:a aac -ac:a:0 2 -ac:a:1 2 -ac:a:2 1 -c:s srt -metadata:s:a:0 language=eng "
+               "-metadata:s:a:1 language=fre -metadata:s:s:0 language=fre");
+  OutputOptions outputs;
+  outputs.thumbnails = false;
+  Outcome o = Process(path, {}, outputs);
+  ASSERT_TRUE(o.result.ok()) << o.result.status().message();
+  const nlohmann::json& tracks = o.result->qc["tracks"];
+  ASSERT_EQ(tracks.size(), 5u) << tracks.dump();
+  EXPECT_EQ(tracks[0].value("use", ""), "pictures: quality control, renditions, thumbnails");
+  EXPECT_EQ(tracks[1].value("use", ""), "sound: quality control, renditions");
+  EXPECT_EQ(tracks[1].value("language", ""), "eng");
+  EXPECT_TRUE(tracks[2]["use"].is_null());
+  EXPECT_EQ(tracks[2].value("dropped", ""), "a rendition carries one sound track (stream #1)");
+  EXPECT_EQ(tracks[3].value("channels", 0), 1);
+  EXPECT_EQ(tracks[4].value("use", ""), "captions/fr.vtt");
+  std::string message;
+  for (const auto& c : o.result->qc["checks"]) {
+    if (c.value("id", "") == "tracks" && c.value("status", "") == "fail") {
+      message = c.value("message", "");
+    }
+  }
+  EXPECT_EQ(message,
+            "not kept: stream #2 (audio aac fre 2 ch): a rendition carries one sound track "
+            "(stream #1); stream #3 (audio aac 1 ch): a rendition carries one sound track "
+            "(stream #1)");
+  EXPECT_EQ(o.result->verdict, "warn");
+}
+
 // --------------------------------------------------------- unknown codecs
 
 TEST_F(BadInputTest, MatroskaUnknownVideoCodecIdIsFinal) {

@@ -56,6 +56,7 @@ std::vector<CaptionSource> EmbeddedCaptions(const media::ProbeResult& probe,
     if (st.type != "subtitle" || it == collected.end()) continue;
     CaptionSource c;
     c.source = fmt::format("stream #{} ({})", st.index, st.codec);
+    c.stream_index = st.index;
     c.language = st.language ? ShortLanguageTag(*st.language) : "und";
     c.label = c.language;
     c.track.encoding = "UTF-8";
@@ -114,7 +115,7 @@ Result<std::vector<WrittenCaption>> WriteCaptions(const std::vector<CaptionSourc
       for (int n = 2; taken.contains(label); ++n) label = c.label + "-" + std::to_string(n);
       taken.insert(label);
       WrittenCaption w{label, c.language, "captions/" + label + ".vtt",
-                       folder + "/" + label + ".vtt"};
+                       folder + "/" + label + ".vtt", c.stream_index};
       VG_RETURN_IF_ERROR(WriteLocalFile(w.local, media::ToWebVtt(c.track.cues)));
       entry["label"] = label;
       entry["key"] = w.key;

@@ -21,6 +21,7 @@ struct CaptionSource {
   std::string label;     // "en", "en.sdh": the file name under captions/
   std::string language;  // the label's first part, or the stream's tag; "und" for none
   media::CaptionTrack track;
+  int stream_index = -1;  // of an embedded one
 };
 
 // The sidecars read and checked against the video's length (seconds).
@@ -39,10 +40,11 @@ std::vector<CaptionSource> EmbeddedCaptions(const media::ProbeResult& probe,
 std::string ShortLanguageTag(const std::string& tag);
 
 struct WrittenCaption {
-  std::string label;     // unique among the video's captions
-  std::string language;  // "und" for none
-  std::string key;       // "captions/en.vtt", relative to the video's own folder
-  std::string local;     // the file in the work folder
+  std::string label;      // unique among the video's captions
+  std::string language;   // "und" for none
+  std::string key;        // "captions/en.vtt", relative to the video's own folder
+  std::string local;      // the file in the work folder
+  int stream_index = -1;  // of an embedded one
 };
 
 // Writes each source that has cues as `work_dir`/captions/LABEL.vtt (a label

@@ -16,6 +16,7 @@
 #include "media/text_subtitles.h"
 #include "media/thumbnailer.h"
 #include "pipeline/caption_stage.h"
+#include "pipeline/track_report.h"
 #include "qc/analysis.h"
 #include "storage/store.h"
 
@@ -291,7 +292,9 @@ class QcStage final : public MediaStage {
                           WriteCaptions(caption_sources, SpeechSpans(out.qc, AudioSeconds(probe)),
                                         out.work_dir->path, policy_, out.qc));
     }
-    if (!renditions.empty() || !caption_sources.empty()) {
+    ReportTracks(probe, analysis->stats.video_stream, analysis->stats.audio_stream,
+                 written_captions, policy_, out.qc);
+    {
       const qc::Judgement judged = qc::Judge(out.qc["checks"]);
       out.verdict = judged.verdict;
       out.summary = judged.summary;

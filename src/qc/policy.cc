@@ -28,7 +28,7 @@ const std::vector<std::string>& CheckIds() {
       "video_present", "decode_errors",     "black",        "freeze",        "broadcast_range",
       "interlace",     "colour_tags",       "hdr_metadata", "audio_present", "silence",
       "loudness",      "true_peak",         "clipping",     "av_duration",   "av_sync",
-      "truncated",     "rendition_quality", "captions"};
+      "truncated",     "rendition_quality", "captions",     "tracks"};
   return kIds;
 }
 

@@ -1,0 +1,26 @@
+// track_report.h: what became of each stream of a video, for the report:
+// the pictures and the sound the pass decoded (and the renditions carry),
+// the subtitle streams filed as captions, and what was not kept and why.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "media/probe.h"
+#include "pipeline/caption_stage.h"
+#include "qc/policy.h"
+
+namespace vidgate::pipeline {
+
+// Records in `report` the list "tracks" (one entry per stream: {"index",
+// "type", "codec", "language", "channels", "use", "dropped"}: `use` what
+// the stream became, `dropped` why it was not kept, one of them null) and
+// the check "tracks", which fails when a video, audio or subtitle stream
+// was not kept (data streams and cover art are listed, not counted).
+// `video_stream` and `audio_stream` are the streams the pass decoded (-1:
+// none).
+void ReportTracks(const media::ProbeResult& probe, int video_stream, int audio_stream,
+                  const std::vector<WrittenCaption>& captions, const qc::Policy& policy,
+                  nlohmann::json& report);
+
+}  // namespace vidgate::pipeline
