@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <set>
 
+#include "common/text.h"
 #include "common/util.h"
 #include "qc/policy.h"
 
@@ -363,6 +364,19 @@ Status ReadRoot(const toml::table& root, const std::string& source, Config& c) {
     VG_RETURN_IF_ERROR(t.Bool("sprite", c.output.sprite));
     VG_RETURN_IF_ERROR(t.Bool("hls", c.output.hls));
     VG_RETURN_IF_ERROR(t.Seconds("hls_segment_seconds", c.output.hls_segment_seconds, 1, 60));
+    VG_RETURN_IF_ERROR(t.StrList("audio_languages", c.output.audio_languages));
+    for (const auto& tag : c.output.audio_languages) {
+      const bool plain =
+          !tag.empty() && tag.size() <= 16 && std::all_of(tag.begin(), tag.end(), [](char ch) {
+            return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-';
+          });
+      if (!plain) {
+        return InvalidArgument("config " + source + ": 'output.audio_languages' holds '" +
+                               Printable(tag) +
+                               "', not a language tag (letters, digits and '-', e.g. \"en\" or "
+                               "\"fre\")");
+      }
+    }
     if (c.output.hls && c.output.rendition.empty()) {
       return InvalidArgument("config " + source +
                              ": 'output.hls' is on but there is no [[output.rendition]] to stream");

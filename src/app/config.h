@@ -96,6 +96,9 @@ struct Config {
     bool sprite = true;  // a sprite sheet of small tiles + WebVTT index
     bool hls = false;
     double hls_segment_seconds = 6;
+    // The sound track to keep, by language, in order of preference ("fr",
+    // "eng"); empty or no match: libav's best.
+    std::vector<std::string> audio_languages;
   } output;
   struct {
     bool emf = false;

@@ -139,6 +139,7 @@ thumbnails = 2
 sprite = false
 hls = true
 hls_segment_seconds = 4
+audio_languages = ["fr", "eng"]
 [[output.rendition]]
 name = "hd"
 codec = "hevc"
@@ -180,6 +181,7 @@ preset = "12"
   EXPECT_FALSE(c->output.sprite);
   EXPECT_TRUE(c->output.hls);
   EXPECT_DOUBLE_EQ(c->output.hls_segment_seconds, 4);
+  EXPECT_EQ(c->output.audio_languages, (std::vector<std::string>{"fr", "eng"}));
 
   auto none = ParseConfig("[output]\nrendition = []\n", "test.toml");
   ASSERT_TRUE(none.ok()) << none.status().ToString();
@@ -242,6 +244,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"[output]\nthumbnails = -1\n", "output.thumbnails"},
         BadCase{"[output]\nhls_segment_seconds = 61\n",
                 "'output.hls_segment_seconds' must be between 1 and 60"},
+        BadCase{"[output]\naudio_languages = [\"en\", \"fr ca\"]\n",
+                "'output.audio_languages' holds 'fr ca', not a language tag"},
+        BadCase{"[output]\naudio_languages = \"en\"\n", "output.audio_languages"},
         BadCase{"[storage]\nsettle_seconds = -1\n", "between 0 and 1e9"},
         BadCase{"[storage]\nurl = \"s3://media\"\n[intake]\nsqs_queue_url = \"uploads-queue\"\n",
                 "is not a queue URL"},

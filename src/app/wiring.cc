@@ -139,6 +139,7 @@ Result<std::unique_ptr<Wiring>> Wire(const Context& ctx) {
   outputs.sprite = cfg.output.sprite;
   outputs.hls = cfg.output.hls;
   outputs.hls_segment_seconds = cfg.output.hls_segment_seconds;
+  outputs.audio_languages = cfg.output.audio_languages;
   wired->media = pipeline::NewQcStage(*policy, outputs, wired->store->LocalWorkRoot());
 
   pipeline::RunnerOptions& opts = wired->runner_options;

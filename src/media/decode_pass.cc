@@ -90,7 +90,9 @@ class DecodeEngine {
         sinks_(sinks),
         interrupter_(options, path),
         threads_(options.threads),
-        decode_video_(options.video) {}
+        decode_video_(options.video),
+        wanted_video_(options.video_stream),
+        wanted_audio_(options.audio_stream) {}
 
   Result<DecodeStats> Run() {
     for (const FrameSink* sink : sinks_) {
@@ -143,7 +145,18 @@ class DecodeEngine {
   }
 
   Status OpenDecoder(AVMediaType type, int related_stream, StreamDecoder& dec) {
-    int index = av_find_best_stream(input_.get(), type, -1, related_stream, nullptr, 0);
+    const int wanted = type == AVMEDIA_TYPE_VIDEO ? wanted_video_ : wanted_audio_;
+    int index = wanted;
+    if (wanted >= 0) {
+      if (static_cast<unsigned>(wanted) >= input_->nb_streams ||
+          input_->streams[wanted]->codecpar->codec_type != type) {
+        return InvalidArgument("stream #" + std::to_string(wanted) + " of " + Quote(path_) +
+                               " is not the " + (type == AVMEDIA_TYPE_VIDEO ? "video" : "audio") +
+                               " stream it was chosen as");
+      }
+    } else {
+      index = av_find_best_stream(input_.get(), type, -1, related_stream, nullptr, 0);
+    }
     if (index == AVERROR_STREAM_NOT_FOUND) return Status();
     if (index < 0) return AvError(index, "select a stream of", path_);
     const AVStream* st = input_->streams[index];
@@ -354,6 +367,7 @@ class DecodeEngine {
   Interrupter interrupter_;  // must outlive input_ (its callback points here)
   const int threads_;
   const bool decode_video_;
+  const int wanted_video_, wanted_audio_;  // -1: libav's best
   InputFormatPtr input_;
   StreamDecoder video_;
   StreamDecoder audio_;

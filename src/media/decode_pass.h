@@ -119,6 +119,11 @@ struct DecodeOptions {
   double deadline = 0;
   // Decoder threads; 0 lets libav choose.
   int threads = 0;
+  // The streams to decode (ProbeResult's video_stream, audio_stream); -1:
+  // libav's best, as the probe chose them. An index that is not a stream of
+  // that kind is an InvalidArgument.
+  int video_stream = -1;
+  int audio_stream = -1;
   // false: only the audio is decoded (the stream a full pass would take),
   // for a second look at the sound; a file without audio is decoded whole.
   bool video = true;

@@ -171,10 +171,23 @@ bool ProbeResult::HasVideo() const {
                      [](const StreamInfo& s) { return s.type == "video"; });
 }
 
-double ProbeResult::PlayingSeconds() const {
+const StreamInfo* ProbeResult::VideoStream() const {
   for (const StreamInfo& s : streams) {
-    if (s.type == "video" && s.duration && *s.duration > 0) return *s.duration;
+    if (s.index == video_stream && s.type == "video") return &s;
   }
+  return nullptr;
+}
+
+const StreamInfo* ProbeResult::AudioStream() const {
+  for (const StreamInfo& s : streams) {
+    if (s.index == audio_stream && s.type == "audio") return &s;
+  }
+  return nullptr;
+}
+
+double ProbeResult::PlayingSeconds() const {
+  if (const StreamInfo* v = VideoStream(); v && v->duration && *v->duration > 0)
+    return *v->duration;
   if (!format.duration || *format.duration <= 0) return 0;
   const double length = *format.duration - format.lead_in;
   return length > 0 ? length : *format.duration;
@@ -212,6 +225,14 @@ Result<ProbeResult> Probe(const std::string& path) {
   for (unsigned i = 0; i < input->nb_streams; ++i) {
     result.streams.push_back(DescribeStream(*input->streams[i]));
   }
+  // As media::DecodePass chooses them.
+  const int video = av_find_best_stream(input.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+  if (video >= 0 && !(input->streams[video]->disposition & AV_DISPOSITION_ATTACHED_PIC)) {
+    result.video_stream = video;
+  }
+  const int audio =
+      av_find_best_stream(input.get(), AVMEDIA_TYPE_AUDIO, -1, result.video_stream, nullptr, 0);
+  if (audio >= 0) result.audio_stream = audio;
   for (StreamInfo& s : result.streams) {
     if (s.colour && s.colour->IsHdr() &&
         !(input->streams[s.index]->disposition & AV_DISPOSITION_ATTACHED_PIC)) {

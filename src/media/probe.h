@@ -97,7 +97,15 @@ struct ProbeResult {
   bool HasVideo() const;
   bool HasAudio() const;
 
-  // How long the first video stream (else the file) plays on the decoded
+  // The streams a decode pass takes: libav's best video (cover art is no
+  // video) and the best audio that goes with it, or what the caller chose
+  // since (DecodeOptions takes them); -1 for none.
+  int video_stream = -1;
+  int audio_stream = -1;
+  const StreamInfo* VideoStream() const;
+  const StreamInfo* AudioStream() const;
+
+  // How long the video stream (else the file) plays on the decoded
   // timeline, from its first timestamp: the stream's own duration, else
   // the container's less its lead-in; 0 when unknown.
   double PlayingSeconds() const;

@@ -810,16 +810,15 @@ Result<std::unique_ptr<RenditionEncoder>> RenditionEncoder::Create(const std::st
   s->copy.reset(av_packet_alloc());
   if (!s->pkt || !s->copy) return ResourceExhausted("out of memory");
 
-  const StreamInfo* video = nullptr;
-  const StreamInfo* audio = nullptr;
-  for (const auto& st : probe.streams) {
-    if (st.type == "video" && !video && st.width && st.height && *st.width > 0 && *st.height > 0) {
-      video = &st;
-    }
-    if (st.type == "audio" && !audio && st.sample_rate && st.channels && *st.sample_rate > 0 &&
-        *st.channels > 0) {
-      audio = &st;
-    }
+  // The streams the decode pass takes.
+  const StreamInfo* video = probe.VideoStream();
+  const StreamInfo* audio = probe.AudioStream();
+  if (video && !(video->width && video->height && *video->width > 0 && *video->height > 0)) {
+    video = nullptr;
+  }
+  if (audio &&
+      !(audio->sample_rate && audio->channels && *audio->sample_rate > 0 && *audio->channels > 0)) {
+    audio = nullptr;
   }
   if (!video && !audio) return InvalidArgument("no stream to encode into " + path);
   // The timeline starts with the pictures, or with the sound when that

@@ -652,7 +652,8 @@ TEST_F(BadInputTest, EveryStreamIsAccountedForInTracks) {
   EXPECT_EQ(tracks[1].value("use", ""), "sound: quality control, renditions");
   EXPECT_EQ(tracks[1].value("language", ""), "eng");
   EXPECT_TRUE(tracks[2]["use"].is_null());
-  EXPECT_EQ(tracks[2].value("dropped", ""), "a rendition carries one sound track (stream #1)");
+  EXPECT_EQ(tracks[2].value("dropped", ""),
+            "a rendition carries one sound track (stream #1; output.audio_languages chooses it)");
   EXPECT_EQ(tracks[3].value("channels", 0), 1);
   EXPECT_EQ(tracks[4].value("use", ""), "captions/fr.vtt");
   std::string message;
@@ -663,9 +664,47 @@ TEST_F(BadInputTest, EveryStreamIsAccountedForInTracks) {
   }
   EXPECT_EQ(message,
             "not kept: stream #2 (audio aac fre 2 ch): a rendition carries one sound track "
-            "(stream #1); stream #3 (audio aac 1 ch): a rendition carries one sound track "
-            "(stream #1)");
+            "(stream #1; output.audio_languages chooses it); stream #3 (audio aac 1 ch): a "
+            "rendition carries one sound track (stream #1; output.audio_languages chooses it)");
   EXPECT_EQ(o.result->verdict, "warn");
+}
+
+// output.audio_languages chooses the sound track that QC measures and the
+// renditions carry ("fr" finds "fre").
+TEST_F(BadInputTest, TheSoundTrackIsChosenByLanguage) {
+  const std::string path = Make(
+      "languages.mkv",
+      Video(2) + " -f lavfi -i \"aevalsrc=0.02*sin(2*PI*440*t):s=48000:d=2\"" +
+          " -f lavfi -i \"aevalsrc=0.5*sin(2*PI*440*t):s=48000:d=2\" -map 0:v -map 1:a -map 2:a" +
+          kH264 + " -c:a aac -metadata:s:a:0 language=eng -metadata:s:a:1 language=fre");
+  OutputOptions outputs;
+  outputs.thumbnails = false;
+  Outcome english = Process(path, {}, outputs);
+  outputs.audio_languages = {"de", "fr"};
+  Outcome french = Process(path, {}, outputs);
+  ASSERT_TRUE(english.result.ok() && french.result.ok());
+  const double quiet = english.result->qc["audio"]["loudness"].value("integrated_lufs", 0.0);
+  const double loud = french.result->qc["audio"]["loudness"].value("integrated_lufs", -99.0);
+  EXPECT_LT(quiet, -30);
+  EXPECT_GT(loud, -15);
+  EXPECT_EQ(french.result->qc["tracks"][2].value("use", ""), "sound: quality control, renditions");
+  EXPECT_EQ(french.result->qc["tracks"][1].value("dropped", "").rfind("a rendition carries", 0),
+            0u);
+  // The rendition carries the loud one.
+  bool measured = false;
+  for (const auto& f : french.result->files) {
+    if (f.relative_key != "renditions/main.mp4") continue;
+    measured = true;
+    int exit_code = 0;
+    const std::string volume =
+        media::testing::RunCommand("ffmpeg -v info -nostats -i '" + f.local_path +
+                                       "' -af volumedetect -f null - 2>&1 | "
+                                       "grep -o 'mean_volume: [-0-9.]*'",
+                                   &exit_code);
+    EXPECT_NE(volume.find("mean_volume: -"), std::string::npos) << volume;
+    EXPECT_GT(std::stod(volume.substr(volume.find('-'))), -12) << volume;
+  }
+  EXPECT_TRUE(measured);
 }
 
 // --------------------------------------------------------- unknown codecs

@@ -101,10 +101,8 @@ nlohmann::json OptionalsToJson(const std::vector<std::optional<double>>& values)
 // How long the sound lasts: its stream's duration, else the file's (0
 // without sound).
 double AudioSeconds(const media::ProbeResult& p) {
-  for (const auto& st : p.streams) {
-    if (st.type == "audio") return st.duration.value_or(p.format.duration.value_or(0));
-  }
-  return 0;
+  const media::StreamInfo* audio = p.AudioStream();
+  return audio ? audio->duration.value_or(p.format.duration.value_or(0)) : 0;
 }
 
 // HLS's VIDEO-RANGE for what a rendition's pictures hold ("" without video).
@@ -175,7 +173,13 @@ class QcStage final : public MediaStage {
     // The pass stops when should_stop says so; keep its reason (lease lost,
     // time-out, shutdown) rather than the pass's generic "cancelled".
     Status stop_reason;
+    // One sound track is kept: the preferred language's, else libav's best.
+    if (const int chosen = ChooseAudioStream(probe, outputs_.audio_languages); chosen >= 0) {
+      probe.audio_stream = chosen;
+    }
     media::DecodeOptions options;
+    options.video_stream = probe.video_stream;
+    options.audio_stream = probe.audio_stream;
     options.should_stop = [&]() {
       if (!stop_reason.ok()) return true;
       stop_reason = should_stop();
@@ -221,12 +225,9 @@ class QcStage final : public MediaStage {
       media::ThumbnailSpec spec;
       spec.count = outputs_.thumbnail_count;
       if (!outputs_.sprite) spec.sprite_tiles = 0;
-      for (const auto& st : probe.streams) {
-        if (st.type == "video") {
-          spec.rotation = st.rotation;
-          spec.colour = st.colour;
-          break;
-        }
+      if (const media::StreamInfo* video = probe.VideoStream()) {
+        spec.rotation = video->rotation;
+        spec.colour = video->colour;
       }
       thumbnails = std::make_unique<media::Thumbnailer>(out.work_dir->path + "/thumbnails",
                                                         probe.PlayingSeconds(), spec);

@@ -81,6 +81,9 @@ struct OutputOptions {
   // hls/master.m3u8 and hls/NAME/{index.m3u8,init.mp4,NNNNN.m4s}.
   bool hls = false;
   double hls_segment_seconds = 6;
+  // The sound track to keep, by language ("fr", "eng"), in order of
+  // preference; none or no match: libav's best.
+  std::vector<std::string> audio_languages;
 };
 
 // Probe, then one decode pass feeding quality control (qc::Analyse, judged

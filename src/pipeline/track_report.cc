@@ -2,10 +2,29 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include "media/text_subtitles.h"
 #include "qc/analysis.h"
 
 namespace vidgate::pipeline {
+
+int ChooseAudioStream(const media::ProbeResult& probe, const std::vector<std::string>& languages) {
+  auto lower = [](std::string text) {
+    for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return text;
+  };
+  for (const auto& wanted : languages) {
+    const std::string want = lower(ShortLanguageTag(lower(wanted)));
+    for (const auto& st : probe.streams) {
+      if (st.type == "audio" && st.language &&
+          lower(ShortLanguageTag(lower(*st.language))) == want) {
+        return st.index;
+      }
+    }
+  }
+  return -1;
+}
 
 void ReportTracks(const media::ProbeResult& probe, int video_stream, int audio_stream,
                   const std::vector<WrittenCaption>& captions, const qc::Policy& policy,
@@ -29,7 +48,10 @@ void ReportTracks(const media::ProbeResult& probe, int video_stream, int audio_s
       if (st.index == audio_stream) {
         use = "sound: quality control, renditions";
       } else {
-        dropped = fmt::format("a rendition carries one sound track (stream #{})", audio_stream);
+        dropped = fmt::format(
+            "a rendition carries one sound track (stream #{}; output.audio_languages chooses "
+            "it)",
+            audio_stream);
       }
     } else if (st.type == "subtitle") {
       for (const auto& c : captions) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <string>
 #include <vector>
 
 #include "media/probe.h"
@@ -11,6 +12,11 @@
 #include "qc/policy.h"
 
 namespace vidgate::pipeline {
+
+// The audio stream of the first language of `languages` (BCP 47 or ISO
+// 639-2: "fr" finds "fre" and "fra") that some audio stream is tagged with;
+// -1 when none is.
+int ChooseAudioStream(const media::ProbeResult& probe, const std::vector<std::string>& languages);
 
 // Records in `report` the list "tracks" (one entry per stream: {"index",
 // "type", "codec", "language", "channels", "use", "dropped"}: `use` what

@@ -74,20 +74,13 @@ nlohmann::json BitRateSeries(const media::DecodeStats& stats, const media::Probe
   return out;
 }
 
-// The video stream the decode pass takes: the first (media::DecodePass asks
-// libav, which picks it in all but files with several video streams).
-const media::StreamInfo* BestVideo(const media::ProbeResult& probe) {
-  for (const auto& st : probe.streams) {
-    if (st.type == "video") return &st;
-  }
-  return nullptr;
-}
+// The video stream the decode pass takes.
+const media::StreamInfo* BestVideo(const media::ProbeResult& probe) { return probe.VideoStream(); }
 
+// The declared duration of the stream of `type` the pass decodes.
 std::optional<double> StreamDuration(const media::ProbeResult& probe, const std::string& type) {
-  for (const auto& s : probe.streams) {
-    if (s.type == type && s.duration) return s.duration;
-  }
-  return std::nullopt;
+  const media::StreamInfo* s = type == "video" ? probe.VideoStream() : probe.AudioStream();
+  return s ? s->duration : std::nullopt;
 }
 
 // Where the streams start against each other and where they have holes,
@@ -100,13 +93,7 @@ struct AvSync {
 AvSync MeasureAvSync(const media::ProbeResult& probe, const media::DecodeStats& stats) {
   constexpr double kStartTolerance = 0.1;  // an AAC encoder's priming is 0.02 s
   const media::StreamInfo* video = BestVideo(probe);
-  const media::StreamInfo* audio = nullptr;
-  for (const auto& st : probe.streams) {
-    if (st.type == "audio") {
-      audio = &st;
-      break;
-    }
-  }
+  const media::StreamInfo* audio = probe.AudioStream();
   AvSync out;
   const double origin = video ? video->start_time : audio ? audio->start_time : 0;
   std::optional<double> offset;
