@@ -345,6 +345,7 @@ Status ReadRoot(const toml::table& root, const std::string& source, Config& c) {
       VG_RETURN_IF_ERROR(rr.Number("min_ssim", min_ssim, has_min_ssim));
       if (has_min_ssim) spec.min_ssim = min_ssim;
       VG_RETURN_IF_ERROR(rr.Bool("quality_figures", spec.quality_figures));
+      VG_RETURN_IF_ERROR(rr.Str("audio_tracks", spec.audio_tracks));
       VG_RETURN_IF_ERROR(rr.Finish());
       if (spec.name.empty()) {
         return InvalidArgument("config " + source + ": '" + where + ".name' is required");

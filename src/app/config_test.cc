@@ -151,6 +151,7 @@ audio_bitrate = 96000
 loudness_target = -16
 true_peak_limit = -2
 dynamic_range = "keep"
+audio_tracks = "all"
 min_ssim = 0.95
 [[output.rendition]]
 name = "small"
@@ -171,6 +172,8 @@ preset = "12"
   EXPECT_EQ(c->output.rendition[0].true_peak_limit, -2.0);
   EXPECT_FALSE(c->output.rendition[1].loudness_target.has_value());
   EXPECT_EQ(c->output.rendition[0].dynamic_range, "keep");
+  EXPECT_EQ(c->output.rendition[0].audio_tracks, "all");
+  EXPECT_EQ(c->output.rendition[1].audio_tracks, "one");
   EXPECT_EQ(c->output.rendition[0].min_ssim, 0.95);
   EXPECT_EQ(c->output.rendition[1].dynamic_range, "sdr");
   EXPECT_FALSE(c->output.rendition[1].min_ssim.has_value());
@@ -230,6 +233,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "loudness_target"},
         BadCase{"[[output.rendition]]\nname = \"a\"\ntrue_peak_limit = 1\n", "true_peak_limit"},
         BadCase{"[[output.rendition]]\nname = \"a\"\ndynamic_range = \"hdr\"\n", "dynamic_range"},
+        BadCase{"[[output.rendition]]\nname = \"a\"\naudio_tracks = \"some\"\n",
+                "audio_tracks 'some' is not one of one, all"},
         BadCase{"[[output.rendition]]\nname = \"a\"\ndynamic_range = \"keep\"\n",
                 "dynamic_range keep needs codec hevc or av1"},
         BadCase{"[[output.rendition]]\nname = \"a\"\nmin_ssim = 2\n", "min_ssim"},

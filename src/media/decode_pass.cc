@@ -73,6 +73,7 @@ struct StreamDecoder {
   double last_time = 0;      // time of the last delivered frame
   double next_time = 0;      // estimate for a frame without a timestamp
   double last_duration = 0;  // of the last delivered frame
+  bool extra = false;        // a further sound track: delivered apart, not counted
 
   const char* Kind() const { return type == AVMEDIA_TYPE_VIDEO ? "video" : "audio"; }
 
@@ -92,7 +93,8 @@ class DecodeEngine {
         threads_(options.threads),
         decode_video_(options.video),
         wanted_video_(options.video_stream),
-        wanted_audio_(options.audio_stream) {}
+        wanted_audio_(options.audio_stream),
+        wanted_extra_audio_(options.extra_audio_streams) {}
 
   Result<DecodeStats> Run() {
     for (const FrameSink* sink : sinks_) {
@@ -115,6 +117,16 @@ class DecodeEngine {
     }
     if (video_.codec) stats_.video_stream = video_.stream->index;
     if (audio_.codec) stats_.audio_stream = audio_.stream->index;
+    if (wanted_extra_audio_.size() > kMaxExtraAudioStreams) {
+      return InvalidArgument("more than " + std::to_string(kMaxExtraAudioStreams) +
+                             " further sound tracks asked of " + Quote(path_));
+    }
+    extra_audio_.resize(wanted_extra_audio_.size());
+    for (size_t i = 0; i < wanted_extra_audio_.size(); ++i) {
+      VG_RETURN_IF_ERROR(Interrupted(
+          OpenDecoder(AVMEDIA_TYPE_AUDIO, -1, extra_audio_[i], wanted_extra_audio_[i])));
+      extra_audio_[i].extra = true;
+    }
     if (decode_video_) {
       // Subtitles are timed as the pictures are, from their first one.
       const StreamDecoder& first = video_.codec ? video_ : audio_;
@@ -129,6 +141,7 @@ class DecodeEngine {
     VG_RETURN_IF_ERROR(Interrupted(ReadAll()));
     VG_RETURN_IF_ERROR(Interrupted(Drain(video_)));
     VG_RETURN_IF_ERROR(Interrupted(Drain(audio_)));
+    for (StreamDecoder& dec : extra_audio_) VG_RETURN_IF_ERROR(Interrupted(Drain(dec)));
 
     if (video_.codec && stats_.video_frames == 0) {
       return InvalidArgument("no decodable video frame in " + Quote(path_));
@@ -144,8 +157,12 @@ class DecodeEngine {
     return status;
   }
 
-  Status OpenDecoder(AVMediaType type, int related_stream, StreamDecoder& dec) {
-    const int wanted = type == AVMEDIA_TYPE_VIDEO ? wanted_video_ : wanted_audio_;
+  // Opens the decoder of the stream `chosen` (-1: the one asked for in
+  // the options, else libav's best of `type`).
+  Status OpenDecoder(AVMediaType type, int related_stream, StreamDecoder& dec, int chosen = -1) {
+    const int wanted = chosen >= 0                  ? chosen
+                       : type == AVMEDIA_TYPE_VIDEO ? wanted_video_
+                                                    : wanted_audio_;
     int index = wanted;
     if (wanted >= 0) {
       if (static_cast<unsigned>(wanted) >= input_->nb_streams ||
@@ -210,6 +227,9 @@ class DecodeEngine {
   StreamDecoder* DecoderFor(int stream_index) {
     if (video_.codec && video_.stream->index == stream_index) return &video_;
     if (audio_.codec && audio_.stream->index == stream_index) return &audio_;
+    for (StreamDecoder& dec : extra_audio_) {
+      if (dec.codec && dec.stream->index == stream_index) return &dec;
+    }
     return nullptr;
   }
 
@@ -247,7 +267,7 @@ class DecodeEngine {
       }
       StreamDecoder* dec = DecoderFor(packet_->stream_index);
       if (dec == nullptr) continue;
-      CountBytes(PacketTime(*dec, *packet_), packet_->size);
+      if (!dec->extra) CountBytes(PacketTime(*dec, *packet_), packet_->size);
       VG_RETURN_IF_ERROR(SendPacket(*dec, packet_.get()));
     }
   }
@@ -267,7 +287,7 @@ class DecodeEngine {
     }
     if (ret < 0 && ret != AVERROR_EOF) {
       if (ret == AVERROR(ENOMEM)) return AvError(ret, "decode", path_);
-      RecordError(packet != nullptr ? PacketTime(dec, *packet) : dec.last_time);
+      if (!dec.extra) RecordError(packet != nullptr ? PacketTime(dec, *packet) : dec.last_time);
     }
     return ReceiveFrames(dec, /*draining=*/packet == nullptr);
   }
@@ -279,7 +299,7 @@ class DecodeEngine {
       if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) return Status();
       if (ret < 0) {
         if (ret == AVERROR(ENOMEM)) return AvError(ret, "decode", path_);
-        RecordError(dec.next_time);
+        if (!dec.extra) RecordError(dec.next_time);
         // Mid-stream, move on to the next packet; while draining, keep pulling
         // the frames still buffered, within reason.
         if (!draining || ++errors >= kMaxDrainErrors) return Status();
@@ -304,6 +324,14 @@ class DecodeEngine {
                       : dec.next_time;
     const bool video = dec.type == AVMEDIA_TYPE_VIDEO;
     const double frame_duration = FrameDuration(dec, frame);
+    if (dec.extra) {
+      dec.last_time = time;
+      dec.next_time = time + frame_duration;
+      for (FrameSink* sink : sinks_) {
+        VG_RETURN_IF_ERROR(sink->OnExtraAudioFrame(dec.stream->index, frame, time));
+      }
+      return Status();
+    }
     // A stretch with no frame: a hole in the recording, which renditions
     // must keep (the other stream goes on through it).
     const double hole = std::max(kMinGapSeconds, (video ? 2.5 : 1.0) * dec.last_duration);
@@ -368,6 +396,8 @@ class DecodeEngine {
   const int threads_;
   const bool decode_video_;
   const int wanted_video_, wanted_audio_;  // -1: libav's best
+  const std::vector<int> wanted_extra_audio_;
+  std::vector<StreamDecoder> extra_audio_;
   InputFormatPtr input_;
   StreamDecoder video_;
   StreamDecoder audio_;

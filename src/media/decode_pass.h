@@ -68,6 +68,15 @@ class FrameSink {
     (void)time_seconds;
     return Status();
   }
+  // A frame of a further sound track the pass was asked to decode
+  // (DecodeOptions::extra_audio_streams); `time_seconds` as for
+  // OnAudioFrame, from that stream's start. Not analysed by QC.
+  virtual Status OnExtraAudioFrame(int stream_index, const AVFrame& frame, double time_seconds) {
+    (void)stream_index;
+    (void)frame;
+    (void)time_seconds;
+    return Status();
+  }
   // A cue of a text subtitle stream (every one the file has, up to
   // kMaxSubtitleStreams), in file order.
   virtual Status OnSubtitle(const SubtitleCue& cue) {
@@ -107,6 +116,7 @@ struct DecodeStats {
   };
   std::vector<Gap> gaps;
 };
+inline constexpr size_t kMaxExtraAudioStreams = 8;
 inline constexpr double kMinGapSeconds = 0.1;
 inline constexpr size_t kMaxGaps = 100;
 
@@ -124,6 +134,10 @@ struct DecodeOptions {
   // that kind is an InvalidArgument.
   int video_stream = -1;
   int audio_stream = -1;
+  // Further audio streams to decode (at most kMaxExtraAudioStreams), their
+  // frames to OnExtraAudioFrame; not counted in DecodeStats. An index that
+  // is not an audio stream is an InvalidArgument.
+  std::vector<int> extra_audio_streams;
   // false: only the audio is decoded (the stream a full pass would take),
   // for a second look at the sound; a file without audio is decoded whole.
   bool video = true;

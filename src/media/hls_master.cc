@@ -80,8 +80,16 @@ std::string Quoted(std::string_view value) {
 }  // namespace
 
 std::string HlsMasterPlaylist(const std::vector<HlsVariant>& variants,
-                              const std::vector<HlsSubtitles>& subtitles) {
+                              const std::vector<HlsSubtitles>& subtitles,
+                              const std::vector<HlsAudio>& audio) {
   std::string out = "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n";
+  for (const auto& a : audio) {
+    out += "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=" + Quoted(a.group) + ",NAME=" + Quoted(a.name);
+    if (!a.language.empty() && a.language != "und") out += ",LANGUAGE=" + Quoted(a.language);
+    out += std::string(",DEFAULT=") + (a.is_default ? "YES" : "NO") + ",AUTOSELECT=YES";
+    if (!a.uri.empty()) out += ",URI=" + Quoted(a.uri);
+    out += "\n";
+  }
   for (const auto& s : subtitles) {
     out += "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=" + Quoted(s.name);
     if (!s.language.empty() && s.language != "und") out += ",LANGUAGE=" + Quoted(s.language);
@@ -94,6 +102,7 @@ std::string HlsMasterPlaylist(const std::vector<HlsVariant>& variants,
     if (v.frame_rate > 0) out += fmt::format(",FRAME-RATE={:.3f}", v.frame_rate);
     if (!v.codecs.empty()) out += fmt::format(",CODECS=\"{}\"", v.codecs);
     if (!v.video_range.empty()) out += ",VIDEO-RANGE=" + v.video_range;
+    if (!v.audio_group.empty()) out += ",AUDIO=" + Quoted(v.audio_group);
     if (!subtitles.empty()) out += ",SUBTITLES=\"subs\"";
     out += "\n" + v.uri + "\n";
   }

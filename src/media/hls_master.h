@@ -18,6 +18,7 @@ struct HlsVariant {
   double frame_rate = 0;         // FRAME-RATE, left out when 0
   std::string codecs;            // CODECS, left out when empty
   std::string video_range;       // VIDEO-RANGE (SDR, PQ, HLG), left out when empty
+  std::string audio_group;       // AUDIO: the group of its sound tracks, left out when empty
 };
 
 // Measures a media playlist written on local disk, in bits per second: the
@@ -38,10 +39,21 @@ struct HlsSubtitles {
   std::string language;  // LANGUAGE; left out when "und"
 };
 
+// A sound track of an audio group (EXT-X-MEDIA TYPE=AUDIO).
+struct HlsAudio {
+  std::string group;     // GROUP-ID, as the variants' AUDIO names it
+  std::string name;      // NAME: unique in the group
+  std::string language;  // LANGUAGE; left out when "und"
+  std::string uri;       // its media playlist; "" for the sound in the variant's own playlist
+  bool is_default = false;
+};
+
 // The text of a master playlist (RFC 8216 section 4.3.4) listing `variants`
-// in the order given, each with the group of `subtitles` when there are any.
+// in the order given, each with the group of `subtitles` when there are any
+// and its audio group's `audio` tracks.
 std::string HlsMasterPlaylist(const std::vector<HlsVariant>& variants,
-                              const std::vector<HlsSubtitles>& subtitles = {});
+                              const std::vector<HlsSubtitles>& subtitles = {},
+                              const std::vector<HlsAudio>& audio = {});
 
 // A media playlist of one WebVTT file (`vtt_uri`, relative to it) covering
 // `seconds`.

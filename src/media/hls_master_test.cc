@@ -53,9 +53,9 @@ TEST_F(HlsMasterTest, MissingSegmentOrEmptyPlaylistIsAnError) {
 
 TEST(HlsMasterPlaylistTest, ListsEveryVariantWithItsAttributes) {
   std::string text = HlsMasterPlaylist(
-      {{"hd/index.m3u8", 900000, 800000, 1280, 720, 25, "avc1.64001f,mp4a.40.2", "SDR"},
-       {"hdr/index.m3u8", 1900000, 1800000, 1280, 720, 25, "hvc1.2.4.L93.B0,mp4a.40.2", "PQ"},
-       {"audio/index.m3u8", 130000, 128000, 0, 0, 0, "", ""}});
+      {{"hd/index.m3u8", 900000, 800000, 1280, 720, 25, "avc1.64001f,mp4a.40.2", "SDR", ""},
+       {"hdr/index.m3u8", 1900000, 1800000, 1280, 720, 25, "hvc1.2.4.L93.B0,mp4a.40.2", "PQ", ""},
+       {"audio/index.m3u8", 130000, 128000, 0, 0, 0, "", "", ""}});
   EXPECT_EQ(
       text,
       "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n"
@@ -64,6 +64,31 @@ TEST(HlsMasterPlaylistTest, ListsEveryVariantWithItsAttributes) {
       "#EXT-X-STREAM-INF:BANDWIDTH=1900000,AVERAGE-BANDWIDTH=1800000,RESOLUTION=1280x720,"
       "FRAME-RATE=25.000,CODECS=\"hvc1.2.4.L93.B0,mp4a.40.2\",VIDEO-RANGE=PQ\nhdr/index.m3u8\n"
       "#EXT-X-STREAM-INF:BANDWIDTH=130000,AVERAGE-BANDWIDTH=128000\naudio/index.m3u8\n");
+}
+
+TEST(HlsMasterPlaylistTest, SoundTracksAndSubtitlesAreGroupsOfTheVariants) {
+  std::string text =
+      HlsMasterPlaylist({{"main/index.m3u8", 900000, 800000, 640, 360, 25, "avc1.64001e,mp4a.40.2",
+                          "SDR", "audio-main"}},
+                        {{"subtitles/en.m3u8", "en", "en"}, {"subtitles/und.m3u8", "und", "und"}},
+                        {{"audio-main", "en", "en", "", true},
+                         {"audio-main", "fr", "fr", "main-audio-fr/index.m3u8", false}});
+  EXPECT_EQ(text,
+            "#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n"
+            "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio-main\",NAME=\"en\",LANGUAGE=\"en\","
+            "DEFAULT=YES,AUTOSELECT=YES\n"
+            "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio-main\",NAME=\"fr\",LANGUAGE=\"fr\","
+            "DEFAULT=NO,AUTOSELECT=YES,URI=\"main-audio-fr/index.m3u8\"\n"
+            "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"en\",LANGUAGE=\"en\","
+            "DEFAULT=NO,AUTOSELECT=YES,URI=\"subtitles/en.m3u8\"\n"
+            "#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID=\"subs\",NAME=\"und\",DEFAULT=NO,"
+            "AUTOSELECT=YES,URI=\"subtitles/und.m3u8\"\n"
+            "#EXT-X-STREAM-INF:BANDWIDTH=900000,AVERAGE-BANDWIDTH=800000,RESOLUTION=640x360,"
+            "FRAME-RATE=25.000,CODECS=\"avc1.64001e,mp4a.40.2\",VIDEO-RANGE=SDR,"
+            "AUDIO=\"audio-main\",SUBTITLES=\"subs\"\nmain/index.m3u8\n");
+  EXPECT_EQ(HlsSubtitlePlaylist("../../captions/en.vtt", 1.52),
+            "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n"
+            "#EXT-X-PLAYLIST-TYPE:VOD\n#EXTINF:1.520,\n../../captions/en.vtt\n#EXT-X-ENDLIST\n");
 }
 
 }  // namespace

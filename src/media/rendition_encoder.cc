@@ -234,6 +234,10 @@ Status CheckRenditionSpec(const RenditionSpec& spec) {
   if (spec.min_ssim && !spec.quality_figures) {
     return InvalidArgument(where + ": min_ssim needs quality_figures");
   }
+  if (spec.audio_tracks != "one" && spec.audio_tracks != "all") {
+    return InvalidArgument(where + ": audio_tracks '" + spec.audio_tracks +
+                           "' is not one of one, all");
+  }
   if (!(spec.true_peak_limit >= -9 && spec.true_peak_limit <= 0)) {
     return InvalidArgument(where + ": true_peak_limit must be between -9 and 0 dBTP");
   }
@@ -687,6 +691,7 @@ struct RenditionEncoder::State {
     } sound(audio.get());
     DecodeOptions options = source.options;
     options.video = false;
+    options.extra_audio_streams.clear();
     VG_RETURN_IF_ERROR(DecodePass(source.path, {&sound}, options).status());
     return audio->Flush(/*drain_encoder=*/false);
   }
@@ -820,6 +825,7 @@ Result<std::unique_ptr<RenditionEncoder>> RenditionEncoder::Create(const std::st
       !(audio->sample_rate && audio->channels && *audio->sample_rate > 0 && *audio->channels > 0)) {
     audio = nullptr;
   }
+  if (spec.sound_only && !audio) return InvalidArgument("no sound to encode into " + path);
   if (!video && !audio) return InvalidArgument("no stream to encode into " + path);
   // The timeline starts with the pictures, or with the sound when that
   // starts well before them (not for an AAC encoder's priming).
@@ -833,6 +839,7 @@ Result<std::unique_ptr<RenditionEncoder>> RenditionEncoder::Create(const std::st
   const double length = probe.PlayingSeconds();
 
   // Both MP4 and fMP4 HLS want the parameter sets out of band.
+  if (spec.sound_only) video = nullptr;  // placed on the pictures' timeline, without them
   if (video) {
     s->rotation = video->rotation;
     VG_RETURN_IF_ERROR(s->OpenVideo(spec, *video, hls, /*global_header=*/true));

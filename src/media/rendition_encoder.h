@@ -46,6 +46,13 @@ struct RenditionSpec {
   // Whether the pass measures the rendition's PSNR and SSIM (it decodes
   // the rendition again; see docs/benchmarks.md for the cost).
   bool quality_figures = true;
+  // "one": the rendition carries the sound track the pass decodes; "all":
+  // every further sound track also becomes a sound-only rendition of its
+  // own beside it (an HLS alternate audio rendition).
+  std::string audio_tracks = "one";
+  // Set by the stage for such a sound-only rendition: no pictures, the
+  // sound placed on the pictures' timeline as in the rendition it goes with.
+  bool sound_only = false;
 };
 
 // Where the rendition's source is, for a rendition that reads its sound a

@@ -30,6 +30,15 @@ Status ThreadedSink::Push(const AVFrame* frame, double time_seconds, bool video)
   return Enqueue(std::move(item));
 }
 
+Status ThreadedSink::OnExtraAudioFrame(int stream_index, const AVFrame& frame,
+                                       double time_seconds) {
+  Item item;
+  item.time = time_seconds;
+  item.extra_stream = stream_index;
+  VG_RETURN_IF_ERROR(KeepFrame(item.frame, frame, "frame hand-over"));
+  return Enqueue(std::move(item));
+}
+
 Status ThreadedSink::OnSubtitle(const SubtitleCue& cue) {
   Item item;
   item.cue = cue;
@@ -82,6 +91,8 @@ void ThreadedSink::Run() {
           s = sink->OnSubtitle(*item.cue);
         } else if (!item.frame) {
           s = sink->Finish();
+        } else if (item.extra_stream >= 0) {
+          s = sink->OnExtraAudioFrame(item.extra_stream, *item.frame, item.time);
         } else {
           s = item.video ? sink->OnVideoFrame(*item.frame, item.time)
                          : sink->OnAudioFrame(*item.frame, item.time);

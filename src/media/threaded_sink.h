@@ -34,6 +34,7 @@ class ThreadedSink final : public FrameSink {
   Status OnVideoFrame(const AVFrame& frame, double time_seconds) override;
   Status OnAudioFrame(const AVFrame& frame, double time_seconds) override;
   Status OnSubtitle(const SubtitleCue& cue) override;
+  Status OnExtraAudioFrame(int stream_index, const AVFrame& frame, double time_seconds) override;
   // Waits for the queue to drain, calls each sink's Finish() on the thread,
   // and returns the first error of any sink.
   Status Finish() override;
@@ -44,6 +45,7 @@ class ThreadedSink final : public FrameSink {
     double time = 0;
     bool video = false;
     std::optional<SubtitleCue> cue;
+    int extra_stream = -1;  // >= 0: a frame of that further sound track
   };
   Status Push(const AVFrame* frame, double time_seconds, bool video);
   Status Enqueue(Item item);

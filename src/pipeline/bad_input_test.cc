@@ -653,7 +653,8 @@ TEST_F(BadInputTest, EveryStreamIsAccountedForInTracks) {
   EXPECT_EQ(tracks[1].value("language", ""), "eng");
   EXPECT_TRUE(tracks[2]["use"].is_null());
   EXPECT_EQ(tracks[2].value("dropped", ""),
-            "a rendition carries one sound track (stream #1; output.audio_languages chooses it)");
+            "a rendition carries one sound track (stream #1; output.audio_languages chooses it; "
+            "audio_tracks = \"all\" keeps the others)");
   EXPECT_EQ(tracks[3].value("channels", 0), 1);
   EXPECT_EQ(tracks[4].value("use", ""), "captions/fr.vtt");
   std::string message;
@@ -664,8 +665,9 @@ TEST_F(BadInputTest, EveryStreamIsAccountedForInTracks) {
   }
   EXPECT_EQ(message,
             "not kept: stream #2 (audio aac fre 2 ch): a rendition carries one sound track "
-            "(stream #1; output.audio_languages chooses it); stream #3 (audio aac 1 ch): a "
-            "rendition carries one sound track (stream #1; output.audio_languages chooses it)");
+            "(stream #1; output.audio_languages chooses it; audio_tracks = \"all\" keeps the "
+            "others); stream #3 (audio aac 1 ch): a rendition carries one sound track (stream #1; "
+            "output.audio_languages chooses it; audio_tracks = \"all\" keeps the others)");
   EXPECT_EQ(o.result->verdict, "warn");
 }
 
@@ -705,6 +707,60 @@ TEST_F(BadInputTest, TheSoundTrackIsChosenByLanguage) {
     EXPECT_GT(std::stod(volume.substr(volume.find('-'))), -12) << volume;
   }
   EXPECT_TRUE(measured);
+}
+
+// audio_tracks = "all": every further sound track becomes a sound-only
+// rendition on the same timeline (normalised like the rest), and an
+// alternate audio rendition of the HLS master that ffprobe reads with its
+// language.
+TEST_F(BadInputTest, FurtherSoundTracksBecomeAlternateRenditions) {
+  const std::string path = Make(
+      "two-languages.mkv",
+      Video(2) + " -f lavfi -i \"aevalsrc=0.05*sin(2*PI*440*t):s=48000:d=2\"" +
+          " -f lavfi -i \"aevalsrc=0.5*sin(2*PI*660*t):s=48000:d=2\" -map 0:v -map 1:a -map 2:a" +
+          kH264 + " -c:a aac -metadata:s:a:0 language=eng -metadata:s:a:1 language=fre");
+  OutputOptions outputs;
+  outputs.thumbnails = false;
+  outputs.hls = true;
+  outputs.hls_segment_seconds = 1;
+  media::RenditionSpec spec;
+  spec.max_height = 120;
+  spec.audio_tracks = "all";
+  spec.loudness_target = -20;
+  outputs.renditions = {spec};
+  Outcome o = Process(path, {}, outputs);
+  ASSERT_TRUE(o.result.ok()) << o.result.status().message();
+  std::map<std::string, std::string> files;
+  for (const auto& f : o.result->files) files[f.relative_key] = f.local_path;
+  ASSERT_TRUE(files.contains("renditions/main-audio-fr.mp4"));
+  ASSERT_TRUE(files.contains("hls/main-audio-fr/index.m3u8"));
+  int exit_code = 0;
+  const std::string streams = media::testing::RunCommand(
+      "ffprobe -v error -show_entries stream=codec_type:stream_tags=language -of csv=p=0 '" +
+          files["hls/master.m3u8"] + "'",
+      &exit_code);
+  EXPECT_NE(streams.find("audio,fr"), std::string::npos) << streams;
+  EXPECT_NE(streams.find("video"), std::string::npos) << streams;
+  const std::string only =
+      media::testing::RunCommand("ffprobe -v error -show_entries stream=codec_type -of csv=p=0 '" +
+                                     files["renditions/main-audio-fr.mp4"] + "'",
+                                 &exit_code);
+  EXPECT_EQ(only, "audio\n");
+  // Each track normalised on its own to the target.
+  const nlohmann::json& renditions = o.result->qc["renditions"];
+  ASSERT_EQ(renditions.size(), 2u) << renditions.dump();
+  EXPECT_EQ(renditions[1]["sound_track"].value("language", ""), "fr");
+  EXPECT_EQ(renditions[1]["sound_track"].value("alternate_of", ""), "main");
+  for (const auto& r : renditions) {
+    EXPECT_NEAR(r["loudness"]["after"].value("integrated_lufs", 0.0), -20, 0.6) << r.dump();
+  }
+  EXPECT_EQ(o.result->qc["tracks"][2].value("use", ""),
+            "a further sound track: renditions/main-audio-fr.mp4");
+  for (const auto& c : o.result->qc["checks"]) {
+    if (c.value("id", "") == "tracks") {
+      EXPECT_EQ(c.value("status", ""), "pass") << c.dump();
+    }
+  }
 }
 
 // --------------------------------------------------------- unknown codecs

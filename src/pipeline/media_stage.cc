@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include "common/util.h"
 #include "media/decode_pass.h"
@@ -130,7 +132,64 @@ struct RenditionJob {
   std::string name, key, local, hls_dir;
   std::optional<double> min_ssim;
   std::unique_ptr<media::RenditionEncoder> encoder;
+  // A further sound track's sound-only rendition: the rendition it goes
+  // with, its label and language, its source stream, and the sink that
+  // hands it that stream's frames.
+  std::string alternate_of, label, language;
+  int source_stream = -1;
+  std::unique_ptr<media::FrameSink> track_sink;
 };
+
+// Hands the frames of one further sound track to a sound-only rendition,
+// as its sound.
+class SoundTrackSink final : public media::FrameSink {
+ public:
+  SoundTrackSink(int stream, media::FrameSink* target) : stream_(stream), target_(target) {}
+  Status OnExtraAudioFrame(int stream_index, const AVFrame& frame, double time_seconds) override {
+    return stream_index == stream_ ? target_->OnAudioFrame(frame, time_seconds) : Status();
+  }
+  Status Finish() override { return target_->Finish(); }
+
+ private:
+  const int stream_;
+  media::FrameSink* const target_;
+};
+
+// The sound tracks besides the one the pass decodes (with a sample rate
+// and channels; at most media::kMaxExtraAudioStreams), when a rendition
+// carries them all.
+std::vector<int> FurtherSoundTracks(const media::ProbeResult& probe,
+                                    const std::vector<media::RenditionSpec>& renditions) {
+  std::vector<int> out;
+  if (!std::any_of(renditions.begin(), renditions.end(),
+                   [](const media::RenditionSpec& r) { return r.audio_tracks == "all"; })) {
+    return out;
+  }
+  for (const auto& st : probe.streams) {
+    if (st.type != "audio" || st.index == probe.audio_stream || !st.sample_rate || !st.channels ||
+        *st.sample_rate <= 0 || *st.channels <= 0) {
+      continue;
+    }
+    if (out.size() < media::kMaxExtraAudioStreams) out.push_back(st.index);
+  }
+  return out;
+}
+
+// "main-audio-fr": a sound-only rendition's name, within the 64 bytes a
+// rendition name may have, and not one taken already.
+std::string SoundTrackName(const std::string& rendition, const std::string& label,
+                           std::set<std::string>& taken) {
+  const std::string suffix = "-audio-" + label;
+  std::string name = rendition.substr(0, 64 - std::min<size_t>(suffix.size(), 40)) + suffix;
+  name = name.substr(0, 64);
+  const std::string base = name;
+  for (int n = 2; taken.contains(name); ++n) {
+    const std::string number = "-" + std::to_string(n);
+    name = base.substr(0, 64 - number.size()) + number;
+  }
+  taken.insert(name);
+  return name;
+}
 
 class QcStage final : public MediaStage {
  public:
@@ -201,24 +260,49 @@ class QcStage final : public MediaStage {
       VG_ASSIGN_OR_RETURN(out.work_dir, MakeWorkDir(work_root_));
       work_dir = out.work_dir;
     }
+    // Further sound tracks, decoded in the pass for the renditions that
+    // carry them all.
+    const std::vector<int> further = FurtherSoundTracks(probe, outputs_.renditions);
+    options.extra_audio_streams = further;
+    std::set<std::string> taken_names;
+    for (const auto& spec : outputs_.renditions) taken_names.insert(spec.name);
     for (const auto& spec :
          any_stream ? outputs_.renditions : std::vector<media::RenditionSpec>{}) {
-      RenditionJob r;
-      r.key = "renditions/" + spec.name + ".mp4";
-      r.local = out.work_dir->path + "/" + r.key;
-      VG_RETURN_IF_ERROR(MakeDirs(out.work_dir->path + "/renditions"));
-      media::HlsOutput hls;
-      if (outputs_.hls) {
-        r.hls_dir = out.work_dir->path + "/hls/" + spec.name;
-        VG_RETURN_IF_ERROR(MakeDirs(r.hls_dir));
-        hls = {r.hls_dir, outputs_.hls_segment_seconds};
-      }
-      r.name = spec.name;
-      r.min_ssim = spec.min_ssim;
-      VG_ASSIGN_OR_RETURN(
-          r.encoder, media::RenditionEncoder::Create(r.local, spec, probe, hls, {path, options}));
+      VG_ASSIGN_OR_RETURN(RenditionJob r,
+                          StartRendition(spec, probe, path, options, *out.work_dir));
       extra.push_back(r.encoder.get());
       renditions.push_back(std::move(r));
+      if (spec.audio_tracks != "all") continue;
+      std::set<std::string> labels;
+      for (const int stream : further) {
+        // Each further track: a sound-only rendition on the same timeline.
+        const media::StreamInfo* st = nullptr;
+        for (const auto& candidate : probe.streams) {
+          if (candidate.index == stream) st = &candidate;
+        }
+        const std::string base =
+            st && st->language ? ShortLanguageTag(*st->language) : "track" + std::to_string(stream);
+        std::string label = base;
+        for (int n = 2; labels.contains(label); ++n) label = base + "-" + std::to_string(n);
+        labels.insert(label);
+        media::RenditionSpec track = spec;
+        track.name = SoundTrackName(spec.name, label, taken_names);
+        track.sound_only = true;
+        track.min_ssim.reset();
+        media::ProbeResult track_probe = probe;
+        track_probe.audio_stream = stream;
+        media::DecodeOptions track_options = options;
+        track_options.audio_stream = stream;
+        VG_ASSIGN_OR_RETURN(RenditionJob t,
+                            StartRendition(track, track_probe, path, track_options, *out.work_dir));
+        t.alternate_of = spec.name;
+        t.label = label;
+        t.language = st && st->language ? ShortLanguageTag(*st->language) : "und";
+        t.source_stream = stream;
+        t.track_sink = std::make_unique<SoundTrackSink>(stream, t.encoder.get());
+        extra.push_back(t.track_sink.get());
+        renditions.push_back(std::move(t));
+      }
     }
     if (outputs_.thumbnails && probe.HasVideo()) {
       VG_RETURN_IF_ERROR(MakeDirs(out.work_dir->path + "/thumbnails"));
@@ -273,11 +357,18 @@ class QcStage final : public MediaStage {
                                              r.name, *r.min_ssim));
         }
       }
-      figures.push_back({{"name", r.name},
-                         {"key", r.key},
-                         {"dynamic_range", r.encoder->dynamic_range()},
-                         {"quality", std::move(quality)},
-                         {"loudness", r.encoder->LoudnessJson()}});
+      nlohmann::json entry = {{"name", r.name},
+                              {"key", r.key},
+                              {"dynamic_range", r.encoder->dynamic_range()},
+                              {"quality", std::move(quality)},
+                              {"loudness", r.encoder->LoudnessJson()},
+                              {"sound_track", nullptr}};
+      if (!r.alternate_of.empty()) {
+        entry["sound_track"] = {{"stream", r.source_stream},
+                                {"language", r.language},
+                                {"alternate_of", r.alternate_of}};
+      }
+      figures.push_back(std::move(entry));
     }
     if (!figures.empty()) out.qc["renditions"] = std::move(figures);
     std::vector<WrittenCaption> written_captions;
@@ -293,7 +384,11 @@ class QcStage final : public MediaStage {
                           WriteCaptions(caption_sources, SpeechSpans(out.qc, AudioSeconds(probe)),
                                         out.work_dir->path, policy_, out.qc));
     }
-    ReportTracks(probe, analysis->stats.video_stream, analysis->stats.audio_stream,
+    std::map<int, std::vector<std::string>> sound_tracks;
+    for (const auto& r : renditions) {
+      if (r.source_stream >= 0) sound_tracks[r.source_stream].push_back(r.key);
+    }
+    ReportTracks(probe, analysis->stats.video_stream, analysis->stats.audio_stream, sound_tracks,
                  written_captions, policy_, out.qc);
     {
       const qc::Judgement judged = qc::Judge(out.qc["checks"]);
@@ -304,11 +399,34 @@ class QcStage final : public MediaStage {
     if (out.verdict == "reject") return out;  // nothing of it is published
 
     std::vector<media::HlsVariant> variants;
+    std::vector<media::HlsAudio> alternates;
     for (const auto& r : renditions) {
       VG_ASSIGN_OR_RETURN(catalog::Output o, CheckRendition(r.local, r.key, *r.encoder));
       out.files.push_back(ProducedFile{r.local, r.key, o});
       if (r.hls_dir.empty()) continue;
-      VG_RETURN_IF_ERROR(CollectHls(r, out, variants));
+      VG_ASSIGN_OR_RETURN(media::HlsVariant v, CollectHls(r, out));
+      if (r.alternate_of.empty()) {
+        variants.push_back(std::move(v));
+      } else {
+        alternates.push_back(
+            media::HlsAudio{"audio-" + r.alternate_of, r.label, r.language, v.uri, false});
+      }
+    }
+    // A rendition with further sound tracks: its own sound (in its
+    // playlist) is the group's default, the others are alternates.
+    const media::StreamInfo* sound = probe.AudioStream();
+    const std::string main_language =
+        sound && sound->language ? ShortLanguageTag(*sound->language) : "und";
+    for (auto& v : variants) {
+      const std::string group = "audio-" + v.uri.substr(0, v.uri.find('/'));
+      if (std::none_of(alternates.begin(), alternates.end(),
+                       [&](const media::HlsAudio& a) { return a.group == group; })) {
+        continue;
+      }
+      v.audio_group = group;
+      alternates.insert(alternates.begin(),
+                        media::HlsAudio{group, main_language == "und" ? "main" : main_language,
+                                        main_language, "", true});
     }
     for (const auto& c : written_captions) {
       auto probed = media::Probe(c.local);
@@ -331,7 +449,8 @@ class QcStage final : public MediaStage {
         subtitles.push_back(media::HlsSubtitles{relative, c.label, c.language});
       }
       const std::string master = out.work_dir->path + "/hls/master.m3u8";
-      VG_RETURN_IF_ERROR(WriteLocalFile(master, media::HlsMasterPlaylist(variants, subtitles)));
+      VG_RETURN_IF_ERROR(
+          WriteLocalFile(master, media::HlsMasterPlaylist(variants, subtitles, alternates)));
       auto probed = media::Probe(master);
       if (!probed.ok()) {
         return Internal("the HLS master playlist did not probe: " + probed.status().message());
@@ -353,8 +472,31 @@ class QcStage final : public MediaStage {
     return out;
   }
 
-  static Status CollectHls(const RenditionJob& r, StageResult& out,
-                           std::vector<media::HlsVariant>& variants) {
+  // Sets up rendition `spec` of the source at `path`: its MP4 and, with
+  // HLS, its folder in the work folder.
+  Result<RenditionJob> StartRendition(const media::RenditionSpec& spec,
+                                      const media::ProbeResult& probe, const std::string& path,
+                                      const media::DecodeOptions& options,
+                                      const WorkDir& work_dir) const {
+    RenditionJob r;
+    r.key = "renditions/" + spec.name + ".mp4";
+    r.local = work_dir.path + "/" + r.key;
+    VG_RETURN_IF_ERROR(MakeDirs(work_dir.path + "/renditions"));
+    media::HlsOutput hls;
+    if (outputs_.hls) {
+      r.hls_dir = work_dir.path + "/hls/" + spec.name;
+      VG_RETURN_IF_ERROR(MakeDirs(r.hls_dir));
+      hls = {r.hls_dir, outputs_.hls_segment_seconds};
+    }
+    r.name = spec.name;
+    r.min_ssim = spec.min_ssim;
+    VG_ASSIGN_OR_RETURN(
+        r.encoder, media::RenditionEncoder::Create(r.local, spec, probe, hls, {path, options}));
+    return r;
+  }
+
+  // Publishes a rendition's HLS folder; its entry for the master.
+  static Result<media::HlsVariant> CollectHls(const RenditionJob& r, StageResult& out) {
     const std::string name = std::filesystem::path(r.hls_dir).filename().string();
     const std::string playlist = r.hls_dir + "/index.m3u8";
     VG_ASSIGN_OR_RETURN(catalog::Output o,
@@ -370,10 +512,11 @@ class QcStage final : public MediaStage {
     }
     if (ec) return ErrnoStatus(ec.value(), "list", r.hls_dir);
     out.files.push_back(ProducedFile{playlist, "hls/" + name + "/index.m3u8", o});
-    variants.push_back(media::HlsVariant{
-        name + "/index.m3u8", rates.peak, rates.average, r.encoder->width(), r.encoder->height(),
-        r.encoder->frame_rate(), r.encoder->hls_codecs(), VideoRange(r.encoder->dynamic_range())});
-    return Status();
+    return media::HlsVariant{name + "/index.m3u8",    rates.peak,
+                             rates.average,           r.encoder->width(),
+                             r.encoder->height(),     r.encoder->frame_rate(),
+                             r.encoder->hls_codecs(), VideoRange(r.encoder->dynamic_range()),
+                             /*audio_group=*/""};
   }
 
   qc::Policy policy_;

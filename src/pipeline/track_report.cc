@@ -27,6 +27,7 @@ int ChooseAudioStream(const media::ProbeResult& probe, const std::vector<std::st
 }
 
 void ReportTracks(const media::ProbeResult& probe, int video_stream, int audio_stream,
+                  const std::map<int, std::vector<std::string>>& sound_tracks,
                   const std::vector<WrittenCaption>& captions, const qc::Policy& policy,
                   nlohmann::json& report) {
   nlohmann::json tracks = nlohmann::json::array();
@@ -47,10 +48,12 @@ void ReportTracks(const media::ProbeResult& probe, int video_stream, int audio_s
     } else if (st.type == "audio") {
       if (st.index == audio_stream) {
         use = "sound: quality control, renditions";
+      } else if (auto it = sound_tracks.find(st.index); it != sound_tracks.end()) {
+        use = fmt::format("a further sound track: {}", fmt::join(it->second, ", "));
       } else {
         dropped = fmt::format(
             "a rendition carries one sound track (stream #{}; output.audio_languages chooses "
-            "it)",
+            "it; audio_tracks = \"all\" keeps the others)",
             audio_stream);
       }
     } else if (st.type == "subtitle") {

@@ -3,6 +3,7 @@
 // the subtitle streams filed as captions, and what was not kept and why.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -25,7 +26,10 @@ int ChooseAudioStream(const media::ProbeResult& probe, const std::vector<std::st
 // was not kept (data streams and cover art are listed, not counted).
 // `video_stream` and `audio_stream` are the streams the pass decoded (-1:
 // none).
+// `sound_tracks` maps a further sound track to the sound-only renditions
+// made of it.
 void ReportTracks(const media::ProbeResult& probe, int video_stream, int audio_stream,
+                  const std::map<int, std::vector<std::string>>& sound_tracks,
                   const std::vector<WrittenCaption>& captions, const qc::Policy& policy,
                   nlohmann::json& report);
 
