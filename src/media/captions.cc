@@ -293,6 +293,31 @@ std::string JoinCueLines(const std::vector<std::string>& lines) {
   return out;
 }
 
+// The longest markup tag or ASS override block taken as one.
+constexpr size_t kMaxTagBytes = 256;
+
+// WebVTT's tags for the italic, bold and underline switches of an ASS
+// override block's commands ("\\i1\\an8" gives "<i>").
+std::string AssStyleTags(std::string_view commands) {
+  std::string out;
+  size_t at = 0;
+  while ((at = commands.find('\\', at)) != std::string_view::npos) {
+    ++at;
+    if (at >= commands.size()) break;
+    const char tag = commands[at];
+    if (tag != 'i' && tag != 'b' && tag != 'u') continue;
+    size_t digits = at + 1;
+    while (digits < commands.size() && std::isdigit(static_cast<unsigned char>(commands[digits]))) {
+      ++digits;
+    }
+    const std::string_view value = commands.substr(at + 1, digits - at - 1);
+    if (value.empty()) continue;  // \\blur, \\bord...: not a switch
+    const bool on = value != "0";
+    out += std::string(on ? "<" : "</") + tag + ">";
+  }
+  return out;
+}
+
 std::string LowerTagName(std::string_view tag) {
   std::string name;
   for (char c : Trim(tag)) {
@@ -318,18 +343,21 @@ std::string CueTextFromMarkup(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '<') {
-      const size_t close = text.find('>', i + 1);
-      const size_t next_open = text.find('<', i + 1);
+      // A tag is short: looking further would make a run of '<' quadratic.
+      const std::string_view window = text.substr(i + 1, kMaxTagBytes);
+      const size_t close = window.find('>');
+      const size_t next_open = window.find('<');
       if (close != std::string_view::npos && close < next_open) {
-        const std::string name = LowerTagName(text.substr(i + 1, close - i - 1));
+        const std::string name = LowerTagName(window.substr(0, close));
+        const size_t end = i + 1 + close;
         if (name == "i" || name == "b" || name == "u" || name == "/i" || name == "/b" ||
             name == "/u") {
           out += "<" + name + ">";
-          i = close;
+          i = end;
           continue;
         }
         if (name == "font" || name == "/font") {
-          i = close;
+          i = end;
           continue;
         }
       }
@@ -337,8 +365,11 @@ std::string CueTextFromMarkup(std::string_view text) {
     } else if (c == '>') {
       out += "&gt;";
     } else if (c == '{' && i + 1 < text.size() && text[i + 1] == '\\' &&
-               text.find('}', i) != std::string_view::npos) {
-      i = text.find('}', i);  // an ASS override such as {\an8}
+               text.substr(i, kMaxTagBytes).find('}') != std::string_view::npos) {
+      // An ASS override such as {\an8}: its styles kept, the rest dropped.
+      const size_t close = i + text.substr(i, kMaxTagBytes).find('}');
+      out += AssStyleTags(text.substr(i + 1, close - i - 1));
+      i = close;
     } else if (c == '\\' && i + 1 < text.size() && (text[i + 1] == 'N' || text[i + 1] == 'n')) {
       out += '\n';
       ++i;
@@ -385,13 +416,18 @@ CaptionTrack ReadCaptions(std::string_view bytes, CaptionFormat format, double v
   bool out_of_order = false;
   std::vector<Cue> cues;
   auto line_no = [](size_t index) { return static_cast<int>(index + 1); };
+  size_t block_end = 0;
   while (i < lines.size()) {
     if (IsBlank(lines[i])) {
       ++i;
       continue;
     }
-    size_t end = i;
-    while (end < lines.size() && !IsBlank(lines[end])) ++end;
+    // Cues split off a block without blank lines share its end: found once.
+    if (block_end <= i) {
+      block_end = i;
+      while (block_end < lines.size() && !IsBlank(lines[block_end])) ++block_end;
+    }
+    const size_t end = block_end;
     size_t timing = i;
     if (format == CaptionFormat::kWebVtt && !IsTimingLine(lines[i])) {
       for (std::string_view word : {"NOTE", "STYLE", "REGION"}) {
@@ -523,10 +559,16 @@ std::optional<double> CaptionCoverage(const std::vector<Cue>& cues,
       merged.push_back(c);
     }
   }
+  // One sweep over both (the speech spans come in order).
+  std::vector<Span> spoken = speech;
+  std::sort(spoken.begin(), spoken.end(),
+            [](const Span& a, const Span& b) { return a.start < b.start; });
   double hit = 0;
-  for (const auto& s : speech) {
-    for (const auto& m : merged) {
-      hit += std::max(0.0, std::min(s.end, m.end) - std::max(s.start, m.start));
+  size_t m = 0;
+  for (const auto& s : spoken) {
+    while (m < merged.size() && merged[m].end <= s.start) ++m;
+    for (size_t k = m; k < merged.size() && merged[k].start < s.end; ++k) {
+      hit += std::max(0.0, std::min(s.end, merged[k].end) - std::max(s.start, merged[k].start));
     }
   }
   return std::min(1.0, hit / total);

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+
+#include "media/text_subtitles.h"
 
 namespace vidgate::media {
 namespace {
@@ -204,6 +207,51 @@ TEST(CaptionsTest, TimestampsAcceptCommonVariants) {
   // Minutes or seconds over 59 are not a time.
   EXPECT_TRUE(
       ReadCaptions("1\n00:61:00,000 --> 00:62:00,000\nA\n", CaptionFormat::kSrt, 0).cues.empty());
+}
+
+// Found by review: every '<' searched the rest of the text for its '>',
+// and every cue of a file without blank lines searched to the end for the
+// block's: quadratic, minutes for a hostile 8 MiB file.
+TEST(CaptionsTest, HostileFilesReadInLinearTime) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string brackets = "1\n00:00:01,000 --> 00:00:02,000\n" + std::string(400000, '<') +
+                               std::string(400000, '{') + "\\";
+  const CaptionTrack a = ReadCaptions(brackets, CaptionFormat::kSrt, 10);
+  ASSERT_EQ(a.cues.size(), 1u);
+  EXPECT_EQ(a.cues[0].text.substr(0, 8), "&lt;&lt;");
+  std::string unbroken;
+  for (int i = 0; i < 40000; ++i) unbroken += "1\n0:00:01,000 --> 0:00:00,000\nx\n";
+  const CaptionTrack b = ReadCaptions(unbroken, CaptionFormat::kSrt, 10);
+  EXPECT_TRUE(b.cues.empty());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 2.0);
+}
+
+TEST(CaptionsTest, AssStylesBecomeWebVttTags) {
+  EXPECT_EQ(CueTextFromMarkup("{\\i1}Hi{\\i0} {\\b1\\an8}there{\\b0}\\N{\\u1}you"),
+            "<i>Hi</i> <b>there</b>\n<u>you");
+}
+
+// Found by review: embedded subtitle text had no bound (16 streams of
+// 100000 cues of any length).
+TEST(CaptionsTest, CollectedSubtitlesAreBounded) {
+  SubtitleCollector collector;
+  SubtitleCue cue;
+  cue.stream_index = 3;
+  cue.text = std::string(100000, '&');
+  for (int i = 0; i < 1000; ++i) {
+    cue.start = i;
+    cue.end = i + 0.5;
+    ASSERT_TRUE(collector.OnSubtitle(cue).ok());
+  }
+  ASSERT_TRUE(collector.Finish().ok());
+  const std::vector<Cue>& kept = collector.cues().at(3);
+  size_t bytes = 0;
+  for (const auto& c : kept) bytes += c.text.size();
+  EXPECT_LE(bytes, kMaxSubtitleBytes + 5 * kMaxCueBytes);
+  EXPECT_EQ(kept[0].text.size(), 5 * kMaxCueBytes);  // "&amp;" each
+  EXPECT_LT(kept.size(), 1000u);
 }
 
 TEST(CaptionsTest, CoverageIsTheShareOfSpeechUnderCues) {

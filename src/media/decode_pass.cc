@@ -128,10 +128,14 @@ class DecodeEngine {
       extra_audio_[i].extra = true;
     }
     if (decode_video_) {
-      // Subtitles are timed as the pictures are, from their first one.
-      const StreamDecoder& first = video_.codec ? video_ : audio_;
-      subtitles_.Open(*input_,
-                      static_cast<double>(first.start_pts) * av_q2d(first.stream->time_base));
+      // Subtitles are timed as the renditions are: from the pictures' start,
+      // or the sound's when that comes well before (RenditionEncoder).
+      auto start = [](const StreamDecoder& d) {
+        return static_cast<double>(d.start_pts) * av_q2d(d.stream->time_base);
+      };
+      double origin = video_.codec ? start(video_) : start(audio_);
+      if (video_.codec && audio_.codec && start(audio_) < origin - 0.1) origin = start(audio_);
+      subtitles_.Open(*input_, origin);
     }
 
     packet_.reset(av_packet_alloc());

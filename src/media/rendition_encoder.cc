@@ -183,6 +183,10 @@ Status CheckRenditionSpec(const RenditionSpec& spec) {
     return InvalidArgument("rendition name '" + spec.name +
                            "' must be 1 to 64 letters, digits, '-' or '_'");
   }
+  if (spec.name == "subtitles") {
+    return InvalidArgument(
+        "rendition name 'subtitles' is taken: the HLS subtitle playlists go in hls/subtitles/");
+  }
   const VideoCodecInfo* codec = FindVideoCodec(spec.codec);
   if (!codec) {
     return InvalidArgument(where + ": codec '" + spec.codec +

@@ -911,6 +911,8 @@ TEST_F(RenditionTest, BadSpecsAreRefusedNamingTheField) {
   spec = {};
   spec.name = "../x";
   EXPECT_EQ(CheckRenditionSpec(spec).code(), Code::kInvalidArgument);
+  spec.name = "subtitles";  // the HLS subtitle playlists' folder
+  EXPECT_NE(CheckRenditionSpec(spec).message().find("'subtitles' is taken"), std::string::npos);
   spec = {};
   spec.audio_codec = "mp3";
   EXPECT_NE(CheckRenditionSpec(spec).message().find("audio codec 'mp3'"), std::string::npos);

@@ -94,12 +94,24 @@ Status TextSubtitles::Decode(const AVPacket& packet, const std::vector<FrameSink
 
 Status SubtitleCollector::OnSubtitle(const SubtitleCue& cue) {
   std::vector<Cue>& list = cues_[cue.stream_index];
-  if (list.size() >= kMaxCues || !(cue.end > cue.start)) return Status();
+  size_t& bytes = bytes_[cue.stream_index];
+  if (list.size() >= kMaxCues || bytes >= kMaxSubtitleBytes || !(cue.end > cue.start)) {
+    return Status();
+  }
   Cue out;
   out.start = cue.start;
   out.end = cue.end;
-  out.text = CueTextFromMarkup(cue.text);
-  if (!out.text.empty()) list.push_back(std::move(out));
+  // Cut before the conversion, which escapes and so may grow the text.
+  std::string_view text(cue.text);
+  text = text.substr(0, kMaxCueBytes);
+  while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0x80) {
+    text.remove_suffix(1);  // not inside a character
+  }
+  if (!text.empty() && static_cast<unsigned char>(text.back()) >= 0xC0) text.remove_suffix(1);
+  out.text = CueTextFromMarkup(text);
+  if (out.text.empty()) return Status();
+  bytes += out.text.size();
+  list.push_back(std::move(out));
   return Status();
 }
 

@@ -49,7 +49,10 @@ class TextSubtitles {
 };
 
 // A sink that keeps the cues of each text subtitle stream as WebVTT cue
-// text (at most kMaxCues a stream), sorted by start once the pass is done.
+// text, sorted by start once the pass is done: at most kMaxCues and
+// kMaxSubtitleBytes of text a stream, a cue's text cut at kMaxCueBytes.
+inline constexpr size_t kMaxSubtitleBytes = size_t{8} << 20;
+inline constexpr size_t kMaxCueBytes = 4096;
 class SubtitleCollector final : public FrameSink {
  public:
   Status OnSubtitle(const SubtitleCue& cue) override;
@@ -59,6 +62,7 @@ class SubtitleCollector final : public FrameSink {
 
  private:
   std::map<int, std::vector<Cue>> cues_;
+  std::map<int, size_t> bytes_;  // of text kept, per stream
 };
 
 // The text of an ASS dialogue event as libav gives it ("ReadOrder, Layer,

@@ -622,13 +622,35 @@ TEST_F(BadInputTest, EmbeddedSubtitleStreamsBecomeCaptions) {
             "WEBVTT\n\n00:00:00.500 --> 00:00:01.500\nBonjour\n\n"
             "00:00:03.000 --> 00:00:03.500\nSilence\n\n");
   EXPECT_EQ(files["captions/en-2.vtt"],
-            "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nHi &amp; bye\n\n");
+            "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<i>Hi</i> &amp; bye\n\n");
   EXPECT_EQ(files["captions/en.vtt"], "WEBVTT\n\n00:00:01.000 --> 00:00:01.500\nSide\n\n");
   bool passed = false;
   for (const auto& c : o.result->qc["checks"]) {
     if (c.value("id", "") == "captions") passed = c.value("status", "") == "pass";
   }
   EXPECT_TRUE(passed) << o.result->qc["checks"].dump();
+}
+
+// Found by review: embedded cues were timed from the pictures' start while
+// the renditions' timeline starts with the sound when that starts first.
+TEST_F(BadInputTest, EmbeddedCuesFollowTheRenditionsTimeline) {
+  const std::string srt = ScratchPath("lead.srt");
+  ASSERT_TRUE(WriteFile(srt, "1\n00:00:01,000 --> 00:00:01,500\nNow\n"));
+  const std::string path =
+      Make("audio-leads.mkv", "-itsoffset 0.5 " + Video(3) + " " + Audio(3.5) + " -i " + srt +
+                                  " -map 0:v -map 1:a -map 2" + kH264 + " -c:a aac -c:s srt");
+  OutputOptions outputs;
+  outputs.thumbnails = false;
+  Outcome o = Process(path, {}, outputs);
+  ASSERT_TRUE(o.result.ok()) << o.result.status().message();
+  std::map<std::string, std::string> files;
+  for (const auto& f : o.result->files) files[f.relative_key] = ReadBytes(f.local_path);
+  // 1 s on the sound's clock (which starts with the AAC encoder's 21 ms of
+  // priming), as the rendition's timeline counts; not 0.5 s.
+  EXPECT_EQ(files["captions/und.vtt"].substr(0, 19), "WEBVTT\n\n00:00:01.02")
+      << files["captions/und.vtt"];
+  EXPECT_NEAR(o.result->qc["av_sync"].value("audio_offset", 0.0), -0.5, 0.05)
+      << o.result->qc["av_sync"].dump();
 }
 
 // What became of every stream is in the report; extra sound tracks are

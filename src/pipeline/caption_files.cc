@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "pipeline/naming.h"
 
 namespace vidgate::pipeline {
@@ -10,11 +12,29 @@ Result<std::vector<CaptionKey>> CaptionsBeside(storage::Store& store, std::strin
   const std::string video_file = FileName(video_key);
   const std::string folder = Folder(video_key);
   VG_ASSIGN_OR_RETURN(auto listed, store.List(folder + Stem(video_file) + "."));
+  // Other videos whose names start like this one's ("talk.part2.mp4"
+  // beside "talk.mp4"): a caption named after one of them is theirs.
+  std::vector<std::string> longer_videos;
+  for (const auto& obj : listed) {
+    const std::string_view file = std::string_view(obj.key).substr(folder.size());
+    if (obj.refused.empty() && file.find('/') == std::string_view::npos &&
+        ParseKey(obj.key).kind == KeyKind::kVideo && std::string(file) != video_file) {
+      longer_videos.emplace_back(file);
+    }
+  }
   std::vector<CaptionKey> out;
   for (const auto& obj : listed) {
     if (!obj.refused.empty()) continue;  // a symbolic link or the like: not taken
     const std::string_view file = std::string_view(obj.key).substr(folder.size());
-    if (auto label = CaptionLabel(file, video_file)) out.push_back({obj.key, *label});
+    auto label = CaptionLabel(file, video_file);
+    if (!label) continue;
+    if (std::any_of(longer_videos.begin(), longer_videos.end(), [&](const std::string& other) {
+          return Stem(other).size() > Stem(video_file).size() && CaptionLabel(file, other);
+        })) {
+      continue;
+    }
+    if (out.size() >= kMaxCaptionFiles) break;  // the rest stay where they are
+    out.push_back({obj.key, *label});
   }
   return out;
 }
@@ -36,7 +56,9 @@ Result<std::vector<CaptionInput>> ReadCaptionFiles(storage::Store& store,
     if (bytes.status().code() == Code::kInvalidArgument) {
       in.unread = fmt::format("over {} MiB; not read", kMaxCaptionBytes >> 20);
     } else if (!bytes.ok()) {
-      return bytes.status();
+      // A caption is an extra: one that cannot be read (permissions, a
+      // failing disk) is reported, and never holds the video back.
+      in.unread = "cannot be read: " + bytes.status().message();
     } else {
       in.bytes = std::move(bytes).value();
     }

@@ -26,12 +26,15 @@ struct CaptionKey {
   std::string label;  // "en" (naming.h CaptionLabel)
 };
 
-// The captions beside `video_key` in its folder, sorted by key.
+// The captions beside `video_key` in its folder, sorted by key: the first
+// kMaxCaptionFiles (the rest are left where they are), and not those named
+// after another video there whose name starts like this one's
+// ("talk.part2.en.srt" is talk.part2.mp4's, not talk.mp4's).
 Result<std::vector<CaptionKey>> CaptionsBeside(storage::Store& store, std::string_view video_key);
 
 // Reads `captions` for the stage. One that is gone is skipped; one over
-// kMaxCaptionBytes, or past the first kMaxCaptionFiles, is passed unread
-// with the reason; other errors (a store that fails) are returned.
+// kMaxCaptionBytes, or that cannot be read, is passed unread with the
+// reason (a caption never fails the attempt).
 Result<std::vector<CaptionInput>> ReadCaptionFiles(storage::Store& store,
                                                    const std::vector<CaptionKey>& captions);
 

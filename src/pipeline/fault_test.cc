@@ -143,6 +143,23 @@ TEST(FaultTest, AnUnreadableOriginalIsStillSetAsideWithoutItsChecksum) {
   }
 }
 
+// Found by review: a caption the store would not let vidgate read failed
+// every attempt, and the video was set aside.
+TEST(FaultTest, AnUnreadableCaptionNeverHoldsTheVideoBack) {
+  World w;
+  w.Upload("clip");
+  storage::FaultRule unreadable;
+  unreadable.method = "Read";
+  unreadable.key_contains = ".en.srt";
+  unreadable.error = PermissionDenied("cannot read clip.en.srt");
+  w.faulty().Fail(unreadable);
+  w.RunToTheEnd();
+  auto videos = *w.catalog().ListVideos(std::nullopt);
+  ASSERT_EQ(videos.size(), 1u);
+  EXPECT_EQ(videos[0].state, catalog::State::kProcessed);
+  EXPECT_EQ(videos[0].attempts, 1);
+}
+
 TEST(FaultTest, AStorageFaultAtEveryStepEndsTheVideoOnceWithNothingLost) {
   int64_t clean_calls = 0;
   {

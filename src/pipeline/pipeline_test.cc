@@ -17,6 +17,7 @@
 #include "common/digest.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "pipeline/caption_files.h"
 #include "pipeline/fixity.h"
 #include "pipeline/intake.h"
 #include "pipeline/rerun.h"
@@ -255,6 +256,27 @@ TEST_F(PipelineTest, CaptionsFollowTheirVideoThroughRetriesAndFiling) {
   EXPECT_TRUE(verified->ok()) << verified->ToJson().dump();
 }
 
+// Found by review: "talk.part2.en.srt" went to talk.mp4 (label
+// "part2.en") though talk.part2.mp4 was beside it.
+TEST_F(PipelineTest, ACaptionNamedAfterALongerVideoNameIsThatVideos) {
+  ASSERT_TRUE(store_->Write("uploads/talk.part2.mp4", "other video").ok());
+  ASSERT_TRUE(store_->Write("uploads/talk.part2.en.srt", "x").ok());
+  ASSERT_TRUE(store_->Write("uploads/talk.en.srt", "y").ok());
+  auto mine = CaptionsBeside(*store_, "uploads/talk.mp4");
+  ASSERT_TRUE(mine.ok());
+  ASSERT_EQ(mine->size(), 1u);
+  EXPECT_EQ((*mine)[0].key, "uploads/talk.en.srt");
+  auto theirs = CaptionsBeside(*store_, "uploads/talk.part2.mp4");
+  ASSERT_TRUE(theirs.ok());
+  ASSERT_EQ(theirs->size(), 1u);
+  EXPECT_EQ((*theirs)[0].label, "en");
+  // At most 32 are taken; the rest stay where they are.
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(store_->Write("uploads/many.l" + std::to_string(100 + i) + ".srt", "z").ok());
+  }
+  EXPECT_EQ(CaptionsBeside(*store_, "uploads/many.mp4")->size(), kMaxCaptionFiles);
+}
+
 TEST_F(PipelineTest, CaptionsGoBackToUploadsWhenARejectedVideoRunsAgain) {
   StageResult r = ScriptedStage::Pass();
   r.verdict = "reject";
@@ -273,6 +295,28 @@ TEST_F(PipelineTest, CaptionsGoBackToUploadsWhenARejectedVideoRunsAgain) {
   EXPECT_TRUE(Exists("uploads/clip.mp4"));
   EXPECT_TRUE(Exists("uploads/clip.en.srt"));
   EXPECT_FALSE(Exists("unable_to_process/clip/clip.en.srt"));
+}
+
+// Found by review: a caption of that name uploaded meanwhile stopped the
+// re-run after the video had moved, before the catalog knew.
+TEST_F(PipelineTest, ARerunGoesOnPastACaptionThatCannotGoBack) {
+  StageResult r = ScriptedStage::Pass();
+  r.verdict = "reject";
+  r.summary = "too dark";
+  r.qc["verdict"] = "reject";
+  stage_.script.push_back(r);
+  ASSERT_TRUE(store_->Write("uploads/clip.en.srt", "old").ok());
+  Upload("clip");
+  ASSERT_TRUE(MakeIntake().Scan().ok());
+  ASSERT_TRUE(*MakeWorker().RunOnce());
+  auto v = Find("clip");
+  ASSERT_EQ(v.state, State::kRejected);
+  ASSERT_TRUE(store_->Write("uploads/clip.en.srt", "corrected").ok());
+  auto again = RerunFromKeptOriginal(*store_, *catalog_, clock_, v);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(Find("clip").current_key, "uploads/clip.mp4");
+  EXPECT_EQ(*store_->Read("uploads/clip.en.srt", 100), "corrected");
+  EXPECT_TRUE(Exists("unable_to_process/clip/clip.en.srt"));  // kept, not overwritten
 }
 
 TEST_F(PipelineTest, SuccessOnALaterAttemptCountsTheAttempts) {
@@ -682,6 +726,17 @@ TEST_F(PipelineTest, TakenNamesGetANumberedFolder) {
   ASSERT_TRUE(*MakeWorker().RunOnce());
   EXPECT_EQ(Find("clip").location, "processed/clip-2");
   EXPECT_EQ(*store_->Read("processed/clip/clip.mp4", 100), "older");
+}
+
+// Found by review: a worker that died between moving the original and its
+// captions left the captions in uploads/ for good.
+TEST_F(PipelineTest, CaptionsFollowAnOriginalMovedByADeadWorker) {
+  ASSERT_TRUE(store_->Write("uploads/clip.en.srt", "1\n00:00:00,000 --> 00:00:01,000\nHi\n").ok());
+  ASSERT_NO_FATAL_FAILURE(DieMidPublish(/*original_moved=*/true));
+  ASSERT_TRUE(*MakeWorker("w2").RunOnce());
+  EXPECT_EQ(Find("clip").state, State::kProcessed);
+  EXPECT_TRUE(Exists("processed/clip/clip.en.srt"));
+  EXPECT_FALSE(Exists("uploads/clip.en.srt"));
 }
 
 TEST_F(PipelineTest, CrashMidPublishIsFinishedByTheNextAttempt) {

@@ -65,9 +65,12 @@ Result<Rerun> RerunFromKeptOriginal(storage::Store& store, catalog::Catalog& cat
   }
   VG_RETURN_IF_ERROR(MoveBack(store, video.current_key, out.video_key));
   // Its captions follow it back (a re-run cut short finds them still here).
-  VG_RETURN_IF_ERROR(MoveCaptions(
+  // One that cannot (a caption of that name uploaded meanwhile, which is
+  // not overwritten) stays filed: the video runs again all the same.
+  MoveCaptions(
       store, video.current_key, out.video_key,
-      [&](const std::string& from, const std::string& to) { return MoveBack(store, from, to); }));
+      [&](const std::string& from, const std::string& to) { return MoveBack(store, from, to); })
+      .IgnoreError();
   // The old report would describe a video that is no longer there.
   const std::string own = OwnKey(video.location, "");
   VG_ASSIGN_OR_RETURN(auto leftovers, store.List(own));

@@ -17,7 +17,9 @@ int ChooseAudioStream(const media::ProbeResult& probe, const std::vector<std::st
   for (const auto& wanted : languages) {
     const std::string want = lower(ShortLanguageTag(lower(wanted)));
     for (const auto& st : probe.streams) {
-      if (st.type == "audio" && st.language &&
+      // A track without a rate or channels is not one the pass can take.
+      if (st.type == "audio" && st.language && st.sample_rate && st.channels &&
+          *st.sample_rate > 0 && *st.channels > 0 &&
           lower(ShortLanguageTag(lower(*st.language))) == want) {
         return st.index;
       }

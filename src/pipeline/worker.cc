@@ -352,6 +352,19 @@ void Worker::FollowPendingMove(Video& video) {
       !deps_.store->Stat(video.pending_key).ok()) {
     return;
   }
+  // Its captions were to follow it (they move after it).
+  if (Status s = MoveCaptions(*deps_.store, video.current_key, video.pending_key,
+                              [&](const std::string& from, const std::string& to) {
+                                Status moved = deps_.store->Move(from, to);
+                                if (moved.code() == Code::kNotFound && deps_.store->Stat(to).ok()) {
+                                  return Status();
+                                }
+                                return moved;
+                              });
+      !s.ok()) {
+    deps_.log->warn("{}: a caption could not follow the original to {}: {}", video.name,
+                    video.pending_key, s.message());
+  }
   VideoChange fix;
   fix.video_id = video.id;
   fix.now = deps_.clock->Now();
@@ -723,7 +736,12 @@ Status Worker::File(const Video& video, const std::string& folder, State state,
       const std::string file = FileName(to);
       if (!captions_seen.insert(file).second) continue;
       auto digest = DigestStored(from, file);
-      if (digest.ok() && *digest) files.push_back(**digest);
+      if (digest.ok() && *digest) {
+        files.push_back(**digest);
+      } else if (!digest.ok()) {
+        deps_.log->warn("{}: the caption {} cannot be read for its checksum ({}); filed without it",
+                        video.name, from, digest.status().message());
+      }
     }
   }
   const std::string report_text =
