@@ -841,17 +841,6 @@ TEST_F(BadInputTest, TheoraWithDamagedSetupHeaderIsFinal) {
                   "': the stream's headers are invalid");
 }
 
-// A 1-pixel-wide picture: the rendition and the thumbnails are made at least
-// 2 pixels a side.
-TEST_F(BadInputTest, OnePixelWideVideoIsReported) {
-  const std::string path = ScratchPath("one-pixel-wide.y4m");
-  ASSERT_TRUE(WriteFile(path, Y4m(1, 120, 3, 1 * 120 + 2 * 60)));
-  Outcome o = Process(path);
-  const StageResult* r = ExpectReport(o, "warn");
-  ASSERT_NE(r, nullptr);
-  EXPECT_EQ(VideoFrames(*r), 3);
-}
-
 // ------------------------------------------------------------- time limit
 
 // A recording whose timestamps start an hour in (an MP4 counts its
@@ -966,7 +955,7 @@ TEST_F(BadInputTest, RenditionsReportTheirQualityAndMinSsimWarns) {
 
   // A picture too small to measure fails a minimum rather than passing it.
   const std::string tiny = ScratchPath("tiny-quality.y4m");
-  ASSERT_TRUE(WriteFile(tiny, Y4m(1, 120, 3, 1 * 120 + 2 * 60)));
+  ASSERT_TRUE(WriteFile(tiny, Y4m(4, 4, 3, 4 * 4 + 2 * 4)));
   OutputOptions one;
   one.thumbnails = false;
   one.renditions[0].min_ssim = 0.5;
@@ -974,6 +963,39 @@ TEST_F(BadInputTest, RenditionsReportTheirQualityAndMinSsimWarns) {
   const StageResult* tr = ExpectReport(t, "warn");
   ASSERT_NE(tr, nullptr);
   EXPECT_NE(tr->summary.find("its quality cannot be measured"), std::string::npos) << tr->summary;
+}
+
+// A picture under 2x2 cannot be a rendition without upscaling it (it gave
+// a 2x2 one): a rejection that says so. 2x2 and 3x1... stay as they are
+// (rounded down to even, never up).
+TEST_F(BadInputTest, APictureUnderTwoPixelsASideIsRejectedNotUpscaled) {
+  for (const auto& [w, h] : std::vector<std::pair<int, int>>{{1, 1}, {1, 120}, {160, 1}}) {
+    const std::string path =
+        ScratchPath("small-" + std::to_string(w) + "x" + std::to_string(h) + ".y4m");
+    const size_t chroma = static_cast<size_t>((w + 1) / 2) * ((h + 1) / 2);
+    ASSERT_TRUE(WriteFile(path, Y4m(w, h, 3, static_cast<size_t>(w) * h + 2 * chroma)));
+    Outcome o = Process(path);
+    const StageResult* r = ExpectReport(o, "reject");
+    ASSERT_NE(r, nullptr);
+    EXPECT_NE(r->summary.find("is " + std::to_string(w) + "x" + std::to_string(h) +
+                              ": a picture needs at least 2x2 pixels"),
+              std::string::npos)
+        << r->summary;
+    EXPECT_TRUE(r->files.empty());
+  }
+  const std::string two = ScratchPath("small-3x3.y4m");
+  ASSERT_TRUE(WriteFile(two, Y4m(3, 3, 3, 9 + 2 * 4)));
+  Outcome o = Process(two);
+  const StageResult* r = ExpectReport(o, "warn");
+  ASSERT_NE(r, nullptr);
+  bool made = false;
+  for (const auto& f : r->files) {
+    if (f.relative_key != "renditions/main.mp4") continue;
+    made = true;
+    EXPECT_EQ(f.output.width, 2);
+    EXPECT_EQ(f.output.height, 2);
+  }
+  EXPECT_TRUE(made);
 }
 
 // The worker's attempt time limit fires in the middle of the decode pass:

@@ -185,6 +185,15 @@ std::optional<Analysis> CheckProbeLimits(const media::ProbeResult& probe, const 
           "probe_limits",
           fmt::format("video is {} lines high, over the limit of {}", height, policy.max_height));
     }
+    // 4:2:0 needs two pixels a side, and pictures are never upscaled: a
+    // picture under 2x2 can give no rendition (it used to give a 2x2 one).
+    if (st.index == probe.video_stream && width > 0 && height > 0 && (width < 2 || height < 2)) {
+      broken.emplace_back(
+          "probe_limits",
+          fmt::format("video stream #{} is {}x{}: a picture needs at least 2x2 pixels to be "
+                      "encoded, and pictures are never upscaled",
+                      st.index, width, height));
+    }
     const auto& allowed = policy.allowed_video_codecs;
     if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), st.codec) == allowed.end()) {
       broken.emplace_back("probe_limits", "video codec " + st.codec + " is not allowed");
