@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "pipeline/metadata.h"
@@ -229,15 +230,39 @@ Status Intake::NoticeOrphans(const std::vector<storage::ObjectInfo>& objects,
     if (ParseKey(obj.key).kind != KeyKind::kVideo) continue;
     for (auto& c : SidecarCandidates(obj.key)) claimed.insert(std::move(c));
   }
+  // The videos by folder and stem, for the captions named after them.
+  std::map<std::string, std::string> videos;  // "uploads/a/clip" -> "clip.mp4"
+  auto add_video = [&](const std::string& key) {
+    if (ParseKey(key).kind == KeyKind::kVideo)
+      videos[Folder(key) + Stem(FileName(key))] = FileName(key);
+  };
+  for (const auto& obj : objects) add_video(obj.key);
+  for (const auto& key : active) add_video(key);
+  auto caption_claimed = [&](const std::string& key) {
+    const std::string folder = Folder(key), file = FileName(key);
+    for (size_t dot = file.find('.'); dot != std::string::npos; dot = file.find('.', dot + 1)) {
+      auto it = videos.find(folder + file.substr(0, dot));
+      if (it != videos.end() && CaptionLabel(file, it->second)) return true;
+    }
+    return false;
+  };
   const double now = deps_.clock->Now();
   for (const auto& obj : objects) {
     ParsedKey parsed = ParseKey(obj.key);
-    if (parsed.kind != KeyKind::kSidecar || claimed.contains(obj.key)) continue;
+    const bool orphan_sidecar = parsed.kind == KeyKind::kSidecar && !claimed.contains(obj.key);
+    const bool orphan_caption = parsed.kind == KeyKind::kCaption && !caption_claimed(obj.key);
+    if (!orphan_sidecar && !orphan_caption) continue;
     if (now - obj.mtime < options_.wait_seconds) continue;
     std::string fingerprint =
         std::to_string(obj.size) + ":" + fmt::format("{:.6f}", obj.mtime) + ":" + obj.etag;
-    std::string error = "sidecar " + obj.key + " has no video beside it after " +
-                        fmt::format("{:g}", options_.wait_seconds) + " s";
+    const std::string waited = fmt::format("{:g}", options_.wait_seconds);
+    std::string error =
+        orphan_sidecar
+            ? "sidecar " + obj.key + " has no video beside it after " + waited + " s"
+            : "caption " + obj.key + " belongs to no video after " + waited +
+                  " s: a caption is named after the video beside it and a label (clip.en.srt "
+                  "beside clip.mp4), the label of letters, digits, '-', '_' and '.', at most " +
+                  std::to_string(kMaxCaptionLabel) + " bytes";
     Video orphan;
     orphan.name = parsed.name;
     auto event = deps_.events->Make(kMetadataInvalid, orphan, State::kAwaitingMetadata, 0,

@@ -437,6 +437,36 @@ TEST_F(PipelineTest, OrphanSidecarIsNoticedOnceAfterTheWait) {
   EXPECT_TRUE(catalog_->ListVideos(std::nullopt)->empty());
 }
 
+// Found by review: a caption whose label vidgate cannot read
+// ("clip.español.srt"), or with no video of its name, was ignored without a
+// word for ever.
+TEST_F(PipelineTest, ACaptionOfNoVideoIsNoticedOnceAfterTheWait) {
+  ASSERT_TRUE(store_->Write("uploads/clip.espa\xc3\xb1ol.srt", "x").ok());
+  ASSERT_TRUE(store_->Write("uploads/nobody.en.vtt", "x").ok());
+  ASSERT_TRUE(store_->Write("uploads/clip.en.srt", "x").ok());  // clip's: not an orphan
+  Upload("clip");
+  Intake intake = MakeIntake();
+  ASSERT_TRUE(intake.Scan().ok());
+  clock_.Advance(61);
+  ASSERT_TRUE(intake.Scan().ok());
+  ASSERT_TRUE(intake.Scan().ok());
+  std::vector<std::string> errors;
+  const auto due = *catalog_->TakeDueDeliveries(clock_.Now() + 1, 10, 60);
+  for (const auto& d : due) {
+    if (d.document["type"] == "vidgate.metadata.invalid") {
+      errors.push_back(d.document["data"]["error"].get<std::string>());
+    }
+  }
+  ASSERT_EQ(errors.size(), 2u);
+  std::sort(errors.begin(), errors.end());
+  EXPECT_EQ(
+      errors[0].rfind("caption uploads/clip.espa\xc3\xb1ol.srt belongs to no video after 60 s", 0),
+      0u)
+      << errors[0];
+  EXPECT_EQ(errors[1].rfind("caption uploads/nobody.en.vtt belongs to no video", 0), 0u)
+      << errors[1];
+}
+
 TEST_F(PipelineTest, UploadRemovedWhileWaitingIsClosed) {
   Upload("clip", /*with_sidecar=*/false);
   Intake intake = MakeIntake();
