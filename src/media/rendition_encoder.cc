@@ -265,6 +265,8 @@ struct RenditionEncoder::State {
   bool sws_full_range = false;
   // The pictures (width, height, format) zimg refused: swscale takes those.
   std::optional<std::array<int, 3>> zscale_refused;
+  // A picture geometry zimg takes only once scaled to the rendition's size.
+  std::optional<std::array<int, 3>> zscale_prescaled;
   bool keep_hdr = false;                    // dynamic_range keep, of an HDR source
   std::unique_ptr<QualityMeter> quality;    // what the encoder made of the pictures
   std::optional<ColourInfo> stream_colour;  // the probe's, for what frames leave unsaid
@@ -376,6 +378,14 @@ struct RenditionEncoder::State {
     const std::array<int, 3> geometry{frame.width, frame.height, frame.format};
     if (!sdr_bt709 && zscale_refused != geometry) {
       Result<bool> got = ConvertPicture(frame, colour, pts);
+      if (!got.ok() && got.status().code() != Code::kResourceExhausted &&
+          zscale_prescaled != geometry) {
+        // zimg refuses 4:2:0 pictures of an odd size: scaled to the
+        // rendition's (even) size first, they convert and tone-map.
+        zscale_prescaled = geometry;
+        converter.reset();
+        got = ConvertPicture(frame, colour, pts);
+      }
       if (got.ok()) {
         if (!*got) return Status();
         converted_picture->pict_type = AV_PICTURE_TYPE_NONE;
@@ -384,8 +394,8 @@ struct RenditionEncoder::State {
         return st;
       }
       if (got.status().code() == Code::kResourceExhausted) return got.status();
-      // zimg refuses some pictures (one pixel wide, say): swscale converts
-      // the matrix and range instead (no tone mapping) for the rest.
+      // zimg refuses even that: swscale converts the matrix and range
+      // instead (no tone mapping) for the rest.
       zscale_refused = geometry;
       converter.reset();
     }
@@ -435,9 +445,14 @@ struct RenditionEncoder::State {
     AVCodecContext* c = venc.get();
     if (converter && !converter->Fits(frame)) converter.reset();  // it holds no picture back
     if (!converter) {
-      VG_ASSIGN_OR_RETURN(converter,
-                          FilterChain::Create(frame, SdrChain(colour, c->width, c->height), path,
-                                              /*threads=*/0));
+      const std::array<int, 3> geometry{frame.width, frame.height, frame.format};
+      const std::string prescale =
+          zscale_prescaled == geometry
+              ? fmt::format("scale=w={}:h={}:flags=bicubic,", c->width, c->height)
+              : "";
+      VG_ASSIGN_OR_RETURN(
+          converter, FilterChain::Create(frame, prescale + SdrChain(colour, c->width, c->height),
+                                         path, /*threads=*/0));
     }
     VG_RETURN_IF_ERROR(KeepFrame(to_convert, frame, "rendition"));
     to_convert->pts = pts;

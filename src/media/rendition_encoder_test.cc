@@ -317,6 +317,45 @@ TEST_F(RenditionTest, HdrSourcesAreToneMappedForSdr) {
   }
 }
 
+// zimg refuses 4:2:0 pictures of an odd size; the rendition (even-sized
+// anyway) scales them first and still tone-maps them (it used to convert
+// them with swscale alone: a grey picture).
+TEST_F(RenditionTest, AnOddSizedHdrSourceIsToneMappedToo) {
+  const std::string src = Temp(".mkv");
+  // Odd-sized 4:4:4 from zimg, then 4:2:0 by swscale (which zimg would
+  // refuse, and which keeps the matrix).
+  ASSERT_EQ(testing::RunFfmpeg("-f lavfi -i testsrc2=s=640x360:r=25:d=1 -vf "
+                               "format=gbrpf32le,scale=641:361,zscale=tin=709:t=smpte2084:pin=709:"
+                               "p=2020:m=2020_ncl:npl=400:rin=full:r=limited,format=yuv444p10le,"
+                               "scale=flags=neighbor,format=yuv420p10le -c:v ffv1 "
+                               "-color_primaries bt2020 -color_trc smpte2084 -colorspace bt2020nc",
+                               src),
+            "");
+  const std::string reference = Temp(".mp4");
+  ASSERT_EQ(testing::RunFfmpeg("-i '" + src +
+                                   "' -vf scale=638:360,zscale=t=linear:npl=100,format=gbrpf32le,"
+                                   "zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m="
+                                   "bt709:r=tv,format=yuv420p -c:v libx264 -preset ultrafast",
+                               reference),
+            "");
+  const std::string naive = Temp(".mp4");
+  ASSERT_EQ(testing::RunFfmpeg("-i '" + src +
+                                   "' -vf scale=638:360,format=yuv420p -c:v libx264 -preset "
+                                   "ultrafast",
+                               naive),
+            "");
+  ProbeResult r = Encode(src, RenditionSpec{});
+  ASSERT_EQ(r.streams.size(), 1u);
+  EXPECT_EQ(r.streams[0].width, 638);  // 641x361's aspect, even
+  EXPECT_EQ(r.streams[0].height, 360);
+  const auto ours = LumaAndSaturation(paths_.back());
+  const auto theirs = LumaAndSaturation(reference);
+  const auto grey = LumaAndSaturation(naive);
+  EXPECT_NEAR(ours.first, theirs.first, 2.0);
+  EXPECT_NEAR(ours.second, theirs.second, 2.0);
+  EXPECT_GT(theirs.second, grey.second + 20) << "the test's own premise: untone-mapped is grey";
+}
+
 // When `path` first shows a bright picture and first sounds, in seconds, as
 // ffmpeg reads it (signalstats' average luma; silencedetect's first end).
 std::pair<double, double> FlashAndBeep(const std::string& path) {

@@ -33,11 +33,18 @@ class JpegScaler {
     const PictureColour colour = ColourOfPicture(frame, stream_ ? &*stream_ : nullptr);
     if (!colour.IsSdrWith(AVCOL_SPC_BT470BG, /*full_ok=*/true) && !refused_) {
       Result<FramePtr> converted = Convert(frame, colour, width, height, what);
+      if (!converted.ok() && converted.status().code() != Code::kResourceExhausted && !prescaled_) {
+        // zimg refuses 4:2:0 pictures of an odd size: scaled to the
+        // image's (even) size first, they convert and tone-map.
+        prescaled_ = true;
+        chain_.reset();
+        converted = Convert(frame, colour, width, height, what);
+      }
       if (converted.ok() || converted.status().code() == Code::kResourceExhausted) {
         return converted;
       }
-      // zimg refuses some pictures (one pixel wide, say): swscale converts
-      // the matrix and range instead (no tone mapping).
+      // zimg refuses even that: swscale converts the matrix and range
+      // instead (no tone mapping).
       refused_ = true;
       chain_.reset();
     }
@@ -66,8 +73,11 @@ class JpegScaler {
                            const std::string& what) {
     if (chain_ && (!chain_->Fits(frame) || width != width_ || height != height_)) chain_.reset();
     if (!chain_) {
+      const std::string prescale =
+          prescaled_ ? fmt::format("scale=w={}:h={}:flags=area,", width, height) : "";
       VG_ASSIGN_OR_RETURN(
-          chain_, FilterChain::Create(frame, SdrChain(colour, width, height, kJpegTarget), what));
+          chain_, FilterChain::Create(
+                      frame, prescale + SdrChain(colour, width, height, kJpegTarget), what));
       width_ = width;
       height_ = height;
     }
@@ -87,7 +97,8 @@ class JpegScaler {
   SwsContextPtr sws_;
   std::unique_ptr<FilterChain> chain_;
   int width_ = 0, height_ = 0;
-  bool refused_ = false;  // zimg refused this video's pictures
+  bool prescaled_ = false;  // zimg takes this video's pictures once scaled first
+  bool refused_ = false;    // zimg refused this video's pictures
 };
 
 // "HH:MM:SS.mmm" for WebVTT.

@@ -243,6 +243,39 @@ TEST(ThumbnailerTest, HdrPicturesAreToneMapped) {
   EXPECT_NEAR(px[2], 0, 8) << px[0] << "," << px[1] << "," << px[2];
 }
 
+// zimg refuses 4:2:0 pictures of an odd size: they are scaled first, then
+// tone-mapped like the rest, and look as the same picture at an even size
+// does (they were converted without tone mapping: 57,125,26 against
+// 26,140,11 here).
+TEST(ThumbnailerTest, OddSizedHdrPicturesAreToneMappedToo) {
+  namespace fs = std::filesystem;
+  std::array<int, 3> pixels[2];
+  for (const int odd : {0, 1}) {
+    const std::string size = std::to_string(640 + odd) + ":" + std::to_string(360 + odd);
+    const std::string src = testing::ScratchPath("hdr-thumbs-" + size.substr(0, 3) + ".mkv");
+    // Odd-sized 4:4:4 from zimg, then 4:2:0 by swscale (which zimg would
+    // refuse, and which keeps the matrix).
+    ASSERT_EQ(testing::RunFfmpeg("-f lavfi -i color=c=0x00BC00:s=640x360:r=25:d=1 -vf "
+                                 "format=gbrpf32le,scale=" +
+                                     size +
+                                     ",zscale=tin=709:t=smpte2084:pin=709:p=2020:m=2020_ncl:npl="
+                                     "100:rin=full:r=limited,format=yuv444p10le,scale=flags="
+                                     "neighbor,format=yuv420p10le -c:v ffv1 -color_primaries "
+                                     "bt2020 -color_trc smpte2084 -colorspace bt2020nc",
+                                 src),
+              "");
+    const fs::path out = testing::ScratchPath("hdr-thumbs-" + size.substr(0, 3));
+    ASSERT_FALSE(ThumbnailsOf(src, out.string()).empty());
+    const auto px = JpegMiddle((out / "poster.jpg").string());
+    pixels[odd] = {px[0], px[1], px[2]};
+  }
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_NEAR(pixels[1][c], pixels[0][c], 8)
+        << "odd " << pixels[1][0] << "," << pixels[1][1] << "," << pixels[1][2] << " even "
+        << pixels[0][0] << "," << pixels[0][1] << "," << pixels[0][2];
+  }
+}
+
 }  // namespace
 }  // namespace vidgate::media
 
