@@ -123,11 +123,14 @@ std::string SdrChain(const PictureColour& from, int width, int height, SdrTarget
   // HDR: to linear light at 100 cd/m² for SDR white, BT.709 primaries,
   // Hable's curve (keeps highlight detail, ffmpeg's usual choice), then
   // BT.709's curve and matrix.
+  // The target's matrix and range at the end: a JPEG's are BT.601 full
+  // range (they were BT.709 limited whatever the target, which JPEG
+  // readers took for full range: washed-out, shifted thumbnails).
   return in + fmt::format(
                   ":tin={}:pin={}:t=linear:npl=100,format=gbrpf32le,zscale=p=709,"
-                  "tonemap=tonemap=hable:desat=0,zscale=t=709:m=709:r=limited,"
-                  "format=yuv420p",
-                  ZTransfer(from.transfer), ZPrimaries(from.primaries));
+                  "tonemap=tonemap=hable:desat=0,zscale=t=709",
+                  ZTransfer(from.transfer), ZPrimaries(from.primaries)) +
+         out;
 }
 
 }  // namespace vidgate::media
