@@ -258,6 +258,31 @@ std::pair<double, double> LumaAndSaturation(const std::string& path) {
   return {y, sat};
 }
 
+// The rendition `ours` of the HDR `source` has the average luma and
+// saturation, within 2 code values, of ffmpeg's zscale + tonemap chain
+// after `scale` ("" or "scale=W:H,"); and the test's premise holds: the
+// same pictures without tone mapping are grey.
+void ExpectToneMappedAsFfmpeg(const std::string& source, const std::string& scale,
+                              const std::string& ours, const std::string& reference,
+                              const std::string& naive) {
+  ASSERT_EQ(testing::RunFfmpeg("-i '" + source + "' -vf " + scale +
+                                   "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,"
+                                   "tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,"
+                                   "format=yuv420p -c:v libx264 -preset ultrafast",
+                               reference),
+            "");
+  ASSERT_EQ(testing::RunFfmpeg("-i '" + source + "' -vf " + scale +
+                                   "format=yuv420p -c:v libx264 -preset ultrafast",
+                               naive),
+            "");
+  const auto mine = LumaAndSaturation(ours);
+  const auto theirs = LumaAndSaturation(reference);
+  const auto grey = LumaAndSaturation(naive);
+  EXPECT_NEAR(mine.first, theirs.first, 2.0);
+  EXPECT_NEAR(mine.second, theirs.second, 2.0);
+  EXPECT_GT(theirs.second, grey.second + 20) << "the test's own premise: untone-mapped is grey";
+}
+
 struct HdrSource {
   const char* name;
   const char* transfer;  // zscale's and ffmpeg's name of the curve
@@ -289,17 +314,6 @@ TEST_F(RenditionTest, HdrSourcesAreToneMappedForSdr) {
                 h.transfer + " -colorspace bt2020nc -x265-params 'log-level=error" + h.x265 + "'",
             src),
         "");
-    const std::string reference = Temp(".mp4");
-    ASSERT_EQ(testing::RunFfmpeg("-i '" + src +
-                                     "' -vf zscale=t=linear:npl=100,format=gbrpf32le,zscale=p="
-                                     "bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m=bt709:"
-                                     "r=tv,format=yuv420p -c:v libx264 -preset ultrafast",
-                                 reference),
-              "");
-    const std::string naive = Temp(".mp4");
-    ASSERT_EQ(testing::RunFfmpeg(
-                  "-i '" + src + "' -vf format=yuv420p -c:v libx264 -preset ultrafast", naive),
-              "");
     ProbeResult r = Encode(src, RenditionSpec{});
     ASSERT_EQ(r.streams.size(), 1u);
     const ColourInfo& colour = r.streams[0].colour.value();
@@ -308,12 +322,8 @@ TEST_F(RenditionTest, HdrSourcesAreToneMappedForSdr) {
     EXPECT_EQ(colour.matrix, "bt709");
     EXPECT_FALSE(colour.hdr_format.has_value());
     EXPECT_EQ(r.streams[0].pix_fmt, "yuv420p");
-    const auto ours = LumaAndSaturation(paths_.back());
-    const auto theirs = LumaAndSaturation(reference);
-    const auto grey = LumaAndSaturation(naive);
-    EXPECT_NEAR(ours.first, theirs.first, 2.0);
-    EXPECT_NEAR(ours.second, theirs.second, 2.0);
-    EXPECT_GT(theirs.second, grey.second + 20) << "the test's own premise: untone-mapped is grey";
+    const std::string ours = paths_.back();
+    ExpectToneMappedAsFfmpeg(src, "", ours, Temp(".mp4"), Temp(".mp4"));
   }
 }
 
@@ -331,29 +341,12 @@ TEST_F(RenditionTest, AnOddSizedHdrSourceIsToneMappedToo) {
                                "-color_primaries bt2020 -color_trc smpte2084 -colorspace bt2020nc",
                                src),
             "");
-  const std::string reference = Temp(".mp4");
-  ASSERT_EQ(testing::RunFfmpeg("-i '" + src +
-                                   "' -vf scale=638:360,zscale=t=linear:npl=100,format=gbrpf32le,"
-                                   "zscale=p=bt709,tonemap=tonemap=hable:desat=0,zscale=t=bt709:m="
-                                   "bt709:r=tv,format=yuv420p -c:v libx264 -preset ultrafast",
-                               reference),
-            "");
-  const std::string naive = Temp(".mp4");
-  ASSERT_EQ(testing::RunFfmpeg("-i '" + src +
-                                   "' -vf scale=638:360,format=yuv420p -c:v libx264 -preset "
-                                   "ultrafast",
-                               naive),
-            "");
   ProbeResult r = Encode(src, RenditionSpec{});
   ASSERT_EQ(r.streams.size(), 1u);
   EXPECT_EQ(r.streams[0].width, 638);  // 641x361's aspect, even
   EXPECT_EQ(r.streams[0].height, 360);
-  const auto ours = LumaAndSaturation(paths_.back());
-  const auto theirs = LumaAndSaturation(reference);
-  const auto grey = LumaAndSaturation(naive);
-  EXPECT_NEAR(ours.first, theirs.first, 2.0);
-  EXPECT_NEAR(ours.second, theirs.second, 2.0);
-  EXPECT_GT(theirs.second, grey.second + 20) << "the test's own premise: untone-mapped is grey";
+  const std::string ours = paths_.back();
+  ExpectToneMappedAsFfmpeg(src, "scale=638:360,", ours, Temp(".mp4"), Temp(".mp4"));
 }
 
 // When `path` first shows a bright picture and first sounds, in seconds, as
