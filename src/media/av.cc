@@ -168,4 +168,9 @@ Status KeepFrame(FramePtr& slot, const AVFrame& frame, std::string_view who) {
   return Status();
 }
 
+bool CanDecode(const std::string& name) {
+  const AVCodecDescriptor* desc = avcodec_descriptor_get_by_name(name.c_str());
+  return desc != nullptr && avcodec_find_decoder(desc->id) != nullptr;
+}
+
 }  // namespace vidgate::media

@@ -107,6 +107,9 @@ class FrameUnrefGuard {
 // processing input".
 std::string AvErrorText(int err);
 
+// Whether this FFmpeg build can decode libav's codec `name` ("aac").
+bool CanDecode(const std::string& name);
+
 // Makes `slot` a new reference to `frame` (allocating it on first use,
 // dropping what it held before): av_frame_ref shares the decoder's buffer
 // when it is reference-counted and copies the frame otherwise. For sinks

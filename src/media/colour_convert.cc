@@ -126,10 +126,11 @@ std::string SdrChain(const PictureColour& from, int width, int height, SdrTarget
   // The target's matrix and range at the end: a JPEG's are BT.601 full
   // range (they were BT.709 limited whatever the target, which JPEG
   // readers took for full range: washed-out, shifted thumbnails).
-  return in + fmt::format(
-                  ":tin={}:pin={}:t=linear:npl=100,format=gbrpf32le,zscale=p=709,"
-                  "tonemap=tonemap=hable:desat=0,zscale=t=709",
-                  ZTransfer(from.transfer), ZPrimaries(from.primaries)) +
+  return in +
+         fmt::format(
+             ":tin={}:pin={}:t=linear:npl=100,format=gbrpf32le,zscale=p=709,"
+             "tonemap=tonemap=hable:desat=0,zscale=t=709",
+             ZTransfer(from.transfer), ZPrimaries(from.primaries)) +
          out;
 }
 

@@ -123,8 +123,12 @@ class DecodeEngine {
     }
     extra_audio_.resize(wanted_extra_audio_.size());
     for (size_t i = 0; i < wanted_extra_audio_.size(); ++i) {
-      VG_RETURN_IF_ERROR(Interrupted(
-          OpenDecoder(AVMEDIA_TYPE_AUDIO, -1, extra_audio_[i], wanted_extra_audio_[i])));
+      // A further track is an extra: one whose decoder will not open is
+      // left out (its rendition then gets no sound), not the file's failure.
+      Status opened = OpenDecoder(AVMEDIA_TYPE_AUDIO, -1, extra_audio_[i], wanted_extra_audio_[i]);
+      if (interrupter_.fired()) return interrupter_.ToStatus();
+      if (opened.code() == Code::kResourceExhausted) return opened;
+      if (!opened.ok()) extra_audio_[i] = StreamDecoder{};
       extra_audio_[i].extra = true;
     }
     if (decode_video_) {

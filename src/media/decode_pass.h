@@ -135,8 +135,8 @@ struct DecodeOptions {
   int video_stream = -1;
   int audio_stream = -1;
   // Further audio streams to decode (at most kMaxExtraAudioStreams), their
-  // frames to OnExtraAudioFrame; not counted in DecodeStats. An index that
-  // is not an audio stream is an InvalidArgument.
+  // frames to OnExtraAudioFrame; not counted in DecodeStats. One that is not
+  // an audio stream, or whose decoder will not open, is left out.
   std::vector<int> extra_audio_streams;
   // false: only the audio is decoded (the stream a full pass would take),
   // for a second look at the sound; a file without audio is decoded whole.

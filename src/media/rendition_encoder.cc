@@ -168,6 +168,14 @@ std::string SvtAv1HdrParams(const ColourInfo& c) {
 
 }  // namespace
 
+double TimelineOrigin(const ProbeResult& probe) {
+  const StreamInfo* video = probe.VideoStream();
+  const StreamInfo* audio = probe.AudioStream();
+  if (!video) return audio ? audio->start_time : 0;
+  if (audio && audio->start_time < video->start_time - 0.1) return audio->start_time;
+  return video->start_time;
+}
+
 std::string DefaultPreset(const std::string& codec) {
   if (codec == "av1") return "10";
   if (codec == "vp9") return "6";
@@ -847,11 +855,13 @@ Result<std::unique_ptr<RenditionEncoder>> RenditionEncoder::Create(const std::st
   if (spec.sound_only && !audio) return InvalidArgument("no sound to encode into " + path);
   if (!video && !audio) return InvalidArgument("no stream to encode into " + path);
   // The timeline starts with the pictures, or with the sound when that
-  // starts well before them (not for an AAC encoder's priming).
+  // starts well before them; a further sound track's, where the rendition
+  // it goes with starts.
   double audio_shift = 0;
-  if (video && audio) {
-    const double origin =
-        audio->start_time < video->start_time - 0.1 ? audio->start_time : video->start_time;
+  if (spec.timeline_origin && audio) {
+    audio_shift = audio->start_time - *spec.timeline_origin;
+  } else if (video && audio) {
+    const double origin = TimelineOrigin(probe);
     s->video_shift = video->start_time - origin;
     audio_shift = audio->start_time - origin;
   }

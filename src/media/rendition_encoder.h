@@ -53,7 +53,16 @@ struct RenditionSpec {
   // Set by the stage for such a sound-only rendition: no pictures, the
   // sound placed on the pictures' timeline as in the rendition it goes with.
   bool sound_only = false;
+  // Set by the stage likewise: where that rendition's timeline starts, in
+  // the source's seconds (its origin: the pictures', or its sound's when
+  // that starts well before), so this sound plays in sync with it.
+  std::optional<double> timeline_origin;
 };
+
+// Where a rendition of `probe`'s streams starts its timeline, in the
+// source's seconds: the pictures' first timestamp, or the sound's when that
+// comes more than 0.1 s before (not an AAC encoder's priming).
+double TimelineOrigin(const ProbeResult& probe);
 
 // Where the rendition's source is, for a rendition that reads its sound a
 // second time (loudness normalisation), and how that pass may be stopped.

@@ -740,7 +740,9 @@ TEST_F(BadInputTest, FurtherSoundTracksBecomeAlternateRenditions) {
       "two-languages.mkv",
       Video(2) + " -f lavfi -i \"aevalsrc=0.05*sin(2*PI*440*t):s=48000:d=2\"" +
           " -f lavfi -i \"aevalsrc=0.5*sin(2*PI*660*t):s=48000:d=2\" -map 0:v -map 1:a -map 2:a" +
-          kH264 + " -c:a aac -metadata:s:a:0 language=eng -metadata:s:a:1 language=fre");
+          " -map 1:a" + kH264 +
+          " -c:a aac -metadata:s:a:0 language=eng -metadata:s:a:1 language=fre "
+          "-metadata:s:a:2 language=eng");
   OutputOptions outputs;
   outputs.thumbnails = false;
   outputs.hls = true;
@@ -756,6 +758,12 @@ TEST_F(BadInputTest, FurtherSoundTracksBecomeAlternateRenditions) {
   for (const auto& f : o.result->files) files[f.relative_key] = f.local_path;
   ASSERT_TRUE(files.contains("renditions/main-audio-fr.mp4"));
   ASSERT_TRUE(files.contains("hls/main-audio-fr/index.m3u8"));
+  // A second English track: a name of its own in the group (the
+  // rendition's own sound is "en").
+  ASSERT_TRUE(files.contains("renditions/main-audio-en-2.mp4"));
+  const std::string master = ReadBytes(files["hls/master.m3u8"]);
+  EXPECT_NE(master.find("NAME=\"en\",LANGUAGE=\"en\",DEFAULT=YES"), std::string::npos) << master;
+  EXPECT_NE(master.find("NAME=\"en-2\",LANGUAGE=\"en\",DEFAULT=NO"), std::string::npos) << master;
   int exit_code = 0;
   const std::string streams = media::testing::RunCommand(
       "ffprobe -v error -show_entries stream=codec_type:stream_tags=language -of csv=p=0 '" +
@@ -770,7 +778,7 @@ TEST_F(BadInputTest, FurtherSoundTracksBecomeAlternateRenditions) {
   EXPECT_EQ(only, "audio\n");
   // Each track normalised on its own to the target.
   const nlohmann::json& renditions = o.result->qc["renditions"];
-  ASSERT_EQ(renditions.size(), 2u) << renditions.dump();
+  ASSERT_EQ(renditions.size(), 3u) << renditions.dump();
   EXPECT_EQ(renditions[1]["sound_track"].value("language", ""), "fr");
   EXPECT_EQ(renditions[1]["sound_track"].value("alternate_of", ""), "main");
   for (const auto& r : renditions) {

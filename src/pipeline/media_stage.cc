@@ -11,6 +11,7 @@
 #include <set>
 
 #include "common/util.h"
+#include "media/av.h"
 #include "media/decode_pass.h"
 #include "media/hls_master.h"
 #include "media/probe.h"
@@ -167,12 +168,19 @@ std::vector<int> FurtherSoundTracks(const media::ProbeResult& probe,
   }
   for (const auto& st : probe.streams) {
     if (st.type != "audio" || st.index == probe.audio_stream || !st.sample_rate || !st.channels ||
-        *st.sample_rate <= 0 || *st.channels <= 0) {
+        *st.sample_rate <= 0 || *st.channels <= 0 || !media::CanDecode(st.codec)) {
       continue;
     }
     if (out.size() < media::kMaxExtraAudioStreams) out.push_back(st.index);
   }
   return out;
+}
+
+// What the HLS audio group calls a rendition's own sound: its language, or
+// "main".
+std::string MainSoundLabel(const media::ProbeResult& probe) {
+  const media::StreamInfo* sound = probe.AudioStream();
+  return sound && sound->language ? ShortLanguageTag(*sound->language) : "main";
 }
 
 // "main-audio-fr": a sound-only rendition's name, within the 64 bytes a
@@ -273,7 +281,8 @@ class QcStage final : public MediaStage {
       extra.push_back(r.encoder.get());
       renditions.push_back(std::move(r));
       if (spec.audio_tracks != "all") continue;
-      std::set<std::string> labels;
+      // The rendition's own sound is named in the group too.
+      std::set<std::string> labels = {MainSoundLabel(probe)};
       for (const int stream : further) {
         // Each further track: a sound-only rendition on the same timeline.
         const media::StreamInfo* st = nullptr;
@@ -288,6 +297,7 @@ class QcStage final : public MediaStage {
         media::RenditionSpec track = spec;
         track.name = SoundTrackName(spec.name, label, taken_names);
         track.sound_only = true;
+        track.timeline_origin = media::TimelineOrigin(probe);
         track.min_ssim.reset();
         media::ProbeResult track_probe = probe;
         track_probe.audio_stream = stream;
@@ -386,7 +396,9 @@ class QcStage final : public MediaStage {
     }
     std::map<int, std::vector<std::string>> sound_tracks;
     for (const auto& r : renditions) {
-      if (r.source_stream >= 0) sound_tracks[r.source_stream].push_back(r.key);
+      if (r.source_stream >= 0 && !r.encoder->audio_codec().empty()) {
+        sound_tracks[r.source_stream].push_back(r.key);
+      }
     }
     ReportTracks(probe, analysis->stats.video_stream, analysis->stats.audio_stream, sound_tracks,
                  written_captions, policy_, out.qc);
@@ -400,7 +412,11 @@ class QcStage final : public MediaStage {
 
     std::vector<media::HlsVariant> variants;
     std::vector<media::HlsAudio> alternates;
+    std::map<std::string, std::pair<int64_t, int64_t>> group_rates;  // peak, average
     for (const auto& r : renditions) {
+      // A further track that gave no sound (nothing decodable) is no
+      // rendition: left out, as `tracks` says.
+      if (!r.alternate_of.empty() && r.encoder->audio_codec().empty()) continue;
       VG_ASSIGN_OR_RETURN(catalog::Output o, CheckRendition(r.local, r.key, *r.encoder));
       out.files.push_back(ProducedFile{r.local, r.key, o});
       if (r.hls_dir.empty()) continue;
@@ -410,6 +426,10 @@ class QcStage final : public MediaStage {
       } else {
         alternates.push_back(
             media::HlsAudio{"audio-" + r.alternate_of, r.label, r.language, v.uri, false});
+        // A variant's BANDWIDTH counts the heaviest sound it may play with.
+        auto& [peak, average] = group_rates["audio-" + r.alternate_of];
+        peak = std::max(peak, v.peak_bit_rate);
+        average = std::max(average, v.average_bit_rate);
       }
     }
     // A rendition with further sound tracks: its own sound (in its
@@ -417,6 +437,7 @@ class QcStage final : public MediaStage {
     const media::StreamInfo* sound = probe.AudioStream();
     const std::string main_language =
         sound && sound->language ? ShortLanguageTag(*sound->language) : "und";
+    const std::string main_label = MainSoundLabel(probe);
     for (auto& v : variants) {
       const std::string group = "audio-" + v.uri.substr(0, v.uri.find('/'));
       if (std::none_of(alternates.begin(), alternates.end(),
@@ -424,9 +445,10 @@ class QcStage final : public MediaStage {
         continue;
       }
       v.audio_group = group;
+      v.peak_bit_rate += group_rates[group].first;
+      v.average_bit_rate += group_rates[group].second;
       alternates.insert(alternates.begin(),
-                        media::HlsAudio{group, main_language == "und" ? "main" : main_language,
-                                        main_language, "", true});
+                        media::HlsAudio{group, main_label, main_language, "", true});
     }
     for (const auto& c : written_captions) {
       auto probed = media::Probe(c.local);
