@@ -171,7 +171,8 @@ int RunCommand(Context& ctx, bool until_idle, bool no_server) {
 }
 
 int SubmitCommand(Context& ctx, const std::string& video,
-                  const std::optional<std::string>& metadata) {
+                  const std::optional<std::string>& metadata,
+                  const std::vector<std::string>& captions) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::is_regular_file(video, ec)) {
@@ -182,6 +183,7 @@ int SubmitCommand(Context& ctx, const std::string& video,
   // The name's bytes, as the file store lists them (common/text.h).
   submission.file_name = BytesToKey(fs::path(video).filename().string());
   submission.required = ctx.config.metadata.required;
+  submission.captions = captions;
   if (metadata) {
     // One byte over the limit is enough for the check to refuse it.
     auto text = ReadLocalFile(*metadata, "read metadata file",

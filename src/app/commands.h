@@ -39,7 +39,8 @@ struct Context {
 
 int RunCommand(Context& ctx, bool until_idle, bool no_server);
 int SubmitCommand(Context& ctx, const std::string& video,
-                  const std::optional<std::string>& metadata);
+                  const std::optional<std::string>& metadata,
+                  const std::vector<std::string>& captions = {});
 int ListCommand(Context& ctx, const std::optional<std::string>& state, bool json);
 int ShowCommand(Context& ctx, const std::string& id_or_name, bool json);
 int RetryCommand(Context& ctx, const std::string& id_or_name);

@@ -52,6 +52,11 @@ int Main(int argc, char** argv) {
   auto* submit = app.add_subcommand("submit", "put a video (and sidecar) into uploads/");
   submit->add_option("VIDEO", video, "video file")->required();
   submit->add_option("--metadata", metadata, "JSON sidecar file")->option_text("FILE");
+  std::vector<std::string> captions;
+  submit
+      ->add_option("--caption", captions,
+                   "caption file named after the video (clip.en.srt for clip.mp4); repeatable")
+      ->option_text("FILE");
 
   std::optional<std::string> state;
   bool json = false;
@@ -140,7 +145,7 @@ int Main(int argc, char** argv) {
                          spdlog::level::from_str(log_level)),
               &http, credentials.get()};
   if (*run) return RunCommand(ctx, until_idle, no_server);
-  if (*submit) return SubmitCommand(ctx, video, metadata);
+  if (*submit) return SubmitCommand(ctx, video, metadata, captions);
   if (*list) return ListCommand(ctx, state, json);
   if (*show) return ShowCommand(ctx, id_or_name, json);
   if (*retry) return RetryCommand(ctx, id_or_name);

@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "common/text.h"
 #include "common/util.h"
+#include "pipeline/caption_files.h"
 #include "pipeline/metadata.h"
 #include "pipeline/naming.h"
 
@@ -78,6 +80,33 @@ Result<Submitted> Submit(storage::Store& store, const Submission& s) {
   if (store.Stat(out.video_key).ok()) {
     return AlreadyExists(out.video_key + " already exists; nothing was overwritten");
   }
+  // The captions are checked before anything is written.
+  std::vector<std::pair<std::string, std::string>> captions;  // local path, key
+  if (s.captions.size() > kMaxCaptionFiles) {
+    return InvalidArgument(fmt::format("{} caption files: a video takes at most {}",
+                                       s.captions.size(), kMaxCaptionFiles));
+  }
+  for (const auto& path : s.captions) {
+    const std::string name = BytesToKey(std::filesystem::path(path).filename().string());
+    if (!CaptionLabel(name, file)) {
+      return InvalidArgument("'" + name + "' is not named as a caption of '" + file + "' (" +
+                             Stem(file) + ".LANG.srt or " + Stem(file) +
+                             ".LANG.vtt, LANG of letters, digits, '-', '_' and '.')");
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+      return InvalidArgument("caption '" + path + "' is not a file");
+    }
+    if (std::filesystem::file_size(path, ec) > static_cast<uintmax_t>(kMaxCaptionBytes)) {
+      return InvalidArgument(
+          fmt::format("caption '{}' is over {} MiB", path, kMaxCaptionBytes >> 20));
+    }
+    const std::string key = std::string(kUploads) + name;
+    if (store.Stat(key).ok()) {
+      return AlreadyExists(key + " already exists; nothing was overwritten");
+    }
+    captions.emplace_back(path, key);
+  }
   if (s.sidecar) {
     VG_RETURN_IF_ERROR(ValidateSidecar(*s.sidecar, s.required).status());
     // The sidecar goes first, so the video never waits for it; like the
@@ -95,6 +124,14 @@ Result<Submitted> Submit(storage::Store& store, const Submission& s) {
       return AlreadyExists(out.sidecar_key + " already exists; nothing was overwritten");
     }
     VG_RETURN_IF_ERROR(put);
+  }
+  for (const auto& [path, key] : captions) {
+    Status put = store.Upload(path, key);
+    if (put.code() == Code::kAlreadyExists) {
+      return AlreadyExists(key + " already exists; nothing was overwritten");
+    }
+    VG_RETURN_IF_ERROR(put);
+    out.caption_keys.push_back(key);
   }
   VG_RETURN_IF_ERROR(s.consume_local ? store.Import(s.local_path, out.video_key)
                                      : store.Upload(s.local_path, out.video_key));

@@ -19,6 +19,9 @@ struct Submission {
   // waits for one in uploads/.
   std::optional<std::string> sidecar;
   std::vector<std::string> required;  // metadata.required
+  // Caption files to put beside it: each a local path whose file name is a
+  // caption of the video's ("clip.en.srt" for "clip.mp4"; naming.h).
+  std::vector<std::string> captions;
   // The local file is the store's afterwards (Import: a rename where the
   // store is on the same file system); otherwise it is copied.
   bool consume_local = false;
@@ -27,12 +30,16 @@ struct Submission {
 struct Submitted {
   std::string video_key;
   std::string sidecar_key;  // "" without a sidecar
+  std::vector<std::string> caption_keys;
 };
 
 // kInvalidArgument: a name uploads/ would ignore or refuse, one too long for
-// the store, or a sidecar that fails the metadata gate (the sentence names
-// the key); kAlreadyExists: the video or a sidecar of that name is there
-// already (nothing is overwritten); the store's errors otherwise.
+// the store, a sidecar that fails the metadata gate (the sentence names
+// the key), a caption not named after the video, over 8 MiB or past the
+// 32 a video takes; kAlreadyExists: the video, a sidecar or a caption of
+// that name is there already (nothing is overwritten); the store's errors
+// otherwise. The sidecar and the captions go first, so the video never
+// waits for them.
 Result<Submitted> Submit(storage::Store& store, const Submission& submission);
 
 }  // namespace vidgate::pipeline

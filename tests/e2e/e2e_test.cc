@@ -429,6 +429,31 @@ TEST_F(E2eTest, CaptionSidecarsAreFiledConvertedAndInTheHlsMaster) {
   EXPECT_TRUE(keys.contains("processed/clip/vidgate/captions/fr.vtt")) << shown["outputs"].dump();
 }
 
+// `vidgate submit --caption` puts captions beside the video, before it;
+// one not named after the video is refused with nothing written.
+TEST_F(E2eTest, SubmitTakesCaptionsNamedAfterTheVideo) {
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+  fs::create_directories(root() + "/incoming");
+  const std::string video = root() + "/incoming/clip.mp4";
+  fs::copy_file(clip, video);
+  const std::string good = root() + "/incoming/clip.en.srt";
+  const std::string bad = root() + "/incoming/other.en.srt";
+  WriteFile(good, "1\n00:00:00,000 --> 00:00:01,000\nHi\n");
+  WriteFile(bad, "x");
+  RunResult refused = Run({"submit", video, "--caption", good, "--caption", bad});
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_NE(refused.err.find("'other.en.srt' is not named as a caption of 'clip.mp4'"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_FALSE(FileExists(Path("uploads/clip.mp4")));
+  EXPECT_FALSE(FileExists(Path("uploads/clip.en.srt")));
+  RunResult submit = Run({"submit", video, "--caption", good});
+  ASSERT_EQ(submit.exit_code, 0) << submit.err;
+  EXPECT_EQ(ReadFile(Path("uploads/clip.en.srt")), "1\n00:00:00,000 --> 00:00:01,000\nHi\n");
+  EXPECT_TRUE(FileExists(Path("uploads/clip.mp4")));
+}
+
 // `vidgate qc FILE` judges as `run` would (the config's [qc]) unless a
 // preset is named; exit 0 for pass/warn, 1 for reject, one JSON document.
 TEST_F(E2eTest, QcCommandUsesTheConfigOrTheNamedPreset) {
