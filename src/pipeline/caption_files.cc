@@ -46,11 +46,6 @@ Result<std::vector<CaptionInput>> ReadCaptionFiles(storage::Store& store,
     CaptionInput in;
     in.file_name = FileName(c.key);
     in.label = c.label;
-    if (out.size() >= kMaxCaptionFiles) {
-      in.unread = fmt::format("more than {} caption files; not read", kMaxCaptionFiles);
-      out.push_back(std::move(in));
-      continue;
-    }
     auto bytes = store.Read(c.key, kMaxCaptionBytes);
     if (bytes.status().code() == Code::kNotFound) continue;
     if (bytes.status().code() == Code::kInvalidArgument) {

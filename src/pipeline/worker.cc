@@ -878,6 +878,8 @@ Status Worker::ScheduleRetry(const Video& video, int attempt, const Status& erro
   std::string sidecar_to = video.sidecar_key;
   if (!video.current_key.starts_with(kFailed)) {
     const std::string file = FileName(video.source_key);
+    // Listed once: each numbered name only renames them.
+    auto captions = CaptionsBeside(*deps_.store, video.current_key);
     for (int n = 1; n < 10000; ++n) {
       std::string candidate = NumberedFile(kFailed, video.name, file, n);
       std::string side;
@@ -888,10 +890,11 @@ Status Worker::ScheduleRetry(const Video& video, int attempt, const Status& erro
       if (deps_.store->Stat(candidate).status().code() != Code::kNotFound) continue;
       if (!side.empty() && deps_.store->Stat(side).status().code() != Code::kNotFound) continue;
       // Nor may a caption land on a file there.
-      auto caption_moves = CaptionMoves(*deps_.store, video.current_key, candidate);
-      if (caption_moves.ok() &&
-          std::any_of(caption_moves->begin(), caption_moves->end(), [&](const auto& move) {
-            return deps_.store->Stat(move.second).status().code() != Code::kNotFound;
+      if (captions.ok() && std::any_of(captions->begin(), captions->end(), [&](const auto& c) {
+            const std::string to_caption =
+                Folder(candidate) +
+                CaptionNameFor(FileName(c.key), FileName(video.current_key), FileName(candidate));
+            return deps_.store->Stat(to_caption).status().code() != Code::kNotFound;
           })) {
         continue;
       }

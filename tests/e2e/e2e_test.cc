@@ -393,17 +393,18 @@ TEST_F(E2eTest, CaptionSidecarsAreFiledConvertedAndInTheHlsMaster) {
             std::string::npos)
       << master;
   EXPECT_NE(master.find("SUBTITLES=\"subs\""), std::string::npos) << master;
-  // FFmpeg reads HLS subtitle renditions only when told to. (On S3 the
-  // objects are not files that reference each other by path.)
-  const std::string streams =
-      !s3_prefix().empty() ? "webvtt,subtitle,en webvtt,subtitle,fr h264,video"
-                           : Capture(
-                                 "ffprobe -v error -strict experimental -show_entries "
-                                 "stream=codec_type,codec_name:stream_tags=language -of csv=p=0 '" +
-                                 dir + "/vidgate/hls/master.m3u8'");
-  EXPECT_NE(streams.find("webvtt,subtitle,en"), std::string::npos) << streams;
-  EXPECT_NE(streams.find("webvtt,subtitle,fr"), std::string::npos) << streams;
-  EXPECT_NE(streams.find("h264,video"), std::string::npos) << streams;
+  // FFmpeg reads HLS subtitle renditions only when told to. On S3 the
+  // objects are no files that reference each other by path: checked on
+  // file:// only.
+  if (s3_prefix().empty()) {
+    const std::string streams = Capture(
+        "ffprobe -v error -strict experimental -show_entries "
+        "stream=codec_type,codec_name:stream_tags=language -of csv=p=0 '" +
+        dir + "/vidgate/hls/master.m3u8'");
+    EXPECT_NE(streams.find("webvtt,subtitle,en"), std::string::npos) << streams;
+    EXPECT_NE(streams.find("webvtt,subtitle,fr"), std::string::npos) << streams;
+    EXPECT_NE(streams.find("h264,video"), std::string::npos) << streams;
+  }
 
   json report = json::parse(ReadFile(dir + "/vidgate/report.json"), nullptr, false);
   ASSERT_TRUE(report.is_object());
