@@ -7,8 +7,10 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <cmath>
 
 #include "common/util.h"
 #include "server/internal/http_util.h"
@@ -192,7 +194,10 @@ Status HttpServer::Start() {
       static_cast<time_t>((options_.io_timeout_seconds - static_cast<double>(io_seconds)) * 1e6);
   http_->set_read_timeout(io_seconds, io_micros);
   http_->set_write_timeout(io_seconds, io_micros);
-  http_->set_keep_alive_timeout(5);
+  // httplib waits this long for a connection's next request, also after
+  // answering a broken one with 400: never longer than a stall is allowed.
+  http_->set_keep_alive_timeout(
+      std::clamp<time_t>(static_cast<time_t>(std::ceil(options_.io_timeout_seconds)), 1, 5));
 
   const bool loopback = at.loopback;
   auto gate = [this, loopback](const httplib::Request& req, httplib::Response& res) {
