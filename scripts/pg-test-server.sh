@@ -29,7 +29,9 @@ case "$cmd" in
     # (the catalog's password tests create it).
     sed -i '1i host all vidgate_pw 127.0.0.1/32 scram-sha-256' "$dir/data/pg_hba.conf"
     for _ in $(seq 1 20); do
-      port=$((20000 + RANDOM % 30000))
+      # Below the ephemeral range (32768 up): no outgoing connection takes
+      # it, also while a test has the server restarting on it.
+      port=$((20000 + RANDOM % 12000))
       opts="-p $port -h 127.0.0.1 -k $dir -c fsync=off -c full_page_writes=off -c synchronous_commit=off -c max_connections=200"
       if as_server "$bindir/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 30 start -o "$opts" \
           >/dev/null 2>&1; then

@@ -69,7 +69,7 @@ TEST(PostgresCatalogTest, ALeaseTakenOverMidApplyIsNeverWrittenThrough) {
                 std::unique_lock lock(mu);
                 paused = true;
                 cv.notify_all();
-                cv.wait_for(lock, std::chrono::seconds(5), [&] { return resume; });
+                cv.wait_for(lock, std::chrono::seconds(30), [&] { return resume; });
               })).value();
   ASSERT_TRUE(slow->Migrate().ok());
   auto other = std::move(Open(url)).value();
@@ -92,7 +92,8 @@ TEST(PostgresCatalogTest, ALeaseTakenOverMidApplyIsNeverWrittenThrough) {
   // ...while w2 tries to take the expired job over. It must not get it
   // while w1's check holds; once w1 has committed, there is nothing to take.
   auto claimed = std::async(std::launch::async, [&] { return other->ClaimNext("w2", 131, 30, 5); });
-  EXPECT_EQ(claimed.wait_for(std::chrono::milliseconds(300)), std::future_status::ready);
+  // (A claim blocked behind w1 would wait the hook's 30 s: 10 s tells it.)
+  EXPECT_EQ(claimed.wait_for(std::chrono::seconds(10)), std::future_status::ready);
   {
     std::lock_guard lock(mu);
     resume = true;

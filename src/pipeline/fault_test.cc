@@ -318,7 +318,7 @@ TEST(FaultTest, ASlowPublishKeepsItsLease) {
   sleepy.key_contains = "report.json";
   sleepy.error = Status();  // goes through, after the pause
   sleepy.action = [](storage::Store&) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    std::this_thread::sleep_for(std::chrono::milliseconds(6000));
   };
   slow.Fail(sleepy);
   SystemClock clock;
@@ -336,7 +336,9 @@ TEST(FaultTest, ASlowPublishKeepsItsLease) {
     WorkerOptions o;
     o.owner = owner;
     o.max_attempts = 3;
-    o.lease_seconds = 1;  // renewed every third of a second
+    // Renewed every third of it: a loaded machine (and the sanitizers)
+    // still renew it in time; the pause outlasts three leases.
+    o.lease_seconds = 2;
     return Worker({&slow, catalog.get(), &stage, &events, &clock, log.get(), nullptr}, o,
                   &stopping);
   };

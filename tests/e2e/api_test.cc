@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <thread>
 
 #include "tests/e2e/harness.h"
@@ -43,20 +44,24 @@ double Sample(const std::string& text, const std::string& series) {
   return -1;
 }
 
-// A free loopback port (bound, read, released: good enough for a test).
+// A free loopback port for a peer to listen on: below the kernel's
+// ephemeral range (32768 up), so no outgoing connection takes it between
+// this check and the peer's bind.
 int FreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in at{};
-  at.sin_family = AF_INET;
-  at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof at;
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&at), sizeof at) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&at), &len) == 0) {
-    port = ntohs(at.sin_port);
+  std::random_device seed;
+  std::mt19937 rng(seed());
+  for (int tries = 0; tries < 100; ++tries) {
+    const int port = 20000 + static_cast<int>(rng() % 12000);
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    at.sin_port = htons(static_cast<uint16_t>(port));
+    const bool bound = ::bind(fd, reinterpret_cast<sockaddr*>(&at), sizeof at) == 0;
+    ::close(fd);
+    if (bound) return port;
   }
-  ::close(fd);
-  return port;
+  return -1;
 }
 
 // A child process, its output in `log`, killed when the test ends.

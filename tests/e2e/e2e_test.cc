@@ -656,9 +656,10 @@ TEST_F(E2eTest, SeedScenarioRetryLogic) {
 // 4. The storage error goes away after two attempts: the third succeeds.
 TEST_F(E2eTest, RetrySucceedsOnALaterAttempt) {
   // Longer back-off than the default harness settings: the third attempt
-  // comes 1-2 s after the second failed, ample time to remove the blocker.
-  settings_.retry_base_delay_seconds = 1;
-  settings_.retry_max_delay_seconds = 2;
+  // comes 2-4 s after the second failed, time to hear of it and remove the
+  // blocker even on a loaded machine.
+  settings_.retry_base_delay_seconds = 2;
+  settings_.retry_max_delay_seconds = 4;
   WriteConfig();
   const std::string clip = Clip();
   ASSERT_FALSE(clip.empty());
@@ -915,7 +916,9 @@ TEST_F(E2eTest, ReuploadAfterProcessingIsANewVideo) {
 // ---------------------------------------------------------------------------
 // 10. A file that keeps changing is not picked up until it settles.
 TEST_F(E2eTest, UnsettledFileIsNotPickedUp) {
-  settings_.settle_seconds = 1.5;
+  // Far over the 0.3 s between writes, and over a `vidgate list` on a
+  // loaded machine (the writer waits for it).
+  settings_.settle_seconds = 3;
   WriteConfig();
   const std::string clip = Clip();
   ASSERT_FALSE(clip.empty());
@@ -966,6 +969,7 @@ TEST_F(E2eTest, UnsettledFileIsNotPickedUp) {
 // recorded as interrupted, the next process finishes the video exactly once.
 TEST_F(E2eTest, KilledMidAttemptIsProcessedExactlyOnce) {
   settings_.workers = 1;
+  settings_.lease_seconds = 1;  // the killed attempt's lease runs out soon
   WriteConfig();
   const std::string clip = LongClip();
   ASSERT_FALSE(clip.empty());

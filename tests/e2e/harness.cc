@@ -557,14 +557,15 @@ std::string VidgateTest::StderrOf(pid_t pid) const {
 }
 
 ::testing::AssertionResult VidgateTest::WaitUntil(const std::function<bool()>& condition,
-                                                  Seconds timeout, std::string_view what) {
+                                                  Seconds timeout, std::string_view what,
+                                                  Seconds every) {
   const auto start = std::chrono::steady_clock::now();
   const auto deadline =
       start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
   while (true) {
     if (condition()) return ::testing::AssertionSuccess();
     if (std::chrono::steady_clock::now() >= deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    std::this_thread::sleep_for(every);
   }
   return ::testing::AssertionFailure()
          << "timed out after " << timeout.count() << " s waiting for " << what;

@@ -127,7 +127,10 @@ struct Settings {
   double retry_max_delay_seconds = 1;
   double poll_seconds = 0.1;
   int workers = 0;  // 0: key not written (vidgate's default)
-  double lease_seconds = 1;
+  // Long enough that a worker stalled by a loaded machine keeps its job
+  // (a tighter lease lets the other worker take it: an extra attempt); the
+  // tests that kill a worker set 1.
+  double lease_seconds = 5;
   double notify_base_delay_seconds = 0.2;
   double notify_max_delay_seconds = 0.5;
   int notify_delivery_attempts = 0;  // 0: vidgate's default
@@ -180,9 +183,11 @@ class VidgateTest : public ::testing::Test {
   aws::testing::FaultProxy& S3Proxy();
 #endif
 
-  // Polls `condition` every 25 ms until it holds or `timeout` passes.
+  // Polls `condition` every `every` until it holds or `timeout` passes (a
+  // condition that runs a vidgate command wants a longer `every`: each poll
+  // takes a core from what is waited for).
   ::testing::AssertionResult WaitUntil(const std::function<bool()>& condition, Seconds timeout,
-                                       std::string_view what);
+                                       std::string_view what, Seconds every = Seconds(0.025));
 
   // `vidgate show NAME --json` / `vidgate list --json`, parsed; null when the
   // command failed or printed something that is not one JSON document.

@@ -215,7 +215,9 @@ TEST_F(HostileTest, ASilentWebhookHoldsNothingBackAndItsTokenIsNeverPrinted) {
                         Seconds(30), "late to be processed and told"));
   const auto stop = std::chrono::steady_clock::now();
   EXPECT_EQ(Signal(daemon, SIGTERM, Seconds(30)), 0);
-  EXPECT_LT(std::chrono::steady_clock::now() - stop, std::chrono::seconds(9));
+  // About 6 s (a 5 s last flush, then curl sees the stop within a second),
+  // far under the peer's minute.
+  EXPECT_LT(std::chrono::steady_clock::now() - stop, std::chrono::seconds(15));
   EXPECT_EQ(StderrOf(daemon).find(token), std::string::npos);
 }
 
@@ -260,8 +262,10 @@ TEST_F(HostileTest, AnOriginalDeletedMidAttemptEndsOnceWithAReason) {
 }
 
 TEST_F(HostileTest, AnOriginalDeletedFromFailedWhileWaitingEndsOnce) {
-  settings_.retry_base_delay_seconds = 1;
-  settings_.retry_max_delay_seconds = 1;
+  // The wait in failed/ is long enough to see it there and delete it first,
+  // even on a loaded machine.
+  settings_.retry_base_delay_seconds = 3;
+  settings_.retry_max_delay_seconds = 3;
   WriteConfig();
   const std::string clip = Clip();
   ASSERT_FALSE(clip.empty());

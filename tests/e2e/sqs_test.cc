@@ -103,8 +103,10 @@ class SqsTest : public VidgateTest {
     EXPECT_TRUE(WaitUntil(
         [&] { return StderrOf(daemon).find("news from sqs://uploads") != std::string::npos; },
         Seconds(10), "run to start with its queue"));
-    // Its one listing at start is done.
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    // Its one listing at start is done (a file put after it waits for news).
+    EXPECT_TRUE(WaitUntil(
+        [&] { return StderrOf(daemon).find("the first listing is done") != std::string::npos; },
+        Seconds(30), "run's first listing"));
     return daemon;
   }
 
@@ -269,7 +271,8 @@ TEST_F(SqsTest, TheRetryScenarioNeedsNoNewsForItsRetries) {
       },
       Seconds(20), "the events on SNS"));
   EXPECT_EQ(types["vidgate.video.failed"], 4);
-  EXPECT_EQ(*fauxqs_->MessagesIn(queue_), 0) << "every notification was taken and deleted";
+  EXPECT_TRUE(WaitUntil([&] { return *fauxqs_->MessagesIn(queue_) == 0; }, Seconds(20),
+                        "every notification taken and deleted"));
   EXPECT_EQ(Signal(daemon, SIGTERM, Seconds(20)), 0);
 }
 
