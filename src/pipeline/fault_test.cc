@@ -15,6 +15,7 @@
 #include "common/util.h"
 #include "pipeline/intake.h"
 #include "pipeline/testing/passing_stage.h"
+#include "pipeline/verify.h"
 #include "pipeline/worker.h"
 #include "storage/testing/error_store.h"
 
@@ -103,6 +104,7 @@ class World {
   }
 
   storage::ErrorStore& faulty() { return faulty_; }
+  storage::Store& store() { return *memory_; }
   catalog::Catalog& catalog() { return *catalog_; }
 
  private:
@@ -200,6 +202,11 @@ TEST(FaultTest, AStorageFaultAtEveryStepEndsTheVideoOnceWithNothingLost) {
       } else {
         ++followed;
       }
+      // And the folder holds what its manifest lists: a caption left
+      // behind is not listed (verify would call it missing).
+      auto verified = VerifyVideo(w.store(), w.catalog(), v);
+      ASSERT_TRUE(verified.ok()) << verified.status().message();
+      for (const auto& p : verified->problems) ADD_FAILURE() << p.path << ": " << p.problem;
       EXPECT_TRUE(v.location.starts_with(v.state == State::kProcessed ? "processed/"
                                                                       : "unable_to_process/"))
           << v.location;

@@ -675,6 +675,42 @@ Result<std::optional<catalog::FileChecksum>> Worker::DigestEither(const std::str
   return DigestStored(filed_key, path);
 }
 
+bool Worker::ReconcileFiled(const Video& video, const std::string& folder,
+                            const std::set<std::string>& captions_seen,
+                            std::vector<catalog::FileChecksum>& files) {
+  const std::string video_file = FileName(video.source_key);
+  auto listed = CaptionsBeside(*deps_.store, folder + "/" + video_file);
+  if (!listed.ok()) return false;  // the manifest as written: the best known
+  std::set<std::string> present, recorded;
+  for (const auto& c : *listed) present.insert(FileName(c.key));
+  const size_t before = files.size();
+  std::erase_if(files, [&](const catalog::FileChecksum& f) {
+    return captions_seen.contains(f.path) && !present.contains(f.path);
+  });
+  bool changed = files.size() != before;
+  for (const auto& f : files) recorded.insert(f.path);
+  std::vector<std::string> unrecorded(present.begin(), present.end());
+  if (!video.sidecar_key.empty()) {
+    unrecorded.push_back(SidecarNameFor(video.sidecar_key, video.current_key, video_file));
+  }
+  for (const auto& file : unrecorded) {
+    if (recorded.contains(file)) continue;
+    auto digest = DigestStored(folder + "/" + file, file);
+    if (digest.ok() && *digest) {
+      files.push_back(**digest);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+Result<std::string> Worker::WriteManifest(const std::string& folder,
+                                          const std::vector<catalog::FileChecksum>& files) {
+  std::string manifest = BagItManifest(files);
+  VG_RETURN_IF_ERROR(deps_.store->Write(OwnKey(folder, kManifestFile), manifest));
+  return manifest;
+}
+
 Status Worker::File(const Video& video, const std::string& folder, State state,
                     nlohmann::json report, double now, const TrustFindings* findings,
                     std::vector<catalog::FileChecksum> files, VideoChange& done) {
@@ -750,14 +786,20 @@ Status Worker::File(const Video& video, const std::string& folder, State state,
   files.push_back(catalog::FileChecksum{std::string(kOwnFolder) + "/report.json",
                                         static_cast<int64_t>(report_text.size()),
                                         Sha256Hex(report_text)});
-  const std::string manifest = BagItManifest(files);
-  VG_RETURN_IF_ERROR(deps_.store->Write(OwnKey(folder, kManifestFile), manifest));
+  VG_ASSIGN_OR_RETURN(std::string manifest, WriteManifest(folder, files));
+  // Setting aside files what is left; publishing needs the original.
+  VG_RETURN_IF_ERROR(MoveInto(video, folder, /*original_may_be_gone=*/state != State::kProcessed));
+  // The manifest (and the catalog's checksums) list what is in the folder
+  // now, or `verify` would call a file missing or added: a caption that
+  // could not follow the original stayed where it was; one, or the
+  // sidecar, that could not be read for its checksum before is read here.
+  if (ReconcileFiled(video, folder, captions_seen, files)) {
+    VG_ASSIGN_OR_RETURN(manifest, WriteManifest(folder, files));
+  }
   files.push_back(catalog::FileChecksum{std::string(kOwnFolder) + "/" + std::string(kManifestFile),
                                         static_cast<int64_t>(manifest.size()),
                                         Sha256Hex(manifest)});
   done.checksums = std::move(files);
-  // Setting aside files what is left; publishing needs the original.
-  VG_RETURN_IF_ERROR(MoveInto(video, folder, /*original_may_be_gone=*/state != State::kProcessed));
   FiledChange(video, folder, state, now, done);
   done.lease_owner = options_.owner;
   return ApplyChange(done);

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "catalog/catalog.h"
@@ -76,6 +77,15 @@ class Worker {
                                      double now, double next, const std::string& location);
   Status Release(const catalog::Video& video);
   Result<std::string> ReserveFolder(const catalog::Video& video, std::string_view prefix);
+  // After the moves into `folder`: `files` made to list what is there (a
+  // caption of `captions_seen` left behind dropped; a caption or sidecar
+  // not yet recorded read there). Whether `files` changed.
+  bool ReconcileFiled(const catalog::Video& video, const std::string& folder,
+                      const std::set<std::string>& captions_seen,
+                      std::vector<catalog::FileChecksum>& files);
+  // Writes `folder`'s manifest of `files`; its text.
+  Result<std::string> WriteManifest(const std::string& folder,
+                                    const std::vector<catalog::FileChecksum>& files);
   // Moves the original and sidecar into `folder`; with
   // `original_may_be_gone`, a vanished original is no error.
   Status MoveInto(const catalog::Video& video, const std::string& folder,
