@@ -356,37 +356,17 @@ int ProbeCommand(const std::string& file, bool json) {
 // The caption sidecars beside a local video ("clip.en.srt" beside
 // "clip.mp4"), as `run` would find them in the store.
 static std::vector<pipeline::CaptionInput> CaptionsBesideLocalFile(const std::string& file) {
-  std::vector<pipeline::CaptionInput> out;
-  const std::filesystem::path path(file);
-  const std::string video_file = path.filename().string();
+  // The folder seen as a store: the same captions, limits and symbolic-link
+  // policy as `run` applies beside a video in uploads/.
   std::error_code ec;
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(
-           path.has_parent_path() ? path.parent_path() : std::filesystem::path("."), ec)) {
-    const std::string name = entry.path().filename().string();
-    if (entry.is_regular_file(ec) && pipeline::CaptionLabel(name, video_file)) {
-      names.push_back(name);
-    }
-  }
-  std::sort(names.begin(), names.end());
-  for (const auto& name : names) {
-    pipeline::CaptionInput in;
-    in.file_name = name;
-    in.label = *pipeline::CaptionLabel(name, video_file);
-    const std::string caption = (path.parent_path() / name).string();
-    if (out.size() >= pipeline::kMaxCaptionFiles) {
-      in.unread =
-          "more than " + std::to_string(pipeline::kMaxCaptionFiles) + " caption files; not read";
-    } else if (std::filesystem::file_size(caption, ec) > pipeline::kMaxCaptionBytes) {
-      in.unread = "over " + std::to_string(pipeline::kMaxCaptionBytes >> 20) + " MiB; not read";
-    } else if (auto bytes = ReadLocalFile(caption); bytes.ok()) {
-      in.bytes = std::move(bytes).value();
-    } else {
-      in.unread = bytes.status().message();
-    }
-    out.push_back(std::move(in));
-  }
-  return out;
+  const std::filesystem::path path = std::filesystem::absolute(file, ec);
+  if (ec) return {};
+  auto folder = storage::Open("file://" + path.parent_path().string());
+  if (!folder.ok()) return {};
+  auto captions = pipeline::CaptionsBeside(**folder, path.filename().string());
+  if (!captions.ok()) return {};
+  auto read = pipeline::ReadCaptionFiles(**folder, *captions);
+  return read.ok() ? std::move(read).value() : std::vector<pipeline::CaptionInput>{};
 }
 
 int QcCommand(const std::string& file, bool json, const std::optional<std::string>& preset,

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 #include "pipeline/naming.h"
 
@@ -11,30 +12,32 @@ namespace vidgate::pipeline {
 Result<std::vector<CaptionKey>> CaptionsBeside(storage::Store& store, std::string_view video_key) {
   const std::string video_file = FileName(video_key);
   const std::string folder = Folder(video_key);
-  VG_ASSIGN_OR_RETURN(auto listed, store.List(folder + Stem(video_file) + "."));
-  // Other videos whose names start like this one's ("talk.part2.mp4"
-  // beside "talk.mp4"): a caption named after one of them is theirs.
-  std::vector<std::string> longer_videos;
+  const std::string stem = Stem(video_file);
+  VG_ASSIGN_OR_RETURN(auto listed, store.List(folder + stem + "."));
+  // The videos whose names start like this one's ("talk.part2.mp4" beside
+  // "talk.mp4"), and this one (it may have moved on already). A name is
+  // judged as in uploads/, wherever the folder is (`vidgate qc` looks
+  // beside a local file).
+  std::map<std::string, std::string, std::less<>> videos = {{stem, video_file}};
   for (const auto& obj : listed) {
     const std::string_view file = std::string_view(obj.key).substr(folder.size());
     if (obj.refused.empty() && file.find('/') == std::string_view::npos &&
-        ParseKey(obj.key).kind == KeyKind::kVideo && std::string(file) != video_file) {
-      longer_videos.emplace_back(file);
+        ParseKey(std::string(kUploads) + std::string(file)).kind == KeyKind::kVideo) {
+      videos.try_emplace(Stem(file), std::string(file));
     }
   }
+  const VideoWithStem video_with_stem = [&](std::string_view s) -> std::optional<std::string> {
+    auto it = videos.find(s);
+    return it == videos.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
   std::vector<CaptionKey> out;
   for (const auto& obj : listed) {
     if (!obj.refused.empty()) continue;  // a symbolic link or the like: not taken
     const std::string_view file = std::string_view(obj.key).substr(folder.size());
-    auto label = CaptionLabel(file, video_file);
-    if (!label) continue;
-    if (std::any_of(longer_videos.begin(), longer_videos.end(), [&](const std::string& other) {
-          return Stem(other).size() > Stem(video_file).size() && CaptionLabel(file, other);
-        })) {
-      continue;
-    }
+    const std::optional<std::string> owner = CaptionOwner(file, video_with_stem);
+    if (!owner || Stem(*owner) != stem) continue;
     if (out.size() >= kMaxCaptionFiles) break;  // the rest stay where they are
-    out.push_back({obj.key, *label});
+    out.push_back({obj.key, *CaptionLabel(file, video_file)});
   }
   return out;
 }

@@ -239,12 +239,14 @@ Status Intake::NoticeOrphans(const std::vector<storage::ObjectInfo>& objects,
   for (const auto& obj : objects) add_video(obj.key);
   for (const auto& key : active) add_video(key);
   auto caption_claimed = [&](const std::string& key) {
-    const std::string folder = Folder(key), file = FileName(key);
-    for (size_t dot = file.find('.'); dot != std::string::npos; dot = file.find('.', dot + 1)) {
-      auto it = videos.find(folder + file.substr(0, dot));
-      if (it != videos.end() && CaptionLabel(file, it->second)) return true;
-    }
-    return false;
+    const std::string folder = Folder(key);
+    return CaptionOwner(FileName(key),
+                        [&](std::string_view stem) -> std::optional<std::string> {
+                          auto it = videos.find(folder + std::string(stem));
+                          return it == videos.end() ? std::nullopt
+                                                    : std::optional<std::string>(it->second);
+                        })
+        .has_value();
   };
   const double now = deps_.clock->Now();
   for (const auto& obj : objects) {

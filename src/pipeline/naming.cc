@@ -108,6 +108,16 @@ std::optional<std::string> CaptionLabel(std::string_view caption_file,
   return std::string(label);
 }
 
+std::optional<std::string> CaptionOwner(std::string_view caption_file,
+                                        const VideoWithStem& video_with_stem) {
+  for (size_t dot = caption_file.rfind('.'); dot != std::string_view::npos && dot > 0;
+       dot = caption_file.rfind('.', dot - 1)) {
+    std::optional<std::string> video = video_with_stem(caption_file.substr(0, dot));
+    if (video && CaptionLabel(caption_file, *video)) return video;
+  }
+  return std::nullopt;
+}
+
 std::string CaptionNameFor(std::string_view caption_file, std::string_view current_video,
                            std::string_view video_file) {
   return Stem(video_file) + std::string(caption_file.substr(Stem(current_video).size()));

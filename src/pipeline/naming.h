@@ -2,6 +2,7 @@
 // (ARCHITECTURE.md "Contract: storage layout").
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,6 +63,14 @@ std::vector<std::string> SidecarCandidates(std::string_view video_key);
 // `caption_file` is not a caption of `video_file`.
 inline constexpr size_t kMaxCaptionLabel = 32;
 std::optional<std::string> CaptionLabel(std::string_view caption_file, std::string_view video_file);
+
+// The video `caption_file` belongs to, of those `video_with_stem` finds in
+// its folder (the video file whose stem is that, if any): the one with the
+// longest stem it is a caption of ("talk.part2.en.srt" is talk.part2.mp4's
+// when that is there, else talk.mp4's); none when no video takes it.
+using VideoWithStem = std::function<std::optional<std::string>(std::string_view stem)>;
+std::optional<std::string> CaptionOwner(std::string_view caption_file,
+                                        const VideoWithStem& video_with_stem);
 
 // The caption's file name beside the video now called `video_file`, for one
 // called `caption_file` beside `current_video` ("clip.en.srt" beside

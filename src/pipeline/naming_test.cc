@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace vidgate::pipeline {
 namespace {
 
@@ -34,6 +36,25 @@ TEST(NamingTest, CaptionSidecarsAreTheirOwnKind) {
   EXPECT_FALSE(CaptionLabel("clip." + std::string(33, 'x') + ".srt", "clip.mp4"));
   EXPECT_EQ(CaptionNameFor("clip.en.srt", "clip.mp4", "clip-2.mp4"), "clip-2.en.srt");
   EXPECT_EQ(CaptionNameFor("clip-2.srt", "clip-2.mp4", "clip.mp4"), "clip.srt");
+}
+
+TEST(NamingTest, ACaptionBelongsToTheVideoWithTheLongestStemThatTakesIt) {
+  const std::map<std::string, std::string, std::less<>> videos = {
+      {"talk", "talk.mp4"}, {"talk.part2", "talk.part2.mov"}, {"a.b", "a.b.mkv"}};
+  const VideoWithStem beside = [&](std::string_view stem) -> std::optional<std::string> {
+    auto it = videos.find(stem);
+    return it == videos.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  EXPECT_EQ(CaptionOwner("talk.en.srt", beside), "talk.mp4");
+  EXPECT_EQ(CaptionOwner("talk.srt", beside), "talk.mp4");
+  EXPECT_EQ(CaptionOwner("talk.part2.en.srt", beside), "talk.part2.mov");
+  EXPECT_EQ(CaptionOwner("talk.part2.srt", beside), "talk.part2.mov");
+  EXPECT_EQ(CaptionOwner("talk.part3.en.srt", beside), "talk.mp4");  // label "part3.en"
+  EXPECT_EQ(CaptionOwner("a.b.fr.vtt", beside), "a.b.mkv");
+  for (const char* none :
+       {"other.en.srt", "talk.español.srt", ".en.srt", "talk", "talk.en.txt", "........"}) {
+    EXPECT_FALSE(CaptionOwner(none, beside)) << none;
+  }
 }
 
 TEST(NamingTest, InProgressUploadsAreIgnored) {

@@ -430,6 +430,36 @@ TEST_F(E2eTest, CaptionSidecarsAreFiledConvertedAndInTheHlsMaster) {
   EXPECT_TRUE(keys.contains("processed/clip/vidgate/captions/fr.vtt")) << shown["outputs"].dump();
 }
 
+// `vidgate qc FILE` reads the captions beside FILE as `run` would beside a
+// video in uploads/: a symbolic link is not followed, and a caption named
+// after a longer video name is that video's.
+TEST_F(E2eTest, QcCommandReadsTheCaptionsBesideTheFileAsRunWould) {
+  const std::string clip = Clip();
+  ASSERT_FALSE(clip.empty());
+  const std::string dir = root() + "/qc-captions";
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(clip, dir + "/talk.mp4");
+  std::filesystem::copy_file(clip, dir + "/talk.part2.mp4");
+  WriteFile(dir + "/talk.en.srt", "1\n00:00:00,200 --> 00:00:01,000\nHello\n");
+  WriteFile(dir + "/talk.part2.de.srt", "1\n00:00:00,200 --> 00:00:01,000\nHallo\n");
+  WriteFile(dir + "/elsewhere.vtt", "WEBVTT\n\n00:00.300 --> 00:01.400\nBonjour\n");
+  std::filesystem::create_symlink(dir + "/elsewhere.vtt", dir + "/talk.fr.vtt");
+  RunResult qc = Run({"qc", dir + "/talk.mp4", "--json"});
+  EXPECT_EQ(qc.exit_code, 0) << qc.err;
+  json report = json::parse(qc.out, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << qc.out;
+  ASSERT_EQ(report["captions"].size(), 1u) << report["captions"].dump();
+  EXPECT_EQ(report["captions"][0].value("label", ""), "en");
+  EXPECT_EQ(report["captions"][0].value("cues", 0), 1);
+  // Run from inside the folder with a bare name, the same.
+  RunResult bare = Run({"qc", "talk.part2.mp4", "--json"}, Seconds(60), dir);
+  EXPECT_EQ(bare.exit_code, 0) << bare.err;
+  report = json::parse(bare.out, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << bare.out;
+  ASSERT_EQ(report["captions"].size(), 1u) << report["captions"].dump();
+  EXPECT_EQ(report["captions"][0].value("label", ""), "de");
+}
+
 // `vidgate submit --caption` puts captions beside the video, before it;
 // one not named after the video is refused with nothing written.
 TEST_F(E2eTest, SubmitTakesCaptionsNamedAfterTheVideo) {
