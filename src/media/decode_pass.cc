@@ -336,6 +336,7 @@ class DecodeEngine {
       dec.last_time = time;
       dec.next_time = time + frame_duration;
       for (FrameSink* sink : sinks_) {
+        if (!sink->TakesExtraAudio(dec.stream->index)) continue;
         VG_RETURN_IF_ERROR(sink->OnExtraAudioFrame(dec.stream->index, frame, time));
       }
       return Status();
@@ -358,6 +359,7 @@ class DecodeEngine {
     double& end = video ? stats_.video_end : stats_.audio_end;
     if (std::isfinite(dec.next_time)) end = std::max(end, dec.next_time);
     for (FrameSink* sink : sinks_) {
+      if (!(video ? sink->TakesVideo() : sink->TakesAudio())) continue;
       VG_RETURN_IF_ERROR(video ? sink->OnVideoFrame(frame, time) : sink->OnAudioFrame(frame, time));
     }
     return Status();

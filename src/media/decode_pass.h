@@ -83,6 +83,17 @@ class FrameSink {
     (void)cue;
     return Status();
   }
+  // What the sink takes: the pass (and a ThreadedSink lane) hands it
+  // nothing else, so a lane that only wants one further sound track is not
+  // woken for every picture. Sinks that override OnSubtitle or
+  // OnExtraAudioFrame say so here.
+  virtual bool TakesVideo() const { return true; }
+  virtual bool TakesAudio() const { return true; }
+  virtual bool TakesExtraAudio(int stream_index) const {
+    (void)stream_index;
+    return false;
+  }
+  virtual bool TakesSubtitles() const { return false; }
   // Called once after the last frame of a successful pass (not after an
   // error). A non-ok Status is returned by DecodePass; the remaining sinks'
   // Finish() are not called.

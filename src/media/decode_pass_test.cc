@@ -92,6 +92,27 @@ TEST(MediaDecodePassTest, CountsEveryFrameAndFinishesOnce) {
   }
 }
 
+// A sink is handed only the kinds of frame it takes; Finish() either way.
+TEST(MediaDecodePassTest, ASinkIsHandedOnlyWhatItTakes) {
+  class PicturesOnly : public CountingSink {
+    bool TakesAudio() const override { return false; }
+  };
+  class SoundOnly : public CountingSink {
+    bool TakesVideo() const override { return false; }
+  };
+  const std::string path = MakeClip("takes.mp4");
+  PicturesOnly pictures;
+  SoundOnly sound;
+  Result<DecodeStats> stats = DecodePass(path, {&pictures, &sound}, DecodeOptions{});
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(pictures.video_frames, 50);
+  EXPECT_EQ(pictures.audio_frames, 0);
+  EXPECT_EQ(sound.video_frames, 0);
+  EXPECT_EQ(sound.audio_frames, stats->audio_frames);
+  EXPECT_GT(sound.audio_frames, 0);
+  EXPECT_EQ(pictures.finish_calls + sound.finish_calls, 2);
+}
+
 TEST(MediaDecodePassTest, SingleThreadedDecodeMatches) {
   const std::string path = MakeClip();
   CountingSink sink;

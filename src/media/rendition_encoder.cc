@@ -939,6 +939,10 @@ Status RenditionEncoder::OnAudioFrame(const AVFrame& frame, double time_seconds)
   return s_->audio->Take(frame, time_seconds);
 }
 
+bool RenditionEncoder::TakesVideo() const { return s_->venc != nullptr; }
+
+bool RenditionEncoder::TakesAudio() const { return s_->audio != nullptr; }
+
 Status RenditionEncoder::Finish() {
   if (s_->finished) return Status();
   s_->finished = true;

@@ -109,6 +109,9 @@ class RenditionEncoder final : public FrameSink {
 
   Status OnVideoFrame(const AVFrame& frame, double time_seconds) override;
   Status OnAudioFrame(const AVFrame& frame, double time_seconds) override;
+  // Only the streams it encodes (a sound-only rendition takes no picture).
+  bool TakesVideo() const override;
+  bool TakesAudio() const override;
   // Drains the encoders and writes the trailers (the moov moves to the front).
   Status Finish() override;
 

@@ -88,7 +88,9 @@ Status TextSubtitles::Decode(const AVPacket& packet, const std::vector<FrameSink
     cue.text += text;
   }
   if (cue.text.empty()) return Status();
-  for (FrameSink* sink : sinks) VG_RETURN_IF_ERROR(sink->OnSubtitle(cue));
+  for (FrameSink* sink : sinks) {
+    if (sink->TakesSubtitles()) VG_RETURN_IF_ERROR(sink->OnSubtitle(cue));
+  }
   return Status();
 }
 

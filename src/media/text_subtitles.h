@@ -57,6 +57,9 @@ class SubtitleCollector final : public FrameSink {
  public:
   Status OnSubtitle(const SubtitleCue& cue) override;
   Status Finish() override;
+  bool TakesVideo() const override { return false; }
+  bool TakesAudio() const override { return false; }
+  bool TakesSubtitles() const override { return true; }
   // Stream index -> its cues.
   const std::map<int, std::vector<Cue>>& cues() const { return cues_; }
 

@@ -1,9 +1,23 @@
 #include "media/threaded_sink.h"
 
+#include <algorithm>
+
 namespace vidgate::media {
 
 ThreadedSink::ThreadedSink(std::vector<FrameSink*> sinks, size_t depth)
-    : sinks_(std::move(sinks)), depth_(std::max<size_t>(1, depth)), thread_([this] { Run(); }) {}
+    : sinks_(std::move(sinks)), depth_(std::max<size_t>(1, depth)) {
+  for (const FrameSink* sink : sinks_) {
+    takes_video_ = takes_video_ || sink->TakesVideo();
+    takes_audio_ = takes_audio_ || sink->TakesAudio();
+    takes_subtitles_ = takes_subtitles_ || sink->TakesSubtitles();
+  }
+  thread_ = std::thread([this] { Run(); });
+}
+
+bool ThreadedSink::TakesExtraAudio(int stream_index) const {
+  return std::any_of(sinks_.begin(), sinks_.end(),
+                     [&](const FrameSink* sink) { return sink->TakesExtraAudio(stream_index); });
+}
 
 ThreadedSink::~ThreadedSink() {
   {
@@ -88,12 +102,14 @@ void ThreadedSink::Run() {
     if (!failed) {
       for (FrameSink* sink : sinks_) {
         if (item.cue) {
-          s = sink->OnSubtitle(*item.cue);
+          if (sink->TakesSubtitles()) s = sink->OnSubtitle(*item.cue);
         } else if (!item.frame) {
           s = sink->Finish();
         } else if (item.extra_stream >= 0) {
-          s = sink->OnExtraAudioFrame(item.extra_stream, *item.frame, item.time);
-        } else {
+          if (sink->TakesExtraAudio(item.extra_stream)) {
+            s = sink->OnExtraAudioFrame(item.extra_stream, *item.frame, item.time);
+          }
+        } else if (item.video ? sink->TakesVideo() : sink->TakesAudio()) {
           s = item.video ? sink->OnVideoFrame(*item.frame, item.time)
                          : sink->OnAudioFrame(*item.frame, item.time);
         }

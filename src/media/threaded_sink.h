@@ -35,6 +35,11 @@ class ThreadedSink final : public FrameSink {
   Status OnAudioFrame(const AVFrame& frame, double time_seconds) override;
   Status OnSubtitle(const SubtitleCue& cue) override;
   Status OnExtraAudioFrame(int stream_index, const AVFrame& frame, double time_seconds) override;
+  // What any of its sinks takes; the rest is never queued.
+  bool TakesVideo() const override { return takes_video_; }
+  bool TakesAudio() const override { return takes_audio_; }
+  bool TakesExtraAudio(int stream_index) const override;
+  bool TakesSubtitles() const override { return takes_subtitles_; }
   // Waits for the queue to drain, calls each sink's Finish() on the thread,
   // and returns the first error of any sink.
   Status Finish() override;
@@ -52,6 +57,7 @@ class ThreadedSink final : public FrameSink {
   void Run();
 
   std::vector<FrameSink*> sinks_;
+  bool takes_video_ = false, takes_audio_ = false, takes_subtitles_ = false;
   size_t depth_;
   std::mutex mu_;
   std::condition_variable changed_;

@@ -66,6 +66,57 @@ TEST(ThreadedSinkTest, DeliversEveryFrameInOrderOnItsOwnThreadThenFinishesOnce) 
   }
 }
 
+// A sink that takes only some of what a pass delivers.
+class ChoosySink : public RecordingSink {
+ public:
+  Status OnExtraAudioFrame(int stream, const AVFrame& frame, double t) override {
+    return Record(static_cast<char>('0' + stream), frame, t);
+  }
+  Status OnSubtitle(const SubtitleCue& cue) override {
+    calls += 's';
+    times.push_back(cue.start);
+    return Status();
+  }
+  bool TakesVideo() const override { return video; }
+  bool TakesAudio() const override { return audio; }
+  bool TakesExtraAudio(int stream) const override { return stream == extra; }
+  bool TakesSubtitles() const override { return subtitles; }
+  bool video = false, audio = false, subtitles = false;
+  int extra = -1;
+};
+
+TEST(ThreadedSinkTest, EachSinkIsHandedOnlyWhatItTakesAndTheLaneSaysWhatAnyTakes) {
+  ChoosySink pictures, track3, cues;
+  pictures.video = true;
+  track3.extra = 3;
+  cues.subtitles = true;
+  {
+    ThreadedSink lane({&track3});
+    EXPECT_FALSE(lane.TakesVideo());
+    EXPECT_FALSE(lane.TakesAudio());
+    EXPECT_TRUE(lane.TakesExtraAudio(3));
+    EXPECT_FALSE(lane.TakesExtraAudio(4));
+    EXPECT_FALSE(lane.TakesSubtitles());
+  }
+  ThreadedSink lane({&pictures, &track3, &cues});
+  EXPECT_TRUE(lane.TakesVideo());
+  EXPECT_FALSE(lane.TakesAudio());
+  EXPECT_TRUE(lane.TakesExtraAudio(3));
+  EXPECT_FALSE(lane.TakesExtraAudio(4));
+  EXPECT_TRUE(lane.TakesSubtitles());
+  FramePtr f = Picture(16);
+  ASSERT_TRUE(lane.OnVideoFrame(*f, 0).ok());
+  ASSERT_TRUE(lane.OnAudioFrame(*f, 1).ok());
+  ASSERT_TRUE(lane.OnExtraAudioFrame(3, *f, 2).ok());
+  ASSERT_TRUE(lane.OnExtraAudioFrame(4, *f, 3).ok());
+  ASSERT_TRUE(lane.OnSubtitle(SubtitleCue{2, 4, 5, "hi"}).ok());
+  ASSERT_TRUE(lane.Finish().ok());
+  EXPECT_EQ(pictures.calls, "v");
+  EXPECT_EQ(track3.calls, "3");
+  EXPECT_EQ(cues.calls, "s");
+  for (ChoosySink* s : {&pictures, &track3, &cues}) EXPECT_EQ(s->finishes, 1);
+}
+
 TEST(ThreadedSinkTest, ASinkErrorReachesThePassAndSkipsFinish) {
   RecordingSink a, b;
   a.fail_at = 3;

@@ -47,6 +47,7 @@ class Thumbnailer final : public FrameSink {
   Thumbnailer& operator=(const Thumbnailer&) = delete;
 
   Status OnVideoFrame(const AVFrame& frame, double time_seconds) override;
+  bool TakesAudio() const override { return false; }
   // Writes the sprite sheet and its WebVTT index.
   Status Finish() override;
 

@@ -150,6 +150,9 @@ class SoundTrackSink final : public media::FrameSink {
     return stream_index == stream_ ? target_->OnAudioFrame(frame, time_seconds) : Status();
   }
   Status Finish() override { return target_->Finish(); }
+  bool TakesVideo() const override { return false; }
+  bool TakesAudio() const override { return false; }
+  bool TakesExtraAudio(int stream_index) const override { return stream_index == stream_; }
 
  private:
   const int stream_;
