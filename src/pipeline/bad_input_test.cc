@@ -751,7 +751,15 @@ TEST_F(BadInputTest, FurtherSoundTracksBecomeAlternateRenditions) {
   spec.max_height = 120;
   spec.audio_tracks = "all";
   spec.loudness_target = -20;
-  outputs.renditions = {spec};
+  // A smaller rendition with the same sound shares main's further tracks;
+  // one with a leaner sound gets its own.
+  media::RenditionSpec small = spec, lean = spec;
+  small.name = "small";
+  small.max_height = 96;
+  lean.name = "lean";
+  lean.max_height = 96;
+  lean.audio_bitrate = 64000;
+  outputs.renditions = {spec, small, lean};
   Outcome o = Process(path, {}, outputs);
   ASSERT_TRUE(o.result.ok()) << o.result.status().message();
   std::map<std::string, std::string> files;
@@ -761,9 +769,22 @@ TEST_F(BadInputTest, FurtherSoundTracksBecomeAlternateRenditions) {
   // A second English track: a name of its own in the group (the
   // rendition's own sound is "en").
   ASSERT_TRUE(files.contains("renditions/main-audio-en-2.mp4"));
+  EXPECT_TRUE(files.contains("renditions/lean-audio-fr.mp4"));
+  for (const auto& [key, local] : files) EXPECT_FALSE(key.starts_with("renditions/small-")) << key;
   const std::string master = ReadBytes(files["hls/master.m3u8"]);
   EXPECT_NE(master.find("NAME=\"en\",LANGUAGE=\"en\",DEFAULT=YES"), std::string::npos) << master;
   EXPECT_NE(master.find("NAME=\"en-2\",LANGUAGE=\"en\",DEFAULT=NO"), std::string::npos) << master;
+  // One group per sound: main and small in audio-main, lean in its own.
+  auto count = [&](const std::string& needle) {
+    int n = 0;
+    for (size_t at = master.find(needle); at != std::string::npos; at = master.find(needle, at + 1))
+      ++n;
+    return n;
+  };
+  EXPECT_EQ(count("GROUP-ID=\"audio-main\""), 3) << master;  // en, fr, en-2
+  EXPECT_EQ(count("GROUP-ID=\"audio-lean\""), 3) << master;
+  EXPECT_EQ(count("AUDIO=\"audio-main\""), 2) << master;
+  EXPECT_EQ(count("AUDIO=\"audio-lean\""), 1) << master;
   int exit_code = 0;
   const std::string streams = media::testing::RunCommand(
       "ffprobe -v error -show_entries stream=codec_type:stream_tags=language -of csv=p=0 '" +
@@ -778,14 +799,14 @@ TEST_F(BadInputTest, FurtherSoundTracksBecomeAlternateRenditions) {
   EXPECT_EQ(only, "audio\n");
   // Each track normalised on its own to the target.
   const nlohmann::json& renditions = o.result->qc["renditions"];
-  ASSERT_EQ(renditions.size(), 3u) << renditions.dump();
+  ASSERT_EQ(renditions.size(), 7u) << renditions.dump();
   EXPECT_EQ(renditions[1]["sound_track"].value("language", ""), "fr");
   EXPECT_EQ(renditions[1]["sound_track"].value("alternate_of", ""), "main");
   for (const auto& r : renditions) {
     EXPECT_NEAR(r["loudness"]["after"].value("integrated_lufs", 0.0), -20, 0.6) << r.dump();
   }
   EXPECT_EQ(o.result->qc["tracks"][2].value("use", ""),
-            "a further sound track: renditions/main-audio-fr.mp4");
+            "a further sound track: renditions/main-audio-fr.mp4, renditions/lean-audio-fr.mp4");
   for (const auto& c : o.result->qc["checks"]) {
     if (c.value("id", "") == "tracks") {
       EXPECT_EQ(c.value("status", ""), "pass") << c.dump();

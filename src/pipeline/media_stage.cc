@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "common/util.h"
 #include "media/av.h"
@@ -277,6 +278,10 @@ class QcStage final : public MediaStage {
     options.extra_audio_streams = further;
     std::set<std::string> taken_names;
     for (const auto& spec : outputs_.renditions) taken_names.insert(spec.name);
+    // Renditions whose sound is made alike share one set of further tracks
+    // (a ladder encodes each once): rendition -> the one that made them.
+    std::map<std::string, std::string> tracks_of;
+    std::map<std::tuple<std::string, int64_t, std::optional<double>, double>, std::string> made_for;
     for (const auto& spec :
          any_stream ? outputs_.renditions : std::vector<media::RenditionSpec>{}) {
       VG_ASSIGN_OR_RETURN(RenditionJob r,
@@ -284,6 +289,11 @@ class QcStage final : public MediaStage {
       extra.push_back(r.encoder.get());
       renditions.push_back(std::move(r));
       if (spec.audio_tracks != "all") continue;
+      const auto [made, first] = made_for.try_emplace(
+          {spec.audio_codec, spec.audio_bitrate, spec.loudness_target, spec.true_peak_limit},
+          spec.name);
+      tracks_of[spec.name] = made->second;
+      if (!first) continue;
       // The rendition's own sound is named in the group too.
       std::set<std::string> labels = {MainSoundLabel(probe)};
       for (const int stream : further) {
@@ -441,8 +451,11 @@ class QcStage final : public MediaStage {
     const std::string main_language =
         sound && sound->language ? ShortLanguageTag(*sound->language) : "und";
     const std::string main_label = MainSoundLabel(probe);
+    std::set<std::string> groups_with_default;
     for (auto& v : variants) {
-      const std::string group = "audio-" + v.uri.substr(0, v.uri.find('/'));
+      const auto shares = tracks_of.find(v.uri.substr(0, v.uri.find('/')));
+      if (shares == tracks_of.end()) continue;
+      const std::string group = "audio-" + shares->second;
       if (std::none_of(alternates.begin(), alternates.end(),
                        [&](const media::HlsAudio& a) { return a.group == group; })) {
         continue;
@@ -450,8 +463,11 @@ class QcStage final : public MediaStage {
       v.audio_group = group;
       v.peak_bit_rate += group_rates[group].first;
       v.average_bit_rate += group_rates[group].second;
-      alternates.insert(alternates.begin(),
-                        media::HlsAudio{group, main_label, main_language, "", true});
+      // The default has no URI: each variant's own sound, made alike.
+      if (groups_with_default.insert(group).second) {
+        alternates.insert(alternates.begin(),
+                          media::HlsAudio{group, main_label, main_language, "", true});
+      }
     }
     for (const auto& c : written_captions) {
       auto probed = media::Probe(c.local);
