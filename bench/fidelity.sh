@@ -11,6 +11,11 @@
 #                  against no target
 #   quality        the default (PSNR and SSIM of every picture, the
 #                  rendition decoded again) against quality_figures = false
+#   sound tracks   a 1080p/720p/480p ladder with audio_tracks = "all" on a
+#                  copy with 4 sound tracks (the 3 further ones encoded
+#                  once, shared by the ladder) against audio_tracks = "one";
+#                  and ffmpeg encoding the same ladder plus each further
+#                  track once, against the ladder alone, as the reference
 # Usage: bench/fidelity.sh [SECONDS] [RUNS]
 # Needs build/vidgate (make build), ffmpeg.
 set -euo pipefail
@@ -33,6 +38,11 @@ ffmpeg -v error -f lavfi -i "$pattern" -f lavfi -i "$tone" \
 ffmpeg -v error -f lavfi -i "$pattern" -f lavfi -i "$tone" \
   -c:v libx265 -preset ultrafast -pix_fmt yuv420p -colorspace bt709 -color_primaries bt709 \
   -color_trc bt709 -x265-params log-level=error -c:a aac -shortest "$work/sdr-hevc.mp4"
+ffmpeg -v error -f lavfi -i "$pattern" -f lavfi -i "$tone" -f lavfi -i "sine=frequency=550:duration=$seconds" \
+  -f lavfi -i "sine=frequency=660:duration=$seconds" -f lavfi -i "sine=frequency=770:duration=$seconds" \
+  -map 0:v -map 1:a -map 2:a -map 3:a -map 4:a -c:v libx264 -preset veryfast -pix_fmt yuv420p \
+  -c:a aac -metadata:s:a:0 language=eng -metadata:s:a:1 language=fre -metadata:s:a:2 language=ger \
+  -metadata:s:a:3 language=spa -shortest "$work/four-tracks.mp4"
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 # One `run --until-idle` of the clip $1 with extra TOML $2; prints the
@@ -75,6 +85,41 @@ compare "loudness" "$work/sdr-h264.mp4" $'[[output.rendition]]\nname = "main"\nl
   "$work/sdr-h264.mp4" ""
 compare "quality" "$work/sdr-h264.mp4" "" "$work/sdr-h264.mp4" \
   $'[[output.rendition]]\nname = "main"\nquality_figures = false'
+
+ladder() {
+  local r=""
+  for h in 1080 720 480; do
+    r+=$'[[output.rendition]]\n'"name = \"${h}p\""$'\n'"height = $h"$'\n'"audio_tracks = \"$1\""$'\n'
+    r+=$'quality_figures = false\n'
+  done
+  printf '%s' "$r"
+}
+compare "sound tracks" "$work/four-tracks.mp4" "$(ladder all)" "$work/four-tracks.mp4" "$(ladder one)"
+
+# The reference for the sound tracks: ffmpeg encoding the same ladder from
+# one decode, with and without each further track encoded once beside it.
+ff_ladder() {
+  local extra=()
+  if [ "$1" = all ]; then
+    for t in 2 3 4; do extra+=(-map "0:a:$((t - 1))" -c:a aac -b:a 128k "$work/ff-track$t.mp4"); done
+  fi
+  /usr/bin/time -f "%e" -o "$work/t" ffmpeg -v error -y -threads 0 -i "$work/four-tracks.mp4" \
+    -filter_complex "[0:v]split=3[a][b][c];[b]scale=-2:720[b2];[c]scale=-2:480[c2]" \
+    -map "[a]" -map 0:a:0 -c:v libx264 -preset veryfast -crf 23 -c:a aac -b:a 128k "$work/o1080.mp4" \
+    -map "[b2]" -map 0:a:0 -c:v libx264 -preset veryfast -crf 23 -c:a aac -b:a 128k "$work/o720.mp4" \
+    -map "[c2]" -map 0:a:0 -c:v libx264 -preset veryfast -crf 23 -c:a aac -b:a 128k "$work/o480.mp4" \
+    "${extra[@]}"
+  cat "$work/t"
+}
+: > "$work/ff-all"
+: > "$work/ff-one"
+for i in $(seq 1 "$runs"); do
+  ff_ladder all >> "$work/ff-all"
+  ff_ladder one >> "$work/ff-one"
+done
+paste "$work/ff-all" "$work/ff-one" | awk '{ printf "%.4f\n", $1 / $2 }' | median |
+  awk -v w="$(median < "$work/ff-all")" -v wo="$(median < "$work/ff-one")" \
+    '{ printf "ffmpeg sound tracks: with %s s, without %s s: %.3fx\n", w, wo, $1 }'
 
 # The reference: ffmpeg tone-mapping the same HDR10 clip into the same
 # H.264 rendition (CRF 23, veryfast), against ffmpeg transcoding the SDR

@@ -360,13 +360,23 @@ static std::vector<pipeline::CaptionInput> CaptionsBesideLocalFile(const std::st
   // policy as `run` applies beside a video in uploads/.
   std::error_code ec;
   const std::filesystem::path path = std::filesystem::absolute(file, ec);
-  if (ec) return {};
-  auto folder = storage::Open("file://" + path.parent_path().string());
-  if (!folder.ok()) return {};
-  auto captions = pipeline::CaptionsBeside(**folder, path.filename().string());
-  if (!captions.ok()) return {};
-  auto read = pipeline::ReadCaptionFiles(**folder, *captions);
-  return read.ok() ? std::move(read).value() : std::vector<pipeline::CaptionInput>{};
+  Result<std::vector<pipeline::CaptionInput>> read = std::vector<pipeline::CaptionInput>{};
+  if (ec) {
+    read = Status(Code::kInvalidArgument, ec.message());
+  } else if (auto folder = storage::Open("file://" + path.parent_path().string()); !folder.ok()) {
+    read = folder.status();
+  } else if (auto captions =
+                 pipeline::CaptionsBeside(**folder, BytesToKey(path.filename().string()));
+             !captions.ok()) {
+    read = captions.status();
+  } else {
+    read = pipeline::ReadCaptionFiles(**folder, *captions);
+  }
+  if (read.ok()) return std::move(read).value();
+  // The report is still made, without them; say why.
+  std::cerr << "vidgate qc: the captions beside " << Printable(file)
+            << " cannot be looked for: " << Printable(read.status().message()) << "\n";
+  return {};
 }
 
 int QcCommand(const std::string& file, bool json, const std::optional<std::string>& preset,

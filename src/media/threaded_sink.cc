@@ -15,8 +15,9 @@ ThreadedSink::ThreadedSink(std::vector<FrameSink*> sinks, size_t depth)
 }
 
 bool ThreadedSink::TakesExtraAudio(int stream_index) const {
-  return std::any_of(sinks_.begin(), sinks_.end(),
-                     [&](const FrameSink* sink) { return sink->TakesExtraAudio(stream_index); });
+  return failed_ || std::any_of(sinks_.begin(), sinks_.end(), [&](const FrameSink* sink) {
+           return sink->TakesExtraAudio(stream_index);
+         });
 }
 
 ThreadedSink::~ThreadedSink() {
@@ -119,6 +120,7 @@ void ThreadedSink::Run() {
     std::lock_guard lock(mu_);
     if (!s.ok() && error_.ok()) {
       error_ = std::move(s);
+      failed_ = true;
       changed_.notify_all();
     }
     if (!item.frame && !item.cue) {

@@ -9,6 +9,7 @@
 // delivered the frames, from the one thread, as FrameSink promises.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -35,11 +36,12 @@ class ThreadedSink final : public FrameSink {
   Status OnAudioFrame(const AVFrame& frame, double time_seconds) override;
   Status OnSubtitle(const SubtitleCue& cue) override;
   Status OnExtraAudioFrame(int stream_index, const AVFrame& frame, double time_seconds) override;
-  // What any of its sinks takes; the rest is never queued.
-  bool TakesVideo() const override { return takes_video_; }
-  bool TakesAudio() const override { return takes_audio_; }
+  // What any of its sinks takes; the rest is never queued. Once a sink
+  // failed, everything, so the pass hears of it at its next frame.
+  bool TakesVideo() const override { return takes_video_ || failed_; }
+  bool TakesAudio() const override { return takes_audio_ || failed_; }
   bool TakesExtraAudio(int stream_index) const override;
-  bool TakesSubtitles() const override { return takes_subtitles_; }
+  bool TakesSubtitles() const override { return takes_subtitles_ || failed_; }
   // Waits for the queue to drain, calls each sink's Finish() on the thread,
   // and returns the first error of any sink.
   Status Finish() override;
@@ -62,8 +64,9 @@ class ThreadedSink final : public FrameSink {
   std::mutex mu_;
   std::condition_variable changed_;
   std::deque<Item> queue_;
-  Status error_;       // the first sink error; guarded by mu_
-  bool stop_ = false;  // destructor: drop what is queued
+  Status error_;                     // the first sink error; guarded by mu_
+  std::atomic<bool> failed_{false};  // error_ is set
+  bool stop_ = false;                // destructor: drop what is queued
   bool finishing_ = false;
   bool done_ = false;  // the thread ran the Finish()es and ended
   std::thread thread_;

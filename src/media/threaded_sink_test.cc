@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
 #include <thread>
 
@@ -115,6 +116,28 @@ TEST(ThreadedSinkTest, EachSinkIsHandedOnlyWhatItTakesAndTheLaneSaysWhatAnyTakes
   EXPECT_EQ(track3.calls, "3");
   EXPECT_EQ(cues.calls, "s");
   for (ChoosySink* s : {&pictures, &track3, &cues}) EXPECT_EQ(s->finishes, 1);
+}
+
+// Found by review: a lane that takes one further track kept its sink's
+// error until the pass ended (it was handed nothing else): once failed, it
+// takes everything, and the next frame of any kind brings the error back.
+TEST(ThreadedSinkTest, AFailedLaneTakesTheNextFrameOfAnyKindToReportIt) {
+  ChoosySink track3;
+  track3.extra = 3;
+  track3.fail_at = 0;
+  ThreadedSink lane({&track3});
+  ASSERT_FALSE(lane.TakesVideo());
+  FramePtr f = Picture(16);
+  ASSERT_TRUE(lane.OnExtraAudioFrame(3, *f, 0).ok());
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!lane.TakesVideo() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(lane.TakesVideo());
+  EXPECT_TRUE(lane.TakesAudio());
+  EXPECT_TRUE(lane.TakesSubtitles());
+  const Status s = lane.OnVideoFrame(*f, 1);
+  EXPECT_EQ(s.code(), Code::kInternal) << s.ToString();
 }
 
 TEST(ThreadedSinkTest, ASinkErrorReachesThePassAndSkipsFinish) {

@@ -802,6 +802,12 @@ TEST_F(BadInputTest, FurtherSoundTracksBecomeAlternateRenditions) {
   ASSERT_EQ(renditions.size(), 7u) << renditions.dump();
   EXPECT_EQ(renditions[1]["sound_track"].value("language", ""), "fr");
   EXPECT_EQ(renditions[1]["sound_track"].value("alternate_of", ""), "main");
+  // Which further tracks each video rendition goes with.
+  EXPECT_EQ(renditions[0].value("sound_tracks_of", ""), "main");
+  EXPECT_EQ(renditions[3].value("name", ""), "small");
+  EXPECT_EQ(renditions[3].value("sound_tracks_of", ""), "main");
+  EXPECT_EQ(renditions[4].value("sound_tracks_of", ""), "lean");
+  EXPECT_TRUE(renditions[1]["sound_tracks_of"].is_null());
   for (const auto& r : renditions) {
     EXPECT_NEAR(r["loudness"]["after"].value("integrated_lufs", 0.0), -20, 0.6) << r.dump();
   }

@@ -385,7 +385,14 @@ class QcStage final : public MediaStage {
                               {"dynamic_range", r.encoder->dynamic_range()},
                               {"quality", std::move(quality)},
                               {"loudness", r.encoder->LoudnessJson()},
-                              {"sound_track", nullptr}};
+                              {"sound_track", nullptr},
+                              {"sound_tracks_of", nullptr}};
+      // A rendition whose further tracks are made (or shared) as sound-only
+      // renditions names the rendition they are named after.
+      if (const auto shares = tracks_of.find(r.name);
+          r.alternate_of.empty() && !further.empty() && shares != tracks_of.end()) {
+        entry["sound_tracks_of"] = shares->second;
+      }
       if (!r.alternate_of.empty()) {
         entry["sound_track"] = {{"stream", r.source_stream},
                                 {"language", r.language},

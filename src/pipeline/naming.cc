@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 
 #include "media/captions.h"
 
@@ -108,12 +109,27 @@ std::optional<std::string> CaptionLabel(std::string_view caption_file,
   return std::string(label);
 }
 
+// Files that are taken as videos (vidgate lets the probe judge any name)
+// but are surely none, so they own no caption: the same subtitles in
+// another format ("talk.en.ass" beside "talk.en.srt"), text, pictures,
+// editors' backups.
+static bool SurelyNoVideo(std::string_view file) {
+  if (file.ends_with('~')) return true;
+  std::string ext(Extension(file));
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  static constexpr std::string_view kNotVideo[] = {
+      ".ass", ".ssa", ".sub", ".idx",  ".sbv", ".ttml", ".dfxp", ".scc",       ".smi", ".stl",
+      ".lrc", ".txt", ".md",  ".nfo",  ".xml", ".pdf",  ".doc",  ".docx",      ".jpg", ".jpeg",
+      ".png", ".gif", ".bak", ".orig", ".swp", ".tmp",  ".part", ".crdownload"};
+  return std::find(std::begin(kNotVideo), std::end(kNotVideo), ext) != std::end(kNotVideo);
+}
+
 std::optional<std::string> CaptionOwner(std::string_view caption_file,
                                         const VideoWithStem& video_with_stem) {
   for (size_t dot = caption_file.rfind('.'); dot != std::string_view::npos && dot > 0;
        dot = caption_file.rfind('.', dot - 1)) {
     std::optional<std::string> video = video_with_stem(caption_file.substr(0, dot));
-    if (video && CaptionLabel(caption_file, *video)) return video;
+    if (video && !SurelyNoVideo(*video) && CaptionLabel(caption_file, *video)) return video;
   }
   return std::nullopt;
 }

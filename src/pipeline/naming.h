@@ -67,7 +67,9 @@ std::optional<std::string> CaptionLabel(std::string_view caption_file, std::stri
 // The video `caption_file` belongs to, of those `video_with_stem` finds in
 // its folder (the video file whose stem is that, if any): the one with the
 // longest stem it is a caption of ("talk.part2.en.srt" is talk.part2.mp4's
-// when that is there, else talk.mp4's); none when no video takes it.
+// when that is there, else talk.mp4's); none when no video takes it. A file
+// that is surely no video (subtitles in another format such as
+// "talk.en.ass", text, pictures, backups) owns none.
 using VideoWithStem = std::function<std::optional<std::string>(std::string_view stem)>;
 std::optional<std::string> CaptionOwner(std::string_view caption_file,
                                         const VideoWithStem& video_with_stem);

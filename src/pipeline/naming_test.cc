@@ -51,6 +51,15 @@ TEST(NamingTest, ACaptionBelongsToTheVideoWithTheLongestStemThatTakesIt) {
   EXPECT_EQ(CaptionOwner("talk.part2.srt", beside), "talk.part2.mov");
   EXPECT_EQ(CaptionOwner("talk.part3.en.srt", beside), "talk.mp4");  // label "part3.en"
   EXPECT_EQ(CaptionOwner("a.b.fr.vtt", beside), "a.b.mkv");
+  // The same subtitles in a format vidgate does not read, or a backup,
+  // is no video that could take them.
+  const VideoWithStem with_others = [&](std::string_view stem) -> std::optional<std::string> {
+    if (stem == "talk.en") return std::string("talk.en.ASS");
+    if (stem == "talk.fr") return std::string("talk.fr.srt~");
+    return beside(stem);
+  };
+  EXPECT_EQ(CaptionOwner("talk.en.srt", with_others), "talk.mp4");
+  EXPECT_EQ(CaptionOwner("talk.fr.vtt", with_others), "talk.mp4");
   for (const char* none :
        {"other.en.srt", "talk.español.srt", ".en.srt", "talk", "talk.en.txt", "........"}) {
     EXPECT_FALSE(CaptionOwner(none, beside)) << none;

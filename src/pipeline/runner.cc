@@ -209,7 +209,7 @@ Status Runner::Run(const std::atomic<bool>& stop) {
           if (report->queued > 0) work_bell.Ring();
           if (report->events > 0) deps_.dispatcher->Wake();
         }
-        if (++scans == 1) log.info("intake: the first listing is done");
+        if (++scans == 1 && report.ok()) log.info("intake: the first listing is done");
         scan_bell.Ring();
         next_listing = std::chrono::steady_clock::now() +
                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(

@@ -680,12 +680,20 @@ bool Worker::ReconcileFiled(const Video& video, const std::string& folder,
                             std::vector<catalog::FileChecksum>& files) {
   const std::string video_file = FileName(video.source_key);
   auto listed = CaptionsBeside(*deps_.store, folder + "/" + video_file);
-  if (!listed.ok()) return false;  // the manifest as written: the best known
+  if (!listed.ok()) {
+    // The manifest as written: the best known.
+    deps_.log->warn("{}: its captions in {} cannot be listed to check the manifest ({})",
+                    video.name, folder, listed.status().message());
+    return false;
+  }
   std::set<std::string> present, recorded;
   for (const auto& c : *listed) present.insert(FileName(c.key));
+  // Gone only if the store says so: a listing stops at 32 captions, and
+  // may lag a move.
   const size_t before = files.size();
   std::erase_if(files, [&](const catalog::FileChecksum& f) {
-    return captions_seen.contains(f.path) && !present.contains(f.path);
+    return captions_seen.contains(f.path) && !present.contains(f.path) &&
+           deps_.store->Stat(folder + "/" + f.path).status().code() == Code::kNotFound;
   });
   bool changed = files.size() != before;
   for (const auto& f : files) recorded.insert(f.path);
