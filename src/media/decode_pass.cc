@@ -154,6 +154,7 @@ class DecodeEngine {
     if (video_.codec && stats_.video_frames == 0) {
       return InvalidArgument("no decodable video frame in " + Quote(path_));
     }
+    for (FrameSink* sink : sinks_) sink->BeginFinish();
     for (FrameSink* sink : sinks_) VG_RETURN_IF_ERROR(sink->Finish());
     return stats_;
   }

@@ -94,6 +94,11 @@ class FrameSink {
     return false;
   }
   virtual bool TakesSubtitles() const { return false; }
+  // Called on every sink once the last frame of a successful pass is
+  // delivered, before the first Finish(): a sink that finishes on a thread
+  // of its own (ThreadedSink) starts then, so that the sinks' finishing
+  // (encoders' flushes, loudness normalisation) overlaps.
+  virtual void BeginFinish() {}
   // Called once after the last frame of a successful pass (not after an
   // error). A non-ok Status is returned by DecodePass; the remaining sinks'
   // Finish() are not called.

@@ -3,13 +3,16 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "media/media_test_util.h"
+#include "media/threaded_sink.h"
 
 namespace vidgate::media {
 namespace {
@@ -111,6 +114,52 @@ TEST(MediaDecodePassTest, ASinkIsHandedOnlyWhatItTakes) {
   EXPECT_EQ(sound.audio_frames, stats->audio_frames);
   EXPECT_GT(sound.audio_frames, 0);
   EXPECT_EQ(pictures.finish_calls + sound.finish_calls, 2);
+}
+
+// The lanes finish side by side: each is told to begin before the first is
+// waited for. Here the first lane's Finish waits for the second's to have
+// begun, which, finished one after the other, would never happen.
+TEST(MediaDecodePassTest, ThreadedLanesFinishSideBySide) {
+  struct Rendezvous {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool second_began = false;
+  } meet;
+  class Waits : public FrameSink {
+   public:
+    explicit Waits(Rendezvous* r) : r_(r) {}
+    Status Finish() override {
+      std::unique_lock lock(r_->mu);
+      if (!r_->cv.wait_for(lock, std::chrono::seconds(20), [&] { return r_->second_began; })) {
+        return Internal("the second lane did not begin finishing meanwhile");
+      }
+      return Status();
+    }
+
+   private:
+    Rendezvous* r_;
+  };
+  class Tells : public FrameSink {
+   public:
+    explicit Tells(Rendezvous* r) : r_(r) {}
+    Status Finish() override {
+      {
+        std::lock_guard lock(r_->mu);
+        r_->second_began = true;
+      }
+      r_->cv.notify_all();
+      return Status();
+    }
+
+   private:
+    Rendezvous* r_;
+  };
+  Waits first(&meet);
+  Tells second(&meet);
+  ThreadedSink first_lane({&first}), second_lane({&second});
+  const std::string path = MakeClip("side-by-side.mp4");
+  Result<DecodeStats> stats = DecodePass(path, {&first_lane, &second_lane}, DecodeOptions{});
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
 }
 
 TEST(MediaDecodePassTest, SingleThreadedDecodeMatches) {

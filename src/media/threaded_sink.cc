@@ -69,13 +69,17 @@ Status ThreadedSink::Enqueue(Item item) {
   return Status();
 }
 
+void ThreadedSink::BeginFinish() {
+  std::lock_guard lock(mu_);
+  if (finishing_) return;
+  finishing_ = true;
+  queue_.push_back(Item{});  // the end marker
+  changed_.notify_all();
+}
+
 Status ThreadedSink::Finish() {
+  BeginFinish();
   std::unique_lock lock(mu_);
-  if (!finishing_) {
-    finishing_ = true;
-    queue_.push_back(Item{});  // the end marker
-    changed_.notify_all();
-  }
   changed_.wait(lock, [&] { return done_; });
   return error_;
 }

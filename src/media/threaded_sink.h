@@ -42,6 +42,9 @@ class ThreadedSink final : public FrameSink {
   bool TakesAudio() const override { return takes_audio_ || failed_; }
   bool TakesExtraAudio(int stream_index) const override;
   bool TakesSubtitles() const override { return takes_subtitles_ || failed_; }
+  // Queues the end: the thread calls each sink's Finish() once the frames
+  // before it are done, without the caller waiting.
+  void BeginFinish() override;
   // Waits for the queue to drain, calls each sink's Finish() on the thread,
   // and returns the first error of any sink.
   Status Finish() override;
