@@ -15,16 +15,31 @@ Result<std::vector<CaptionKey>> CaptionsBeside(storage::Store& store, std::strin
   const std::string stem = Stem(video_file);
   VG_ASSIGN_OR_RETURN(auto listed, store.List(folder + stem + "."));
   // The videos whose names start like this one's ("talk.part2.mp4" beside
-  // "talk.mp4"), and this one (it may have moved on already). A name is
-  // judged as in uploads/, wherever the folder is (`vidgate qc` looks
-  // beside a local file).
+  // "talk.mp4"), also those still arriving ("talk.part2.mp4.part"), and
+  // this one (it may have moved on already). A name is judged as in
+  // uploads/, wherever the folder is (`vidgate qc` looks beside a local
+  // file).
   std::map<std::string, std::string, std::less<>> videos = {{stem, video_file}};
-  for (const auto& obj : listed) {
+  auto add_video = [&](const storage::ObjectInfo& obj) {
     const std::string_view file = std::string_view(obj.key).substr(folder.size());
-    if (obj.refused.empty() && file.find('/') == std::string_view::npos &&
-        ParseKey(std::string(kUploads) + std::string(file)).kind == KeyKind::kVideo) {
-      videos.try_emplace(Stem(file), std::string(file));
+    if (!obj.refused.empty() || file.find('/') != std::string_view::npos) return;
+    std::string name(file);
+    if (ParseKey(std::string(kUploads) + name).kind != KeyKind::kVideo) {
+      auto arriving = ArrivingAs(file);
+      if (!arriving || ParseKey(std::string(kUploads) + *arriving).kind != KeyKind::kVideo) return;
+      name = *arriving;
     }
+    videos.try_emplace(Stem(name), name);
+  };
+  for (const auto& obj : listed) add_video(obj);
+  // rsync writes ".talk.part2.mp4.AbC123" first: looked for only when a
+  // caption's label could be part of a longer video name ("part2.en").
+  if (std::any_of(listed.begin(), listed.end(), [&](const storage::ObjectInfo& obj) {
+        auto label = CaptionLabel(std::string_view(obj.key).substr(folder.size()), video_file);
+        return label && label->find('.') != std::string::npos;
+      })) {
+    VG_ASSIGN_OR_RETURN(auto arriving, store.List(folder + "." + stem + "."));
+    for (const auto& obj : arriving) add_video(obj);
   }
   const VideoWithStem video_with_stem = [&](std::string_view s) -> std::optional<std::string> {
     auto it = videos.find(s);

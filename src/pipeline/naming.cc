@@ -124,6 +124,21 @@ static bool SurelyNoVideo(std::string_view file) {
   return std::find(std::begin(kNotVideo), std::end(kNotVideo), ext) != std::end(kNotVideo);
 }
 
+std::optional<std::string> ArrivingAs(std::string_view file) {
+  for (std::string_view suffix : {".part", ".tmp", ".crdownload"}) {
+    if (file.size() > suffix.size() && EndsWith(file, suffix)) {
+      return std::string(file.substr(0, file.size() - suffix.size()));
+    }
+  }
+  constexpr size_t kRsyncTail = 7;  // ".AbC123"
+  if (file.size() >= 2 + kRsyncTail && file[0] == '.' && file[file.size() - kRsyncTail] == '.' &&
+      std::all_of(file.end() - kRsyncTail + 1, file.end(),
+                  [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; })) {
+    return std::string(file.substr(1, file.size() - 1 - kRsyncTail));
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> CaptionOwner(std::string_view caption_file,
                                         const VideoWithStem& video_with_stem) {
   for (size_t dot = caption_file.rfind('.'); dot != std::string_view::npos && dot > 0;

@@ -71,6 +71,11 @@ std::optional<std::string> CaptionLabel(std::string_view caption_file, std::stri
 // that is surely no video (subtitles in another format such as
 // "talk.en.ass", text, pictures, backups) owns none.
 using VideoWithStem = std::function<std::optional<std::string>(std::string_view stem)>;
+
+// The name a file still arriving will have: "x.mp4" for "x.mp4.part",
+// "x.mp4.tmp", "x.mp4.crdownload", and rsync's ".x.mp4.AbC123" (a leading
+// dot, six letters or digits after the last); none for any other name.
+std::optional<std::string> ArrivingAs(std::string_view file);
 std::optional<std::string> CaptionOwner(std::string_view caption_file,
                                         const VideoWithStem& video_with_stem);
 

@@ -66,6 +66,18 @@ TEST(NamingTest, ACaptionBelongsToTheVideoWithTheLongestStemThatTakesIt) {
   }
 }
 
+TEST(NamingTest, AFileStillArrivingIsKnownByTheNameItWillHave) {
+  EXPECT_EQ(ArrivingAs("talk.part2.mp4.part"), "talk.part2.mp4");
+  EXPECT_EQ(ArrivingAs("talk.mp4.tmp"), "talk.mp4");
+  EXPECT_EQ(ArrivingAs("talk.mp4.crdownload"), "talk.mp4");
+  EXPECT_EQ(ArrivingAs(".talk.part2.mp4.Xy12Ab"), "talk.part2.mp4");
+  EXPECT_EQ(ArrivingAs(".a.Xy12Ab"), "a");
+  for (const char* not_arriving :
+       {"talk.mp4", ".part", ".talk.mp4", ".talk.mp4.ab-12c", "talk.mp4.Xy12Ab", "..Xy12Ab"}) {
+    EXPECT_FALSE(ArrivingAs(not_arriving)) << not_arriving;
+  }
+}
+
 TEST(NamingTest, InProgressUploadsAreIgnored) {
   for (const char* key :
        {"uploads/.hidden.mp4", "uploads/a/.partial/x.mp4", "uploads/x.mp4.part", "uploads/x.tmp",

@@ -270,6 +270,20 @@ TEST_F(PipelineTest, ACaptionNamedAfterALongerVideoNameIsThatVideos) {
   ASSERT_TRUE(theirs.ok());
   ASSERT_EQ(theirs->size(), 1u);
   EXPECT_EQ((*theirs)[0].label, "en");
+  // So it is while that video is still arriving: rsync's hidden name, or
+  // a browser's .part.
+  ASSERT_TRUE(store_->Delete("uploads/talk.part2.mp4").ok());
+  for (const char* arriving : {"uploads/.talk.part2.mp4.Xy12Ab", "uploads/talk.part2.mp4.part"}) {
+    SCOPED_TRACE(arriving);
+    ASSERT_TRUE(store_->Write(arriving, "half a video").ok());
+    auto still_mine = CaptionsBeside(*store_, "uploads/talk.mp4");
+    ASSERT_TRUE(still_mine.ok());
+    ASSERT_EQ(still_mine->size(), 1u);
+    EXPECT_EQ((*still_mine)[0].key, "uploads/talk.en.srt");
+    ASSERT_TRUE(store_->Delete(arriving).ok());
+  }
+  // Once it is neither there nor arriving, its caption is talk's.
+  EXPECT_EQ(CaptionsBeside(*store_, "uploads/talk.mp4")->size(), 2u);
   // At most 32 are taken; the rest stay where they are.
   for (int i = 0; i < 40; ++i) {
     ASSERT_TRUE(store_->Write("uploads/many.l" + std::to_string(100 + i) + ".srt", "z").ok());
