@@ -233,8 +233,14 @@ Status Intake::NoticeOrphans(const std::vector<storage::ObjectInfo>& objects,
   // The videos by folder and stem, for the captions named after them.
   std::map<std::string, std::string> videos;  // "uploads/a/clip" -> "clip.mp4"
   auto add_video = [&](const std::string& key) {
-    if (ParseKey(key).kind == KeyKind::kVideo)
+    if (ParseKey(key).kind == KeyKind::kVideo) {
       videos[Folder(key) + Stem(FileName(key))] = FileName(key);
+    } else if (auto arriving = ArrivingAs(FileName(key));
+               arriving && ParseKey(Folder(key) + *arriving).kind == KeyKind::kVideo) {
+      // A video still arriving (rsync's ".clip.mp4.AbC123"): its captions
+      // wait with it.
+      videos.try_emplace(Folder(key) + Stem(*arriving), *arriving);
+    }
   };
   for (const auto& obj : objects) add_video(obj.key);
   for (const auto& key : active) add_video(key);

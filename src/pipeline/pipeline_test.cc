@@ -458,6 +458,9 @@ TEST_F(PipelineTest, ACaptionOfNoVideoIsNoticedOnceAfterTheWait) {
   ASSERT_TRUE(store_->Write("uploads/clip.espa\xc3\xb1ol.srt", "x").ok());
   ASSERT_TRUE(store_->Write("uploads/nobody.en.vtt", "x").ok());
   ASSERT_TRUE(store_->Write("uploads/clip.en.srt", "x").ok());  // clip's: not an orphan
+  // Nor is the caption of a video still arriving (rsync's hidden name).
+  ASSERT_TRUE(store_->Write("uploads/slow.fr.srt", "x").ok());
+  ASSERT_TRUE(store_->Write("uploads/.slow.mp4.Xy12Ab", "half a video").ok());
   Upload("clip");
   Intake intake = MakeIntake();
   ASSERT_TRUE(intake.Scan().ok());
