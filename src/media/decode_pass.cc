@@ -155,7 +155,12 @@ class DecodeEngine {
       return InvalidArgument("no decodable video frame in " + Quote(path_));
     }
     for (FrameSink* sink : sinks_) sink->BeginFinish();
-    for (FrameSink* sink : sinks_) VG_RETURN_IF_ERROR(sink->Finish());
+    for (FrameSink* sink : sinks_) {
+      if (Status s = sink->Finish(); !s.ok()) {
+        for (FrameSink* other : sinks_) other->Abandon();
+        return s;
+      }
+    }
     return stats_;
   }
 

@@ -101,8 +101,12 @@ class FrameSink {
   virtual void BeginFinish() {}
   // Called once after the last frame of a successful pass (not after an
   // error). A non-ok Status is returned by DecodePass; the remaining sinks'
-  // Finish() are not called.
+  // Finish() are not called, and every sink is told Abandon().
   virtual Status Finish() { return Status(); }
+  // A sink's Finish() failed: one finishing meanwhile (on its own thread,
+  // since BeginFinish) cuts its work short, its result no longer wanted.
+  // Called from the pass's thread, maybe while Finish() runs on another.
+  virtual void Abandon() {}
 };
 
 struct DecodeStats {
@@ -139,7 +143,8 @@ inline constexpr size_t kMaxGaps = 100;
 struct DecodeOptions {
   // Polled between packets and frames and from libav's AVIOInterruptCB during
   // reads; returns true to stop the pass (shutdown). May be empty. It must not
-  // throw and must be cheap.
+  // throw and must be cheap, and it may be called from several threads at
+  // once (the renditions' loudness passes finish side by side).
   std::function<bool()> should_stop;
   // Wall-clock deadline in seconds since the Unix epoch; 0 means none.
   double deadline = 0;

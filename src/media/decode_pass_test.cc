@@ -162,6 +162,46 @@ TEST(MediaDecodePassTest, ThreadedLanesFinishSideBySide) {
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
 }
 
+// Found by review: once lanes finish side by side, a lane whose Finish
+// fails left the others finishing to the end (a loudness pass over the
+// whole sound) for a result nobody wanted: they are told to abandon it.
+TEST(MediaDecodePassTest, AFailedFinishTellsTheOtherLanesToAbandonTheirs) {
+  class FailsToFinish : public FrameSink {
+    Status Finish() override { return Unavailable("disk full"); }
+  };
+  class FinishesLong : public FrameSink {
+   public:
+    Status Finish() override {
+      std::unique_lock lock(mu_);
+      cut_short = cv_.wait_for(lock, std::chrono::seconds(20), [&] { return abandoned_; });
+      return cut_short ? Cancelled("abandoned") : Status();
+    }
+    void Abandon() override {
+      {
+        std::lock_guard lock(mu_);
+        abandoned_ = true;
+      }
+      cv_.notify_all();
+    }
+    bool cut_short = false;
+
+   private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool abandoned_ = false;
+  };
+  const std::string path = MakeClip("abandon.mp4");
+  FailsToFinish fails;
+  FinishesLong long_one;
+  {
+    ThreadedSink first({&fails}), second({&long_one});
+    Result<DecodeStats> stats = DecodePass(path, {&first, &second}, DecodeOptions{});
+    ASSERT_FALSE(stats.ok());
+    EXPECT_EQ(stats.status().message(), "disk full");
+  }  // the lanes' threads are joined here
+  EXPECT_TRUE(long_one.cut_short);
+}
+
 TEST(MediaDecodePassTest, SingleThreadedDecodeMatches) {
   const std::string path = MakeClip();
   CountingSink sink;

@@ -20,6 +20,7 @@ extern "C" {
 #include <fmt/format.h>
 
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -296,6 +297,7 @@ struct RenditionEncoder::State {
   double video_shift = 0;
   double frame_rate = 0;
   bool finished = false;
+  std::atomic<bool> abandoned{false};  // Abandon(): a loudness pass stops
 
   // Loudness normalisation (RenditionSpec::loudness_target): the pass
   // measures the rendition's sound (`measuring`) and muxes the video alone
@@ -719,6 +721,9 @@ struct RenditionEncoder::State {
     DecodeOptions options = source.options;
     options.video = false;
     options.extra_audio_streams.clear();
+    options.should_stop = [this, asked = source.options.should_stop] {
+      return abandoned.load() || (asked && asked());
+    };
     VG_RETURN_IF_ERROR(DecodePass(source.path, {&sound}, options).status());
     return audio->Flush(/*drain_encoder=*/false);
   }
@@ -938,6 +943,8 @@ Status RenditionEncoder::OnAudioFrame(const AVFrame& frame, double time_seconds)
   if (!s_->audio || s_->finished) return Status();
   return s_->audio->Take(frame, time_seconds);
 }
+
+void RenditionEncoder::Abandon() { s_->abandoned = true; }
 
 bool RenditionEncoder::TakesVideo() const { return s_->venc != nullptr; }
 

@@ -109,6 +109,8 @@ class RenditionEncoder final : public FrameSink {
 
   Status OnVideoFrame(const AVFrame& frame, double time_seconds) override;
   Status OnAudioFrame(const AVFrame& frame, double time_seconds) override;
+  // Stops a loudness pass running in Finish() (another lane failed).
+  void Abandon() override;
   // Only the streams it encodes (a sound-only rendition takes no picture).
   bool TakesVideo() const override;
   bool TakesAudio() const override;

@@ -77,6 +77,10 @@ void ThreadedSink::BeginFinish() {
   changed_.notify_all();
 }
 
+void ThreadedSink::Abandon() {
+  for (FrameSink* sink : sinks_) sink->Abandon();
+}
+
 Status ThreadedSink::Finish() {
   BeginFinish();
   std::unique_lock lock(mu_);

@@ -48,6 +48,8 @@ class ThreadedSink final : public FrameSink {
   // Waits for the queue to drain, calls each sink's Finish() on the thread,
   // and returns the first error of any sink.
   Status Finish() override;
+  // Tells each sink, from the caller's thread.
+  void Abandon() override;
 
  private:
   struct Item {

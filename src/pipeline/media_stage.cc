@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <set>
 #include <tuple>
 
@@ -154,6 +155,7 @@ class SoundTrackSink final : public media::FrameSink {
   bool TakesVideo() const override { return false; }
   bool TakesAudio() const override { return false; }
   bool TakesExtraAudio(int stream_index) const override { return stream_index == stream_; }
+  void Abandon() override { target_->Abandon(); }
 
  private:
   const int stream_;
@@ -251,7 +253,11 @@ class QcStage final : public MediaStage {
     media::DecodeOptions options;
     options.video_stream = probe.video_stream;
     options.audio_stream = probe.audio_stream;
+    // Asked from several threads at once: the lanes' loudness passes
+    // finish side by side.
+    std::mutex stop_mu;
     options.should_stop = [&]() {
+      std::lock_guard lock(stop_mu);
       if (!stop_reason.ok()) return true;
       stop_reason = should_stop();
       return !stop_reason.ok();
