@@ -29,14 +29,17 @@ Result<std::vector<CaptionKey>> CaptionsBeside(storage::Store& store, std::strin
       if (!arriving || ParseKey(std::string(kUploads) + *arriving).kind != KeyKind::kVideo) return;
       name = *arriving;
     }
-    videos.try_emplace(Stem(name), name);
+    // A name that is surely no video ("talk.part2.jpg") takes no stem.
+    if (!SurelyNoVideo(name)) videos.try_emplace(Stem(name), name);
   };
   for (const auto& obj : listed) add_video(obj);
-  // rsync writes ".talk.part2.mp4.AbC123" first: looked for only when a
-  // caption's label could be part of a longer video name ("part2.en").
-  if (std::any_of(listed.begin(), listed.end(), [&](const storage::ObjectInfo& obj) {
+  // rsync writes ".talk.part2.mp4.AbC123" first: looked for where uploads
+  // arrive, when a caption there could be a longer video name's (any
+  // label but "und": "talk.part2.srt", "talk.en.srt" beside ".talk.en.mp4.AbC123").
+  const bool arrivals = folder.starts_with(kUploads) || folder.starts_with(kFailed);
+  if (arrivals && std::any_of(listed.begin(), listed.end(), [&](const storage::ObjectInfo& obj) {
         auto label = CaptionLabel(std::string_view(obj.key).substr(folder.size()), video_file);
-        return label && label->find('.') != std::string::npos;
+        return label && *label != "und";
       })) {
     VG_ASSIGN_OR_RETURN(auto arriving, store.List(folder + "." + stem + "."));
     for (const auto& obj : arriving) add_video(obj);

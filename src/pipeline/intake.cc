@@ -232,18 +232,26 @@ Status Intake::NoticeOrphans(const std::vector<storage::ObjectInfo>& objects,
   }
   // The videos by folder and stem, for the captions named after them.
   std::map<std::string, std::string> videos;  // "uploads/a/clip" -> "clip.mp4"
-  auto add_video = [&](const std::string& key) {
-    if (ParseKey(key).kind == KeyKind::kVideo) {
-      videos[Folder(key) + Stem(FileName(key))] = FileName(key);
-    } else if (auto arriving = ArrivingAs(FileName(key));
-               arriving && ParseKey(Folder(key) + *arriving).kind == KeyKind::kVideo) {
-      // A video still arriving (rsync's ".clip.mp4.AbC123"): its captions
-      // wait with it.
-      videos.try_emplace(Folder(key) + Stem(*arriving), *arriving);
+  const double now = deps_.clock->Now();
+  // `mtime` < 0: known to be there (an active video).
+  auto add_video = [&](const std::string& key, double mtime) {
+    std::string file = FileName(key);
+    if (ParseKey(key).kind != KeyKind::kVideo) {
+      // A video still arriving (rsync's ".clip.mp4.AbC123") keeps its
+      // captions while it grows; one unchanged for wait_seconds (an upload
+      // that died) no longer does, and they are noticed.
+      auto arriving = ArrivingAs(file);
+      if (!arriving || ParseKey(Folder(key) + *arriving).kind != KeyKind::kVideo ||
+          now - mtime >= options_.wait_seconds) {
+        return;
+      }
+      file = *arriving;
     }
+    // A name that is surely no video ("talk.part2.jpg") takes no stem.
+    if (!SurelyNoVideo(file)) videos.try_emplace(Folder(key) + Stem(file), file);
   };
-  for (const auto& obj : objects) add_video(obj.key);
-  for (const auto& key : active) add_video(key);
+  for (const auto& obj : objects) add_video(obj.key, obj.mtime);
+  for (const auto& key : active) add_video(key, -1);
   auto caption_claimed = [&](const std::string& key) {
     const std::string folder = Folder(key);
     return CaptionOwner(FileName(key),
@@ -254,7 +262,6 @@ Status Intake::NoticeOrphans(const std::vector<storage::ObjectInfo>& objects,
                         })
         .has_value();
   };
-  const double now = deps_.clock->Now();
   for (const auto& obj : objects) {
     ParsedKey parsed = ParseKey(obj.key);
     const bool orphan_sidecar = parsed.kind == KeyKind::kSidecar && !claimed.contains(obj.key);

@@ -113,7 +113,7 @@ std::optional<std::string> CaptionLabel(std::string_view caption_file,
 // but are surely none, so they own no caption: the same subtitles in
 // another format ("talk.en.ass" beside "talk.en.srt"), text, pictures,
 // editors' backups.
-static bool SurelyNoVideo(std::string_view file) {
+bool SurelyNoVideo(std::string_view file) {
   if (file.ends_with('~')) return true;
   std::string ext(Extension(file));
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -72,6 +72,11 @@ std::optional<std::string> CaptionLabel(std::string_view caption_file, std::stri
 // "talk.en.ass", text, pictures, backups) owns none.
 using VideoWithStem = std::function<std::optional<std::string>(std::string_view stem)>;
 
+// Whether `file`, though vidgate would take it as a video (the probe
+// judges any name), is surely none: subtitles in a format vidgate does not
+// read ("talk.en.ass"), text, pictures, editors' backups ("x~", ".bak").
+bool SurelyNoVideo(std::string_view file);
+
 // The name a file still arriving will have: "x.mp4" for "x.mp4.part",
 // "x.mp4.tmp", "x.mp4.crdownload", and rsync's ".x.mp4.AbC123" (a leading
 // dot, six letters or digits after the last); none for any other name.

@@ -291,6 +291,27 @@ TEST_F(PipelineTest, ACaptionNamedAfterALongerVideoNameIsThatVideos) {
   EXPECT_EQ(CaptionsBeside(*store_, "uploads/many.mp4")->size(), kMaxCaptionFiles);
 }
 
+// Found by review: a caption with a plain label ("talk.part2.srt") beside
+// rsync's hidden copy of its video went with talk.mp4; and a poster still
+// arriving ("talk.part2.jpg.part") hid talk.part2.mp4.
+TEST_F(PipelineTest, ArrivingVideosAndPicturesAreJudgedByWhatTheyWillBe) {
+  ASSERT_TRUE(store_->Write("uploads/talk.part2.srt", "x").ok());
+  ASSERT_TRUE(store_->Write("uploads/.talk.part2.mp4.Xy12Ab", "half a video").ok());
+  auto mine = CaptionsBeside(*store_, "uploads/talk.mp4");
+  ASSERT_TRUE(mine.ok());
+  EXPECT_TRUE(mine->empty());
+  ASSERT_TRUE(store_->Delete("uploads/.talk.part2.mp4.Xy12Ab").ok());
+  ASSERT_TRUE(store_->Write("uploads/talk.part2.mp4", "the video").ok());
+  ASSERT_TRUE(store_->Write("uploads/talk.part2.jpg.part", "half a poster").ok());
+  mine = CaptionsBeside(*store_, "uploads/talk.mp4");
+  ASSERT_TRUE(mine.ok());
+  EXPECT_TRUE(mine->empty());
+  auto theirs = CaptionsBeside(*store_, "uploads/talk.part2.mp4");
+  ASSERT_TRUE(theirs.ok());
+  ASSERT_EQ(theirs->size(), 1u);
+  EXPECT_EQ((*theirs)[0].label, "und");
+}
+
 TEST_F(PipelineTest, CaptionsGoBackToUploadsWhenARejectedVideoRunsAgain) {
   StageResult r = ScriptedStage::Pass();
   r.verdict = "reject";
@@ -455,6 +476,7 @@ TEST_F(PipelineTest, OrphanSidecarIsNoticedOnceAfterTheWait) {
 // ("clip.español.srt"), or with no video of its name, was ignored without a
 // word for ever.
 TEST_F(PipelineTest, ACaptionOfNoVideoIsNoticedOnceAfterTheWait) {
+  store_ = storage::NewMemoryStore(&clock_);  // a file's age on the test's clock
   ASSERT_TRUE(store_->Write("uploads/clip.espa\xc3\xb1ol.srt", "x").ok());
   ASSERT_TRUE(store_->Write("uploads/nobody.en.vtt", "x").ok());
   ASSERT_TRUE(store_->Write("uploads/clip.en.srt", "x").ok());  // clip's: not an orphan
@@ -465,6 +487,7 @@ TEST_F(PipelineTest, ACaptionOfNoVideoIsNoticedOnceAfterTheWait) {
   Intake intake = MakeIntake();
   ASSERT_TRUE(intake.Scan().ok());
   clock_.Advance(61);
+  ASSERT_TRUE(store_->Write("uploads/.slow.mp4.Xy12Ab", "more of a video").ok());  // it grows
   ASSERT_TRUE(intake.Scan().ok());
   ASSERT_TRUE(intake.Scan().ok());
   std::vector<std::string> errors;
@@ -482,6 +505,17 @@ TEST_F(PipelineTest, ACaptionOfNoVideoIsNoticedOnceAfterTheWait) {
       << errors[0];
   EXPECT_EQ(errors[1].rfind("caption uploads/nobody.en.vtt belongs to no video", 0), 0u)
       << errors[1];
+  // An arrival that stopped (unchanged for the wait) keeps its caption no
+  // longer: it is noticed.
+  clock_.Advance(61);
+  ASSERT_TRUE(intake.Scan().ok());
+  int slow_notices = 0;  // (the two above are due again: never delivered)
+  const auto later = *catalog_->TakeDueDeliveries(clock_.Now() + 1, 10, 60);
+  for (const auto& d : later) {
+    slow_notices += d.document["data"]["error"].get<std::string>().rfind(
+                        "caption uploads/slow.fr.srt belongs to no video", 0) == 0;
+  }
+  EXPECT_EQ(slow_notices, 1);
 }
 
 TEST_F(PipelineTest, UploadRemovedWhileWaitingIsClosed) {

@@ -102,6 +102,7 @@ struct MemoryObject {
 // Objects in a map; Fetch writes a temporary file. For pipeline unit tests.
 class MemoryStore final : public Store {
  public:
+  explicit MemoryStore(const Clock* clock) : clock_(clock != nullptr ? clock : &system_clock_) {}
   Status Prepare() override { return Status(); }
 
   Result<std::vector<ObjectInfo>> List(std::string_view prefix) override {
@@ -157,7 +158,7 @@ class MemoryStore final : public Store {
   Status Write(std::string_view key, std::string_view data) override {
     VG_RETURN_IF_ERROR(ValidateKey(key));
     std::lock_guard lock(mu_);
-    objects_[std::string(key)] = MemoryObject{std::string(data), clock_.Now(), NextEtag()};
+    objects_[std::string(key)] = MemoryObject{std::string(data), clock_->Now(), NextEtag()};
     return Status();
   }
 
@@ -168,7 +169,7 @@ class MemoryStore final : public Store {
     if (objects_.contains(std::string(key))) {
       return AlreadyExists("object '" + std::string(key) + "' already exists");
     }
-    objects_[std::string(key)] = MemoryObject{std::move(data), clock_.Now(), NextEtag()};
+    objects_[std::string(key)] = MemoryObject{std::move(data), clock_->Now(), NextEtag()};
     return Status();
   }
 
@@ -215,7 +216,8 @@ class MemoryStore final : public Store {
  private:
   std::string NextEtag() { return "v" + std::to_string(++writes_); }  // under mu_
 
-  SystemClock clock_;
+  SystemClock system_clock_;
+  const Clock* clock_;  // what an object's mtime is read from
   std::mutex mu_;
   std::map<std::string, MemoryObject> objects_;
   int64_t writes_ = 0;
@@ -223,6 +225,10 @@ class MemoryStore final : public Store {
 
 }  // namespace
 
-std::unique_ptr<Store> NewMemoryStore() { return std::make_unique<MemoryStore>(); }
+std::unique_ptr<Store> NewMemoryStore() { return NewMemoryStore(nullptr); }
+
+std::unique_ptr<Store> NewMemoryStore(const Clock* clock) {
+  return std::make_unique<MemoryStore>(clock);
+}
 
 }  // namespace vidgate::storage

@@ -194,7 +194,9 @@ struct OpenOptions {
 // net::CurlGlobal for s3://.
 Result<std::unique_ptr<Store>> Open(std::string_view url, const OpenOptions& options = {});
 
-// An in-memory store for tests. Opened by Open("memory://").
+// An in-memory store for tests. Opened by Open("memory://"). Objects' mtime
+// is `clock`'s time of their write (nullptr: the system clock).
 std::unique_ptr<Store> NewMemoryStore();
+std::unique_ptr<Store> NewMemoryStore(const Clock* clock);
 
 }  // namespace vidgate::storage

@@ -24,7 +24,8 @@ std::unique_ptr<Store> MakeFileStore() {
 using conformance::StoreConformance;
 INSTANTIATE_TEST_SUITE_P(File, StoreConformance, ::testing::Values(MakeFileStore),
                          [](const auto&) { return std::string("file"); });
-INSTANTIATE_TEST_SUITE_P(Memory, StoreConformance, ::testing::Values(NewMemoryStore),
+INSTANTIATE_TEST_SUITE_P(Memory, StoreConformance,
+                         ::testing::Values(+[] { return NewMemoryStore(); }),
                          [](const auto&) { return std::string("memory"); });
 
 TEST(FileStoreTest, PrepareCreatesTheFourFolders) {
