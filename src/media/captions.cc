@@ -392,6 +392,14 @@ std::string CueTextFromMarkup(std::string_view text) {
   return JoinCueLines(lines);
 }
 
+CueFit FitToVideo(Cue& cue, double video_seconds) {
+  if (video_seconds <= 0) return CueFit::kInside;
+  if (cue.start >= video_seconds) return CueFit::kAfterEnd;
+  if (cue.end <= video_seconds + 0.001) return CueFit::kInside;
+  cue.end = video_seconds;
+  return CueFit::kCut;
+}
+
 CaptionTrack ReadCaptions(std::string_view bytes, CaptionFormat format, double video_seconds) {
   CaptionTrack track;
   Problems problems;
@@ -491,17 +499,18 @@ CaptionTrack ReadCaptions(std::string_view bytes, CaptionFormat format, double v
                                    Clock(cue.end), Clock(cue.start)));
       continue;
     }
-    if (video_seconds > 0 && cue.start >= video_seconds) {
+    const double end_as_read = cue.end;
+    const CueFit fit = FitToVideo(cue, video_seconds);
+    if (fit == CueFit::kAfterEnd) {
       problems.Add(at, fmt::format("the cue starts at {}, after the video's end ({}); it is left "
                                    "out",
                                    Clock(cue.start), Clock(video_seconds)));
       continue;
     }
-    if (video_seconds > 0 && cue.end > video_seconds + 0.001) {
+    if (fit == CueFit::kCut) {
       problems.Add(at,
                    fmt::format("the cue ends at {}, after the video's end ({}); it is cut there",
-                               Clock(cue.end), Clock(video_seconds)));
-      cue.end = video_seconds;
+                               Clock(end_as_read), Clock(video_seconds)));
     }
     if (cue.start < previous_start) {
       out_of_order = true;

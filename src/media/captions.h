@@ -38,6 +38,12 @@ struct CaptionTrack {
 inline constexpr size_t kMaxCaptionProblems = 20;
 inline constexpr size_t kMaxCues = 100000;
 
+// Where `cue` stands against a video of `video_seconds` (0: unknown): inside
+// it, cut at its end (`cue.end` moved there), or starting after it (to be
+// left out).
+enum class CueFit { kInside, kCut, kAfterEnd };
+CueFit FitToVideo(Cue& cue, double video_seconds);
+
 // Reads `bytes` as `format`. Cues are cut at `video_seconds` (when > 0): one
 // starting after it is left out, one ending after it is shortened, and both
 // are problems. Overlapping and out-of-order cues are kept (WebVTT allows

@@ -62,11 +62,10 @@ std::vector<CaptionSource> EmbeddedCaptions(const media::ProbeResult& probe,
     c.track.encoding = "UTF-8";
     size_t past_end = 0;
     for (media::Cue cue : it->second) {
-      if (video_seconds > 0 && cue.start >= video_seconds) {
+      if (media::FitToVideo(cue, video_seconds) == media::CueFit::kAfterEnd) {
         ++past_end;
         continue;
       }
-      if (video_seconds > 0) cue.end = std::min(cue.end, video_seconds);
       if (cue.start < 0) cue.start = 0;
       if (cue.end > cue.start) c.track.cues.push_back(std::move(cue));
     }

@@ -67,11 +67,12 @@ TEST(NamingTest, ACaptionBelongsToTheVideoWithTheLongestStemThatTakesIt) {
 }
 
 TEST(NamingTest, AFileStillArrivingIsKnownByTheNameItWillHave) {
-  EXPECT_EQ(ArrivingAs("talk.part2.mp4.part"), "talk.part2.mp4");
-  EXPECT_EQ(ArrivingAs("talk.mp4.tmp"), "talk.mp4");
-  EXPECT_EQ(ArrivingAs("talk.mp4.crdownload"), "talk.mp4");
-  EXPECT_EQ(ArrivingAs(".talk.part2.mp4.Xy12Ab"), "talk.part2.mp4");
-  EXPECT_EQ(ArrivingAs(".a.Xy12Ab"), "a");
+  const std::map<std::string, std::string> arriving = {{"talk.part2.mp4.part", "talk.part2.mp4"},
+                                                       {"talk.mp4.tmp", "talk.mp4"},
+                                                       {"talk.mp4.crdownload", "talk.mp4"},
+                                                       {".talk.part2.mp4.Xy12Ab", "talk.part2.mp4"},
+                                                       {".a.Xy12Ab", "a"}};
+  for (const auto& [file, name] : arriving) EXPECT_EQ(ArrivingAs(file), name) << file;
   for (const char* not_arriving :
        {"talk.mp4", ".part", ".talk.mp4", ".talk.mp4.ab-12c", "talk.mp4.Xy12Ab", "..Xy12Ab"}) {
     EXPECT_FALSE(ArrivingAs(not_arriving)) << not_arriving;

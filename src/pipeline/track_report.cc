@@ -15,12 +15,12 @@ int ChooseAudioStream(const media::ProbeResult& probe, const std::vector<std::st
     return text;
   };
   for (const auto& wanted : languages) {
-    const std::string want = lower(ShortLanguageTag(lower(wanted)));
+    const std::string want = lower(ShortLanguageTag(wanted));
     for (const auto& st : probe.streams) {
       // A track without a rate or channels is not one the pass can take.
       if (st.type == "audio" && st.language && st.sample_rate && st.channels &&
           *st.sample_rate > 0 && *st.channels > 0 &&
-          lower(ShortLanguageTag(lower(*st.language))) == want) {
+          lower(ShortLanguageTag(*st.language)) == want) {
         return st.index;
       }
     }
