@@ -117,10 +117,11 @@ bool SurelyNoVideo(std::string_view file) {
   if (file.ends_with('~')) return true;
   std::string ext(Extension(file));
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // (.part and the like are ParseKey's in-progress names, never videos.)
   static constexpr std::string_view kNotVideo[] = {
-      ".ass", ".ssa", ".sub", ".idx",  ".sbv", ".ttml", ".dfxp", ".scc",       ".smi", ".stl",
-      ".lrc", ".txt", ".md",  ".nfo",  ".xml", ".pdf",  ".doc",  ".docx",      ".jpg", ".jpeg",
-      ".png", ".gif", ".bak", ".orig", ".swp", ".tmp",  ".part", ".crdownload"};
+      ".ass", ".ssa",  ".sub", ".idx", ".sbv", ".ttml", ".dfxp", ".scc", ".smi",
+      ".stl", ".lrc",  ".txt", ".md",  ".nfo", ".xml",  ".pdf",  ".doc", ".docx",
+      ".jpg", ".jpeg", ".png", ".gif", ".bak", ".orig", ".swp"};
   return std::find(std::begin(kNotVideo), std::end(kNotVideo), ext) != std::end(kNotVideo);
 }
 

@@ -64,6 +64,14 @@ class ScriptedStage final : public MediaStage {
     return next;
   }
   static StageResult Pass() { return testing::PassingResult(); }
+  // A result QC rejects, saying `summary`.
+  static StageResult Reject(const std::string& summary) {
+    StageResult r = Pass();
+    r.verdict = "reject";
+    r.summary = summary;
+    r.qc["verdict"] = "reject";
+    return r;
+  }
   std::deque<Result<StageResult>> script;
   int calls = 0;
   std::vector<CaptionInput> last_captions;
@@ -104,6 +112,16 @@ class PipelineTest : public ::testing::Test {
     clock_.Advance(2);  // past settle_seconds
   }
   catalog::Video Find(const std::string& name) { return *catalog_->FindVideoByName(name); }
+  // "clip" with the caption clip.en.srt holding `caption`, rejected by QC
+  // on its first attempt.
+  catalog::Video RejectedWithCaption(const std::string& caption) {
+    stage_.script.push_back(ScriptedStage::Reject("too dark"));
+    EXPECT_TRUE(store_->Write("uploads/clip.en.srt", caption).ok());
+    Upload("clip");
+    EXPECT_TRUE(MakeIntake().Scan().ok());
+    EXPECT_TRUE(*MakeWorker().RunOnce());
+    return Find("clip");
+  }
   std::vector<std::string> EventTypes(int64_t id) {
     std::vector<std::string> types;
     auto notes = catalog_->Notifications(id);
@@ -313,16 +331,7 @@ TEST_F(PipelineTest, ArrivingVideosAndPicturesAreJudgedByWhatTheyWillBe) {
 }
 
 TEST_F(PipelineTest, CaptionsGoBackToUploadsWhenARejectedVideoRunsAgain) {
-  StageResult r = ScriptedStage::Pass();
-  r.verdict = "reject";
-  r.summary = "too dark";
-  r.qc["verdict"] = "reject";
-  stage_.script.push_back(r);
-  ASSERT_TRUE(store_->Write("uploads/clip.en.srt", "x").ok());
-  Upload("clip");
-  ASSERT_TRUE(MakeIntake().Scan().ok());
-  ASSERT_TRUE(*MakeWorker().RunOnce());
-  auto v = Find("clip");
+  const catalog::Video v = RejectedWithCaption("x");
   ASSERT_EQ(v.state, State::kRejected);
   EXPECT_TRUE(Exists("unable_to_process/clip/clip.en.srt"));
   auto again = RerunFromKeptOriginal(*store_, *catalog_, clock_, v);
@@ -335,16 +344,7 @@ TEST_F(PipelineTest, CaptionsGoBackToUploadsWhenARejectedVideoRunsAgain) {
 // Found by review: a caption of that name uploaded meanwhile stopped the
 // re-run after the video had moved, before the catalog knew.
 TEST_F(PipelineTest, ARerunGoesOnPastACaptionThatCannotGoBack) {
-  StageResult r = ScriptedStage::Pass();
-  r.verdict = "reject";
-  r.summary = "too dark";
-  r.qc["verdict"] = "reject";
-  stage_.script.push_back(r);
-  ASSERT_TRUE(store_->Write("uploads/clip.en.srt", "old").ok());
-  Upload("clip");
-  ASSERT_TRUE(MakeIntake().Scan().ok());
-  ASSERT_TRUE(*MakeWorker().RunOnce());
-  auto v = Find("clip");
+  const catalog::Video v = RejectedWithCaption("old");
   ASSERT_EQ(v.state, State::kRejected);
   ASSERT_TRUE(store_->Write("uploads/clip.en.srt", "corrected").ok());
   auto again = RerunFromKeptOriginal(*store_, *catalog_, clock_, v);
@@ -389,11 +389,7 @@ TEST_F(PipelineTest, BadMediaIsNotRetried) {
 }
 
 TEST_F(PipelineTest, QcRejectionIsRejected) {
-  StageResult r = ScriptedStage::Pass();
-  r.verdict = "reject";
-  r.summary = "the file has no video stream";
-  r.qc["verdict"] = "reject";
-  stage_.script.push_back(r);
+  stage_.script.push_back(ScriptedStage::Reject("the file has no video stream"));
   Upload("clip");
   ASSERT_TRUE(MakeIntake().Scan().ok());
   ASSERT_TRUE(*MakeWorker().RunOnce());
