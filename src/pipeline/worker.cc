@@ -345,6 +345,16 @@ void Worker::StartOver(const Video& video, int attempt) {
   deps_.log->warn("{}: {}", video.name, change.log);
 }
 
+// Moves `from` to `to`, treating "already there" as done, so a move that a
+// crashed attempt started can be finished.
+static Status MoveIdempotent(storage::Store& store, const std::string& from,
+                             const std::string& to) {
+  if (from == to) return Status();
+  Status s = store.Move(from, to);
+  if (s.code() == Code::kNotFound && store.Stat(to).ok()) return Status();
+  return s;
+}
+
 void Worker::FollowPendingMove(Video& video) {
   // A previous attempt may have moved the files and died before recording
   // it: follow them to where they went.
@@ -355,11 +365,7 @@ void Worker::FollowPendingMove(Video& video) {
   // Its captions were to follow it (they move after it).
   if (Status s = MoveCaptions(*deps_.store, video.current_key, video.pending_key,
                               [&](const std::string& from, const std::string& to) {
-                                Status moved = deps_.store->Move(from, to);
-                                if (moved.code() == Code::kNotFound && deps_.store->Stat(to).ok()) {
-                                  return Status();
-                                }
-                                return moved;
+                                return MoveIdempotent(*deps_.store, from, to);
                               });
       !s.ok()) {
     deps_.log->warn("{}: a caption could not follow the original to {}: {}", video.name,
@@ -550,16 +556,6 @@ Result<std::string> Worker::ReserveFolder(const Video& video, std::string_view p
     if (!placed) break;
   }
   return ResourceExhausted("no free folder for '" + video.name + "' under " + std::string(prefix));
-}
-
-// Moves `from` to `to`, treating "already there" as done, so a move that a
-// crashed attempt started can be finished.
-static Status MoveIdempotent(storage::Store& store, const std::string& from,
-                             const std::string& to) {
-  if (from == to) return Status();
-  Status s = store.Move(from, to);
-  if (s.code() == Code::kNotFound && store.Stat(to).ok()) return Status();
-  return s;
 }
 
 // MoveIdempotent into a folder the catalog reserved for this video: what is
